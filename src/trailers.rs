@@ -1,0 +1,1 @@
+//! Commit-message trailers, parsed exactly as git parses them (placeholder).

@@ -1,0 +1,3 @@
+//! Integration tests: real git, real repositories, real pushes.
+
+mod trailers;
