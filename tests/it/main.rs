@@ -1,3 +1,7 @@
 //! Integration tests: real git, real repositories, real pushes.
 
+mod support;
+
+mod cli;
+mod hook;
 mod trailers;
