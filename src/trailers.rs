@@ -1,1 +1,598 @@
-//! Commit-message trailers, parsed exactly as git parses them (placeholder).
+//! Commit-message trailers, parsed exactly as git 2.47 parses them.
+//!
+//! This module owns the answer to "which `Key: value` lines does this message
+//! carry?". It is a port of the reading half of git's `trailer.c` (plus the bits
+//! of `commit.c`, `wt-status.c` and `pretty.c` that decide where a message
+//! ends), under an *empty* git configuration: `trailer.*` and
+//! `core.commentChar` are deliberately not consulted, so a repository's
+//! configuration cannot change what the policy sees (SPEC section 5).
+//!
+//! It is pure: bytes in, trailers out. It does not read commits, does not
+//! re-encode messages (see [`crate::encoding`]) and does not judge anything.
+//! Keys and values borrow from the input; only a value folded over several
+//! lines is copied (to join its lines).
+//!
+//! libgit2's trailer parser disagrees with git on many messages (empty values,
+//! CR, continuations, tabs, the scissors line), so it must not be used.
+//!
+//! The rules, as git applies them (names are git's functions):
+//!
+//! 1. git works on C strings: everything from the first NUL byte on is
+//!    invisible to it.
+//! 2. `find_end_of_log_message`: the message ends at the scissors line
+//!    (`# ------------------------ >8 ------------------------`), and a
+//!    trailing run of comment lines, empty lines and `Conflicts:` blocks is
+//!    ignored. There is no `---` divider for commits (`--no-divider`).
+//! 3. `find_trailer_block_start`: the first paragraph is the title and never
+//!    holds trailers. Walking back from the end, the last paragraph is the
+//!    trailer block if all its lines are trailers (or continuations), or if
+//!    it holds a git-generated line (`Signed-off-by: `,
+//!    `(cherry picked from commit `) and at least 25% of its lines are
+//!    trailers.
+//! 4. `trailer_info_get` / `parse_trailers`: lines starting with whitespace
+//!    continue the trailer above them; comment lines and non-trailer lines are
+//!    dropped; key and value are trimmed and the value is unfolded.
+//!
+//! "Whitespace" and "alphanumeric" are git's locale-independent ASCII classes
+//! (`ctype.c`): whitespace is only space, tab, LF and CR — not form feed or
+//! vertical tab.
+
+use std::borrow::Cow;
+
+/// One trailer: key as written (trimmed), value unfolded and trimmed, both raw bytes (may be non-UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trailer<'a> {
+    pub key: Cow<'a, [u8]>,
+    pub value: Cow<'a, [u8]>,
+}
+
+impl Trailer<'_> {
+    /// ASCII case-insensitive key comparison (git compares keys case-insensitively).
+    pub fn key_is(&self, key: &str) -> bool {
+        self.key.eq_ignore_ascii_case(key.as_bytes())
+    }
+
+    pub fn into_owned(self) -> Trailer<'static> {
+        Trailer {
+            key: Cow::Owned(self.key.into_owned()),
+            value: Cow::Owned(self.value.into_owned()),
+        }
+    }
+}
+
+/// What `git log -1 --format='%(trailers:only,unfold)' C` shows for a commit whose message is `msg` (message bytes only, after the header's blank line; already re-encoded to UTF-8 if it had an encoding header).
+pub fn from_commit_message(msg: &[u8]) -> Vec<Trailer<'_>> {
+    // pretty.c hands `%(trailers)` the message from its subject on: leading
+    // blank (whitespace-only) lines are skipped first. This is the one place
+    // where `git log` and `git interpret-trailers` see different input.
+    let msg = skip_blank_lines(c_string(msg));
+    parse(msg, false)
+}
+
+/// What `git interpret-trailers --parse --no-divider` parses from `text` on stdin.
+pub fn from_text(text: &[u8]) -> Vec<Trailer<'_>> {
+    // interpret-trailers completes a final line that lacks its newline
+    // (`strbuf_complete_line`) before parsing. The appended newline sits after
+    // the real end of the input, so it is invisible when a NUL cut the
+    // string short.
+    let visible = c_string(text);
+    let implied_newline = visible.len() == text.len() && text.last().is_some_and(|&b| b != b'\n');
+    parse(visible, implied_newline)
+}
+
+/// Appends the lines git prints for these trailers ("Key: value\n" each, byte for byte as git would).
+pub fn render(trailers: &[Trailer<'_>], out: &mut Vec<u8>) {
+    for trailer in trailers {
+        // format_trailers(): the separator is added unless the key already
+        // ends with one (never true for a parsed key, which stops before its
+        // separator, but a caller may build its own `Trailer`).
+        out.extend_from_slice(&trailer.key);
+        match trailer.key.iter().rev().find(|&&b| !is_space(b)) {
+            Some(&SEPARATOR) | None => {}
+            Some(_) => out.extend_from_slice(b": "),
+        }
+        out.extend_from_slice(&trailer.value);
+        out.push(b'\n');
+    }
+}
+
+/// git's default comment character; `core.commentChar` is ignored on purpose.
+const COMMENT: u8 = b'#';
+/// git's default trailer separator; `trailer.separators` is ignored on purpose.
+const SEPARATOR: u8 = b':';
+/// Lines git itself writes; one of them lets a mixed paragraph count as the trailer block.
+const GIT_GENERATED_PREFIXES: [&[u8]; 2] = [b"Signed-off-by: ", b"(cherry picked from commit "];
+/// The scissors line of `git commit -v`, with its comment character and newline.
+const CUT_LINE: &[u8] = b"# ------------------------ >8 ------------------------\n";
+/// `commit.c` only recognises this exact line (so not with CRLF, not indented).
+const CONFLICTS_LINE: &[u8] = b"Conflicts:\n";
+
+/// git's `isspace` (`ctype.c`): deliberately not `u8::is_ascii_whitespace`, which also accepts form feed.
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The message as git's C string functions see it: up to the first NUL.
+fn c_string(buf: &[u8]) -> &[u8] {
+    match buf.iter().position(|&b| b == 0) {
+        Some(nul) => &buf[..nul],
+        None => buf,
+    }
+}
+
+/// Trims git's whitespace from both ends (`strbuf_trim`).
+fn trim(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if !is_space(*first) {
+            break;
+        }
+        s = rest;
+    }
+    while let [rest @ .., last] = s {
+        if !is_space(*last) {
+            break;
+        }
+        s = rest;
+    }
+    s
+}
+
+/// Offset just after the newline that ends the line at `bol`, or the end of `buf`.
+fn next_line(buf: &[u8], bol: usize) -> usize {
+    match buf
+        .get(bol..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+    {
+        Some(nl) => bol + nl + 1,
+        None => buf.len(),
+    }
+}
+
+/// Start of the last line of `buf[..len]`; a final newline belongs to that line (`last_line`).
+fn last_line(buf: &[u8], len: usize) -> Option<usize> {
+    if len == 0 {
+        return None;
+    }
+    let head = buf.get(..len - 1).unwrap_or(buf);
+    Some(
+        head.iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |nl| nl + 1),
+    )
+}
+
+/// The line at the start of `rest` holds only whitespace (trailer.c's `is_blank_line`).
+fn is_blank_line(rest: &[u8]) -> bool {
+    rest.iter()
+        .take_while(|&&b| b != b'\n')
+        .all(|&b| is_space(b))
+}
+
+/// Skips leading lines made only of whitespace, as pretty.c does before the subject.
+fn skip_blank_lines(mut msg: &[u8]) -> &[u8] {
+    loop {
+        let line_len = next_line(msg, 0);
+        if line_len == 0 || !msg[..line_len].iter().all(|&b| is_space(b)) {
+            return msg;
+        }
+        msg = &msg[line_len..];
+    }
+}
+
+/// Position of the separator if `line` looks like `<token><optional whitespace>:`
+/// (git's `find_separator`). `Some(0)` means the line starts with the separator,
+/// which is not a trailer either; callers want `Some(1..)`.
+///
+/// The token is made of ASCII letters, digits and `-`; spaces and tabs may
+/// follow it (for `Key : value`) but nothing else, so `Key x: v`, `Key_x: v`
+/// and ` Key: v` are not trailers.
+fn find_separator(line: &[u8]) -> Option<usize> {
+    let mut whitespace_found = false;
+    for (i, &c) in line.iter().enumerate() {
+        if c == SEPARATOR {
+            return Some(i);
+        }
+        if !whitespace_found && (c.is_ascii_alphanumeric() || c == b'-') {
+            continue;
+        }
+        if i != 0 && (c == b' ' || c == b'\t') {
+            whitespace_found = true;
+            continue;
+        }
+        break;
+    }
+    None
+}
+
+fn is_trailer_line(line: &[u8]) -> Option<usize> {
+    find_separator(line).filter(|&sep| sep >= 1)
+}
+
+/// Where the log message proper ends: at the scissors line, before a trailing
+/// run of comments, empty lines and `Conflicts:` blocks (commit.c's
+/// `ignored_log_message_bytes` with wt-status.c's `wt_status_locate_end`).
+fn end_of_log_message(buf: &[u8], implied_newline: bool) -> usize {
+    // Start of the trailing run of ignorable lines. As in git, 0 doubles as
+    // "no run", so a run that starts at the very first line is only noticed
+    // from its second line on.
+    let mut boc = 0;
+    let mut in_old_conflicts_block = false;
+    let mut bol = 0;
+    let mut cutoff = buf.len();
+    while bol < buf.len() {
+        let line = &buf[bol..];
+        // Every line start is where git's strstr for "\n# --- >8 ---\n" (or
+        // the check for it at offset 0) can hit; the first hit cuts.
+        if line.starts_with(CUT_LINE) {
+            cutoff = bol;
+            break;
+        }
+        let next = next_line(buf, bol);
+        let first = line.first().copied();
+        if first == Some(COMMENT) || first == Some(b'\n') {
+            if boc == 0 {
+                boc = bol;
+            }
+        } else if line.starts_with(CONFLICTS_LINE) || (implied_newline && line == b"Conflicts:") {
+            in_old_conflicts_block = true;
+            if boc == 0 {
+                boc = bol;
+            }
+        } else if in_old_conflicts_block && first == Some(b'\t') {
+            // A path name listed in the conflicts block.
+        } else if boc != 0 {
+            boc = 0;
+            in_old_conflicts_block = false;
+        }
+        bol = next;
+    }
+    if boc != 0 {
+        boc
+    } else {
+        cutoff
+    }
+}
+
+/// Offset of the first line of the trailer block in `buf[..len]`, or `len`
+/// when there is none (trailer.c's `find_trailer_block_start`).
+fn trailer_block_start(buf: &[u8], len: usize) -> usize {
+    // The first paragraph is the title and cannot hold trailers. Comment
+    // lines do not end it.
+    let mut s = 0;
+    while s < len {
+        if buf[s] != COMMENT && is_blank_line(&buf[s..]) {
+            break;
+        }
+        s = next_line(buf, s);
+    }
+    let end_of_title = s;
+
+    let mut only_spaces = true;
+    let mut recognized_prefix = false;
+    let mut trailer_lines = 0usize;
+    let mut non_trailer_lines = 0usize;
+    // Indented lines seen since the last trailer: continuations if a trailer
+    // comes above them, non-trailers if prose does.
+    let mut possible_continuation_lines = 0usize;
+
+    let mut l = last_line(buf, len);
+    while let Some(bol) = l.filter(|&bol| bol >= end_of_title) {
+        l = last_line(buf, bol);
+        let line = &buf[bol..];
+        let first = line.first().copied().unwrap_or(0);
+        if first == COMMENT {
+            non_trailer_lines += possible_continuation_lines;
+            possible_continuation_lines = 0;
+            continue;
+        }
+        if is_blank_line(line) {
+            if only_spaces {
+                // Blank lines after the last paragraph.
+                continue;
+            }
+            non_trailer_lines += possible_continuation_lines;
+            // The 25% rule: `trailer_lines * 3 >= non_trailer_lines`.
+            let is_block = (recognized_prefix && trailer_lines * 3 >= non_trailer_lines)
+                || (trailer_lines > 0 && non_trailer_lines == 0);
+            return if is_block { next_line(buf, bol) } else { len };
+        }
+        only_spaces = false;
+
+        if GIT_GENERATED_PREFIXES.iter().any(|p| line.starts_with(p)) {
+            trailer_lines += 1;
+            possible_continuation_lines = 0;
+            recognized_prefix = true;
+            continue;
+        }
+        if is_trailer_line(line).is_some() && !is_space(first) {
+            trailer_lines += 1;
+            possible_continuation_lines = 0;
+        } else if is_space(first) {
+            possible_continuation_lines += 1;
+        } else {
+            non_trailer_lines += 1 + possible_continuation_lines;
+            possible_continuation_lines = 0;
+        }
+    }
+    len
+}
+
+/// The trailers of `buf`, which holds no NUL.
+fn parse(buf: &[u8], implied_newline: bool) -> Vec<Trailer<'_>> {
+    let end = end_of_log_message(buf, implied_newline);
+    let start = trailer_block_start(buf, end);
+    let block = buf.get(start..end).unwrap_or_default();
+
+    let mut trailers = Vec::new();
+    // The trailer being read: its text (first line plus continuation lines,
+    // contiguous in the input) and the offset of its separator.
+    let mut current: Option<(usize, usize, usize)> = None;
+    let mut bol = 0;
+    while bol < block.len() {
+        let eol = next_line(block, bol);
+        if current.is_some() && is_space(block[bol]) {
+            if let Some((_, end, _)) = current.as_mut() {
+                *end = eol;
+            }
+        } else {
+            if let Some((from, to, sep)) = current.take() {
+                trailers.push(make_trailer(&block[from..to], sep));
+            }
+            // A comment line never has a separator, so it is dropped here and
+            // does not continue into the next line either.
+            current = is_trailer_line(&block[bol..eol]).map(|sep| (bol, eol, sep));
+        }
+        bol = eol;
+    }
+    if let Some((from, to, sep)) = current {
+        trailers.push(make_trailer(&block[from..to], sep));
+    }
+    trailers
+}
+
+/// Splits one trailer's text at its separator (`parse_trailer` + `unfold_value`).
+fn make_trailer(text: &[u8], sep: usize) -> Trailer<'_> {
+    let (key, rest) = text.split_at(sep.min(text.len()));
+    let value = trim(rest.get(1..).unwrap_or_default());
+    Trailer {
+        key: Cow::Borrowed(trim(key)),
+        value: unfold(value),
+    }
+}
+
+/// Joins a folded value: each newline and the whitespace after it become one
+/// space. Whitespace *before* a newline is kept, as git keeps it.
+fn unfold(value: &[u8]) -> Cow<'_, [u8]> {
+    if !value.contains(&b'\n') {
+        return Cow::Borrowed(value);
+    }
+    let mut out = Vec::with_capacity(value.len());
+    let mut bytes = value.iter().copied().peekable();
+    while let Some(c) = bytes.next() {
+        if c == b'\n' {
+            while bytes.next_if(|&b| is_space(b)).is_some() {}
+            out.push(b' ');
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(trim(&out).to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn pairs(trailers: &[Trailer<'_>]) -> Vec<(String, String)> {
+        trailers
+            .iter()
+            .map(|t| {
+                (
+                    String::from_utf8_lossy(&t.key).into_owned(),
+                    String::from_utf8_lossy(&t.value).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn text(msg: &str) -> Vec<(String, String)> {
+        pairs(&from_text(msg.as_bytes()))
+    }
+
+    fn log(msg: &str) -> Vec<(String, String)> {
+        pairs(&from_commit_message(msg.as_bytes()))
+    }
+
+    fn kv(k: &str, v: &str) -> (String, String) {
+        (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn plain_trailer_block_is_found() {
+        assert_eq!(
+            text("Subject\n\nBody.\n\nA: b\nC-d: e\n"),
+            [kv("A", "b"), kv("C-d", "e")]
+        );
+    }
+
+    #[test]
+    fn subject_alone_is_never_a_trailer() {
+        assert!(text("A: b\n").is_empty());
+        assert!(text("A: b\nC: d\n").is_empty());
+    }
+
+    #[test]
+    fn empty_value_does_not_swallow_the_next_line() {
+        assert_eq!(text("S\n\nA:\nB: c\n"), [kv("A", ""), kv("B", "c")]);
+    }
+
+    #[test]
+    fn continuation_lines_are_unfolded_into_one_space() {
+        assert_eq!(
+            text("S\n\nA: one\n   two\n\tthree\nB: c\n"),
+            [kv("A", "one two three"), kv("B", "c")]
+        );
+    }
+
+    #[test]
+    fn whitespace_before_a_fold_is_kept_as_git_keeps_it() {
+        assert_eq!(text("S\n\nA: one  \n two\n"), [kv("A", "one   two")]);
+    }
+
+    #[test]
+    fn cr_is_trimmed_at_the_ends_but_kept_inside_a_folded_value() {
+        assert_eq!(
+            text("S\r\n\r\nA: b\r\nC: d\r\n  e\r\n"),
+            [kv("A", "b"), kv("C", "d\r e")]
+        );
+    }
+
+    #[test]
+    fn space_before_the_colon_is_allowed_but_not_inside_the_key() {
+        assert_eq!(
+            text("S\n\nKey : v\nKey\t: w\n"),
+            [kv("Key", "v"), kv("Key", "w")]
+        );
+        assert!(text("S\n\nKey x: v\n").is_empty());
+        assert!(text("S\n\nKey_x: v\n").is_empty());
+    }
+
+    #[test]
+    fn line_starting_with_the_separator_is_not_a_trailer() {
+        assert!(text("S\n\n: v\n").is_empty());
+    }
+
+    #[test]
+    fn prose_needs_a_git_generated_line_and_the_25_percent_rule() {
+        assert!(text("S\n\nprose\nA: b\n").is_empty());
+        let three = "S\n\np1\np2\np3\nSigned-off-by: X\n";
+        assert_eq!(text(three), [kv("Signed-off-by", "X")]);
+        let four = "S\n\np1\np2\np3\np4\nSigned-off-by: X\n";
+        assert!(text(four).is_empty());
+    }
+
+    #[test]
+    fn signed_off_by_without_its_space_is_not_git_generated() {
+        assert!(text("S\n\nprose\nSigned-off-by:X\n").is_empty());
+    }
+
+    #[test]
+    fn comment_lines_are_skipped_and_break_a_fold() {
+        // The indented line after the comment is prose to the 25% rule, so it
+        // takes a git-generated line for the paragraph to count at all.
+        assert!(text("S\n\nA: b\n# note\n c\nD: e\n").is_empty());
+        let msg = "S\n\nSigned-off-by: b\n# note\n c\nD: e\n";
+        assert_eq!(text(msg), [kv("Signed-off-by", "b"), kv("D", "e")]);
+    }
+
+    #[test]
+    fn scissors_line_cuts_the_message() {
+        let msg = "S\n\nA: b\n# ------------------------ >8 ------------------------\nC: d\n";
+        assert_eq!(text(msg), [kv("A", "b")]);
+    }
+
+    #[test]
+    fn scissors_line_at_the_start_leaves_nothing() {
+        let msg = "# ------------------------ >8 ------------------------\nS\n\nC: d\n";
+        assert!(text(msg).is_empty());
+    }
+
+    #[test]
+    fn conflicts_block_after_trailers_is_ignored() {
+        assert_eq!(text("S\n\nA: b\n\nConflicts:\n\tx.c\n"), [kv("A", "b")]);
+        assert_eq!(text("S\n\nA: b\nConflicts:\n\tx.c\n"), [kv("A", "b")]);
+    }
+
+    #[test]
+    fn conflicts_without_final_newline_is_a_block_only_on_stdin() {
+        assert_eq!(text("S\n\nA: b\nConflicts:"), [kv("A", "b")]);
+        assert_eq!(
+            log("S\n\nA: b\nConflicts:"),
+            [kv("A", "b"), kv("Conflicts", "")]
+        );
+    }
+
+    #[test]
+    fn dashes_are_not_a_divider_without_patch_mode() {
+        assert_eq!(
+            text("S\n\nbody\n---\nA: b\n"),
+            Vec::<(String, String)>::new()
+        );
+        assert_eq!(text("S\n\n---\n\nA: b\n"), [kv("A", "b")]);
+    }
+
+    #[test]
+    fn nul_ends_the_message_as_in_c() {
+        assert_eq!(text("S\n\nA: b\n\0C: d\n"), [kv("A", "b")]);
+        assert!(text("\0S\n\nA: b\n").is_empty());
+    }
+
+    #[test]
+    fn form_feed_and_vertical_tab_are_not_whitespace_to_git() {
+        // A form-feed line is prose, not a paragraph break.
+        assert!(text("S\n\nA: b\n\x0c\nC: d\n").is_empty());
+        assert_eq!(text("S\n\nA: b\x0c\n"), [kv("A", "b\x0c")]);
+    }
+
+    #[test]
+    fn leading_blank_line_makes_stdin_and_log_differ() {
+        assert_eq!(text("\nA: b\n"), [kv("A", "b")]);
+        assert!(log("\nA: b\n").is_empty());
+        assert!(log(" \t\r\n\nA: b\n").is_empty());
+    }
+
+    #[test]
+    fn blank_lines_after_the_block_are_skipped() {
+        assert_eq!(text("S\n\nA: b\n\n \n\t\n"), [kv("A", "b")]);
+    }
+
+    #[test]
+    fn empty_and_blank_inputs_have_no_trailers() {
+        for msg in ["", "\n", "\n\n", " ", "#", "#\n", ":", "\0"] {
+            assert!(text(msg).is_empty(), "{msg:?}");
+            assert!(log(msg).is_empty(), "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn values_borrow_from_the_input_unless_folded() {
+        let msg = b"S\n\nA: b\nC: d\n e\n";
+        let trailers = from_text(msg);
+        assert!(matches!(trailers[0].key, Cow::Borrowed(_)));
+        assert!(matches!(trailers[0].value, Cow::Borrowed(_)));
+        assert!(matches!(trailers[1].value, Cow::Owned(_)));
+    }
+
+    #[test]
+    fn keys_compare_without_ascii_case() {
+        let trailers = from_text(b"S\n\nsigned-OFF-by: X\n");
+        assert!(trailers[0].key_is("Signed-off-by"));
+        assert!(!trailers[0].key_is("Signed-off"));
+    }
+
+    #[test]
+    fn render_writes_key_colon_space_value_lines() {
+        let mut out = Vec::new();
+        render(&from_text(b"S\n\nA:\nB : c\n"), &mut out);
+        assert_eq!(out, b"A: \nB: c\n");
+    }
+
+    #[test]
+    fn render_does_not_double_a_separator_the_key_already_has() {
+        let t = Trailer {
+            key: Cow::Borrowed(b"A:"),
+            value: Cow::Borrowed(b"b"),
+        };
+        let mut out = Vec::new();
+        render(&[t], &mut out);
+        assert_eq!(out, b"A:b\n");
+    }
+
+    #[test]
+    fn into_owned_keeps_the_bytes() {
+        let owned = from_text(b"S\n\nA: \xff\n")[0].clone().into_owned();
+        assert_eq!(&*owned.value, b"\xff");
+    }
+}

@@ -1,0 +1,85 @@
+//! The shared vectors (`../shared/trailer-vectors`, or `$TRAILGATE_VECTORS`):
+//! git 2.47.3's answers for hard messages, checked without running git.
+
+use std::path::PathBuf;
+
+use trailgate::trailers::{from_commit_message, from_text, render, Trailer};
+
+use super::git::escaped;
+
+fn vectors_dir() -> PathBuf {
+    match std::env::var_os("TRAILGATE_VECTORS") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/trailer-vectors"),
+    }
+}
+
+fn rendered(trailers: &[Trailer<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    render(trailers, &mut out);
+    out
+}
+
+/// The README says a `.log.out` may lack its final newline (a property of how
+/// `%(...)` output was captured, not of the trailers), so compare modulo that.
+fn same_modulo_final_newline(ours: &[u8], git: &[u8]) -> bool {
+    ours == git || (ours.strip_suffix(b"\n") == Some(git) && !git.ends_with(b"\n"))
+}
+
+#[test]
+fn every_shared_vector_agrees_with_git() {
+    let dir = vectors_dir();
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "trailer vectors missing at {} ({e}); set TRAILGATE_VECTORS",
+            dir.display()
+        )
+    });
+    let mut inputs: Vec<PathBuf> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "in"))
+        .collect();
+    inputs.sort();
+    assert!(
+        inputs.len() >= 80,
+        "only {} vectors in {}",
+        inputs.len(),
+        dir.display()
+    );
+
+    let mut failures = Vec::new();
+    for input in &inputs {
+        let msg = std::fs::read(input).unwrap();
+        let stem = input.with_extension("");
+        let nodiv = std::fs::read(stem.with_extension("nodiv.out")).unwrap();
+        let log = std::fs::read(stem.with_extension("log.out")).unwrap();
+
+        let ours = rendered(&from_text(&msg));
+        if ours != nodiv {
+            failures.push(format!(
+                "{} from_text\n  message: {}\n  git:     {}\n  ours:    {}",
+                input.display(),
+                escaped(&msg),
+                escaped(&nodiv),
+                escaped(&ours)
+            ));
+        }
+        let ours = rendered(&from_commit_message(&msg));
+        if !same_modulo_final_newline(&ours, &log) {
+            failures.push(format!(
+                "{} from_commit_message\n  message: {}\n  git:     {}\n  ours:    {}",
+                input.display(),
+                escaped(&msg),
+                escaped(&log),
+                escaped(&ours)
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} vectors disagree:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
+}
