@@ -1,1 +1,7 @@
-//! placeholder
+//! The other subcommands, run as a user runs them: `verify` in a clone,
+//! `check` on policy files, `trailers` against git's own output, `demo`.
+
+mod check;
+mod demo;
+mod trailers;
+mod verify;

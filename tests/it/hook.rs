@@ -1,1 +1,10 @@
-//! placeholder
+//! Hook mode end to end: a real bare repository with trailgate installed as
+//! `hooks/pre-receive`, real `git push` from a real clone, and the proof of
+//! every decision read back from the server (`git rev-parse`).
+
+mod approvals;
+mod identities;
+mod input;
+mod policy_file;
+mod refs;
+mod shim;
