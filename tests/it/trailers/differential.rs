@@ -109,7 +109,7 @@ fn generated_commits_agree_with_git_log_trailers() {
     let repo = git.repo();
     let messages = messages();
     let ids = repo.commits(&messages, b"");
-    let answers = repo.log(&ids, "%(trailers:only,unfold)");
+    let answers = repo.log(&[], &ids, "%(trailers:only,unfold)");
     let mut with_trailers = 0;
     let mut mismatches = Vec::new();
     for (msg, id) in messages.iter().zip(&ids) {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
@@ -156,14 +156,25 @@ impl Repo<'_> {
 
     /// `git log --no-walk --format=<placeholder>` for every id in one process,
     /// keyed by id. The placeholder's output must hold no NUL.
-    pub fn log(&self, ids: &[String], placeholder: &str) -> HashMap<String, Vec<u8>> {
+    /// `config` entries go to `git -c`.
+    pub fn log(
+        &self,
+        config: &[&str],
+        ids: &[String],
+        placeholder: &str,
+    ) -> HashMap<String, Vec<u8>> {
         let format = format!("--format=%H%x00{placeholder}%x00");
+        let mut args: Vec<&str> = Vec::new();
+        for c in config {
+            args.extend(["-c", c]);
+        }
+        args.extend(["log", "--no-walk=unsorted", "--stdin", &format]);
         let mut stdin = Vec::new();
         for id in ids {
             stdin.extend_from_slice(id.as_bytes());
             stdin.push(b'\n');
         }
-        let out = self.run_stdin(&["log", "--no-walk=unsorted", "--stdin", &format], &stdin);
+        let out = self.run_stdin(&args, &stdin);
         parse_records(&out)
     }
 
@@ -182,10 +193,6 @@ impl Repo<'_> {
         let out = child.wait_with_output().unwrap();
         writer.join().unwrap().unwrap();
         success(out, &format!("git {}", args.join(" ")))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 
