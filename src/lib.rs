@@ -1,8 +1,23 @@
 //! trailgate: a git pre-receive hook that judges pushed commits against a TOML policy.
 //!
 //! Data flows one way: [`push`] (the ref updates git hands the hook) ->
-//! [`walk`] (the commits each update brings in) -> [`facts`] (what each commit
-//! declares and who wrote it, built on [`trailers`] and [`identity`]) ->
-//! [`rules`] (validated [`policy`] x facts -> violations) -> [`report`].
+//! [`walk`] (the commits each update brings in, read through [`repo`] and
+//! [`commit`]) -> [`facts`] (what each commit declares and who wrote it, built
+//! on [`trailers`], [`ai`] and [`identity`]) -> [`rules`] (the validated
+//! [`policy`] applied to the facts, giving violations) -> [`report`].
+//! [`cli`] is the command line around it; [`demo`] the embedded walkthrough.
 
+pub mod ai;
+pub mod cli;
+pub mod commit;
+pub mod demo;
+pub mod encoding;
+pub mod facts;
+pub mod identity;
+pub mod policy;
+pub mod push;
+pub mod repo;
+pub mod report;
+pub mod rules;
 pub mod trailers;
+pub mod walk;

@@ -1,0 +1,110 @@
+//! Facts about one commit, computed once and shared by every rule: who wrote
+//! it, its trailers as git reads them, whether it declares or shows AI
+//! assistance, and whether it is a merge.
+//!
+//! Facts are derived from the raw commit object (see [`crate::commit`]) and
+//! the validated policy; rules never look at the object again.
+
+use git2::Oid;
+
+use crate::commit::{self, Ident};
+use crate::encoding;
+use crate::identity::Who;
+use crate::policy::Policy;
+use crate::trailers::{self, Trailer};
+
+#[derive(Debug, Clone)]
+pub struct CommitFacts {
+    pub oid: Oid,
+    pub subject: String,
+    /// The message, re-encoded to UTF-8 as `git log` shows it (lossy where
+    /// it is not valid UTF-8), for `when.message`.
+    pub message: String,
+    pub author: Ident,
+    pub committer: Ident,
+    pub author_who: Who,
+    pub parents: usize,
+    pub trailers: Vec<Trailer<'static>>,
+    /// The trailer that declared AI assistance, as `Key: value`.
+    pub ai_declared: Option<String>,
+    /// What revealed AI assistance, with the marker's evidence.
+    pub ai_detected: Option<String>,
+}
+
+impl CommitFacts {
+    pub fn ai_assisted(&self) -> bool {
+        self.ai_declared.is_some() || self.ai_detected.is_some()
+    }
+
+    pub fn is_merge(&self) -> bool {
+        self.parents > 1
+    }
+
+    pub fn short_id(&self) -> String {
+        short(self.oid)
+    }
+
+    /// Trailers whose key is one of `keys` (case-insensitive).
+    pub fn trailers_named<'s>(
+        &'s self,
+        keys: &'s [String],
+    ) -> impl Iterator<Item = &'s Trailer<'static>> + 's {
+        self.trailers
+            .iter()
+            .filter(move |t| keys.iter().any(|k| t.key_is(k)))
+    }
+}
+
+/// The 7-character abbreviation used in reports (git's default `--abbrev`).
+pub fn short(oid: Oid) -> String {
+    let hex = oid.to_string();
+    hex.get(..7).unwrap_or(&hex).to_owned()
+}
+
+/// Computes the facts of a commit from its raw object bytes.
+pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, String> {
+    let raw = commit::parse(data)?;
+    let message = encoding::message_as_utf8(raw.encoding, raw.message);
+    let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
+        .into_iter()
+        .map(Trailer::into_owned)
+        .collect();
+
+    let mut ai_declared = None;
+    for t in &trailers {
+        if policy.trailers.ai.iter().any(|k| t.key_is(k)) {
+            let value = String::from_utf8_lossy(&t.value)
+                .trim()
+                .to_ascii_lowercase();
+            if !policy.trailers.ai_negative.contains(&value) {
+                ai_declared = Some(format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(&t.key),
+                    String::from_utf8_lossy(&t.value)
+                ));
+                break;
+            }
+        }
+    }
+    let ai_detected = policy.ai_markers.iter().find_map(|m| {
+        m.detect(
+            &trailers,
+            [&raw.author.email, &raw.committer.email],
+            &message,
+        )
+        .map(|hit| format!("{hit} ({})", m.evidence))
+    });
+    let author_who = policy.directory.by_email(&raw.author.email);
+    Ok(CommitFacts {
+        oid,
+        subject: commit::subject(&message),
+        message: String::from_utf8_lossy(&message).into_owned(),
+        author: raw.author,
+        committer: raw.committer,
+        author_who,
+        parents: raw.parents.len(),
+        trailers,
+        ai_declared,
+        ai_detected,
+    })
+}

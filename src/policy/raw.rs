@@ -1,0 +1,188 @@
+//! The policy file as written: serde structures that mirror the TOML, every
+//! table closed to unknown keys, every value that a later check may complain
+//! about wrapped in `Spanned` so the complaint can name `file:line:column`.
+//!
+//! Nothing here is trusted; [`super::validate`] turns it into a [`super::Policy`].
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub version: S<i64>,
+    #[serde(default)]
+    pub settings: Option<S<Settings>>,
+    #[serde(default)]
+    pub trailers: Option<TrailerKeys>,
+    #[serde(default)]
+    pub ai: Option<Ai>,
+    #[serde(default)]
+    pub people: BTreeMap<S<String>, S<Person>>,
+    #[serde(default)]
+    pub groups: BTreeMap<S<String>, Vec<S<String>>>,
+    #[serde(default)]
+    pub rule: Vec<S<Rule>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Enforce,
+    Warn,
+    Off,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub mode: Option<S<Mode>>,
+    pub max_commits: Option<S<i64>>,
+    pub audit_log: Option<S<String>>,
+    #[serde(rename = "override")]
+    pub override_: Option<S<Override>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    pub push_option: Option<S<String>>,
+    pub by: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailerKeys {
+    pub ai: Option<Vec<S<String>>>,
+    pub ai_negative: Option<Vec<S<String>>>,
+    pub approval: Option<Vec<S<String>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Detect {
+    Builtin,
+    Off,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ai {
+    pub detect: Option<S<Detect>>,
+    pub markers: Option<Vec<S<Marker>>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Marker {
+    pub trailer: Option<S<String>>,
+    pub value: Option<S<String>>,
+    pub author: Option<S<String>>,
+    pub message: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Person {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub emails: Vec<S<String>>,
+    #[serde(default)]
+    pub logins: Vec<S<String>>,
+    #[serde(default)]
+    pub ssh_keys: Vec<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub name: S<String>,
+    pub message: Option<String>,
+    pub refs: Option<S<Vec<S<String>>>>,
+    pub when: Option<S<When>>,
+    pub require: Option<S<Require>>,
+    pub deny: Option<S<Vec<S<DenyKind>>>>,
+    pub exempt: Option<S<Exempt>>,
+    pub mode: Option<S<Mode>>,
+    pub per: Option<S<Per>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Per {
+    Commit,
+    Push,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenyKind {
+    Create,
+    Update,
+    ForcePush,
+    Delete,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct When {
+    pub ai_assisted: Option<S<bool>>,
+    pub ai_declared: Option<S<bool>>,
+    pub ai_detected: Option<S<bool>>,
+    pub author_in: Option<Vec<S<String>>>,
+    pub author_not_in: Option<Vec<S<String>>>,
+    pub pusher_in: Option<Vec<S<String>>>,
+    pub pusher_not_in: Option<Vec<S<String>>>,
+    pub touches: Option<S<Vec<S<String>>>>,
+    pub message: Option<S<String>>,
+    pub merge: Option<S<bool>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Require {
+    pub approvals: Option<S<Approvals>>,
+    pub trailers: Option<Vec<S<TrailerRequirement>>>,
+    pub signed: Option<S<bool>>,
+    pub max_files_changed: Option<S<i64>>,
+    pub max_files_deleted: Option<S<i64>>,
+    pub max_lines_added: Option<S<i64>>,
+    pub max_lines_deleted: Option<S<i64>>,
+    pub max_lines_changed: Option<S<i64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proof {
+    Trailer,
+    Pusher,
+    Signature,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Approvals {
+    pub from: Vec<S<String>>,
+    pub count: Option<S<i64>>,
+    pub proof: Option<S<Proof>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrailerRequirement {
+    pub key: S<String>,
+    pub value: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exempt {
+    #[serde(default)]
+    pub authors: Vec<S<String>>,
+    #[serde(default)]
+    pub pushers: Vec<S<String>>,
+}

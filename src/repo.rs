@@ -1,0 +1,238 @@
+//! Opening the repository the way a pre-receive hook must, and reading refs
+//! and objects from it.
+//!
+//! During pre-receive git keeps the pushed objects in a quarantine directory
+//! (`GIT_QUARANTINE_PATH`, announced through `GIT_OBJECT_DIRECTORY` and
+//! `GIT_ALTERNATE_OBJECT_DIRECTORIES`). libgit2 does not look there when a
+//! repository is opened by path, so a hook that forgets it cannot see a single
+//! new commit. [`open_for_hook`] adds those directories to the object database
+//! explicitly.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags};
+use thiserror::Error;
+
+/// Why the repository or one of its objects could not be read.
+#[derive(Debug, Error)]
+pub enum RepoError {
+    #[error("cannot open the git repository at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot open a git repository from the current directory or $GIT_DIR: {source}")]
+    Discover {
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot add the quarantine object directory {path}: {source}")]
+    Quarantine {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("object {oid} is not in the repository (nor in the push's quarantine)")]
+    MissingObject { oid: Oid },
+    #[error("cannot read object {oid}: {source}")]
+    Read {
+        oid: Oid,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot list the repository's refs: {source}")]
+    Refs {
+        #[source]
+        source: git2::Error,
+    },
+    #[error("object {oid} is a {kind}, not a commit")]
+    NotACommit { oid: Oid, kind: String },
+    #[error("commit {oid} cannot be parsed: {reason}")]
+    BadCommit { oid: Oid, reason: String },
+    #[error("`{spec}` does not name a revision in this repository: {source}")]
+    Revision {
+        spec: String,
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// Opens the repository a pre-receive hook runs in (`$GIT_DIR`, or the
+/// current directory, which git sets to the repository) and makes the push's
+/// quarantined objects visible.
+pub fn open_for_hook() -> Result<Repository, RepoError> {
+    let git_dir = std::env::var_os("GIT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let repo = open_at(&git_dir)?;
+    add_quarantine(&repo)?;
+    Ok(repo)
+}
+
+/// Opens a repository by path without searching parent directories and
+/// without reading `GIT_*` variables (the hook decides which it trusts).
+pub fn open_at(path: &Path) -> Result<Repository, RepoError> {
+    Repository::open_ext(
+        path,
+        RepositoryOpenFlags::NO_SEARCH,
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|source| RepoError::Open {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// Opens the repository for `trailgate verify`: a normal clone or a bare
+/// repository found from the current directory, honouring `$GIT_DIR` as git does.
+pub fn open_for_verify() -> Result<Repository, RepoError> {
+    Repository::open_from_env().map_err(|source| RepoError::Discover { source })
+}
+
+/// Adds every object directory git announced for this push as an alternate of
+/// the repository's object database.
+fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for var in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
+        if let Some(dir) = std::env::var_os(var) {
+            dirs.push(PathBuf::from(dir));
+        }
+    }
+    if let Some(list) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        dirs.extend(std::env::split_paths(&list));
+    }
+    if dirs.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb().map_err(|source| RepoError::Quarantine {
+        path: PathBuf::new(),
+        source,
+    })?;
+    let own = repo.path().join("objects");
+    let mut added: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
+        // Relative paths are relative to the hook's working directory, which
+        // git sets to the repository.
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        let is_own = std::fs::canonicalize(&own).is_ok_and(|o| o == dir);
+        if is_own || added.contains(&dir) {
+            continue;
+        }
+        odb.add_disk_alternate(&dir.to_string_lossy())
+            .map_err(|source| RepoError::Quarantine {
+                path: dir.clone(),
+                source,
+            })?;
+        added.push(dir);
+    }
+    Ok(())
+}
+
+/// The commit an object id stands for: itself if it is a commit, the commit an
+/// annotated tag (or chain of tags) points at, or `None` for trees and blobs.
+pub fn peel_to_commit(repo: &Repository, oid: Oid) -> Result<Option<Oid>, RepoError> {
+    let mut current = oid;
+    // A chain of tags longer than this is an attack, not a release process.
+    for _ in 0..64 {
+        let object = repo
+            .find_object(current, None)
+            .map_err(|e| missing(current, e))?;
+        match object.kind() {
+            Some(ObjectType::Commit) => return Ok(Some(current)),
+            Some(ObjectType::Tag) => {
+                let tag = object.as_tag().ok_or(RepoError::NotACommit {
+                    oid: current,
+                    kind: "damaged tag".into(),
+                })?;
+                current = tag.target_id();
+            }
+            _ => return Ok(None),
+        }
+    }
+    Err(RepoError::NotACommit {
+        oid,
+        kind: "tag chain deeper than 64 levels".into(),
+    })
+}
+
+/// Describes what kind of object `oid` is ("tree", "blob", ...), for messages.
+pub fn kind_of(repo: &Repository, oid: Oid) -> Result<String, RepoError> {
+    let object = repo.find_object(oid, None).map_err(|e| missing(oid, e))?;
+    Ok(object
+        .kind()
+        .map(|k| k.str().to_owned())
+        .unwrap_or_else(|| "unknown object".into()))
+}
+
+/// Maps libgit2's "not found" to [`RepoError::MissingObject`] and everything
+/// else to [`RepoError::Read`].
+pub fn missing(oid: Oid, source: git2::Error) -> RepoError {
+    if source.code() == git2::ErrorCode::NotFound {
+        RepoError::MissingObject { oid }
+    } else {
+        RepoError::Read { oid, source }
+    }
+}
+
+/// A ref that exists in the repository before the push, with the commit it
+/// points at (annotated tags peeled). Refs that point at trees or blobs, and
+/// symbolic refs, are left out: they hide no commits.
+#[derive(Debug, Clone)]
+pub struct ExistingRef {
+    pub name: String,
+    pub commit: Oid,
+}
+
+/// Lists the refs that exist before the push. A ref whose target cannot be
+/// read is skipped rather than fatal: hiding fewer commits only means judging
+/// more of them, which fails safe.
+pub fn existing_refs(repo: &Repository) -> Result<Vec<ExistingRef>, RepoError> {
+    let mut out = Vec::new();
+    let refs = repo
+        .references()
+        .map_err(|source| RepoError::Refs { source })?;
+    for reference in refs {
+        let reference = reference.map_err(|source| RepoError::Refs { source })?;
+        if reference.kind() != Some(git2::ReferenceType::Direct) {
+            continue;
+        }
+        let (Ok(name), Some(target)) = (reference.name(), reference.target()) else {
+            continue;
+        };
+        let commit = match reference.target_peel() {
+            // Packed refs record the peeled value of annotated tags.
+            Some(peeled) => Some(peeled),
+            None => peel_to_commit(repo, target).ok().flatten(),
+        };
+        if let Some(commit) = commit {
+            if repo
+                .odb()
+                .ok()
+                .and_then(|odb| odb.read_header(commit).ok())
+                .is_some_and(|(_, kind)| kind == ObjectType::Commit)
+            {
+                out.push(ExistingRef {
+                    name: name.to_owned(),
+                    commit,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// True when `ancestor` is reachable from `descendant` (or equal to it).
+pub fn is_ancestor(repo: &Repository, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
+    if ancestor == descendant {
+        return Ok(true);
+    }
+    repo.graph_descendant_of(descendant, ancestor)
+        .map_err(|source| RepoError::Read {
+            oid: descendant,
+            source,
+        })
+}

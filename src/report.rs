@@ -1,0 +1,290 @@
+//! Rendering a judgement: text for the pusher (git shows it as `remote:`
+//! lines, GitLab only shows lines prefixed `GL-HOOK-ERR: `) and JSON for
+//! machines.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use crate::facts::short;
+use crate::policy::Mode;
+use crate::rules::{Judgement, Violation};
+
+/// How many violations are shown in full before the rest are counted.
+pub const SHOWN_LIMIT: usize = 20;
+
+/// Options for the human-readable report.
+#[derive(Debug, Clone, Default)]
+pub struct TextOptions {
+    /// Prefix for every line (`GL-HOOK-ERR: ` under GitLab).
+    pub prefix: String,
+    /// The policy file, named in the summary.
+    pub policy: String,
+    /// `verify` speaks of commits, not of a push.
+    pub verify: bool,
+    /// Print a line even when the push is accepted with nothing to say.
+    pub verbose: bool,
+}
+
+/// Whether the environment is a GitLab server hook.
+pub fn is_gitlab(get: impl Fn(&str) -> Option<String>) -> bool {
+    get("GL_ID").is_some() || get("GL_PROTOCOL").is_some()
+}
+
+/// The text report; empty when there is nothing to say.
+pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
+    let errors: Vec<&Violation> = judgement
+        .violations
+        .iter()
+        .filter(|v| v.mode == Mode::Enforce)
+        .collect();
+    let warnings: Vec<&Violation> = judgement
+        .violations
+        .iter()
+        .filter(|v| v.mode == Mode::Warn)
+        .collect();
+    let what = if opts.verify { "commits" } else { "push" };
+    let mut out = String::new();
+    if errors.is_empty() && warnings.is_empty() {
+        if opts.verbose {
+            line(
+                &mut out,
+                opts,
+                &format!(
+                    "trailgate: {what} accepted: {} commit{} checked, no violations",
+                    judgement.commits_checked,
+                    plural(judgement.commits_checked)
+                ),
+            );
+        }
+        return out;
+    }
+    if !errors.is_empty() {
+        line(
+            &mut out,
+            opts,
+            &format!(
+                "trailgate: {what} rejected: {} violation{} of the policy ({} commit{} checked)",
+                errors.len(),
+                plural(errors.len()),
+                judgement.commits_checked,
+                plural(judgement.commits_checked)
+            ),
+        );
+    } else {
+        line(
+            &mut out,
+            opts,
+            &format!(
+                "trailgate: {what} accepted with {} warning{} ({} commit{} checked)",
+                warnings.len(),
+                plural(warnings.len()),
+                judgement.commits_checked,
+                plural(judgement.commits_checked)
+            ),
+        );
+    }
+    let mut shown = 0;
+    for v in errors.iter().chain(warnings.iter()) {
+        if shown == SHOWN_LIMIT {
+            let rest = errors.len() + warnings.len() - shown;
+            line(&mut out, opts, "");
+            line(
+                &mut out,
+                opts,
+                &format!("... and {rest} more violation{} not shown", plural(rest)),
+            );
+            break;
+        }
+        shown += 1;
+        line(&mut out, opts, "");
+        violation(&mut out, opts, v);
+    }
+    line(&mut out, opts, "");
+    if errors.is_empty() {
+        line(
+            &mut out,
+            opts,
+            "trailgate: warnings do not block the push; they will once the rules are enforced.",
+        );
+    } else {
+        line(
+            &mut out,
+            opts,
+            &format!(
+                "trailgate: fix the commits above and push again. Policy: {}",
+                opts.policy
+            ),
+        );
+    }
+    out
+}
+
+fn violation(out: &mut String, opts: &TextOptions, v: &Violation) {
+    let level = if v.mode == Mode::Enforce {
+        "error"
+    } else {
+        "warning"
+    };
+    let head = match (v.commit, &v.subject) {
+        (Some(oid), Some(subject)) => format!(
+            "{level}[{}]: {} {} \"{}\"",
+            v.rule,
+            v.refname,
+            short(oid),
+            subject
+        ),
+        (Some(oid), None) => format!("{level}[{}]: {} {}", v.rule, v.refname, short(oid)),
+        _ => format!("{level}[{}]: {}", v.rule, v.refname),
+    };
+    line(out, opts, &head);
+    line(out, opts, &format!("  found: {}", v.what));
+    if let Some(message) = &v.message {
+        line(out, opts, &format!("  why:   {message}"));
+    }
+    for (i, help) in v.help.lines().enumerate() {
+        let label = if i == 0 { "  help:  " } else { "         " };
+        line(out, opts, &format!("{label}{help}"));
+    }
+}
+
+fn line(out: &mut String, opts: &TextOptions, text: &str) {
+    // Untrusted text (subjects, trailer values) must not smuggle terminal
+    // control sequences or fake extra lines into the pusher's terminal.
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let _ = writeln!(out, "{}{}", opts.prefix, clean.trim_end());
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The JSON report of SPEC section 8, with a few extra fields per violation.
+pub fn json(judgement: &Judgement) -> String {
+    let violations: Vec<serde_json::Value> = judgement
+        .violations
+        .iter()
+        .map(|v| {
+            json!({
+                "rule": v.rule,
+                "ref": v.refname,
+                "commit": v.commit.map(|c| c.to_string()),
+                "subject": v.subject,
+                "mode": v.mode.to_string(),
+                "message": v.what,
+                "rule_message": v.message,
+                "help": v.help,
+            })
+        })
+        .collect();
+    let value = json!({
+        "decision": if judgement.rejects() { "reject" } else { "accept" },
+        "commits_checked": judgement.commits_checked,
+        "violations": violations,
+    });
+    value.to_string()
+}
+
+/// The text shown when trailgate cannot judge at all (exit 2).
+pub fn failure(error: &str, prefix: &str, hook: bool) -> String {
+    let mut out = String::new();
+    let mut lines = error.lines();
+    let first = lines.next().unwrap_or("unknown error");
+    let _ = writeln!(out, "{prefix}trailgate: error: {first}");
+    for rest in lines {
+        let _ = writeln!(out, "{prefix}{rest}");
+    }
+    if hook {
+        let _ = writeln!(out, "{prefix}trailgate: the push is rejected because it could not be judged (trailgate fails closed)");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use git2::Oid;
+
+    fn v(mode: Mode) -> Violation {
+        Violation {
+            rule: "r".into(),
+            refname: "refs/heads/main".into(),
+            commit: Some(Oid::from_str("1234567890123456789012345678901234567890").unwrap()),
+            subject: Some("Subject\x1b[31m".into()),
+            mode,
+            what: "bad".into(),
+            message: Some("because".into()),
+            help: "do this\nor that".into(),
+        }
+    }
+
+    #[test]
+    fn rejection_names_rule_ref_short_id_and_help() {
+        let j = Judgement {
+            violations: vec![v(Mode::Enforce)],
+            commits_checked: 1,
+        };
+        let t = text(&j, &TextOptions::default());
+        assert!(
+            t.starts_with("trailgate: push rejected: 1 violation "),
+            "{t}"
+        );
+        assert!(
+            t.contains("error[r]: refs/heads/main 1234567 \"Subject [31m\""),
+            "{t}"
+        );
+        assert!(t.contains("  help:  do this\n         or that\n"), "{t}");
+        assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn accepted_push_without_warnings_prints_nothing() {
+        assert_eq!(text(&Judgement::default(), &TextOptions::default()), "");
+    }
+
+    #[test]
+    fn gitlab_prefix_starts_every_line() {
+        let j = Judgement {
+            violations: vec![v(Mode::Warn)],
+            commits_checked: 1,
+        };
+        let opts = TextOptions {
+            prefix: "GL-HOOK-ERR: ".into(),
+            ..TextOptions::default()
+        };
+        let t = text(&j, &opts);
+        assert!(t.lines().all(|l| l.starts_with("GL-HOOK-ERR: ")), "{t}");
+        assert!(t.contains("warning[r]"));
+    }
+
+    #[test]
+    fn long_lists_are_cut_with_a_count() {
+        let j = Judgement {
+            violations: vec![v(Mode::Enforce); SHOWN_LIMIT + 5],
+            commits_checked: 1,
+        };
+        let t = text(&j, &TextOptions::default());
+        assert_eq!(t.matches("error[r]").count(), SHOWN_LIMIT);
+        assert!(t.contains("... and 5 more violations not shown"));
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let j = Judgement {
+            violations: vec![v(Mode::Enforce)],
+            commits_checked: 3,
+        };
+        let value: serde_json::Value = serde_json::from_str(&json(&j)).unwrap();
+        assert_eq!(value["decision"], "reject");
+        assert_eq!(value["commits_checked"], 3);
+        assert_eq!(value["violations"][0]["rule"], "r");
+        assert_eq!(value["violations"][0]["mode"], "enforce");
+    }
+}
