@@ -3,6 +3,7 @@
 //! every decision read back from the server (`git rev-parse`).
 
 mod approvals;
+mod conditions;
 mod identities;
 mod input;
 mod policy_file;

@@ -377,6 +377,12 @@ impl World {
     /// A server with a `main` branch holding one plain commit by Alice, pushed
     /// before any hook was installed, and a clone on `main` tracking it.
     pub fn new() -> World {
+        World::with_object_format("sha1")
+    }
+
+    /// [`World::new`] with repositories in the given object format
+    /// (`sha1` or `sha256`).
+    pub fn with_object_format(format: &str) -> World {
         let tmp = tempfile::Builder::new()
             .prefix("trailgate-it-")
             .tempdir()
@@ -392,12 +398,13 @@ impl World {
             _tmp: tmp,
             files: Cell::new(0),
         };
+        let format = format!("--object-format={format}");
         w.run_git(
             &w.root,
-            &["init", "-q", "--bare", "-b", "main", "server.git"],
+            &["init", "-q", "--bare", "-b", "main", &format, "server.git"],
         )
         .assert_code(0);
-        w.run_git(&w.root, &["init", "-q", "-b", "main", "work"])
+        w.run_git(&w.root, &["init", "-q", "-b", "main", &format, "work"])
             .assert_code(0);
         w.git(&["config", "user.name", "Pat Pusher"]);
         w.git(&["config", "user.email", "pat@example.com"]);
@@ -514,6 +521,35 @@ impl World {
         self.run_git_env(
             &self.work,
             &["commit", "-q", "-F", msg_file.to_str().unwrap()],
+            &env,
+        )
+        .assert_code(0);
+        self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Merges `branch` into the current branch with a merge commit (never a
+    /// fast-forward) written by `author`. Returns the merge's full id.
+    pub fn merge(&self, author: &Person, branch: &str, message: &str) -> String {
+        let n = self.files.get() + 1;
+        self.files.set(n);
+        let msg_file = self.root.join(format!("msg-{n}.txt"));
+        std::fs::write(&msg_file, message).unwrap();
+        let env = [
+            ("GIT_AUTHOR_NAME", author.name),
+            ("GIT_AUTHOR_EMAIL", author.email),
+            ("GIT_COMMITTER_NAME", author.name),
+            ("GIT_COMMITTER_EMAIL", author.email),
+        ];
+        self.run_git_env(
+            &self.work,
+            &[
+                "merge",
+                "-q",
+                "--no-ff",
+                "-F",
+                msg_file.to_str().unwrap(),
+                branch,
+            ],
             &env,
         )
         .assert_code(0);

@@ -284,3 +284,31 @@ deny = ["create"]
         .assert_line_with(&["error[no-new-tags]", "another-tree"]);
     w.assert_server_ref("refs/tags/another-tree", None);
 }
+
+#[test]
+fn push_to_a_sha256_repository_is_judged() {
+    // Git's stdin lines carry 64-hex ids in a SHA-256 repository.
+    let w = World::with_object_format("sha256");
+    w.install_hook();
+    w.write_policy(&policy(SENIOR_RULE));
+    let before = w.server_ref(MAIN).unwrap();
+    assert_eq!(before.len(), 64);
+
+    let subject = "Unapproved in a SHA-256 repository";
+    let bad = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation("error", RULE, MAIN, &bad, subject);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    w.reset_to_origin();
+    let good = w.commit(
+        &CAROL,
+        &msg(
+            "Approved in a SHA-256 repository",
+            &["AI-Assisted: yes", &approved_by(&ALICE)],
+        ),
+    );
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&good));
+}

@@ -73,6 +73,10 @@ fn shim_finds_trailgate_on_path() {
 #[test]
 fn shim_without_trailgate_rejects_the_push() {
     // Fail closed: no binary, no push.
+    if Path::new("/usr/local/bin/trailgate").exists() {
+        eprintln!("skipped: the shim's last resort /usr/local/bin/trailgate exists here");
+        return;
+    }
     let w = world_with_shim();
     let before = w.server_ref(MAIN).unwrap();
     w.commit(&ALICE, &msg("Harmless change", &[]));
