@@ -377,6 +377,9 @@ fn verify(
     };
     let mut positive = Vec::new();
     let mut negative = Vec::new();
+    // The ref's old value: the left side of the first `A..B`. Without one,
+    // the ref is being created.
+    let mut old = None;
     for range in ranges {
         if range.contains("...") {
             return Err(Error::Usage(format!(
@@ -384,7 +387,9 @@ fn verify(
             )));
         }
         if let Some((from, to)) = range.split_once("..") {
-            negative.push(resolve(if from.is_empty() { "HEAD" } else { from })?);
+            let from = resolve(if from.is_empty() { "HEAD" } else { from })?;
+            old = old.or(Some(from));
+            negative.push(from);
             positive.push(resolve(if to.is_empty() { "HEAD" } else { to })?);
         } else if let Some(rev) = range.strip_prefix('^') {
             negative.push(resolve(rev)?);
@@ -400,7 +405,7 @@ fn verify(
     let updates: Vec<RefUpdate> = positive
         .iter()
         .map(|&new| RefUpdate {
-            old: negative.first().copied(),
+            old,
             new: Some(new),
             name: refname.clone(),
         })

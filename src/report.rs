@@ -84,8 +84,7 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             ),
         );
     }
-    let mut shown = 0;
-    for v in errors.iter().chain(warnings.iter()) {
+    for (shown, v) in errors.iter().chain(warnings.iter()).enumerate() {
         if shown == SHOWN_LIMIT {
             let rest = errors.len() + warnings.len() - shown;
             line(&mut out, opts, "");
@@ -96,7 +95,6 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             );
             break;
         }
-        shown += 1;
         line(&mut out, opts, "");
         violation(&mut out, opts, v);
     }

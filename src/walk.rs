@@ -274,7 +274,7 @@ mod tests {
 
     #[test]
     fn entries_pop_newest_first_then_in_insertion_order() {
-        let oid = Oid::zero();
+        let oid = Oid::ZERO_SHA1;
         let mut heap = BinaryHeap::new();
         heap.push(Entry {
             time: 1,

@@ -117,6 +117,7 @@ pub struct Rule {
     pub mode: Mode,
     /// Line of the rule's `name` in the policy file, for messages.
     pub line: usize,
+    name_span: std::ops::Range<usize>,
 }
 
 #[derive(Debug)]
@@ -337,9 +338,8 @@ impl Validator<'_> {
             let span = rule.span();
             if let Some(rule) = self.rule(rule.into_inner(), span, settings.mode, &directory) {
                 if let Some(first) = names.get(&rule.name) {
-                    let name_span = self.find_name_span(&rule.name, rule.line);
                     self.error(
-                        name_span,
+                        rule.name_span.clone(),
                         format!(
                             "duplicate rule name `{}` (first defined on line {first}); rule names must be unique",
                             rule.name
@@ -359,23 +359,6 @@ impl Validator<'_> {
             directory,
             rules,
         }
-    }
-
-    /// The span of a rule's name given its line (for duplicate reports).
-    fn find_name_span(&self, name: &str, line: usize) -> std::ops::Range<usize> {
-        let start: usize = self
-            .text
-            .split_inclusive('\n')
-            .take(line.saturating_sub(1))
-            .map(str::len)
-            .sum();
-        let col = self
-            .text
-            .get(start..)
-            .and_then(|rest| rest.split('\n').next())
-            .and_then(|l| l.find(name))
-            .unwrap_or(0);
-        start + col..start + col
     }
 
     fn directory(
@@ -733,6 +716,7 @@ impl Validator<'_> {
             if let Some(a) = r.approvals {
                 let a_span = a.span();
                 let a = a.into_inner();
+                let named = a.from.len();
                 let from = self.groups(dir, a.from);
                 let count = match a.count {
                     None => 1,
@@ -749,13 +733,15 @@ impl Validator<'_> {
                         self.error(p.span(), "only `proof = \"trailer\"` is supported by this version of trailgate yet");
                     }
                 }
-                if from.is_empty() && self.problems.is_empty() {
+                if named == 0 {
                     self.error(
                         a_span.clone(),
                         "approvals.from must name at least one group",
                     );
                 }
-                if let Some(max) = max_members(dir, &from) {
+                // Only when every group resolved: an unknown group is already
+                // reported and would make this count meaningless.
+                if let Some(max) = max_members(dir, &from).filter(|_| from.len() == named) {
                     if max < count {
                         self.error(
                             a_span,
@@ -861,6 +847,7 @@ impl Validator<'_> {
             exempt_pushers,
             mode,
             line,
+            name_span,
         })
     }
 
