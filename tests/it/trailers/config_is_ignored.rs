@@ -60,7 +60,7 @@ fn comment_char_and_trailer_config_change_git_but_not_trailgate() {
     let git = Git::new();
     let repo = git.repo();
     let messages: Vec<Vec<u8>> = CASES.iter().map(|c| c.message.to_vec()).collect();
-    let ids = repo.commits(&messages, b"");
+    let ids = repo.commits(&messages, None);
     let plain_log = repo.log(&[], &ids, "%(trailers:only,unfold)");
 
     for (case, id) in CASES.iter().zip(&ids) {

@@ -108,7 +108,7 @@ fn generated_commits_agree_with_git_log_trailers() {
     let git = Git::new();
     let repo = git.repo();
     let messages = messages();
-    let ids = repo.commits(&messages, b"");
+    let ids = repo.commits(&messages, None);
     let answers = repo.log(&[], &ids, "%(trailers:only,unfold)");
     let mut with_trailers = 0;
     let mut mismatches = Vec::new();
