@@ -4,6 +4,7 @@
 
 mod approvals;
 mod conditions;
+mod gitlab;
 mod identities;
 mod input;
 mod policy_file;

@@ -42,7 +42,7 @@ impl Person {
     }
 }
 
-/// Senior, person id `alice`, two e-mail addresses.
+/// Senior, person id `alice`, two e-mail addresses, host login `alice-s`.
 pub const ALICE: Person = Person {
     name: "Alice Senior",
     email: "alice@example.com",
@@ -84,6 +84,7 @@ pub const PEOPLE: &str = r#"
 [people.alice]
 name = "Alice Senior"
 emails = ["alice@example.com", "alice@old.example.com"]
+logins = ["alice-s"]
 
 [people.bob]
 name = "Bob Senior"

@@ -295,3 +295,34 @@ fn every_violating_commit_in_a_push_is_reported() {
         .assert_silent_about("Plain change");
     w.assert_server_ref(MAIN, Some(&before));
 }
+
+#[test]
+fn approver_email_is_matched_case_insensitively() {
+    let w = senior_world();
+    let oid = w.commit(
+        &CAROL,
+        &msg(
+            "Shouted approval",
+            &[
+                "AI-Assisted: yes",
+                "Approved-By: Alice Senior <ALICE@Example.COM>",
+            ],
+        ),
+    );
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&oid));
+}
+
+#[test]
+fn approver_named_by_host_login_counts() {
+    let w = senior_world();
+    let oid = w.commit(
+        &CAROL,
+        &msg(
+            "Login approval",
+            &["AI-Assisted: yes", "Approved-By: alice-s"],
+        ),
+    );
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&oid));
+}

@@ -126,3 +126,23 @@ fn author_not_in_matches_a_person_id_and_an_email() {
         .assert_violation("error", "watched-authors", MAIN, &oid, subject);
     w.assert_server_ref(MAIN, Some(&b));
 }
+
+#[test]
+fn pushers_in_an_exempt_group_are_skipped() {
+    // The pusher comes from the host; behind a web server that is REMOTE_USER.
+    let w = World::with_policy(&policy(&format!(
+        "{SENIOR_RULE}exempt = {{ pushers = [\"senior\"] }}\n"
+    )));
+    let before = w.server_ref(MAIN).unwrap();
+    let subject = "Pushed by a junior";
+    let oid = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
+    w.push_env(&["origin", "main"], &[("REMOTE_USER", "carol")])
+        .assert_rejected_with(1)
+        .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, subject);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    // Alice (login alice-s) pushes the same commit: exempt.
+    w.push_env(&["origin", "main"], &[("REMOTE_USER", "alice-s")])
+        .assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&oid));
+}

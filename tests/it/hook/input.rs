@@ -134,3 +134,52 @@ fn pre_receive_json_report_has_the_documented_shape() {
         run.dump()
     );
 }
+
+#[test]
+fn config_flag_takes_precedence_over_trailgate_config_and_the_git_dir() {
+    // The git dir's policy and TRAILGATE_CONFIG's are broken; --config wins.
+    let w = World::with_policy("this is not toml\n");
+    let broken = w.root.join("broken.toml");
+    std::fs::write(&broken, "neither = is this\n").unwrap();
+    let good = w.root.join("good.toml");
+    std::fs::write(&good, policy(SENIOR_RULE)).unwrap();
+    let main = w.server_ref(MAIN).unwrap();
+    w.git(&["checkout", "-q", "-b", "feature"]);
+    let bad = w.commit(&CAROL, &msg("Unapproved change", &["AI-Assisted: yes"]));
+    // The hook judges every push; with the git dir's policy broken, use a
+    // direct push to get the objects in.
+    std::fs::remove_file(w.server.join("hooks").join("pre-receive")).unwrap();
+    w.push(&["origin", "feature"]).assert_code(0);
+
+    let git_dir = w.server.to_str().unwrap().to_owned();
+    let run = w.trailgate(
+        &w.server,
+        &["pre-receive", "--config", good.to_str().unwrap()],
+        &format!("{main} {bad} {MAIN}\n"),
+        &[
+            ("GIT_DIR", &git_dir),
+            ("TRAILGATE_CONFIG", broken.to_str().unwrap()),
+        ],
+    );
+    run.assert_code(1).assert_no_panic().assert_violation(
+        "error",
+        "ai-needs-senior-approval",
+        MAIN,
+        &bad,
+        "Unapproved change",
+    );
+
+    // Without --config, TRAILGATE_CONFIG's broken file is the one named.
+    let run = w.trailgate(
+        &w.server,
+        &["pre-receive"],
+        &format!("{main} {bad} {MAIN}\n"),
+        &[
+            ("GIT_DIR", &git_dir),
+            ("TRAILGATE_CONFIG", broken.to_str().unwrap()),
+        ],
+    );
+    run.assert_code(2)
+        .assert_no_panic()
+        .assert_says("broken.toml:1:");
+}

@@ -312,3 +312,20 @@ fn push_to_a_sha256_repository_is_judged() {
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&good));
 }
+
+#[test]
+fn commits_brought_in_by_a_merge_are_judged() {
+    let w = World::with_policy(&policy(SENIOR_RULE));
+    let before = w.server_ref(MAIN).unwrap();
+    w.git(&["checkout", "-q", "-b", "topic"]);
+    let subject = "Unapproved work on a topic";
+    let bad = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
+    w.git(&["checkout", "-q", "main"]);
+    w.commit(&ALICE, &msg("Senior work on main", &[]));
+    // The merge itself is by a senior and declares nothing.
+    w.merge(&ALICE, "topic", "Merge branch 'topic'\n");
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation("error", RULE, MAIN, &bad, subject);
+    w.assert_server_ref(MAIN, Some(&before));
+}
