@@ -329,3 +329,36 @@ fn commits_brought_in_by_a_merge_are_judged() {
         .assert_violation("error", RULE, MAIN, &bad, subject);
     w.assert_server_ref(MAIN, Some(&before));
 }
+
+#[test]
+fn commits_on_a_ref_another_rule_covers_are_still_judged_by_this_rule() {
+    // "Already reachable from a ref the *same* rule covers": main is covered
+    // by a different rule than release/**, so cutting a release from main
+    // judges main's unchecked history under the release rule.
+    let w = World::new();
+    let subject = "Unapproved, from before the policy";
+    let old = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
+    w.push(&["origin", "main"]).assert_code(0);
+
+    w.install_hook();
+    w.write_policy(&policy(
+        r#"
+[[rule]]
+name = "main-approval"
+refs = ["refs/heads/main"]
+when = { ai_assisted = true, author_not_in = ["senior"] }
+require = { approvals = { from = ["senior"], count = 1 } }
+
+[[rule]]
+name = "release-approval"
+refs = ["refs/heads/release/**"]
+when = { ai_assisted = true, author_not_in = ["senior"] }
+require = { approvals = { from = ["senior"], count = 1 } }
+"#,
+    ));
+    w.push(&["origin", "main:refs/heads/release/1.0"])
+        .assert_rejected_with(1)
+        .assert_violation("error", "release-approval", "release/1.0", &old, subject)
+        .assert_silent_about("main-approval");
+    w.assert_server_ref("refs/heads/release/1.0", None);
+}
