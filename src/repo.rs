@@ -178,18 +178,16 @@ pub fn missing(oid: Oid, source: git2::Error) -> RepoError {
     }
 }
 
-/// A ref that exists in the repository before the push, with the commit it
-/// points at (annotated tags peeled). Refs that point at trees or blobs, and
-/// symbolic refs, are left out: they hide no commits.
+/// A ref that exists in the repository before the push, with the object it
+/// points at (already peeled where packed-refs recorded it). The walk peels
+/// annotated tags and ignores trees and blobs, so listing costs no object reads.
 #[derive(Debug, Clone)]
 pub struct ExistingRef {
     pub name: String,
-    pub commit: Oid,
+    pub target: Oid,
 }
 
-/// Lists the refs that exist before the push. A ref whose target cannot be
-/// read is skipped rather than fatal: hiding fewer commits only means judging
-/// more of them, which fails safe.
+/// Lists the direct refs that exist before the push.
 pub fn existing_refs(repo: &Repository) -> Result<Vec<ExistingRef>, RepoError> {
     let mut out = Vec::new();
     let refs = repo
@@ -203,24 +201,10 @@ pub fn existing_refs(repo: &Repository) -> Result<Vec<ExistingRef>, RepoError> {
         let (Ok(name), Some(target)) = (reference.name(), reference.target()) else {
             continue;
         };
-        let commit = match reference.target_peel() {
-            // Packed refs record the peeled value of annotated tags.
-            Some(peeled) => Some(peeled),
-            None => peel_to_commit(repo, target).ok().flatten(),
-        };
-        if let Some(commit) = commit {
-            if repo
-                .odb()
-                .ok()
-                .and_then(|odb| odb.read_header(commit).ok())
-                .is_some_and(|(_, kind)| kind == ObjectType::Commit)
-            {
-                out.push(ExistingRef {
-                    name: name.to_owned(),
-                    commit,
-                });
-            }
-        }
+        out.push(ExistingRef {
+            name: name.to_owned(),
+            target: reference.target_peel().unwrap_or(target),
+        });
     }
     Ok(out)
 }

@@ -342,7 +342,7 @@ impl Engine<'_, '_> {
                     .iter()
                     .flatten()
                     .filter(|r| rule.applies_to(&r.name))
-                    .map(|r| r.commit)
+                    .map(|r| r.target)
                     .collect();
                 hidden.extend(old);
                 hidden

@@ -105,10 +105,10 @@ impl<'r> Walker<'r> {
             interesting_queued: 0,
         };
         for &oid in hidden {
-            // A hidden tip that cannot be read hides nothing: judging more
-            // commits is the safe direction.
-            if self.load(oid).is_ok() {
-                state.insert(self, oid, true);
+            // A hidden tip that cannot be read, or that is a tree or blob,
+            // hides nothing: judging more commits is the safe direction.
+            if let Some(commit) = self.peel_hidden(oid) {
+                state.insert(self, commit, true);
             }
         }
         for &oid in tips {
@@ -191,6 +191,38 @@ impl<'r> Walker<'r> {
             },
         );
         Ok(())
+    }
+
+    /// Loads a hidden tip, following annotated tags to their target.
+    fn peel_hidden(&mut self, mut oid: Oid) -> Option<Oid> {
+        // Tag chains longer than this are not worth following for hiding.
+        for _ in 0..16 {
+            if self.nodes.contains_key(&oid) {
+                return Some(oid);
+            }
+            let object = self.odb.read(oid).ok()?;
+            match object.kind() {
+                ObjectType::Commit => {
+                    let parsed = commit::parse(object.data()).ok()?;
+                    self.commits_read += 1;
+                    self.nodes.insert(
+                        oid,
+                        Node {
+                            time: parsed.committer.time,
+                            parents: parsed.parents,
+                        },
+                    );
+                    return Some(oid);
+                }
+                ObjectType::Tag => {
+                    // A tag object starts with `object <hex>`.
+                    let hex = object.data().get(7..47)?;
+                    oid = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+                }
+                _ => return None,
+            }
+        }
+        None
     }
 
     fn time(&self, oid: Oid) -> i64 {
