@@ -114,10 +114,31 @@ fn is_space(b: u8) -> bool {
 
 /// The message as git's C string functions see it: up to the first NUL.
 fn c_string(buf: &[u8]) -> &[u8] {
-    match buf.iter().position(|&b| b == 0) {
+    match find_byte(buf, 0) {
         Some(nul) => &buf[..nul],
         None => buf,
     }
+}
+
+/// Position of the first `needle` in `haystack`. Every message is scanned
+/// whole, for NUL and then line by line, so this looks at eight bytes at a
+/// time (the classic "has a zero byte" test on `word ^ needle`) instead of one.
+fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let pattern = LO * u64::from(needle);
+    let mut offset = 0;
+    for chunk in haystack.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ pattern;
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            break;
+        }
+        offset += 8;
+    }
+    let rest = haystack.get(offset..)?;
+    rest.iter().position(|&b| b == needle).map(|i| offset + i)
 }
 
 /// Trims git's whitespace from both ends (`strbuf_trim`).
@@ -139,10 +160,7 @@ fn trim(mut s: &[u8]) -> &[u8] {
 
 /// Offset just after the newline that ends the line at `bol`, or the end of `buf`.
 fn next_line(buf: &[u8], bol: usize) -> usize {
-    match buf
-        .get(bol..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-    {
+    match buf.get(bol..).and_then(|rest| find_byte(rest, b'\n')) {
         Some(nl) => bol + nl + 1,
         None => buf.len(),
     }
@@ -407,6 +425,19 @@ mod tests {
 
     fn kv(k: &str, v: &str) -> (String, String) {
         (k.to_owned(), v.to_owned())
+    }
+
+    #[test]
+    fn find_byte_agrees_with_a_plain_search_at_every_offset() {
+        let hay: Vec<u8> = (0..40u8)
+            .map(|i| if i % 7 == 3 { 0x80 | i } else { i })
+            .collect();
+        for start in 0..hay.len() {
+            for needle in [0u8, 1, 10, 0x80 | 17, 39, 200] {
+                let h = &hay[start..];
+                assert_eq!(find_byte(h, needle), h.iter().position(|&b| b == needle));
+            }
+        }
     }
 
     #[test]
