@@ -11,6 +11,7 @@ pub mod ai;
 pub mod cli;
 pub mod commit;
 pub mod demo;
+pub mod diff;
 pub mod encoding;
 pub mod facts;
 pub mod identity;

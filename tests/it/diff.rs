@@ -1,0 +1,1 @@
+//! Diff facts against `git diff-tree --numstat`.
