@@ -216,10 +216,13 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
     Ok(input)
 }
 
+/// The repository's git directory as the hook sees it, made absolute so that
+/// messages name a real path rather than git's `GIT_DIR=.`.
 fn git_dir_from_env() -> PathBuf {
-    std::env::var_os("GIT_DIR")
+    let dir = std::env::var_os("GIT_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
+        .unwrap_or_else(|| PathBuf::from("."));
+    std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
 fn pre_receive(
