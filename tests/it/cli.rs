@@ -3,5 +3,6 @@
 
 mod check;
 mod demo;
+mod pre_push;
 mod trailers;
 mod verify;
