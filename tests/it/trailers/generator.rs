@@ -267,6 +267,8 @@ fn long_line(rng: &mut Rng) -> Vec<u8> {
 
 /// Joins lines with mostly LF, some CRLF and a few lone CRs; damages the
 /// result now and then with a NUL or a missing final newline.
+// The derefs are needed for inference of the match arms, whatever clippy says.
+#[allow(clippy::explicit_auto_deref)]
 fn join(rng: &mut Rng, lines: &[Vec<u8>]) -> Vec<u8> {
     let style = weighted(rng, &[70, 15, 10, 5]);
     let mut msg = Vec::new();
