@@ -33,6 +33,12 @@
 //!    continue the trailer above them; comment lines and non-trailer lines are
 //!    dropped; key and value are trimmed and the value is unfolded.
 //!
+//! The two entry points differ exactly where git's two commands do:
+//! `git log` starts at the subject, so leading whitespace-only lines are
+//! skipped and a trailer-looking first line becomes the title;
+//! `interpret-trailers` reads stdin whole and adds a missing final newline,
+//! so a last line `Conflicts:` without one still opens a conflicts block.
+//!
 //! "Whitespace" and "alphanumeric" are git's locale-independent ASCII classes
 //! (`ctype.c`): whitespace is only space, tab, LF and CR — not form feed or
 //! vertical tab.
