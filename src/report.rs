@@ -185,6 +185,7 @@ pub fn json(judgement: &Judgement) -> String {
     let value = json!({
         "decision": if judgement.rejects() { "reject" } else { "accept" },
         "commits_checked": judgement.commits_checked,
+        "diffs_computed": judgement.diffs_computed,
         "violations": violations,
     });
     value.to_string()
@@ -228,6 +229,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce)],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let t = text(&j, &TextOptions::default());
         assert!(
@@ -252,6 +254,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Warn)],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let opts = TextOptions {
             prefix: "GL-HOOK-ERR: ".into(),
@@ -267,6 +270,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce); SHOWN_LIMIT + 5],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let t = text(&j, &TextOptions::default());
         assert_eq!(t.matches("error[r]").count(), SHOWN_LIMIT);
@@ -278,6 +282,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce)],
             commits_checked: 3,
+            ..Judgement::default()
         };
         let value: serde_json::Value = serde_json::from_str(&json(&j)).unwrap();
         assert_eq!(value["decision"], "reject");

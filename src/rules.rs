@@ -10,9 +10,12 @@ use std::collections::HashMap;
 use git2::{Oid, Repository};
 use thiserror::Error;
 
+use std::rc::Rc;
+
+use crate::diff::{self, DiffError, DiffOptions, DiffStats};
 use crate::facts::{self, CommitFacts};
 use crate::identity::{Member, Pusher, Who, PUSHER_VARIABLES};
-use crate::policy::{DenyKind, Mode, Policy, Rule};
+use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Rule};
 use crate::push::RefUpdate;
 use crate::repo::{self, ExistingRef, RepoError};
 use crate::walk::{WalkError, Walker};
@@ -39,6 +42,9 @@ pub struct Judgement {
     pub violations: Vec<Violation>,
     /// Distinct commits judged by at least one rule.
     pub commits_checked: usize,
+    /// Diffs computed (commits and net changes); 0 for a policy without
+    /// path or size rules.
+    pub diffs_computed: usize,
 }
 
 impl Judgement {
@@ -67,6 +73,12 @@ pub enum JudgeError {
         refname: String,
         oid: Oid,
         kind: String,
+    },
+    #[error("{refname}: {source}")]
+    Diff {
+        refname: String,
+        #[source]
+        source: DiffError,
     },
     #[error("{refname}: commit {oid} cannot be read: {reason}")]
     BadCommit {
@@ -112,14 +124,24 @@ pub fn judge(
         ctx,
         walker: Walker::new(odb),
         facts: HashMap::new(),
+        diffs: HashMap::new(),
+        diff_need: policy
+            .rules
+            .iter()
+            .map(Rule::diff_need)
+            .max()
+            .unwrap_or(DiffNeed::None),
         existing: None,
         walks: HashMap::new(),
+        diffs_computed: 0,
+        checked: std::collections::HashSet::new(),
         out: Judgement::default(),
     };
     for update in updates {
         engine.update(update)?;
     }
-    engine.out.commits_checked = engine.facts.len();
+    engine.out.commits_checked = engine.checked.len();
+    engine.out.diffs_computed = engine.diffs_computed;
     Ok(engine.out)
 }
 
@@ -150,9 +172,15 @@ struct Engine<'a, 'r> {
     policy: &'a Policy,
     ctx: &'a Context<'a>,
     walker: Walker<'r>,
-    facts: HashMap<Oid, CommitFacts>,
+    facts: HashMap<Oid, Rc<CommitFacts>>,
+    diffs: HashMap<Oid, Rc<DiffStats>>,
+    /// The most any rule needs to know about diffs; computed once per commit.
+    diff_need: DiffNeed,
     existing: Option<Vec<ExistingRef>>,
     walks: HashMap<(Oid, Vec<Oid>), Vec<Oid>>,
+    diffs_computed: usize,
+    /// Every commit some rule judged.
+    checked: std::collections::HashSet<Oid>,
     out: Judgement,
 }
 
@@ -264,14 +292,183 @@ impl Engine<'_, '_> {
                 }
                 Err(e) => return Err(e),
             };
+            self.checked.extend(commits.iter().copied());
+            if rule.per == Per::Push {
+                self.judge_net_change(rule, refname, new, old_commit, &commits)?;
+                continue;
+            }
             for oid in commits {
-                let facts = self.facts(refname, oid)?.clone();
-                if let Some((what, help)) = judge_commit(self.policy, rule, &facts) {
+                let facts = self.facts(refname, oid)?;
+                if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
                     self.push_violation(rule, refname, Some(&facts), what, help);
                 }
             }
         }
         Ok(())
+    }
+
+    /// Applies one rule to one commit: `None` when it passes or does not apply.
+    fn judge_commit(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        c: &CommitFacts,
+    ) -> Result<Option<(String, String)>, JudgeError> {
+        let policy = self.policy;
+        if policy.directory.in_any(&c.author_who, &rule.exempt_authors)
+            || !when_holds(policy, rule, c)
+        {
+            return Ok(None);
+        }
+        let sees_diff = !c.is_merge() || sees_merge_diff(rule);
+        if let Some(touches) = &rule.when.touches {
+            if !sees_diff {
+                return Ok(None);
+            }
+            let stats = self.diff(refname, c.oid)?;
+            if !stats.paths().any(|p| touches.matches(p)) {
+                return Ok(None);
+            }
+        }
+        let mut problems: Vec<String> = Vec::new();
+        let mut helps: Vec<String> = Vec::new();
+        if let Some((what, help)) = check_commit(policy, rule, c) {
+            problems.push(what);
+            helps.push(help);
+        }
+        if rule.require.limits.any() && sees_diff {
+            let stats = self.diff(refname, c.oid)?;
+            let over = over_limits(&rule.require.limits, &stats, &limit_scope(rule, "commits"));
+            if !over.is_empty() {
+                problems.extend(over);
+                helps.push(split_help(rule));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((problems.join("; "), helps.join("\n"))))
+    }
+
+    /// `per = "push"`: the rule's conditions hold when any commit holds them,
+    /// and its limits apply to the net change of the ref update.
+    fn judge_net_change(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        new: Oid,
+        old: Option<Oid>,
+        commits: &[Oid],
+    ) -> Result<(), JudgeError> {
+        let w = &rule.when;
+        let unconditional = w.ai_assisted.is_none()
+            && w.ai_declared.is_none()
+            && w.ai_detected.is_none()
+            && w.author_in.is_empty()
+            && w.author_not_in.is_empty()
+            && w.message.is_none()
+            && w.merge.is_none()
+            && w.touches.is_none();
+        let mut holds = unconditional;
+        for &oid in commits {
+            if holds {
+                break;
+            }
+            let facts = self.facts(refname, oid)?;
+            if self
+                .policy
+                .directory
+                .in_any(&facts.author_who, &rule.exempt_authors)
+                || !when_holds(self.policy, rule, &facts)
+            {
+                continue;
+            }
+            holds = match &w.touches {
+                None => true,
+                Some(touches) => {
+                    (!facts.is_merge() || sees_merge_diff(rule))
+                        && self.diff(refname, oid)?.paths().any(|p| touches.matches(p))
+                }
+            };
+        }
+        if !holds {
+            return Ok(());
+        }
+        let base = match old {
+            Some(old) => Some(old),
+            None => self.fork_point(new, commits),
+        };
+        let tree_of = |oid: Oid| {
+            self.repo
+                .find_commit(oid)
+                .map(|c| c.tree_id())
+                .map_err(|e| JudgeError::Repo {
+                    refname: refname.to_owned(),
+                    source: repo::missing(oid, e),
+                })
+        };
+        let new_tree = tree_of(new)?;
+        let old_tree = base.map(tree_of).transpose()?;
+        let opts = DiffOptions { renames: true };
+        let stats = if rule.require.limits.needs_lines() {
+            diff::tree_stats(self.repo, old_tree, new_tree, &opts)
+        } else {
+            diff::tree_paths(self.repo, old_tree, new_tree, &opts)
+        }
+        .map_err(|source| JudgeError::Diff {
+            refname: refname.to_owned(),
+            source,
+        })?;
+        self.diffs_computed += 1;
+        let over = over_limits(&rule.require.limits, &stats, &limit_scope(rule, "pushes"));
+        if !over.is_empty() {
+            let from = match base {
+                Some(b) => format!("from {} to {}", short(b), short(new)),
+                None => format!("from the empty tree to {}", short(new)),
+            };
+            let what = format!("the push's net change ({from}) {}", over.join("; "));
+            let help = split_help(rule);
+            self.push_violation(rule, refname, None, what, help);
+        }
+        Ok(())
+    }
+
+    /// Where a newly created ref forked off the history a rule already
+    /// covers: the first commit on the new tip's first-parent line that the
+    /// push does not bring in. `None` when the whole history is new.
+    fn fork_point(&mut self, new: Oid, commits: &[Oid]) -> Option<Oid> {
+        let brought: std::collections::HashSet<Oid> = commits.iter().copied().collect();
+        let mut current = new;
+        // Bounded by the number of commits brought in, plus one step out.
+        for _ in 0..=commits.len() {
+            if !brought.contains(&current) {
+                return Some(current);
+            }
+            current = self.repo.find_commit(current).ok()?.parent_id(0).ok()?;
+        }
+        None
+    }
+
+    /// The diff of a commit against its first parent, computed once, at the
+    /// level of detail the most demanding rule needs.
+    fn diff(&mut self, refname: &str, oid: Oid) -> Result<Rc<DiffStats>, JudgeError> {
+        if let Some(stats) = self.diffs.get(&oid) {
+            return Ok(Rc::clone(stats));
+        }
+        let opts = DiffOptions { renames: true };
+        let stats = if self.diff_need == DiffNeed::Lines {
+            diff::commit_stats(self.repo, oid, &opts)
+        } else {
+            diff::commit_paths(self.repo, oid, &opts)
+        }
+        .map_err(|source| JudgeError::Diff {
+            refname: refname.to_owned(),
+            source,
+        })?;
+        self.diffs_computed += 1;
+        let stats = Rc::new(stats);
+        self.diffs.insert(oid, Rc::clone(&stats));
+        Ok(stats)
     }
 
     fn push_violation(
@@ -365,7 +562,7 @@ impl Engine<'_, '_> {
         Ok(found)
     }
 
-    fn facts(&mut self, refname: &str, oid: Oid) -> Result<&CommitFacts, JudgeError> {
+    fn facts(&mut self, refname: &str, oid: Oid) -> Result<Rc<CommitFacts>, JudgeError> {
         if !self.facts.contains_key(&oid) {
             let read_err = |e| JudgeError::Repo {
                 refname: refname.to_owned(),
@@ -380,13 +577,99 @@ impl Engine<'_, '_> {
                     reason,
                 }
             })?;
-            self.facts.insert(oid, facts);
+            self.facts.insert(oid, Rc::new(facts));
         }
-        self.facts.get(&oid).ok_or_else(|| JudgeError::BadCommit {
-            refname: refname.to_owned(),
-            oid,
-            reason: "facts vanished from the cache".into(),
-        })
+        self.facts
+            .get(&oid)
+            .cloned()
+            .ok_or_else(|| JudgeError::BadCommit {
+                refname: refname.to_owned(),
+                oid,
+                reason: "facts vanished from the cache".into(),
+            })
+    }
+}
+
+/// "for AI-assisted commits", from the rule's conditions, for limit messages.
+fn limit_scope(rule: &Rule, things: &str) -> String {
+    let mut words = Vec::new();
+    if rule.when.ai_assisted == Some(true)
+        || rule.when.ai_declared == Some(true)
+        || rule.when.ai_detected == Some(true)
+    {
+        words.push("AI-assisted");
+    }
+    if rule.when.merge == Some(true) {
+        words.push("merge");
+    }
+    if words.is_empty() {
+        format!("the limit for {things} under rule {} is", rule.name)
+    } else {
+        format!("the limit for {} {things} is", words.join(" "))
+    }
+}
+
+/// How many offending paths a limit message lists before counting the rest.
+const PATHS_SHOWN: usize = 5;
+
+/// The limits a diff exceeds, each as "deletes 412 files (a/b, a/c, ... and
+/// 407 more); the limit for AI-assisted commits is 10".
+fn over_limits(limits: &Limits, stats: &DiffStats, scope: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let list = |paths: Vec<&[u8]>| -> String {
+        let total = paths.len();
+        let mut shown: Vec<String> = paths
+            .iter()
+            .take(PATHS_SHOWN)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        if total > PATHS_SHOWN {
+            shown.push(format!("and {} more", total - PATHS_SHOWN));
+        }
+        shown.join(", ")
+    };
+    let changed = stats.files_changed() as u64;
+    if let Some(max) = limits.max_files_changed.filter(|&m| changed > m) {
+        let paths = stats.files.iter().map(|f| f.path()).collect();
+        out.push(format!(
+            "changes {changed} files ({}); {scope} {max}",
+            list(paths)
+        ));
+    }
+    let deleted = stats.files_deleted() as u64;
+    if let Some(max) = limits.max_files_deleted.filter(|&m| deleted > m) {
+        let paths = stats
+            .files
+            .iter()
+            .filter(|f| f.status == diff::ChangeKind::Deleted)
+            .map(|f| f.path())
+            .collect();
+        out.push(format!(
+            "deletes {deleted} files ({}); {scope} {max}",
+            list(paths)
+        ));
+    }
+    let (added, removed) = (stats.lines_added(), stats.lines_deleted());
+    if let Some(max) = limits.max_lines_added.filter(|&m| added > m) {
+        out.push(format!("adds {added} lines; {scope} {max}"));
+    }
+    if let Some(max) = limits.max_lines_deleted.filter(|&m| removed > m) {
+        out.push(format!("deletes {removed} lines; {scope} {max}"));
+    }
+    if let Some(max) = limits.max_lines_changed.filter(|&m| added + removed > m) {
+        out.push(format!(
+            "changes {} lines ({added} added, {removed} deleted); {scope} {max}",
+            added + removed
+        ));
+    }
+    out
+}
+
+fn split_help(rule: &Rule) -> String {
+    if rule.per == Per::Push {
+        "push the change in smaller steps that each stay within the limits, or ask an administrator about this rule".into()
+    } else {
+        "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into()
     }
 }
 
@@ -401,23 +684,30 @@ fn no_pusher_help() -> String {
     "push through the git host (ssh or http with a user), not directly to the repository".into()
 }
 
-/// Applies one rule to one commit: `None` when it passes or does not apply.
-fn judge_commit(policy: &Policy, rule: &Rule, c: &CommitFacts) -> Option<(String, String)> {
+/// Whether a rule's `when` holds for a commit, leaving out `touches` (which
+/// needs the diff and is checked by the caller, last).
+fn when_holds(policy: &Policy, rule: &Rule, c: &CommitFacts) -> bool {
     let dir = &policy.directory;
-    if dir.in_any(&c.author_who, &rule.exempt_authors) {
-        return None;
-    }
     let w = &rule.when;
-    let holds = w.ai_assisted.is_none_or(|b| c.ai_assisted() == b)
+    w.ai_assisted.is_none_or(|b| c.ai_assisted() == b)
         && w.ai_declared.is_none_or(|b| c.ai_declared.is_some() == b)
         && w.ai_detected.is_none_or(|b| c.ai_detected.is_some() == b)
         && (w.author_in.is_empty() || dir.in_any(&c.author_who, &w.author_in))
         && (w.author_not_in.is_empty() || !dir.in_any(&c.author_who, &w.author_not_in))
         && w.message.as_ref().is_none_or(|re| re.is_match(&c.message))
-        && w.merge.is_none_or(|b| c.is_merge() == b);
-    if !holds {
-        return None;
-    }
+        && w.merge.is_none_or(|b| c.is_merge() == b)
+}
+
+/// Whether the rule looks at what a merge commit changes. By default it does
+/// not: the commits a merge brings in are judged on their own, and a merge's
+/// diff against its first parent would count their changes a second time.
+/// A rule with `when.merge = true` is about merges and sees their diff.
+fn sees_merge_diff(rule: &Rule) -> bool {
+    rule.when.merge == Some(true)
+}
+
+/// Applies the approval and trailer requirements of a rule to one commit.
+fn check_commit(policy: &Policy, rule: &Rule, c: &CommitFacts) -> Option<(String, String)> {
     let mut problems: Vec<String> = Vec::new();
     let mut helps: Vec<String> = Vec::new();
     if let Some(approvals) = &rule.require.approvals {

@@ -20,7 +20,7 @@ use thiserror::Error;
 
 use crate::ai::{self, Marker};
 use crate::identity::{Directory, Group, GroupId, Member, Person};
-pub use raw::{DenyKind, Mode, Proof};
+pub use raw::{DenyKind, Mode, Per, Proof};
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
 /// at load time instead of eating the server's memory at push time.
@@ -115,6 +115,7 @@ pub struct Rule {
     pub exempt_authors: Vec<GroupId>,
     pub exempt_pushers: Vec<GroupId>,
     pub mode: Mode,
+    pub per: Per,
     /// Line of the rule's `name` in the policy file, for messages.
     pub line: usize,
     name_span: std::ops::Range<usize>,
@@ -140,7 +141,20 @@ impl Rule {
 
     /// Whether the rule judges commits (as opposed to only ref update kinds).
     pub fn judges_commits(&self) -> bool {
-        self.require.approvals.is_some() || !self.require.trailers.is_empty()
+        self.require.approvals.is_some()
+            || !self.require.trailers.is_empty()
+            || self.require.limits.any()
+    }
+
+    /// What the rule needs to know about the changes a commit makes.
+    pub fn diff_need(&self) -> DiffNeed {
+        if self.require.limits.needs_lines() {
+            DiffNeed::Lines
+        } else if self.when.touches.is_some() || self.require.limits.any() {
+            DiffNeed::Paths
+        } else {
+            DiffNeed::None
+        }
     }
 }
 
@@ -155,6 +169,52 @@ pub struct When {
     pub pusher_not_in: Vec<GroupId>,
     pub message: Option<Regex>,
     pub merge: Option<bool>,
+    /// Path globs; the commit must change a path matching one.
+    pub touches: Option<PathPatterns>,
+}
+
+/// Path globs for `when.touches`: `*` stays inside one directory, `**`
+/// crosses directories.
+#[derive(Debug)]
+pub struct PathPatterns {
+    pub patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl PathPatterns {
+    pub fn matches(&self, path: &[u8]) -> bool {
+        self.set.is_match(String::from_utf8_lossy(path).as_ref())
+    }
+}
+
+/// How much of a commit's diff a rule needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DiffNeed {
+    None,
+    Paths,
+    Lines,
+}
+
+/// The size limits of `require` (`max_files_changed`, ...).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Limits {
+    pub max_files_changed: Option<u64>,
+    pub max_files_deleted: Option<u64>,
+    pub max_lines_added: Option<u64>,
+    pub max_lines_deleted: Option<u64>,
+    pub max_lines_changed: Option<u64>,
+}
+
+impl Limits {
+    pub fn any(&self) -> bool {
+        self.max_files_changed.is_some() || self.max_files_deleted.is_some() || self.needs_lines()
+    }
+
+    pub fn needs_lines(&self) -> bool {
+        self.max_lines_added.is_some()
+            || self.max_lines_deleted.is_some()
+            || self.max_lines_changed.is_some()
+    }
 }
 
 impl When {
@@ -168,6 +228,7 @@ impl When {
 pub struct Require {
     pub approvals: Option<Approvals>,
     pub trailers: Vec<TrailerRequirement>,
+    pub limits: Limits,
 }
 
 #[derive(Debug)]
@@ -695,11 +756,9 @@ impl Validator<'_> {
             if let Some(m) = &w.message {
                 when.message = self.regex(m).ok();
             }
+            let has_touches = w.touches.is_some();
             if let Some(t) = w.touches {
-                self.error(
-                    t.span(),
-                    "`when.touches` is not supported by this version of trailgate yet",
-                );
+                when.touches = self.path_patterns(t);
             }
             has_commit_conditions = w.ai_assisted.is_some()
                 || w.ai_declared.is_some()
@@ -707,7 +766,8 @@ impl Validator<'_> {
                 || !when.author_in.is_empty()
                 || !when.author_not_in.is_empty()
                 || w.message.is_some()
-                || w.merge.is_some();
+                || w.merge.is_some()
+                || has_touches;
         }
         let mut require = Require::default();
         let mut has_require = false;
@@ -770,42 +830,45 @@ impl Validator<'_> {
                 });
                 has_require = true;
             }
-            let unsupported: [(&str, Option<std::ops::Range<usize>>); 6] = [
-                ("signed", r.signed.as_ref().map(S::span)),
-                (
-                    "max_files_changed",
-                    r.max_files_changed.as_ref().map(S::span),
-                ),
-                (
-                    "max_files_deleted",
-                    r.max_files_deleted.as_ref().map(S::span),
-                ),
-                ("max_lines_added", r.max_lines_added.as_ref().map(S::span)),
-                (
-                    "max_lines_deleted",
-                    r.max_lines_deleted.as_ref().map(S::span),
-                ),
-                (
-                    "max_lines_changed",
-                    r.max_lines_changed.as_ref().map(S::span),
-                ),
+            if let Some(signed) = &r.signed {
+                self.error(
+                    signed.span(),
+                    "`require.signed` is not supported by this version of trailgate yet",
+                );
+            }
+            let limits = [
+                (&r.max_files_changed, "max_files_changed"),
+                (&r.max_files_deleted, "max_files_deleted"),
+                (&r.max_lines_added, "max_lines_added"),
+                (&r.max_lines_deleted, "max_lines_deleted"),
+                (&r.max_lines_changed, "max_lines_changed"),
             ];
-            for (key, span) in unsupported {
-                if let Some(span) = span {
-                    self.error(
-                        span,
-                        format!(
-                            "`require.{key}` is not supported by this version of trailgate yet"
-                        ),
-                    );
+            let mut values = [None; 5];
+            for (slot, (limit, key)) in values.iter_mut().zip(limits) {
+                if let Some(limit) = limit {
+                    match u64::try_from(*limit.get_ref()) {
+                        Ok(n) => *slot = Some(n),
+                        Err(_) => self.error(limit.span(), format!("`{key}` must be 0 or more")),
+                    }
                 }
             }
+            let [max_files_changed, max_files_deleted, max_lines_added, max_lines_deleted, max_lines_changed] =
+                values;
+            require.limits = Limits {
+                max_files_changed,
+                max_files_deleted,
+                max_lines_added,
+                max_lines_deleted,
+                max_lines_changed,
+            };
+            has_require |= require.limits.any();
         }
-        if let Some(per) = &rule.per {
-            if *per.get_ref() == raw::Per::Push {
+        let per = rule.per.as_ref().map_or(Per::Commit, |p| *p.get_ref());
+        if per == Per::Push && (require.approvals.is_some() || !require.trailers.is_empty()) {
+            if let Some(p) = &rule.per {
                 self.error(
-                    per.span(),
-                    "`per = \"push\"` is not supported by this version of trailgate yet",
+                    p.span(),
+                    "`per = \"push\"` judges the net change of a ref update, so it takes only size limits (`max_*`); approvals and trailers are required per commit: put them in a rule of their own",
                 );
             }
         }
@@ -846,9 +909,47 @@ impl Validator<'_> {
             exempt_authors,
             exempt_pushers,
             mode,
+            per,
             line,
             name_span,
         })
+    }
+
+    fn path_patterns(&mut self, paths: S<Vec<S<String>>>) -> Option<PathPatterns> {
+        let list_span = paths.span();
+        let paths = paths.into_inner();
+        if paths.is_empty() {
+            self.error(
+                list_span,
+                "`touches = []` matches no path: the rule can never apply",
+            );
+            return None;
+        }
+        let mut builder = GlobSetBuilder::new();
+        let mut patterns = Vec::new();
+        for pattern in paths {
+            let span = pattern.span();
+            let pattern = pattern.into_inner();
+            if pattern.starts_with('/') {
+                self.error(span, format!("path pattern `{pattern}` starts with `/`; paths are relative to the repository root (write `{}`)", pattern.trim_start_matches('/')));
+                continue;
+            }
+            match GlobBuilder::new(&pattern)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            {
+                Ok(glob) => {
+                    builder.add(glob);
+                    patterns.push(pattern);
+                }
+                Err(e) => self.error(span, format!("invalid path glob `{pattern}`: {}", e.kind())),
+            }
+        }
+        match builder.build() {
+            Ok(set) if !patterns.is_empty() => Some(PathPatterns { patterns, set }),
+            _ => None,
+        }
     }
 
     fn ref_patterns(&mut self, refs: S<Vec<S<String>>>) -> Option<RefPatterns> {

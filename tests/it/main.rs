@@ -2,6 +2,7 @@
 
 mod support;
 
+mod blast;
 mod cli;
 mod diff;
 mod hook;
