@@ -250,7 +250,8 @@ fn pre_receive(
         pusher: pusher.as_ref(),
         baseline: Baseline::ExistingRefs,
     };
-    let judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
+    let mut judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
+    rules::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
     emit(
         &judgement,
         format,
@@ -266,6 +267,19 @@ fn pre_receive(
     } else {
         EXIT_ACCEPT
     })
+}
+
+/// The push options git passes to the hook (`git push -o ...`, which needs
+/// `receive.advertisePushOptions` on the server).
+fn push_options() -> Vec<String> {
+    let count = std::env::var("GIT_PUSH_OPTION_COUNT")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    // git caps push options far below this; a larger count is not git's.
+    (0..count.min(1000))
+        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
+        .collect()
 }
 
 fn emit(judgement: &rules::Judgement, format: Format, opts: &TextOptions) {

@@ -219,18 +219,39 @@ pub struct Pusher {
     pub source: &'static str,
 }
 
-/// The variables read for the pusher's identity, in order.
+/// The host variables read for the pusher's identity, in order; a signed
+/// push certificate that git verified comes last.
 pub const PUSHER_VARIABLES: &[&str] = &[
     "GL_USERNAME",
     "GITHUB_USER_LOGIN",
     "GITEA_PUSHER_NAME",
     "GL_USER",
     "REMOTE_USER",
+    PUSH_CERT_KEY,
 ];
+
+/// The source of a pusher identified by a signed push certificate; the
+/// pusher's `login` is then the key's fingerprint.
+pub const PUSH_CERT_KEY: &str = "GIT_PUSH_CERT_KEY";
 
 /// Reads the pusher from the environment a git host sets for its hooks.
 pub fn pusher_from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
     for &var in PUSHER_VARIABLES {
+        if var == PUSH_CERT_KEY {
+            // git reports `G` for any key that verifies, even one in no
+            // allowed-signers file: the key itself is matched to a person
+            // later, never the signer name git reports.
+            let verified = get("GIT_PUSH_CERT_STATUS").as_deref() == Some("G")
+                && get("GIT_PUSH_CERT_NONCE_STATUS").as_deref() == Some("OK");
+            if let Some(key) = get(var).filter(|k| verified && !k.trim().is_empty()) {
+                return Some(Pusher {
+                    login: key.trim().to_owned(),
+                    email: None,
+                    source: PUSH_CERT_KEY,
+                });
+            }
+            continue;
+        }
         if let Some(login) = get(var).filter(|v| !v.trim().is_empty()) {
             let email = if var == "GITEA_PUSHER_NAME" {
                 get("GITEA_PUSHER_EMAIL").filter(|v| !v.trim().is_empty())

@@ -20,5 +20,6 @@ pub mod push;
 pub mod repo;
 pub mod report;
 pub mod rules;
+pub mod signature;
 pub mod trailers;
 pub mod walk;

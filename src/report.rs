@@ -59,7 +59,24 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
         }
         return out;
     }
-    if !errors.is_empty() {
+    let overridden = judgement.override_used.is_some();
+    if let Some(o) = &judgement.override_used {
+        line(
+            &mut out,
+            opts,
+            &format!(
+                "trailgate: {what} accepted by override: {} violation{} overridden by {}",
+                o.overridden,
+                plural(o.overridden),
+                o.by
+            ),
+        );
+        line(
+            &mut out,
+            opts,
+            &format!("trailgate: override reason: {}", o.reason),
+        );
+    } else if !errors.is_empty() {
         line(
             &mut out,
             opts,
@@ -96,10 +113,16 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             break;
         }
         line(&mut out, opts, "");
-        violation(&mut out, opts, v);
+        violation(&mut out, opts, v, overridden);
     }
     line(&mut out, opts, "");
-    if errors.is_empty() {
+    if overridden {
+        line(
+            &mut out,
+            opts,
+            "trailgate: the override and its reason are recorded; fix the violations above in a follow-up.",
+        );
+    } else if errors.is_empty() {
         line(
             &mut out,
             opts,
@@ -118,11 +141,11 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
     out
 }
 
-fn violation(out: &mut String, opts: &TextOptions, v: &Violation) {
-    let level = if v.mode == Mode::Enforce {
-        "error"
-    } else {
-        "warning"
+fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bool) {
+    let level = match (v.mode, overridden) {
+        (Mode::Enforce, false) => "error",
+        (Mode::Enforce, true) => "overridden",
+        _ => "warning",
     };
     let head = match (v.commit, &v.subject) {
         (Some(oid), Some(subject)) => format!(
@@ -133,6 +156,7 @@ fn violation(out: &mut String, opts: &TextOptions, v: &Violation) {
             subject
         ),
         (Some(oid), None) => format!("{level}[{}]: {} {}", v.rule, v.refname, short(oid)),
+        _ if v.refname.is_empty() => format!("{level}[{}]: the push", v.rule),
         _ => format!("{level}[{}]: {}", v.rule, v.refname),
     };
     line(out, opts, &head);
@@ -186,6 +210,11 @@ pub fn json(judgement: &Judgement) -> String {
         "decision": if judgement.rejects() { "reject" } else { "accept" },
         "commits_checked": judgement.commits_checked,
         "diffs_computed": judgement.diffs_computed,
+        "override": judgement.override_used.as_ref().map(|o| json!({
+            "by": o.by,
+            "reason": o.reason,
+            "overridden": o.overridden,
+        })),
         "violations": violations,
     });
     value.to_string()

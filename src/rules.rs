@@ -14,10 +14,11 @@ use std::rc::Rc;
 
 use crate::diff::{self, DiffError, DiffOptions, DiffStats};
 use crate::facts::{self, CommitFacts};
-use crate::identity::{Member, Pusher, Who, PUSHER_VARIABLES};
-use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Rule};
+use crate::identity::{Member, Pusher, Who, PUSHER_VARIABLES, PUSH_CERT_KEY};
+use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Proof, Rule};
 use crate::push::RefUpdate;
 use crate::repo::{self, ExistingRef, RepoError};
+use crate::signature::SigStatus;
 use crate::walk::{WalkError, Walker};
 
 /// One broken rule.
@@ -45,12 +46,24 @@ pub struct Judgement {
     /// Diffs computed (commits and net changes); 0 for a policy without
     /// path or size rules.
     pub diffs_computed: usize,
+    /// A break-glass override that let an otherwise rejected push through.
+    pub override_used: Option<OverrideUse>,
+}
+
+/// A break-glass override (SPEC section 9) that was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OverrideUse {
+    /// The pusher, as "alice (GL_USER)".
+    pub by: String,
+    pub reason: String,
+    /// How many enforced violations it let through.
+    pub overridden: usize,
 }
 
 impl Judgement {
     /// True when an enforced violation rejects the push.
     pub fn rejects(&self) -> bool {
-        self.violations.iter().any(|v| v.mode == Mode::Enforce)
+        self.override_used.is_none() && self.violations.iter().any(|v| v.mode == Mode::Enforce)
     }
 }
 
@@ -135,6 +148,9 @@ pub fn judge(
         walks: HashMap::new(),
         diffs_computed: 0,
         checked: std::collections::HashSet::new(),
+        sigs: HashMap::new(),
+        merge_signers: HashMap::new(),
+        merges_seen: std::collections::HashSet::new(),
         out: Judgement::default(),
     };
     for update in updates {
@@ -181,6 +197,10 @@ struct Engine<'a, 'r> {
     diffs_computed: usize,
     /// Every commit some rule judged.
     checked: std::collections::HashSet<Oid>,
+    sigs: HashMap<Oid, Rc<SigStatus>>,
+    /// For each commit, the people whose signed merge in this push brings it in.
+    merge_signers: HashMap<Oid, Vec<usize>>,
+    merges_seen: std::collections::HashSet<Oid>,
     out: Judgement,
 }
 
@@ -297,6 +317,14 @@ impl Engine<'_, '_> {
                 self.judge_net_change(rule, refname, new, old_commit, &commits)?;
                 continue;
             }
+            if rule
+                .require
+                .approvals
+                .as_ref()
+                .is_some_and(|a| a.proof == Proof::Signature)
+            {
+                self.cover_merges(refname, &commits)?;
+            }
             for oid in commits {
                 let facts = self.facts(refname, oid)?;
                 if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
@@ -332,7 +360,21 @@ impl Engine<'_, '_> {
         }
         let mut problems: Vec<String> = Vec::new();
         let mut helps: Vec<String> = Vec::new();
-        if let Some((what, help)) = check_commit(policy, rule, c) {
+        let proof = rule.require.approvals.as_ref().map(|a| a.proof);
+        let sig = if rule.require.signed || proof == Some(Proof::Signature) {
+            Some(self.sig(refname, c.oid)?)
+        } else {
+            None
+        };
+        let pusher = self.pusher_who();
+        let pusher_shown = self.pusher_shown();
+        let no_signers = Vec::new();
+        let evidence = Evidence {
+            sig: sig.as_deref(),
+            merge_signers: self.merge_signers.get(&c.oid).unwrap_or(&no_signers),
+            pusher: pusher.as_ref().map(|w| (w, pusher_shown.as_str())),
+        };
+        if let Some((what, help)) = check_commit(policy, rule, c, &evidence) {
             problems.push(what);
             helps.push(help);
         }
@@ -449,6 +491,65 @@ impl Engine<'_, '_> {
         None
     }
 
+    /// A commit's signature, verified once.
+    fn sig(&mut self, refname: &str, oid: Oid) -> Result<Rc<SigStatus>, JudgeError> {
+        if let Some(sig) = self.sigs.get(&oid) {
+            return Ok(Rc::clone(sig));
+        }
+        let read_err = |e| JudgeError::Repo {
+            refname: refname.to_owned(),
+            source: repo::missing(oid, e),
+        };
+        let odb = self.repo.odb().map_err(read_err)?;
+        let object = odb.read(oid).map_err(read_err)?;
+        let sig = Rc::new(self.policy.keys.verify_commit(object.data()));
+        self.sigs.insert(oid, Rc::clone(&sig));
+        Ok(sig)
+    }
+
+    /// Records, for every commit that a validly signed merge of this push
+    /// brings in (reachable from its other parents, not from its first), who
+    /// signed that merge.
+    fn cover_merges(&mut self, refname: &str, commits: &[Oid]) -> Result<(), JudgeError> {
+        for &oid in commits {
+            if !self.merges_seen.insert(oid) {
+                continue;
+            }
+            let facts = self.facts(refname, oid)?;
+            let [first, others @ ..] = facts.parent_ids.as_slice() else {
+                continue;
+            };
+            if others.is_empty() {
+                continue;
+            }
+            let Some(signer) = self.sig(refname, oid)?.signer() else {
+                continue;
+            };
+            let brought = self
+                .walker
+                .walk(others, &[*first], self.policy.settings.max_commits)
+                .map_err(|source| JudgeError::Walk {
+                    refname: refname.to_owned(),
+                    source,
+                })?;
+            for c in brought {
+                let signers = self.merge_signers.entry(c).or_default();
+                if !signers.contains(&signer) {
+                    signers.push(signer);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The pusher for messages: "carol (REMOTE_USER)".
+    fn pusher_shown(&self) -> String {
+        match self.ctx.pusher {
+            Some(p) => format!("{} ({})", p.login, p.source),
+            None => "nobody".into(),
+        }
+    }
+
     /// The diff of a commit against its first parent, computed once, at the
     /// level of detail the most demanding rule needs.
     fn diff(&mut self, refname: &str, oid: Oid) -> Result<Rc<DiffStats>, JudgeError> {
@@ -492,9 +593,7 @@ impl Engine<'_, '_> {
     }
 
     fn pusher_who(&self) -> Option<Who> {
-        self.ctx
-            .pusher
-            .map(|p| self.policy.directory.pusher(&p.login, p.email.as_deref()))
+        self.ctx.pusher.map(|p| identify_pusher(self.policy, p))
     }
 
     fn pusher_exempt(&self, rule: &Rule) -> bool {
@@ -673,6 +772,114 @@ fn split_help(rule: &Rule) -> String {
     }
 }
 
+/// The person (or e-mail) behind the pusher the host reported.
+fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
+    if pusher.source == PUSH_CERT_KEY {
+        // A signed push: the key git verified identifies the person.
+        policy
+            .keys
+            .person_by_fingerprint(&pusher.login)
+            .map_or(Who::Unknown, Who::Person)
+    } else {
+        policy
+            .directory
+            .pusher(&pusher.login, pusher.email.as_deref())
+    }
+}
+
+/// Break-glass (SPEC section 9): `git push -o trailgate.override="reason"`
+/// lets a push that would be rejected through, only when the pusher belongs
+/// to a group of `settings.override.by` and gives a reason. A refused
+/// override adds a violation that says why. `options` are the push options
+/// git passed (`GIT_PUSH_OPTION_<n>`).
+pub fn apply_override(
+    judgement: &mut Judgement,
+    policy: &Policy,
+    pusher: Option<&Pusher>,
+    options: &[String],
+) {
+    let Some(settings) = &policy.settings.override_ else {
+        return;
+    };
+    let name = settings.push_option.as_str();
+    let Some(requested) = options.iter().find(|o| {
+        o.as_str() == name
+            || o.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('='))
+    }) else {
+        return;
+    };
+    if !judgement.rejects() {
+        return;
+    }
+    let reason = requested
+        .get(name.len() + 1..)
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    let groups: Vec<&str> = settings
+        .by
+        .iter()
+        .map(|&g| policy.directory.group_name(g))
+        .collect();
+    let refused = |what: String, help: String| Violation {
+        rule: "override".into(),
+        refname: String::new(),
+        commit: None,
+        subject: None,
+        mode: Mode::Enforce,
+        what,
+        message: None,
+        help,
+    };
+    let example =
+        format!("git push -o {name}=\"INC-1234: what broke and why this push must go in now\"");
+    let Some(pusher) = pusher else {
+        judgement.violations.push(refused(
+            format!(
+                "an override was asked for, but the git host named no pusher (looked at {}), so nobody can be authorised",
+                PUSHER_VARIABLES.join(", ")
+            ),
+            no_pusher_help(),
+        ));
+        return;
+    };
+    let shown = format!("{} ({})", pusher.login, pusher.source);
+    if reason.is_empty() {
+        judgement.violations.push(refused(
+            format!(
+                "the override from {shown} gives no reason; a reason is required and is recorded"
+            ),
+            example,
+        ));
+        return;
+    }
+    let who = identify_pusher(policy, pusher);
+    if !policy.directory.in_any(&who, &settings.by) {
+        judgement.violations.push(refused(
+            format!(
+                "{shown} may not override: only members of {} may",
+                groups.join(" or ")
+            ),
+            format!(
+                "fix the violations, or ask a member of {} to push with {example}",
+                groups.join(" or ")
+            ),
+        ));
+        return;
+    }
+    let overridden = judgement
+        .violations
+        .iter()
+        .filter(|v| v.mode == Mode::Enforce)
+        .count();
+    judgement.override_used = Some(OverrideUse {
+        by: shown,
+        reason,
+        overridden,
+    });
+}
+
 fn no_pusher_what() -> String {
     format!(
         "the rule depends on who pushed, but the git host named nobody (looked at {})",
@@ -682,6 +889,17 @@ fn no_pusher_what() -> String {
 
 fn no_pusher_help() -> String {
     "push through the git host (ssh or http with a user), not directly to the repository".into()
+}
+
+/// What else than the commit's own text an approval may rest on.
+#[derive(Default)]
+struct Evidence<'a> {
+    /// The commit's own signature, when a rule needs it.
+    sig: Option<&'a SigStatus>,
+    /// People whose signed merge in this push brings the commit in.
+    merge_signers: &'a [usize],
+    /// The pusher as the policy knows them, and how to name them.
+    pusher: Option<(&'a Who, &'a str)>,
 }
 
 /// Whether a rule's `when` holds for a commit, leaving out `touches` (which
@@ -707,13 +925,28 @@ fn sees_merge_diff(rule: &Rule) -> bool {
 }
 
 /// Applies the approval and trailer requirements of a rule to one commit.
-fn check_commit(policy: &Policy, rule: &Rule, c: &CommitFacts) -> Option<(String, String)> {
+fn check_commit(
+    policy: &Policy,
+    rule: &Rule,
+    c: &CommitFacts,
+    evidence: &Evidence<'_>,
+) -> Option<(String, String)> {
     let mut problems: Vec<String> = Vec::new();
     let mut helps: Vec<String> = Vec::new();
     if let Some(approvals) = &rule.require.approvals {
-        if let Some((what, help)) = check_approvals(policy, approvals, c) {
+        if let Some((what, help)) = check_approvals(policy, approvals, c, evidence) {
             problems.push(what);
             helps.push(help);
+        }
+    }
+    if rule.require.signed {
+        let sig = evidence.sig.unwrap_or(&SigStatus::Unsigned);
+        if sig.signer().is_none() {
+            problems.push(format!(
+                "needs a signature made with the SSH key of a person in [people]; {}",
+                sig.describe(|p| policy.directory.describe(&Who::Person(p)))
+            ));
+            helps.push("sign it with your SSH key: git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S".into());
         }
     }
     for req in &rule.require.trailers {
@@ -761,7 +994,15 @@ fn check_approvals(
     policy: &Policy,
     approvals: &crate::policy::Approvals,
     c: &CommitFacts,
+    evidence: &Evidence<'_>,
 ) -> Option<(String, String)> {
+    let signature_proof = approvals.proof == Proof::Signature;
+    let sig = evidence.sig.unwrap_or(&SigStatus::Unsigned);
+    let name_of = |p: usize| policy.directory.describe(&Who::Person(p));
+    let covered = |who: &Who| match who {
+        Who::Person(p) => sig.signer() == Some(*p) || evidence.merge_signers.contains(p),
+        _ => false,
+    };
     let dir = &policy.directory;
     let groups: Vec<&str> = approvals.from.iter().map(|&g| dir.group_name(g)).collect();
     let group_words = match groups.as_slice() {
@@ -785,6 +1026,11 @@ fn check_approvals(
             Some(format!("who is not in {group_words}"))
         } else if counted.contains(&who) {
             Some("who was already counted once".to_owned())
+        } else if signature_proof && !covered(&who) {
+            Some(format!(
+                "but no signature of theirs covers the commit ({})",
+                sig.describe(name_of)
+            ))
         } else {
             None
         };
@@ -796,8 +1042,34 @@ fn check_approvals(
             }
         }
     }
+    if signature_proof {
+        // A signed merge is an approval in itself of what it brings in.
+        for &p in evidence.merge_signers {
+            let who = Who::Person(p);
+            if who != c.author_who && dir.in_any(&who, &approvals.from) && !counted.contains(&who) {
+                notes.push(format!(
+                    "a merge signed by {} brings it in (counted)",
+                    name_of(p)
+                ));
+                counted.push(who);
+            }
+        }
+    }
     if counted.len() >= approvals.count {
-        return None;
+        if approvals.proof != Proof::Pusher {
+            return None;
+        }
+        return match evidence.pusher {
+            Some((who, _)) if dir.in_any(who, &approvals.from) => None,
+            Some((_, shown)) => Some((
+                format!("the approvals count only when a member of {group_words} pushes the commit (proof = \"pusher\"); this push came from {shown}"),
+                format!("ask one of the approvers ({}) to push it", counted.iter().map(|w| dir.describe(w)).collect::<Vec<_>>().join(", ")),
+            )),
+            None => Some((
+                format!("the approvals count only when a member of {group_words} pushes the commit (proof = \"pusher\"), but the git host named nobody (looked at {})", PUSHER_VARIABLES.join(", ")),
+                no_pusher_help(),
+            )),
+        };
     }
     let need = match approvals.count {
         1 => format!("needs an approval from {group_words}"),
@@ -821,6 +1093,12 @@ fn check_approvals(
         .first()
         .map_or("Approved-By", String::as_str);
     let (asked, trailer) = approvers_example(policy, approvals, &c.author_who);
+    if signature_proof {
+        let help = format!(
+            "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
+        );
+        return Some((format!("{need}; {found}"), help));
+    }
     let help = format!(
         "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {}~1, mark it `reword` and add the trailer)",
         c.short_id()

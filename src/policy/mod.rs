@@ -20,6 +20,7 @@ use thiserror::Error;
 
 use crate::ai::{self, Marker};
 use crate::identity::{Directory, Group, GroupId, Member, Person};
+use crate::signature::KeyRing;
 pub use raw::{DenyKind, Mode, Per, Proof};
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
@@ -81,6 +82,8 @@ pub struct Policy {
     pub settings: Settings,
     pub trailers: TrailerKeys,
     pub ai_markers: Vec<Marker>,
+    /// The people's SSH keys, for signatures and push certificates.
+    pub keys: KeyRing,
     pub directory: Directory,
     pub rules: Vec<Rule>,
 }
@@ -90,7 +93,21 @@ pub struct Settings {
     pub mode: Mode,
     /// 0 means no limit.
     pub max_commits: usize,
+    /// Break-glass (`git push -o trailgate.override="reason"`).
+    pub override_: Option<OverrideSettings>,
 }
+
+/// `[settings.override]`.
+#[derive(Debug)]
+pub struct OverrideSettings {
+    /// The push option's name (`trailgate.override`).
+    pub push_option: String,
+    /// Who may override.
+    pub by: Vec<GroupId>,
+}
+
+/// Default for `settings.override.push_option`.
+pub const DEFAULT_OVERRIDE_OPTION: &str = "trailgate.override";
 
 /// Default for `settings.max_commits`.
 pub const DEFAULT_MAX_COMMITS: usize = 1_000_000;
@@ -144,6 +161,7 @@ impl Rule {
         self.require.approvals.is_some()
             || !self.require.trailers.is_empty()
             || self.require.limits.any()
+            || self.require.signed
     }
 
     /// What the rule needs to know about the changes a commit makes.
@@ -229,12 +247,15 @@ pub struct Require {
     pub approvals: Option<Approvals>,
     pub trailers: Vec<TrailerRequirement>,
     pub limits: Limits,
+    /// `require.signed`: signed with a key of a person of the policy.
+    pub signed: bool,
 }
 
 #[derive(Debug)]
 pub struct Approvals {
     pub from: Vec<GroupId>,
     pub count: usize,
+    pub proof: Proof,
 }
 
 #[derive(Debug)]
@@ -389,7 +410,7 @@ impl Validator<'_> {
                 ),
             );
         }
-        let directory = self.directory(file.people, file.groups);
+        let (directory, keys) = self.directory(file.people, file.groups);
         let settings = self.settings(file.settings, &directory);
         let trailers = self.trailer_keys(file.trailers);
         let ai_markers = self.ai(file.ai);
@@ -397,7 +418,8 @@ impl Validator<'_> {
         let mut names: HashMap<String, usize> = HashMap::new();
         for rule in file.rule {
             let span = rule.span();
-            if let Some(rule) = self.rule(rule.into_inner(), span, settings.mode, &directory) {
+            if let Some(rule) = self.rule(rule.into_inner(), span, settings.mode, &directory, &keys)
+            {
                 if let Some(first) = names.get(&rule.name) {
                     self.error(
                         rule.name_span.clone(),
@@ -417,6 +439,7 @@ impl Validator<'_> {
             settings,
             trailers,
             ai_markers,
+            keys,
             directory,
             rules,
         }
@@ -426,7 +449,8 @@ impl Validator<'_> {
         &mut self,
         people: std::collections::BTreeMap<S<String>, S<raw::Person>>,
         groups: std::collections::BTreeMap<S<String>, Vec<S<String>>>,
-    ) -> Directory {
+    ) -> (Directory, KeyRing) {
+        let mut keys = KeyRing::default();
         let mut out_people = Vec::new();
         let mut email_owner: HashMap<String, String> = HashMap::new();
         let mut login_owner: HashMap<String, String> = HashMap::new();
@@ -476,7 +500,18 @@ impl Validator<'_> {
                 login_owner.insert(login.clone(), id.clone());
                 logins.push(login);
             }
-            let ssh_keys = person.ssh_keys.into_iter().map(S::into_inner).collect();
+            let mut ssh_keys = Vec::new();
+            for key in person.ssh_keys {
+                let span = key.span();
+                let text = key.into_inner();
+                match ssh_key::PublicKey::from_openssh(text.trim()) {
+                    Ok(parsed) => {
+                        keys.add(parsed, out_people.len());
+                        ssh_keys.push(text);
+                    }
+                    Err(e) => self.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
+                }
+            }
             out_people.push(Person {
                 id,
                 name: person.name,
@@ -531,7 +566,7 @@ impl Validator<'_> {
             }
             out_groups.push(Group { name, members });
         }
-        Directory::new(out_people, out_groups)
+        (Directory::new(out_people, out_groups), keys)
     }
 
     fn groups(&mut self, directory: &Directory, names: Vec<S<String>>) -> Vec<GroupId> {
@@ -561,10 +596,11 @@ impl Validator<'_> {
         out
     }
 
-    fn settings(&mut self, settings: Option<S<raw::Settings>>, _directory: &Directory) -> Settings {
+    fn settings(&mut self, settings: Option<S<raw::Settings>>, directory: &Directory) -> Settings {
         let mut out = Settings {
             mode: Mode::Enforce,
             max_commits: DEFAULT_MAX_COMMITS,
+            override_: None,
         };
         let Some(settings) = settings else {
             return out;
@@ -592,7 +628,27 @@ impl Validator<'_> {
             );
         }
         if let Some(o) = settings.override_ {
-            self.error(o.span(), "settings.override (break-glass) is not supported by this version of trailgate yet; remove it");
+            let span = o.span();
+            let o = o.into_inner();
+            let named = o.by.len();
+            let by = self.groups(directory, o.by);
+            if named == 0 {
+                self.error(
+                    span,
+                    "settings.override.by must name at least one group: nobody could ever override",
+                );
+            }
+            let push_option = match o.push_option {
+                Some(opt) => {
+                    let name = opt.get_ref().trim().to_owned();
+                    if name.is_empty() || name.contains(['=', ' ']) {
+                        self.error(opt.span(), "settings.override.push_option must be a non-empty name without `=` or spaces");
+                    }
+                    name
+                }
+                None => DEFAULT_OVERRIDE_OPTION.to_owned(),
+            };
+            out.override_ = Some(OverrideSettings { push_option, by });
         }
         out
     }
@@ -709,6 +765,7 @@ impl Validator<'_> {
         span: std::ops::Range<usize>,
         default_mode: Mode,
         dir: &Directory,
+        keys: &KeyRing,
     ) -> Option<Rule> {
         let name_span = rule.name.span();
         let name = rule.name.into_inner();
@@ -788,9 +845,10 @@ impl Validator<'_> {
                         }
                     },
                 };
-                if let Some(p) = a.proof {
-                    if *p.get_ref() != Proof::Trailer {
-                        self.error(p.span(), "only `proof = \"trailer\"` is supported by this version of trailgate yet");
+                let proof = a.proof.as_ref().map_or(Proof::Trailer, |p| *p.get_ref());
+                if proof == Proof::Signature && keys.is_empty() {
+                    if let Some(p) = &a.proof {
+                        self.error(p.span(), "`proof = \"signature\"` needs people with `ssh_keys`; no person has one, so no approval could ever count");
                     }
                 }
                 if named == 0 {
@@ -809,7 +867,7 @@ impl Validator<'_> {
                         );
                     }
                 }
-                require.approvals = Some(Approvals { from, count });
+                require.approvals = Some(Approvals { from, count, proof });
                 has_require = true;
             }
             for t in r.trailers.unwrap_or_default() {
@@ -831,10 +889,8 @@ impl Validator<'_> {
                 has_require = true;
             }
             if let Some(signed) = &r.signed {
-                self.error(
-                    signed.span(),
-                    "`require.signed` is not supported by this version of trailgate yet",
-                );
+                require.signed = *signed.get_ref();
+                has_require |= require.signed;
             }
             let limits = [
                 (&r.max_files_changed, "max_files_changed"),

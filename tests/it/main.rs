@@ -6,4 +6,5 @@ mod blast;
 mod cli;
 mod diff;
 mod hook;
+mod proof;
 mod trailers;

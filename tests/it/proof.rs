@@ -1,0 +1,461 @@
+//! Approvals that cannot be forged: `proof = "pusher"` and `"signature"`,
+//! `require.signed`, pushers from each host's variables and from signed push
+//! certificates, and break-glass overrides, with real keys, real signed
+//! commits and real pushes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::*;
+
+const MAIN: &str = "refs/heads/main";
+
+/// An SSH key pair made with the real ssh-keygen.
+struct Key {
+    private: PathBuf,
+    public: String,
+}
+
+fn keygen(w: &World, name: &str) -> Key {
+    let private = w.root.join(format!("{name}_ed25519"));
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&private)
+        .output()
+        .expect("ssh-keygen is needed for the signature tests (package openssh-client)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let public = std::fs::read_to_string(private.with_extension("pub"))
+        .unwrap_or_else(|_| std::fs::read_to_string(format!("{}.pub", private.display())).unwrap());
+    Key {
+        private,
+        public: public.trim().to_owned(),
+    }
+}
+
+struct Keys {
+    alice: Key,
+    bob: Key,
+    dave: Key,
+}
+
+/// The harness's people, with SSH keys for Alice and Bob (Dave's key is
+/// known to nobody), and `rules`.
+fn policy_with_keys(keys: &Keys, settings: &str, rules: &str) -> String {
+    let people = PEOPLE
+        .replace(
+            "logins = [\"alice-s\"]",
+            &format!(
+                "logins = [\"alice-s\"]\nssh_keys = [\"{}\"]",
+                keys.alice.public
+            ),
+        )
+        .replace(
+            "emails = [\"bob@example.com\"]",
+            &format!(
+                "emails = [\"bob@example.com\"]\nlogins = [\"bob-s\"]\nssh_keys = [\"{}\"]",
+                keys.bob.public
+            ),
+        );
+    assert!(people.contains(&keys.alice.public) && people.contains(&keys.bob.public));
+    format!("version = 1\n{settings}\n{people}\n{rules}")
+}
+
+fn world_with_keys() -> (World, Keys) {
+    let w = World::new();
+    let keys = Keys {
+        alice: keygen(&w, "alice"),
+        bob: keygen(&w, "bob"),
+        dave: keygen(&w, "dave"),
+    };
+    w.install_hook();
+    (w, keys)
+}
+
+fn approval_rule(proof: &str) -> String {
+    format!(
+        r#"
+[[rule]]
+name = "ai-needs-senior-approval"
+refs = ["refs/heads/main"]
+when = {{ ai_assisted = true, author_not_in = ["senior"] }}
+require = {{ approvals = {{ from = ["senior"], count = 1, proof = "{proof}" }} }}
+"#
+    )
+}
+
+/// `git commit --amend -S` as `who`, signing with `key`, with a new message.
+fn amend_signed(w: &World, who: &Person, key: &Key, message: &str) -> String {
+    let signingkey = format!("user.signingkey={}", key.private.display());
+    let env = [
+        ("GIT_COMMITTER_NAME", who.name),
+        ("GIT_COMMITTER_EMAIL", who.email),
+    ];
+    w.run_git_env(
+        &w.work,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &signingkey,
+            "commit",
+            "-q",
+            "--amend",
+            "-S",
+            "-m",
+            message,
+        ],
+        &env,
+    )
+    .assert_code(0);
+    w.git(&["rev-parse", "HEAD"])
+}
+
+const FORGED: &str = "Forged approval";
+
+fn forged_commit(w: &World) -> String {
+    w.commit(
+        &CAROL,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    )
+}
+
+#[test]
+fn forged_approval_passes_under_trailer_proof() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("trailer")));
+    let oid = forged_commit(&w);
+    w.push_env(&["origin", "main"], &[("REMOTE_USER", "carol")])
+        .assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&oid));
+}
+
+#[test]
+fn forged_approval_is_rejected_under_pusher_proof_unless_a_senior_pushes() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("pusher")));
+    let before = w.server_ref(MAIN).unwrap();
+    let oid = forged_commit(&w);
+    w.push_env(&["origin", "main"], &[("REMOTE_USER", "carol")])
+        .assert_rejected_with(1)
+        .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, FORGED)
+        .assert_line_with(&["proof = \"pusher\"", "carol (REMOTE_USER)"]);
+    w.assert_server_ref(MAIN, Some(&before));
+    // No pusher at all: rejected, naming the variables looked at.
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["named nobody", "REMOTE_USER"]);
+    // Alice herself pushes the commit she approved.
+    w.push_env(&["origin", "main"], &[("REMOTE_USER", "alice-s")])
+        .assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&oid));
+}
+
+#[test]
+fn forged_approval_is_rejected_under_signature_proof_and_passes_once_alice_signs() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    let before = w.server_ref(MAIN).unwrap();
+    let oid = forged_commit(&w);
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, FORGED)
+        .assert_line_with(&["no signature of theirs covers the commit", "not signed"])
+        .assert_line_with(&["help:", "-S"]);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    // Alice reviews, amends and signs with her own key.
+    let signed = amend_signed(
+        &w,
+        &ALICE,
+        &keys.alice,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    assert_ne!(signed, oid);
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}
+
+#[test]
+fn a_commit_signed_by_bob_does_not_count_for_alice_named_in_its_trailer() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    forged_commit(&w);
+    amend_signed(
+        &w,
+        &BOB,
+        &keys.bob,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["no signature of theirs covers the commit", "signed by bob"]);
+}
+
+#[test]
+fn a_signature_by_a_key_nobody_owns_does_not_count() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    forged_commit(&w);
+    amend_signed(
+        &w,
+        &ALICE,
+        &keys.dave,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["belongs to nobody in [people]"]);
+}
+
+/// Carol's unapproved AI commits on a topic branch, merged into main by
+/// Alice with `git merge --no-ff`, signed when `key` is given.
+fn merge_by_alice(w: &World, key: Option<&Key>) -> (String, String) {
+    w.git(&["checkout", "-q", "-b", "topic"]);
+    let work = w.commit(&CAROL, &msg("Topic work", &["AI-Assisted: yes"]));
+    w.git(&["checkout", "-q", "main"]);
+    let mut args = vec!["-c".to_owned(), "gpg.format=ssh".to_owned()];
+    if let Some(key) = key {
+        args.push("-c".into());
+        args.push(format!("user.signingkey={}", key.private.display()));
+    }
+    args.extend(["merge", "-q", "--no-ff", "-m", "Merge topic"].map(String::from));
+    if key.is_some() {
+        args.push("-S".into());
+    }
+    args.push("topic".into());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let env = [
+        ("GIT_AUTHOR_NAME", ALICE.name),
+        ("GIT_AUTHOR_EMAIL", ALICE.email),
+        ("GIT_COMMITTER_NAME", ALICE.name),
+        ("GIT_COMMITTER_EMAIL", ALICE.email),
+    ];
+    w.run_git_env(&w.work, &args, &env).assert_code(0);
+    (work, w.git(&["rev-parse", "HEAD"]))
+}
+
+#[test]
+fn a_merge_signed_by_alice_approves_the_commits_it_brings_in() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    let (_, merge) = merge_by_alice(&w, Some(&keys.alice));
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&merge));
+}
+
+#[test]
+fn an_unsigned_merge_approves_nothing() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    let (work, _) = merge_by_alice(&w, None);
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation(
+            "error",
+            "ai-needs-senior-approval",
+            MAIN,
+            &work,
+            "Topic work",
+        );
+}
+
+#[test]
+fn require_signed_accepts_only_signatures_by_known_keys() {
+    let (w, keys) = world_with_keys();
+    let rule = r#"
+[[rule]]
+name = "signed-commits"
+refs = ["refs/heads/main"]
+require = { signed = true }
+"#;
+    w.write_policy(&policy_with_keys(&keys, "", rule));
+    let subject = "Unsigned work";
+    let oid = w.commit(&ALICE, &msg(subject, &[]));
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation("error", "signed-commits", MAIN, &oid, subject)
+        .assert_line_with(&["not signed"]);
+    amend_signed(&w, &ALICE, &keys.dave, &msg(subject, &[]));
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["belongs to nobody"]);
+    let good = amend_signed(&w, &ALICE, &keys.alice, &msg(subject, &[]));
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&good));
+}
+
+#[test]
+fn pusher_in_works_from_every_hosts_variables() {
+    let w = World::with_policy(&policy(
+        r#"
+[[rule]]
+name = "only-seniors-rewrite-main"
+refs = ["refs/heads/main"]
+when = { pusher_not_in = ["senior"] }
+deny = ["force-push"]
+"#,
+    ));
+    w.server_config("receive.denyNonFastForwards", "false");
+    let hosts: &[&[(&str, &str)]] = &[
+        &[
+            ("GL_USERNAME", "alice-s"),
+            ("GL_ID", "user-1"),
+            ("GL_PROTOCOL", "ssh"),
+        ],
+        &[("GITHUB_USER_LOGIN", "alice-s")],
+        &[
+            ("GITEA_PUSHER_NAME", "someone"),
+            ("GITEA_PUSHER_EMAIL", "alice@example.com"),
+        ],
+        &[("GL_USER", "alice-s")],
+        &[("REMOTE_USER", "alice-s")],
+    ];
+    for (i, env) in hosts.iter().enumerate() {
+        let not_senior: Vec<(&str, &str)> = env
+            .iter()
+            .map(|&(k, v)| match k {
+                "GITEA_PUSHER_EMAIL" => (k, "carol@example.com"),
+                "GL_ID" | "GL_PROTOCOL" => (k, v),
+                _ => (k, "carol"),
+            })
+            .collect();
+        // A non-fast-forward: amend the tip that is on the server.
+        w.git(&[
+            "commit",
+            "-q",
+            "--amend",
+            "--allow-empty",
+            "-m",
+            &format!("Rewrite {i}"),
+        ]);
+        w.push_env(&["origin", "+main"], &not_senior)
+            .assert_rejected()
+            .assert_says("only-seniors-rewrite-main");
+        w.push_env(&["origin", "+main"], env)
+            .assert_accepted_silently();
+        assert_eq!(
+            w.server_ref(MAIN).unwrap(),
+            w.git(&["rev-parse", "HEAD"]),
+            "host {i}"
+        );
+    }
+}
+
+#[test]
+fn a_signed_push_certificate_identifies_the_pusher_by_key() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(
+        &keys,
+        "",
+        r#"
+[[rule]]
+name = "only-seniors-push"
+refs = ["refs/heads/main"]
+when = { pusher_not_in = ["senior"] }
+deny = ["update"]
+"#,
+    ));
+    w.server_config("receive.certNonceSeed", "trailgate-test-seed");
+    // git needs an allowed-signers file to verify SSH push certificates at
+    // all; an empty one proves that trailgate does not rely on it: git says
+    // `G` for any key that verifies, and trailgate matches the key itself.
+    let allowed = w.root.join("allowed_signers");
+    std::fs::write(&allowed, "").unwrap();
+    w.server_config("gpg.ssh.allowedSignersFile", allowed.to_str().unwrap());
+    w.commit(&ALICE, &msg("Signed push", &[]));
+    let signed_push = |key: &Key| {
+        let signingkey = format!("user.signingkey={}", key.private.display());
+        w.run_git(
+            &w.work,
+            &[
+                "-c",
+                "gpg.format=ssh",
+                "-c",
+                &signingkey,
+                "push",
+                "--signed",
+                "origin",
+                "main",
+            ],
+        )
+    };
+    // Dave's key verifies, but belongs to nobody: no pusher is known.
+    signed_push(&keys.dave)
+        .assert_rejected()
+        .assert_says("only-seniors-push");
+    signed_push(&keys.alice).assert_accepted_silently();
+    assert_eq!(w.server_ref(MAIN).unwrap(), w.git(&["rev-parse", "HEAD"]));
+}
+
+const OVERRIDE: &str = r#"
+[settings.override]
+push_option = "trailgate.override"
+by = ["senior"]
+"#;
+
+#[test]
+fn an_authorised_override_with_a_reason_lets_a_rejected_push_through() {
+    let (w, keys) = world_with_keys();
+    w.write_policy(&policy_with_keys(&keys, OVERRIDE.trim(), SENIOR_RULE));
+    w.server_config("receive.advertisePushOptions", "true");
+    let before = w.server_ref(MAIN).unwrap();
+    let oid = w.commit(
+        &CAROL,
+        &msg("Hotfix during the incident", &["AI-Assisted: yes"]),
+    );
+
+    // No reason: refused.
+    w.push_env(
+        &["-o", "trailgate.override", "origin", "main"],
+        &[("REMOTE_USER", "alice-s")],
+    )
+    .assert_rejected()
+    .assert_line_with(&["gives no reason"]);
+    // Someone who may not override: refused.
+    w.push_env(
+        &[
+            "-o",
+            "trailgate.override=INC-1234: checkout down",
+            "origin",
+            "main",
+        ],
+        &[("REMOTE_USER", "carol")],
+    )
+    .assert_rejected()
+    .assert_line_with(&["carol (REMOTE_USER) may not override", "senior"]);
+    // Nobody known: refused.
+    w.push(&[
+        "-o",
+        "trailgate.override=INC-1234: checkout down",
+        "origin",
+        "main",
+    ])
+    .assert_rejected()
+    .assert_line_with(&["named no pusher"]);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    let run = w.push_env(
+        &[
+            "-o",
+            "trailgate.override=INC-1234: checkout down",
+            "origin",
+            "main",
+        ],
+        &[("REMOTE_USER", "alice-s")],
+    );
+    run.assert_accepted()
+        .assert_line_with(&[
+            "accepted by override",
+            "1 violation",
+            "alice-s (REMOTE_USER)",
+        ])
+        .assert_line_with(&["override reason: INC-1234: checkout down"])
+        .assert_line_with(&["overridden[ai-needs-senior-approval]"]);
+    w.assert_server_ref(MAIN, Some(&oid));
+}
