@@ -126,6 +126,8 @@ const COMMENTS: &[&[u8]] = &[
 
 const DIVIDERS: &[&[u8]] = &[b"---", b"--- ", b"----", b"---x", b"--- notes"];
 
+const EOLS_LF: &[&[u8]] = &[b"\n"];
+const EOLS_CRLF: &[&[u8]] = &[b"\r\n"];
 const EOLS_MOSTLY_LF: &[&[u8]] = &[b"\n", b"\n", b"\r\n"];
 const EOLS_ANY: &[&[u8]] = &[b"\n", b"\r", b"\r\n", b"\n"];
 
@@ -267,19 +269,17 @@ fn long_line(rng: &mut Rng) -> Vec<u8> {
 
 /// Joins lines with mostly LF, some CRLF and a few lone CRs; damages the
 /// result now and then with a NUL or a missing final newline.
-// The derefs are needed for inference of the match arms, whatever clippy says.
-#[allow(clippy::explicit_auto_deref)]
 fn join(rng: &mut Rng, lines: &[Vec<u8>]) -> Vec<u8> {
-    let style = weighted(rng, &[70, 15, 10, 5]);
+    let eols: &[&[u8]] = match weighted(rng, &[70, 15, 10, 5]) {
+        0 => EOLS_LF,
+        1 => EOLS_CRLF,
+        2 => EOLS_MOSTLY_LF,
+        _ => EOLS_ANY,
+    };
     let mut msg = Vec::new();
     for line in lines {
         msg.extend_from_slice(line);
-        let eol: &[u8] = match style {
-            0 => b"\n",
-            1 => b"\r\n",
-            2 => *rng.pick(EOLS_MOSTLY_LF),
-            _ => *rng.pick(EOLS_ANY),
-        };
+        let eol = rng.pick(eols);
         msg.extend_from_slice(eol);
     }
     if rng.chance(10) {
