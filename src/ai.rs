@@ -278,12 +278,14 @@ const BUILTIN: &[Builtin] = &[
     },
     // The coding agent links its session:
     // `Agent-Logs-Url: https://github.com/<owner>/<repo>/sessions/<uuid>`
-    // (seen in bytedance/deer-flow commits).
+    // (seen in bytedance/deer-flow commits). It often stands in its own
+    // paragraph above `Co-authored-by`, where git does not read it as a
+    // trailer, so the line is matched anywhere in the message.
     Builtin {
         tool: "GitHub Copilot",
-        place: Place::Trailer("Agent-Logs-Url"),
-        pattern: r"(?i)^https://github\.com/\S+/sessions/",
-        mark: "the coding agent's `Agent-Logs-Url` trailer",
+        place: Place::Message,
+        pattern: r"(?mi)^Agent-Logs-Url:[ \t]*https://github\.com/\S+/sessions/\S+",
+        mark: "the coding agent's `Agent-Logs-Url` line",
     },
     // Cursor's agents commit as `Cursor Agent <cursoragent@cursor.com>` and
     // add `Co-authored-by: Cursor <cursoragent@cursor.com>` (quoted in
@@ -671,12 +673,14 @@ mod tests {
                 "Amp",
             ),
             (
-                "Agent-Logs-Url: https://github.com/bytedance/deer-flow/sessions/4c9eb0c2-ff29-4629-a61c-4e33d736d918",
-                "GitHub Copilot",
+                "Assisted-by: Claude:claude-opus-4-7 coccinelle",
+                "disclosed",
             ),
-            ("Assisted-by: Claude:claude-opus-4-7 coccinelle", "disclosed"),
             ("Generated-by: ChatGPT 4o", "disclosed"),
-            ("Co-authored-by-AI: IBM Bob 1.0.0 (Claude Sonnet 4.6)", "disclosed"),
+            (
+                "Co-authored-by-AI: IBM Bob 1.0.0 (Claude Sonnet 4.6)",
+                "disclosed",
+            ),
         ];
         for (trailer, tool) in cases {
             assert_detected(
@@ -693,6 +697,12 @@ mod tests {
             ("🤖 Generated with [Amp](https://ampcode.com)", "Amp"),
             ("🤖 Generated with [Claude Code](https://claude.ai/code)", "Claude Code"),
         ];
+        let agent_logs = "Agent-Logs-Url: https://github.com/bytedance/deer-flow/sessions/4c9eb0c2-ff29-4629-a61c-4e33d736d918\n\nCo-authored-by: Dave <dave@example.com>";
+        assert_detected(
+            detect(&format!("Fix\n\nBody.\n\n{agent_logs}\n")),
+            "GitHub Copilot",
+            "Agent-Logs-Url",
+        );
         for (footer, tool) in footers {
             assert_detected(
                 detect(&format!("Fix\n\nBody.\n\n{footer}\n")),

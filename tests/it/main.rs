@@ -2,6 +2,7 @@
 
 mod support;
 
+mod ai;
 mod cli;
 mod diff;
 mod hook;
