@@ -726,6 +726,8 @@ mod tests {
             "Cursor\n\nCo-authored-by: Cursor Smith <cursor.smith@acme.example>\n",
             "Mail\n\nCo-authored-by: Someone <someone@openai.com.evil.example>\n",
             "Links\n\nAmp-Thread-ID: none\nClaude-Session: later\n",
+            "Logs\n\nSee Agent-Logs-Url: https://ci.example.com/sessions/1 for the run.\n",
+            "Devin\n\nLink to Devin run: not recorded.\nGenerated with [Devin](https://example.com)\n",
         ];
         for message in ordinary {
             assert_eq!(detect(message), None, "{message:?}");
