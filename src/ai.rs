@@ -1,13 +1,46 @@
 //! Detecting AI assistance from the marks AI coding tools leave in commits.
 //!
-//! The built-in table is data: each entry names what it matches and where the
-//! mark was seen. `ai.markers` in the policy adds an organisation's own.
-//! Declared assistance (`AI-Assisted: yes`) is not handled here but in
-//! [`crate::facts`], from the policy's `trailers.ai` keys.
+//! This module owns the built-in table of marks ([`BUILTIN`]) and the
+//! matching of a [`Marker`] against what a commit shows: its trailers, its
+//! author and committer (name and e-mail), the e-mails of its
+//! `Co-authored-by` trailers, and its message. `ai.markers` in the policy adds
+//! an organisation's own markers; [`crate::policy`] compiles them through the
+//! `*_owned` constructors.
+//!
+//! It does not own declared assistance (`AI-Assisted: yes`): that is read in
+//! [`crate::facts`] from the policy's `trailers.ai` keys. Nor does it decide
+//! anything: [`crate::facts`] keeps the first marker that fires, and rules
+//! decide what a detection means.
+//!
+//! Precision comes first: every built-in pattern is anchored to a tool's own
+//! address, bot account, trailer key or footer format, so a commit that only
+//! mentions "Claude", "Copilot", "Cursor" or "aider" in its subject or body,
+//! or credits a human co-author, is not detected.
 
 use regex::Regex;
 
+use crate::commit::Ident;
 use crate::trailers::Trailer;
+
+/// The trailer key that credits a co-author (case-insensitive, as GitHub
+/// and GitLab read it).
+const CO_AUTHORED_BY: &str = "Co-authored-by";
+
+/// Values of a disclosure trailer that disclose nothing (`Assisted-by: none`),
+/// matched after trimming, case-insensitively. Mirrors the default
+/// `trailers.ai_negative`, plus the empty value.
+const NEGATIVE: &str = r"(?i)^(|no|none|false|0|n/a|-)$";
+
+/// What a commit shows a marker: everything a mark can sit in.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    /// The trailers as git reads them.
+    pub trailers: &'a [Trailer<'a>],
+    pub author: &'a Ident,
+    pub committer: &'a Ident,
+    /// The whole message, UTF-8 (lossy) as `git log` shows it.
+    pub message: &'a [u8],
+}
 
 /// What a marker looks at.
 #[derive(Debug, Clone)]
@@ -15,8 +48,16 @@ pub enum MarkerKind {
     /// A trailer with this key (case-insensitive) whose value matches, if a
     /// pattern is given.
     Trailer { key: String, value: Option<Regex> },
-    /// The author's or committer's e-mail.
+    /// A disclosure trailer (`Assisted-by: ...`): this key with any value but
+    /// an empty or negative one.
+    Disclosure { key: String, negative: Regex },
+    /// The author's or committer's e-mail (the policy's `{ author = ... }`).
     Author(Regex),
+    /// The e-mail of the author, the committer or any `Co-authored-by`
+    /// trailer: the places a tool's own address shows up.
+    Identity(Regex),
+    /// The author's or committer's name.
+    Name(Regex),
     /// The whole commit message.
     Message(Regex),
 }
@@ -50,34 +91,48 @@ impl Marker {
         }
     }
 
-    /// Whether the marker fires on a commit; returns a description of the match.
-    pub fn detect(
-        &self,
-        trailers: &[Trailer<'_>],
-        emails: [&[u8]; 2],
-        message: &[u8],
-    ) -> Option<String> {
+    /// Whether the marker fires on a commit; returns a description of what
+    /// matched (`trailer `Key: value``, `author Name <email>`, ...).
+    pub fn detect(&self, seen: &Seen<'_>) -> Option<String> {
+        let people = [("author", seen.author), ("committer", seen.committer)];
         match &self.kind {
-            MarkerKind::Trailer { key, value } => trailers.iter().find_map(|t| {
+            MarkerKind::Trailer { key, value } => seen.trailers.iter().find_map(|t| {
                 let hit = t.key_is(key)
                     && value
                         .as_ref()
                         .is_none_or(|re| re.is_match(&String::from_utf8_lossy(&t.value)));
-                hit.then(|| {
-                    format!(
-                        "trailer `{}: {}`",
-                        String::from_utf8_lossy(&t.key),
-                        String::from_utf8_lossy(&t.value)
-                    )
-                })
+                hit.then(|| describe_trailer(t))
             }),
-            MarkerKind::Author(re) => emails.iter().find_map(|e| {
-                let e = String::from_utf8_lossy(e);
-                re.is_match(&e)
-                    .then(|| format!("author/committer e-mail <{e}>"))
+            MarkerKind::Disclosure { key, negative } => seen.trailers.iter().find_map(|t| {
+                let value = String::from_utf8_lossy(&t.value);
+                let hit = t.key_is(key) && !negative.is_match(value.trim());
+                hit.then(|| describe_trailer(t))
+            }),
+            MarkerKind::Author(re) => people.iter().find_map(|&(role, who)| {
+                re.is_match(&String::from_utf8_lossy(&who.email))
+                    .then(|| describe_person(role, who))
+            }),
+            MarkerKind::Identity(re) => people
+                .iter()
+                .find_map(|&(role, who)| {
+                    re.is_match(&String::from_utf8_lossy(&who.email))
+                        .then(|| describe_person(role, who))
+                })
+                .or_else(|| {
+                    seen.trailers
+                        .iter()
+                        .filter(|t| t.key_is(CO_AUTHORED_BY))
+                        .find_map(|t| {
+                            let value = String::from_utf8_lossy(&t.value);
+                            re.is_match(email_of(&value)).then(|| describe_trailer(t))
+                        })
+                }),
+            MarkerKind::Name(re) => people.iter().find_map(|&(role, who)| {
+                re.is_match(&String::from_utf8_lossy(&who.name))
+                    .then(|| describe_person(role, who))
             }),
             MarkerKind::Message(re) => {
-                let text = String::from_utf8_lossy(message);
+                let text = String::from_utf8_lossy(seen.message);
                 re.find(&text)
                     .map(|m| format!("message text `{}`", m.as_str().trim()))
             }
@@ -85,84 +140,328 @@ impl Marker {
     }
 }
 
-/// (kind, key, pattern, evidence). Patterns are anchored to the tool's own
-/// addresses or footers so that a message merely mentioning a tool's name
-/// does not count.
-const BUILTIN: &[(&str, &str, &str, &str)] = &[
-    (
-        "trailer",
-        "Co-authored-by",
-        r"(?i)<noreply@anthropic\.com>",
-        "Claude Code adds `Co-Authored-By: Claude <noreply@anthropic.com>` to its commits",
-    ),
-    (
-        "message",
-        "",
-        r"(?m)^\W{0,4}Generated with \[Claude Code\]",
-        "Claude Code's commit footer `🤖 Generated with [Claude Code](https://claude.com/claude-code)`",
-    ),
-    (
-        "trailer",
-        "Co-authored-by",
-        r"(?i)<noreply@aider\.chat>",
-        "aider's `Co-authored-by: aider (<model>) <noreply@aider.chat>`",
-    ),
-    (
-        "trailer",
-        "Co-authored-by",
-        r"(?i)<noreply@openai\.com>",
-        "OpenAI Codex's `Co-authored-by: Codex <noreply@openai.com>`",
-    ),
-    (
-        "trailer",
-        "Co-authored-by",
-        r"(?i)<cursoragent@cursor\.com>",
-        "Cursor's background agent co-author <cursoragent@cursor.com>",
-    ),
-    ("trailer", "Made-with", r"(?i)^cursor\b", "Cursor's `Made-with: Cursor` trailer"),
-    (
-        "author",
-        "",
-        r"(?i)^(\d+\+)?copilot@users\.noreply\.github\.com$|^(\d+\+)?copilot-swe-agent(\[bot\])?@users\.noreply\.github\.com$",
-        "GitHub Copilot coding agent commits as copilot-swe-agent[bot] / ...+Copilot@users.noreply.github.com",
-    ),
-    (
-        "author",
-        "",
-        r"(?i)^cursoragent@cursor\.com$",
-        "Cursor's background agent commits as <cursoragent@cursor.com>",
-    ),
-    (
-        "trailer",
-        "Co-authored-by-AI",
-        "",
-        "the `Co-authored-by-AI:` disclosure trailer some projects ask for",
-    ),
+fn describe_trailer(t: &Trailer<'_>) -> String {
+    format!(
+        "trailer `{}: {}`",
+        String::from_utf8_lossy(&t.key),
+        String::from_utf8_lossy(&t.value)
+    )
+}
+
+fn describe_person(role: &str, who: &Ident) -> String {
+    format!("{role} `{}`", who.display())
+}
+
+/// The address of a `Name <email>` trailer value (what is between the last
+/// `<` and the `>` after it), or the whole trimmed value when it has none.
+fn email_of(value: &str) -> &str {
+    value
+        .rsplit_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map_or(value, |(email, _)| email)
+        .trim()
+}
+
+/// Where a built-in mark is looked for.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// A trailer with this key whose value matches the pattern.
+    Trailer(&'static str),
+    /// A disclosure trailer with this key and a value that is not negative
+    /// (the pattern is unused and left empty).
+    Disclosure(&'static str),
+    /// The e-mail of the author, the committer or a `Co-authored-by` trailer.
+    Identity,
+    /// The author's or committer's name.
+    Name,
+    /// The whole message.
+    Message,
+}
+
+/// One row of the built-in table.
+#[derive(Debug, Clone, Copy)]
+struct Builtin {
+    /// The tool that leaves the mark, as the pusher knows it.
+    tool: &'static str,
+    place: Place,
+    /// A regex; e-mail and name patterns are case-insensitive because git
+    /// hosts compare addresses and logins that way.
+    pattern: &'static str,
+    /// The mark in a few words, shown with the match.
+    mark: &'static str,
+}
+
+/// The marks AI coding tools leave in commits. Each row's comment names
+/// where the mark was seen: the tool's documentation or source, or public
+/// commits that carry it.
+///
+/// GitHub bot e-mails are `<account id>+<login>@users.noreply.github.com`;
+/// the id is optional in the patterns (hand-written trailers often drop it)
+/// but the login is matched whole, so `notdevin-ai-integration[bot]` is not
+/// Devin.
+const BUILTIN: &[Builtin] = &[
+    // Claude Code writes `Co-Authored-By: Claude <noreply@anthropic.com>`
+    // (the name is the model: `Claude Opus 4.5`, `Claude Sonnet 4.5`).
+    // Documented as the default of the `attribution.commit` setting; seen in
+    // anthropics/claude-code issues #9224, #14241 and #29999.
+    Builtin {
+        tool: "Claude Code",
+        place: Place::Identity,
+        pattern: r"(?i)^noreply@anthropic\.com$",
+        mark: "Anthropic's no-reply address as co-author",
+    },
+    // Claude Code's footer `🤖 Generated with [Claude Code](https://claude.com/claude-code)`
+    // (older versions link https://claude.ai/code); quoted in
+    // anthropics/claude-code issues #9224, #14241 and #18253. Anchored to the
+    // start of a line and the Markdown link.
+    Builtin {
+        tool: "Claude Code",
+        place: Place::Message,
+        pattern: r"(?m)^[^\w\n]*Generated with \[Claude Code\]\(https?://[^)\s]+\)",
+        mark: "its `Generated with [Claude Code]` footer",
+    },
+    // Newer Claude Code versions end commits with
+    // `Claude-Session: https://claude.ai/code/session_<id>`
+    // (anthropics/claude-code issue #77830).
+    Builtin {
+        tool: "Claude Code",
+        place: Place::Trailer("Claude-Session"),
+        pattern: r"(?i)^https://claude\.ai/code/",
+        mark: "its `Claude-Session` trailer",
+    },
+    // The Claude GitHub app (anthropics/claude-code-action) commits and
+    // co-authors as `claude[bot] <209825114+claude[bot]@users.noreply.github.com>`;
+    // seen in public commit logs and AGENTS.md conventions.
+    Builtin {
+        tool: "Claude (GitHub app)",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?claude\[bot\]@users\.noreply\.github\.com$",
+        mark: "the claude[bot] account",
+    },
+    // aider appends ` (aider)` to the author and committer names
+    // (`--attribute-author`, `--attribute-committer`): aider/repo.py,
+    // `committer_name = f"{original_user_name} (aider)"` (Aider-AI/aider).
+    Builtin {
+        tool: "aider",
+        place: Place::Name,
+        pattern: r"(?i)\(aider\)\s*$",
+        mark: "`(aider)` appended to the name",
+    },
+    // aider's `--attribute-co-authored-by` (default since v0.85):
+    // `Co-authored-by: aider (<model>) <aider@aider.chat>` in aider/repo.py;
+    // development builds wrote `<noreply@aider.dev>` (commit 278a596 in a
+    // public aider mirror) and `<noreply@aider.chat>` is widely quoted.
+    Builtin {
+        tool: "aider",
+        place: Place::Identity,
+        pattern: r"(?i)^(aider|noreply)@aider\.(chat|dev)$",
+        mark: "aider's address as co-author",
+    },
+    // GitHub Copilot's coding agent commits as
+    // `copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>`
+    // (seen in Z3Prover/z3 and bytedance/deer-flow squash commits); Copilot
+    // CLI adds `Co-authored-by: Copilot <223556219+Copilot@users.noreply.github.com>`
+    // (github/copilot-cli issue #3177, shipped in v0.0.410). The `Copilot`
+    // login belongs to GitHub, so any id is accepted.
+    Builtin {
+        tool: "GitHub Copilot",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?(copilot|copilot-swe-agent(\[bot\])?)@users\.noreply\.github\.com$",
+        mark: "the Copilot account's GitHub address",
+    },
+    // The coding agent's author name, whatever address it is paired with.
+    Builtin {
+        tool: "GitHub Copilot",
+        place: Place::Name,
+        pattern: r"(?i)^copilot-swe-agent\[bot\]$",
+        mark: "the copilot-swe-agent[bot] account",
+    },
+    // The coding agent links its session:
+    // `Agent-Logs-Url: https://github.com/<owner>/<repo>/sessions/<uuid>`
+    // (seen in bytedance/deer-flow commits). It often stands in its own
+    // paragraph above `Co-authored-by`, where git does not read it as a
+    // trailer, so the line is matched anywhere in the message.
+    Builtin {
+        tool: "GitHub Copilot",
+        place: Place::Message,
+        pattern: r"(?mi)^Agent-Logs-Url:[ \t]*https://github\.com/\S+/sessions/\S+",
+        mark: "the coding agent's `Agent-Logs-Url` line",
+    },
+    // Cursor's agents commit as `Cursor Agent <cursoragent@cursor.com>` and
+    // add `Co-authored-by: Cursor <cursoragent@cursor.com>` (quoted in
+    // AGENTS.md files that ask agents not to, e.g. QSchlegel/mine-dine).
+    Builtin {
+        tool: "Cursor",
+        place: Place::Identity,
+        pattern: r"(?i)^cursoragent@cursor\.com$",
+        mark: "Cursor's agent address",
+    },
+    // Cursor's `git commit --trailer "Made-with: Cursor"` (seen in public
+    // scripts and in commit-msg hooks that strip it).
+    Builtin {
+        tool: "Cursor",
+        place: Place::Trailer("Made-with"),
+        pattern: r"(?i)^cursor$",
+        mark: "its `Made-with: Cursor` trailer",
+    },
+    // OpenAI Codex: `DEFAULT_ATTRIBUTION_VALUE = "Codex <noreply@openai.com>"`
+    // and `Co-authored-by: {value}` in codex-rs/core/src/commit_attribution.rs
+    // (openai/codex); `codex@openai.com` is the form projects' AGENTS.md ask
+    // for (s-morgan-jeffries/apple-mail-fast-mcp PR #455).
+    Builtin {
+        tool: "OpenAI Codex",
+        place: Place::Identity,
+        pattern: r"(?i)^(noreply|codex)@openai\.com$",
+        mark: "OpenAI's Codex address as co-author",
+    },
+    // Codex cloud's GitHub app `chatgpt-codex-connector[bot]`
+    // (199175422+chatgpt-codex-connector[bot]@users.noreply.github.com in
+    // published bot lists).
+    Builtin {
+        tool: "OpenAI Codex",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?chatgpt-codex-connector\[bot\]@users\.noreply\.github\.com$",
+        mark: "the chatgpt-codex-connector[bot] account",
+    },
+    // Google Jules commits and co-authors as
+    // `google-labs-jules[bot] <161369871+google-labs-jules[bot]@users.noreply.github.com>`
+    // (seen in public changelogs and squash commits).
+    Builtin {
+        tool: "Google Jules",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?google-labs-jules\[bot\]@users\.noreply\.github\.com$",
+        mark: "the google-labs-jules[bot] account",
+    },
+    Builtin {
+        tool: "Google Jules",
+        place: Place::Name,
+        pattern: r"(?i)^google-labs-jules\[bot\]$",
+        mark: "the google-labs-jules[bot] account",
+    },
+    // Devin commits as `devin-ai-integration[bot]` and co-authors as
+    // `Co-Authored-By: Devin <158243242+devin-ai-integration[bot]@users.noreply.github.com>`
+    // (Devin CLI's commit instructions, quoted in public repositories).
+    Builtin {
+        tool: "Devin",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?devin-ai-integration\[bot\]@users\.noreply\.github\.com$",
+        mark: "the devin-ai-integration[bot] account",
+    },
+    Builtin {
+        tool: "Devin",
+        place: Place::Name,
+        pattern: r"(?i)^devin-ai-integration\[bot\]$",
+        mark: "the devin-ai-integration[bot] account",
+    },
+    // Devin's footer `Generated with [Devin](https://devin.ai)` (the CLI
+    // links https://cli.devin.ai/docs).
+    Builtin {
+        tool: "Devin",
+        place: Place::Message,
+        pattern: r"(?m)^[^\w\n]*Generated with \[Devin\]\(https?://[^)\s]*devin\.ai[^)\s]*\)",
+        mark: "its `Generated with [Devin]` footer",
+    },
+    // Devin's PR bodies (and the squash commits made from them) end with
+    // `Link to Devin run: https://app.devin.ai/sessions/<id>`.
+    Builtin {
+        tool: "Devin",
+        place: Place::Message,
+        pattern: r"(?i)Link to Devin run\W{0,8}https://app\.devin\.ai/sessions/\w+",
+        mark: "its `Link to Devin run` line",
+    },
+    // Sourcegraph Amp rewrites `git commit` to add
+    // `Co-authored-by: Amp <amp@ampcode.com>` (settings
+    // `amp.git.commit.coauthor.enabled`, `amp.git.commit.ampThread.enabled`).
+    Builtin {
+        tool: "Amp",
+        place: Place::Identity,
+        pattern: r"(?i)^amp@ampcode\.com$",
+        mark: "Amp's address as co-author",
+    },
+    // ... and `Amp-Thread-ID: https://ampcode.com/threads/T-<uuid>`
+    // (ghostty-org/ghostty commit 3ee8ef4).
+    Builtin {
+        tool: "Amp",
+        place: Place::Trailer("Amp-Thread-ID"),
+        pattern: r"(?i)^https://ampcode\.com/threads/",
+        mark: "its `Amp-Thread-ID` trailer",
+    },
+    // The footer `🤖 Generated with [Amp](https://ampcode.com)`, in the same
+    // format as Claude Code's (seen in agent instruction files and PRs).
+    Builtin {
+        tool: "Amp",
+        place: Place::Message,
+        pattern: r"(?m)^[^\w\n]*Generated with \[Amp\]\(https?://[^)\s]*ampcode\.com[^)\s]*\)",
+        mark: "its `Generated with [Amp]` footer",
+    },
+    // Amazon Q Developer's GitHub app commits as
+    // `amazon-q-developer[bot] <208079219+amazon-q-developer[bot]@users.noreply.github.com>`
+    // (GitHub users API, as listed by CHAOSS-style bot lists).
+    Builtin {
+        tool: "Amazon Q Developer",
+        place: Place::Identity,
+        pattern: r"(?i)^(\d+\+)?amazon-q-developer\[bot\]@users\.noreply\.github\.com$",
+        mark: "the amazon-q-developer[bot] account",
+    },
+    Builtin {
+        tool: "Amazon Q Developer",
+        place: Place::Name,
+        pattern: r"(?i)^amazon-q-developer\[bot\]$",
+        mark: "the amazon-q-developer[bot] account",
+    },
+    // `Assisted-by: AGENT_NAME:MODEL_VERSION [TOOL1] [TOOL2]`: the Linux
+    // kernel's Documentation/process/coding-assistants.rst; also Fedora's
+    // AI-Assisted Contributions Policy (Oct 2025), LLVM's AI tool policy and
+    // the OpenInfra Foundation's (`Assisted-By: <tool> [model]`).
+    Builtin {
+        tool: "an AI tool (disclosed)",
+        place: Place::Disclosure("Assisted-by"),
+        pattern: "",
+        mark: "the `Assisted-by` disclosure trailer",
+    },
+    // `Generated-by:`: the ASF Generative Tooling Guidance and the OpenInfra
+    // Foundation policy (`Generated-By: <tool> [model]`, e.g. OpenStack Nova).
+    Builtin {
+        tool: "an AI tool (disclosed)",
+        place: Place::Disclosure("Generated-by"),
+        pattern: "",
+        mark: "the `Generated-by` disclosure trailer",
+    },
+    // `Co-authored-by-AI: <tool> (<model>)`: the trailer some projects'
+    // CONTRIBUTING files require (e.g. `Co-authored-by-AI: IBM Bob 1.0.0`).
+    Builtin {
+        tool: "an AI tool (disclosed)",
+        place: Place::Disclosure("Co-authored-by-AI"),
+        pattern: "",
+        mark: "the `Co-authored-by-AI` disclosure trailer",
+    },
 ];
 
 /// The built-in markers, compiled. An entry that fails to compile is a bug
-/// in this table and is caught by the unit test below; at run time it is
+/// in this table and is caught by the unit tests below; at run time it is
 /// skipped rather than taking the hook down.
 pub fn builtin() -> Vec<Marker> {
+    let negative = Regex::new(NEGATIVE).ok();
     BUILTIN
         .iter()
-        .filter_map(|&(kind, key, pattern, evidence)| {
-            let re = || Regex::new(pattern).ok();
-            let kind = match kind {
-                "trailer" => MarkerKind::Trailer {
+        .filter_map(|b| {
+            let re = || Regex::new(b.pattern).ok();
+            let kind = match b.place {
+                Place::Trailer(key) => MarkerKind::Trailer {
                     key: key.to_owned(),
-                    value: if pattern.is_empty() {
-                        None
-                    } else {
-                        Some(re()?)
-                    },
+                    value: Some(re()?),
                 },
-                "author" => MarkerKind::Author(re()?),
-                _ => MarkerKind::Message(re()?),
+                Place::Disclosure(key) => MarkerKind::Disclosure {
+                    key: key.to_owned(),
+                    negative: negative.clone()?,
+                },
+                Place::Identity => MarkerKind::Identity(re()?),
+                Place::Name => MarkerKind::Name(re()?),
+                Place::Message => MarkerKind::Message(re()?),
             };
             Some(Marker {
                 kind,
-                evidence: evidence.to_owned(),
+                evidence: format!("{}: {}", b.tool, b.mark),
             })
         })
         .collect()
@@ -171,36 +470,321 @@ pub fn builtin() -> Vec<Marker> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::borrow::Cow;
+    use std::sync::OnceLock;
 
-    fn t<'a>(k: &'a str, v: &'a str) -> Trailer<'a> {
-        Trailer {
-            key: Cow::Borrowed(k.as_bytes()),
-            value: Cow::Borrowed(v.as_bytes()),
+    /// The built-ins, compiled once for all tests.
+    fn markers() -> &'static [Marker] {
+        static MARKERS: OnceLock<Vec<Marker>> = OnceLock::new();
+        MARKERS.get_or_init(builtin)
+    }
+
+    fn ident(name: &str, email: &str) -> Ident {
+        Ident {
+            name: name.as_bytes().to_vec(),
+            email: email.as_bytes().to_vec(),
+            time: 0,
         }
+    }
+
+    /// A commit as the built-ins see it: author = committer = `who`, the
+    /// trailers read from `message` as git reads them.
+    fn detect_all(who: (&str, &str), committer: (&str, &str), message: &str) -> Option<String> {
+        let author = ident(who.0, who.1);
+        let committer = ident(committer.0, committer.1);
+        let trailers = crate::trailers::from_commit_message(message.as_bytes());
+        let seen = Seen {
+            trailers: &trailers,
+            author: &author,
+            committer: &committer,
+            message: message.as_bytes(),
+        };
+        markers()
+            .iter()
+            .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)))
+    }
+
+    const CAROL: (&str, &str) = ("Carol", "carol@example.com");
+
+    fn detect(message: &str) -> Option<String> {
+        detect_all(CAROL, CAROL, message)
+    }
+
+    fn detect_person(who: (&str, &str)) -> Option<String> {
+        detect_all(who, who, "Fix the parser\n\nIt dropped the last line.\n")
+    }
+
+    #[track_caller]
+    fn assert_detected(hit: Option<String>, tool: &str, matched: &str) {
+        let hit = hit.unwrap_or_else(|| panic!("expected {tool} to be detected"));
+        assert!(hit.contains(tool), "{hit:?} should name {tool}");
+        assert!(hit.contains(matched), "{hit:?} should show {matched:?}");
     }
 
     #[test]
     fn every_builtin_marker_compiles() {
         assert_eq!(builtin().len(), BUILTIN.len());
+        assert!(Regex::new(NEGATIVE).is_ok());
     }
 
     #[test]
-    fn claude_co_author_is_detected_but_a_mention_is_not() {
-        let markers = builtin();
-        let hit = |trailers: &[Trailer<'_>], msg: &[u8]| {
-            markers
-                .iter()
-                .any(|m| m.detect(trailers, [b"a@b", b"a@b"], msg).is_some())
+    fn every_builtin_marker_names_its_tool_and_mark() {
+        for b in BUILTIN {
+            assert!(!b.tool.is_empty() && !b.mark.is_empty(), "{b:?}");
+            let trailer_key = match b.place {
+                Place::Trailer(k) | Place::Disclosure(k) => Some(k),
+                _ => None,
+            };
+            if let Some(key) = trailer_key {
+                assert!(crate::policy::valid_trailer_key(key), "{key}");
+            }
+            let needs_pattern = !matches!(b.place, Place::Disclosure(_));
+            assert_eq!(needs_pattern, !b.pattern.is_empty(), "{b:?}");
+        }
+    }
+
+    #[test]
+    fn claude_code_marks_are_detected() {
+        assert_detected(
+            detect("Add retries\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n"),
+            "Claude Code",
+            "Co-Authored-By: Claude <noreply@anthropic.com>",
+        );
+        assert_detected(
+            detect("Add retries\n\nCo-authored-by: Claude Opus 4.5 <NoReply@Anthropic.com>\n"),
+            "Claude Code",
+            "Claude Opus 4.5",
+        );
+        assert_detected(
+            detect(
+                "Add retries\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n",
+            ),
+            "Claude Code",
+            "Generated with [Claude Code]",
+        );
+        assert_detected(
+            detect("Add retries\n\nClaude-Session: https://claude.ai/code/session_01AbC\n"),
+            "Claude Code",
+            "Claude-Session",
+        );
+        assert_detected(
+            detect_person((
+                "claude[bot]",
+                "209825114+claude[bot]@users.noreply.github.com",
+            )),
+            "claude[bot]",
+            "author `claude[bot]",
+        );
+    }
+
+    #[test]
+    fn aider_marks_are_detected_in_names_and_co_authors() {
+        assert_detected(
+            detect_person(("Carol (aider)", "carol@example.com")),
+            "aider",
+            "author `Carol (aider) <carol@example.com>`",
+        );
+        // aider changes only the committer for commits it did not write.
+        assert_detected(
+            detect_all(CAROL, ("Carol (aider)", "carol@example.com"), "Fix\n"),
+            "aider",
+            "committer `Carol (aider)",
+        );
+        for address in [
+            "aider@aider.chat",
+            "noreply@aider.chat",
+            "noreply@aider.dev",
+        ] {
+            assert_detected(
+                detect(&format!(
+                    "Fix\n\nCo-authored-by: aider (gpt-4o) <{address}>\n"
+                )),
+                "aider",
+                address,
+            );
+        }
+    }
+
+    #[test]
+    fn bot_accounts_are_detected_as_author_committer_or_co_author() {
+        let bots = [
+            (
+                "copilot-swe-agent[bot]",
+                "198982749+Copilot@users.noreply.github.com",
+                "GitHub Copilot",
+            ),
+            (
+                "Copilot",
+                "223556219+Copilot@users.noreply.github.com",
+                "GitHub Copilot",
+            ),
+            ("Cursor Agent", "cursoragent@cursor.com", "Cursor"),
+            (
+                "google-labs-jules[bot]",
+                "161369871+google-labs-jules[bot]@users.noreply.github.com",
+                "Google Jules",
+            ),
+            (
+                "devin-ai-integration[bot]",
+                "158243242+devin-ai-integration[bot]@users.noreply.github.com",
+                "Devin",
+            ),
+            (
+                "amazon-q-developer[bot]",
+                "208079219+amazon-q-developer[bot]@users.noreply.github.com",
+                "Amazon Q Developer",
+            ),
+            (
+                "chatgpt-codex-connector[bot]",
+                "199175422+chatgpt-codex-connector[bot]@users.noreply.github.com",
+                "OpenAI Codex",
+            ),
+        ];
+        for (name, email, tool) in bots {
+            assert_detected(detect_person((name, email)), tool, email);
+            assert_detected(detect_all(CAROL, (name, email), "Fix\n"), tool, "committer");
+            assert_detected(
+                detect(&format!("Fix\n\nCo-authored-by: {name} <{email}>\n")),
+                tool,
+                "trailer `Co-authored-by",
+            );
+            // A bot's name with an ordinary address is still the bot, when
+            // the name is a `[bot]` login.
+            if name.ends_with("[bot]") && !name.starts_with("chatgpt") {
+                assert_detected(detect_person((name, "noreply@github.com")), tool, name);
+            }
+        }
+        // Upper case, as some tools and hosts write them.
+        assert_detected(
+            detect_person(("Copilot", "198982749+COPILOT@USERS.NOREPLY.GITHUB.COM")),
+            "GitHub Copilot",
+            "COPILOT",
+        );
+    }
+
+    #[test]
+    fn tool_trailers_and_footers_are_detected() {
+        let cases = [
+            ("Co-authored-by: Codex <noreply@openai.com>", "OpenAI Codex"),
+            ("Co-authored-by: Cursor <cursoragent@cursor.com>", "Cursor"),
+            ("Made-with: Cursor", "Cursor"),
+            ("Co-authored-by: Amp <amp@ampcode.com>", "Amp"),
+            (
+                "Amp-Thread-ID: https://ampcode.com/threads/T-019cb9fe-b11b-753f-99e7-8ecc52b73ec4",
+                "Amp",
+            ),
+            (
+                "Assisted-by: Claude:claude-opus-4-7 coccinelle",
+                "disclosed",
+            ),
+            ("Generated-by: ChatGPT 4o", "disclosed"),
+            (
+                "Co-authored-by-AI: IBM Bob 1.0.0 (Claude Sonnet 4.6)",
+                "disclosed",
+            ),
+        ];
+        for (trailer, tool) in cases {
+            assert_detected(
+                detect(&format!("Fix\n\nBody.\n\n{trailer}\n")),
+                tool,
+                trailer,
+            );
+        }
+        let footers = [
+            ("Generated with [Devin](https://devin.ai)", "Devin"),
+            ("Generated with [Devin](https://cli.devin.ai/docs)", "Devin"),
+            ("Link to Devin run: https://app.devin.ai/sessions/d1991f5d4f0a47d994adb358b084d182", "Devin"),
+            ("**Link to Devin run**: https://app.devin.ai/sessions/d94f1979e03448c3ac02e5d2a0ef8228", "Devin"),
+            ("🤖 Generated with [Amp](https://ampcode.com)", "Amp"),
+            ("🤖 Generated with [Claude Code](https://claude.ai/code)", "Claude Code"),
+        ];
+        let agent_logs = "Agent-Logs-Url: https://github.com/bytedance/deer-flow/sessions/4c9eb0c2-ff29-4629-a61c-4e33d736d918\n\nCo-authored-by: Dave <dave@example.com>";
+        assert_detected(
+            detect(&format!("Fix\n\nBody.\n\n{agent_logs}\n")),
+            "GitHub Copilot",
+            "Agent-Logs-Url",
+        );
+        for (footer, tool) in footers {
+            assert_detected(
+                detect(&format!("Fix\n\nBody.\n\n{footer}\n")),
+                tool,
+                "message text",
+            );
+        }
+    }
+
+    #[test]
+    fn mentions_of_tools_and_human_co_authors_are_not_detected() {
+        let ordinary = [
+            "Fix the bug Claude reported\n\nThanks Claude for the report.\n",
+            "Copilot: tidy the settings page\n\nCursor keys move the selection now.\n",
+            "Document the aider integration\n\nSee https://aider.chat for aider (aider) docs.\n",
+            "Credit a painter\n\nCo-authored-by: Claude Monet <claude@example.com>\n",
+            "Pair on the parser\n\nCo-authored-by: Dave <dave@example.com>\n",
+            "Explain the footer\n\nWe no longer keep the \"Generated with [Claude Code](https://claude.ai/code)\" lines.\n",
+            "Review\n\nAssisted-by: none\nGenerated-by: No\n",
+            "Style\n\nMade-with: love\n",
+            "Cursor\n\nCo-authored-by: Cursor Smith <cursor.smith@acme.example>\n",
+            "Mail\n\nCo-authored-by: Someone <someone@openai.com.evil.example>\n",
+            "Links\n\nAmp-Thread-ID: none\nClaude-Session: later\n",
+            "Logs\n\nSee Agent-Logs-Url: https://ci.example.com/sessions/1 for the run.\n",
+            "Devin\n\nLink to Devin run: not recorded.\nGenerated with [Devin](https://example.com)\n",
+        ];
+        for message in ordinary {
+            assert_eq!(detect(message), None, "{message:?}");
+        }
+        let people = [
+            ("Aider Smith", "aider@example.com"),
+            ("Copilot Team", "copilot@example.com"),
+            ("Carol (aider fan)", "carol@example.com"),
+            ("notdevin-ai-integration[bot]", "x@example.com"),
+            ("Jane", "12+notcopilot@users.noreply.github.com"),
+            ("Jane", "noreply@anthropic.com.example"),
+        ];
+        for who in people {
+            assert_eq!(detect_person(who), None, "{who:?}");
+        }
+    }
+
+    #[test]
+    fn policy_markers_match_trailers_emails_and_messages() {
+        let author = ident("Carol", "carol@bots.example");
+        let committer = ident("Carol", "carol@example.com");
+        let message = "Fix\n\nIntern-Bot: v2\n";
+        let trailers = crate::trailers::from_commit_message(message.as_bytes());
+        let seen = Seen {
+            trailers: &trailers,
+            author: &author,
+            committer: &committer,
+            message: message.as_bytes(),
         };
-        assert!(hit(
-            &[t("Co-Authored-By", "Claude <noreply@anthropic.com>")],
-            b""
-        ));
-        assert!(!hit(&[], b"Fix the bug Claude reported\n\nThanks Claude."));
-        assert!(hit(
-            &[],
-            "x\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n".as_bytes()
-        ));
+        let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("{e}"));
+        let hit = Marker::trailer_owned("intern-bot".into(), Some(re("^v2$"))).detect(&seen);
+        assert_eq!(hit.as_deref(), Some("trailer `Intern-Bot: v2`"));
+        let miss = Marker::trailer_owned("Intern-Bot".into(), Some(re("^v3$"))).detect(&seen);
+        assert_eq!(miss, None);
+        let hit = Marker::author_owned(re("@bots\\.example$")).detect(&seen);
+        assert_eq!(hit.as_deref(), Some("author `Carol <carol@bots.example>`"));
+        let hit = Marker::message_owned(re("(?m)^Fix$")).detect(&seen);
+        assert_eq!(hit.as_deref(), Some("message text `Fix`"));
+        let marker = Marker::author_owned(re("x"));
+        assert_eq!(marker.evidence, "ai.markers in the policy");
+    }
+
+    #[test]
+    fn co_author_email_is_read_from_the_angle_brackets() {
+        assert_eq!(
+            email_of("Claude <noreply@anthropic.com>"),
+            "noreply@anthropic.com"
+        );
+        assert_eq!(email_of("a <b> c <d@e>"), "d@e");
+        assert_eq!(email_of(" noreply@anthropic.com "), "noreply@anthropic.com");
+        assert_eq!(email_of("Broken <x@y"), "Broken <x@y");
+    }
+
+    #[test]
+    fn trailers_in_the_body_are_not_read_as_trailers() {
+        // Not the last paragraph: git does not read it as a trailer block.
+        let message = "Fix\n\nMade-with: Cursor\n\nA closing paragraph of prose.\n";
+        assert_eq!(detect(message), None);
     }
 }

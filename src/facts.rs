@@ -88,11 +88,12 @@ pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, 
         }
     }
     let ai_detected = policy.ai_markers.iter().find_map(|m| {
-        m.detect(
-            &trailers,
-            [&raw.author.email, &raw.committer.email],
-            &message,
-        )
+        m.detect(&crate::ai::Seen {
+            trailers: &trailers,
+            author: &raw.author,
+            committer: &raw.committer,
+            message: &message,
+        })
         .map(|hit| format!("{hit} ({})", m.evidence))
     });
     let author_who = policy.directory.by_email(&raw.author.email);

@@ -389,6 +389,14 @@ impl Engine<'_, '_> {
         if problems.is_empty() {
             return Ok(None);
         }
+        // When the rule applies because of a tool's marks, say which marks:
+        // the pusher may not know their tool left any.
+        let w = &rule.when;
+        if w.ai_detected == Some(true) || (w.ai_assisted == Some(true) && c.ai_declared.is_none()) {
+            if let Some(hit) = &c.ai_detected {
+                problems.insert(0, format!("AI assistance detected: {hit}"));
+            }
+        }
         Ok(Some((problems.join("; "), helps.join("\n"))))
     }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod ai;
 mod blast;
 mod cli;
 mod diff;
