@@ -228,6 +228,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce)],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let t = text(&j, &TextOptions::default());
         assert!(
@@ -252,6 +253,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Warn)],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let opts = TextOptions {
             prefix: "GL-HOOK-ERR: ".into(),
@@ -267,6 +269,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce); SHOWN_LIMIT + 5],
             commits_checked: 1,
+            ..Judgement::default()
         };
         let t = text(&j, &TextOptions::default());
         assert_eq!(t.matches("error[r]").count(), SHOWN_LIMIT);
@@ -278,6 +281,7 @@ mod tests {
         let j = Judgement {
             violations: vec![v(Mode::Enforce)],
             commits_checked: 3,
+            ..Judgement::default()
         };
         let value: serde_json::Value = serde_json::from_str(&json(&j)).unwrap();
         assert_eq!(value["decision"], "reject");

@@ -5,7 +5,8 @@
 //! could not judge (a missing object, a branch pointing at a tree), which the
 //! caller turns into a rejected push.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use git2::{Oid, Repository};
 use thiserror::Error;
@@ -39,6 +40,9 @@ pub struct Judgement {
     pub violations: Vec<Violation>,
     /// Distinct commits judged by at least one rule.
     pub commits_checked: usize,
+    /// Distinct commits judged for each ref update, in input order (for the
+    /// audit log).
+    pub commits_per_ref: Vec<(String, usize)>,
 }
 
 impl Judgement {
@@ -74,6 +78,41 @@ pub enum JudgeError {
         oid: Oid,
         reason: String,
     },
+    #[error("judging this push takes longer than the policy's time budget (settings.time_budget_ms = {budget_ms} ms): stopped after {elapsed_ms} ms at {refname}, {commits} commits in; the push is rejected rather than let the git host kill the hook mid-way\n  help: push the history in smaller parts, or ask an administrator to raise settings.time_budget_ms")]
+    OutOfTime {
+        refname: String,
+        budget_ms: u64,
+        elapsed_ms: u128,
+        commits: usize,
+    },
+}
+
+/// When judging must stop (`settings.time_budget_ms`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// When the hook started, to report the time spent.
+    pub started: Instant,
+    pub budget_ms: u64,
+}
+
+impl Deadline {
+    /// The deadline of a budget counted from `started`; `None` for 0 (no budget).
+    pub fn from_budget(started: Instant, budget_ms: u64) -> Option<Deadline> {
+        (budget_ms > 0).then_some(Deadline { started, budget_ms })
+    }
+
+    pub fn at(&self) -> Instant {
+        self.started + std::time::Duration::from_millis(self.budget_ms)
+    }
+
+    fn out_of_time(&self, refname: &str, commits: usize) -> JudgeError {
+        JudgeError::OutOfTime {
+            refname: refname.to_owned(),
+            budget_ms: self.budget_ms,
+            elapsed_ms: self.started.elapsed().as_millis(),
+            commits,
+        }
+    }
 }
 
 /// Which commits count as already judged for a ref update.
@@ -90,6 +129,8 @@ pub enum Baseline {
 pub struct Context<'a> {
     pub pusher: Option<&'a Pusher>,
     pub baseline: Baseline,
+    /// Stop and fail with [`JudgeError::OutOfTime`] past this.
+    pub deadline: Option<Deadline>,
 }
 
 /// Judges every ref update of a push against every rule.
@@ -111,13 +152,21 @@ pub fn judge(
         policy,
         ctx,
         walker: Walker::new(odb),
+        ref_commits: HashSet::new(),
         facts: HashMap::new(),
         existing: None,
         walks: HashMap::new(),
         out: Judgement::default(),
     };
+    engine.walker.deadline = ctx.deadline.map(|d| d.at());
     for update in updates {
+        engine.ref_commits.clear();
+        engine.check_deadline(&update.name)?;
         engine.update(update)?;
+        engine
+            .out
+            .commits_per_ref
+            .push((update.name.clone(), engine.ref_commits.len()));
     }
     engine.out.commits_checked = engine.facts.len();
     Ok(engine.out)
@@ -150,6 +199,8 @@ struct Engine<'a, 'r> {
     policy: &'a Policy,
     ctx: &'a Context<'a>,
     walker: Walker<'r>,
+    /// Commits judged for the current ref update.
+    ref_commits: HashSet<Oid>,
     facts: HashMap<Oid, CommitFacts>,
     existing: Option<Vec<ExistingRef>>,
     walks: HashMap<(Oid, Vec<Oid>), Vec<Oid>>,
@@ -265,6 +316,8 @@ impl Engine<'_, '_> {
                 Err(e) => return Err(e),
             };
             for oid in commits {
+                self.check_deadline(refname)?;
+                self.ref_commits.insert(oid);
                 let facts = self.facts(refname, oid)?.clone();
                 if let Some((what, help)) = judge_commit(self.policy, rule, &facts) {
                     self.push_violation(rule, refname, Some(&facts), what, help);
@@ -272,6 +325,13 @@ impl Engine<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    fn check_deadline(&self, refname: &str) -> Result<(), JudgeError> {
+        match self.ctx.deadline {
+            Some(d) if Instant::now() >= d.at() => Err(d.out_of_time(refname, self.facts.len())),
+            _ => Ok(()),
+        }
     }
 
     fn push_violation(
@@ -357,9 +417,12 @@ impl Engine<'_, '_> {
         let found = self
             .walker
             .walk(&[new], &key.1, self.policy.settings.max_commits)
-            .map_err(|source| JudgeError::Walk {
-                refname: refname.to_owned(),
-                source,
+            .map_err(|source| match (source, self.ctx.deadline) {
+                (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
+                (source, _) => JudgeError::Walk {
+                    refname: refname.to_owned(),
+                    source,
+                },
             })?;
         self.walks.insert(key, found.clone());
         Ok(found)
