@@ -5,4 +5,5 @@ mod support;
 mod cli;
 mod diff;
 mod hook;
+mod hosts;
 mod trailers;
