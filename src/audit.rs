@@ -120,7 +120,7 @@ pub fn records(
     for update in updates {
         let (decision, violations, warnings, commits, error) = match outcome {
             Outcome::Judged(j) => {
-                let mine = |mode: Mode| -> Vec<Value> {
+                let mine = |mode: Mode| -> Vec<ViolationRecord<'_>> {
                     j.violations
                         .iter()
                         .filter(|v| v.refname == update.name && v.mode == mode)
@@ -142,41 +142,78 @@ pub fn records(
             }
             Outcome::Failed(e) => ("error", Vec::new(), Vec::new(), 0, Some(e)),
         };
-        let mut record = json!({
-            "time": time,
-            "push_id": info.push_id,
-            "repository": info.repository,
-            "git_dir": info.git_dir,
-            "pusher": info.pusher.as_ref().map(|p| p.login.clone()),
-            "pusher_email": info.pusher.as_ref().and_then(|p| p.email.clone()),
-            "pusher_source": info.pusher.as_ref().map(|p| p.source),
-            "protocol": info.protocol,
-            "ref": update.name,
-            "old": update.old.map(|o| o.to_string()),
-            "new": update.new.map(|o| o.to_string()),
-            "decision": decision,
-            "violations": violations,
-            "warnings": warnings,
-            "overrides": Vec::<Value>::new(),
-            "commits_checked": commits,
-            "duration_ms": duration.as_millis() as u64,
+        let record = Record {
+            time: &time,
+            push_id: &info.push_id,
+            repository: &info.repository,
+            git_dir: &info.git_dir,
+            pusher: info.pusher.as_ref().map(|p| p.login.as_str()),
+            pusher_email: info.pusher.as_ref().and_then(|p| p.email.as_deref()),
+            pusher_source: info.pusher.as_ref().map(|p| p.source),
+            protocol: &info.protocol,
+            refname: &update.name,
+            old: update.old.map(|o| o.to_string()),
+            new: update.new.map(|o| o.to_string()),
+            decision,
+            violations,
+            warnings,
+            overrides: Vec::new(),
+            commits_checked: commits,
+            duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
+            error,
+        };
+        // Serializing plain strings and numbers cannot fail; if it ever did,
+        // a line saying so is better than a missing one.
+        let line = serde_json::to_string(&record).unwrap_or_else(|e| {
+            json!({ "time": time, "ref": update.name, "decision": decision, "error": e.to_string() })
+                .to_string()
         });
-        if let (Some(e), Some(map)) = (error, record.as_object_mut()) {
-            map.insert("error".into(), Value::String(e.to_owned()));
-        }
-        out.push_str(&record.to_string());
+        out.push_str(&line);
         out.push('\n');
     }
     out
 }
 
-fn violation(v: &Violation) -> Value {
-    json!({
-        "rule": v.rule,
-        "commit": v.commit.map(|c| c.to_string()),
-        "subject": v.subject,
-        "message": v.what,
-    })
+/// One line of the log, fields in the documented order.
+#[derive(serde::Serialize)]
+struct Record<'a> {
+    time: &'a str,
+    push_id: &'a str,
+    repository: &'a str,
+    git_dir: &'a str,
+    pusher: Option<&'a str>,
+    pusher_email: Option<&'a str>,
+    pusher_source: Option<&'a str>,
+    protocol: &'a str,
+    #[serde(rename = "ref")]
+    refname: &'a str,
+    old: Option<String>,
+    new: Option<String>,
+    decision: &'a str,
+    violations: Vec<ViolationRecord<'a>>,
+    warnings: Vec<ViolationRecord<'a>>,
+    overrides: Vec<Value>,
+    commits_checked: usize,
+    duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct ViolationRecord<'a> {
+    rule: &'a str,
+    commit: Option<String>,
+    subject: Option<&'a str>,
+    message: &'a str,
+}
+
+fn violation(v: &Violation) -> ViolationRecord<'_> {
+    ViolationRecord {
+        rule: &v.rule,
+        commit: v.commit.map(|c| c.to_string()),
+        subject: v.subject.as_deref(),
+        message: &v.what,
+    }
 }
 
 /// Appends `text` (whole lines) to the log at `path` as one write under an

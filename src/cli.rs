@@ -38,7 +38,13 @@ whole push when a commit or ref update breaks the TOML policy.\n\n\
 Exit codes: 0 accepted/valid, 1 rejected by policy, 2 cannot judge (bad policy, bad input, \
 missing object). In hook mode both 1 and 2 reject the push.\n\n\
 Installed as REPO.git/hooks/pre-receive (a symlink to or copy of the binary) it behaves as \
-`trailgate pre-receive`."
+`trailgate pre-receive`; `trailgate install --layout plain|gitlab|gitea` writes the hook where \
+each git host looks for it.\n\n\
+On a host: settings.audit_log appends one JSON line per ref update judged (summarise it with \
+`trailgate audit`; settings.audit_required = true rejects a push that cannot be logged); \
+settings.time_budget_ms rejects a push that takes longer to judge, with a message naming the \
+budget (GitHub Enterprise Server gives all pre-receive hooks 5 s together). Roll a policy out \
+with settings.mode = \"warn\", read the audit log, then enforce."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -57,6 +63,9 @@ pub enum Command {
     ///
     /// The policy is the first of: --config, $TRAILGATE_CONFIG, $GIT_DIR/trailgate.toml,
     /// /etc/trailgate/policy.toml.
+    ///
+    /// After judging, every ref update is appended to settings.audit_log (if set); past
+    /// settings.time_budget_ms the push is rejected (exit 2) with a message naming the budget.
     PreReceive {
         /// Policy file (overrides the search).
         #[arg(long, value_name = "PATH")]
@@ -69,6 +78,9 @@ pub enum Command {
         verbose: bool,
     },
     /// Validate a policy file; every problem is reported as file:line:column.
+    ///
+    /// Also warns when the policy, or (run inside a repository) its pre-receive hooks, their
+    /// folders or the binary a trailgate hook runs, are writable by users other than the owner.
     Check {
         /// Policy file (default: $TRAILGATE_CONFIG, then the repository's trailgate.toml,
         /// then /etc/trailgate/policy.toml).
