@@ -203,3 +203,17 @@ fn a_push_that_cannot_be_judged_is_logged_as_an_error() {
         .unwrap()
         .contains("must point at a commit"));
 }
+
+#[test]
+fn audit_required_without_an_audit_log_is_a_policy_error() {
+    let w = World::new();
+    let path = write_file(
+        &w,
+        "policy.toml",
+        "version = 1\n[settings]\naudit_required = true\n",
+    );
+    tg(&w, &["check", "--config", &path])
+        .assert_code(2)
+        .assert_cites("policy.toml", 3, &[18])
+        .assert_says("needs settings.audit_log");
+}
