@@ -567,6 +567,54 @@ mod tests {
         assert_eq!(s.malformed, vec![4]);
     }
 
+    fn info(vars: &[(&str, &str)]) -> PushInfo {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        PushInfo::from_env(Path::new("/srv/git/a.git"), |k| {
+            vars.iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn push_info_reads_each_hosts_names_for_repository_and_protocol() {
+        let gitlab = info(&[
+            ("GL_USERNAME", "carol"),
+            ("GL_PROTOCOL", "web"),
+            ("GL_PROJECT_PATH", "acme/pay"),
+        ]);
+        assert_eq!(
+            (gitlab.repository.as_str(), gitlab.protocol.as_str()),
+            ("acme/pay", "web")
+        );
+        let gitea = info(&[
+            ("GITEA_PUSHER_NAME", "c"),
+            ("GITEA_REPO_USER_NAME", "acme"),
+            ("GITEA_REPO_NAME", "pay"),
+        ]);
+        assert_eq!(gitea.repository, "acme/pay");
+        let gitolite = info(&[
+            ("GL_USER", "alice"),
+            ("GL_REPO", "trail"),
+            ("SSH_CONNECTION", "127.0.0.1 5 127.0.0.1 22"),
+        ]);
+        assert_eq!(
+            (gitolite.repository.as_str(), gitolite.protocol.as_str()),
+            ("trail", "ssh")
+        );
+        assert_eq!(gitolite.pusher.map(|p| p.login), Some("alice".to_owned()));
+        let http = info(&[("REMOTE_USER", "bob"), ("GATEWAY_INTERFACE", "CGI/1.1")]);
+        assert_eq!(
+            (http.repository.as_str(), http.protocol.as_str()),
+            ("/srv/git/a.git", "http")
+        );
+        assert_eq!(info(&[]).protocol, "unknown");
+        assert!(info(&[]).pusher.is_none());
+    }
+
     #[test]
     fn append_adds_a_missing_newline_before_the_next_record() {
         let dir = tempfile::tempdir().unwrap();
