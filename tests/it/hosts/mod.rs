@@ -179,3 +179,26 @@ pub fn write_file(w: &World, name: &str, text: &str) -> String {
     std::fs::write(&path, text).unwrap();
     path.to_str().unwrap().to_owned()
 }
+
+#[test]
+fn a_missing_host_program_fails_the_test_unless_skipping_is_asked_for() {
+    let skipping = std::env::var("TRAILGATE_SKIP_HOST_TESTS").as_deref() == Ok("1");
+    let outcome =
+        std::panic::catch_unwind(|| host_tools("probe", &["trailgate-no-such-server-program"]));
+    match outcome {
+        Ok(found) => assert!(
+            skipping && found.is_none(),
+            "a missing program was not reported"
+        ),
+        Err(panic) => {
+            assert!(!skipping, "TRAILGATE_SKIP_HOST_TESTS=1 must skip, not fail");
+            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+            assert!(
+                message.contains("trailgate-no-such-server-program")
+                    && message.contains("apt-get install")
+                    && message.contains("TRAILGATE_SKIP_HOST_TESTS=1"),
+                "{message}"
+            );
+        }
+    }
+}
