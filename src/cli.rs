@@ -17,7 +17,7 @@ use crate::policy::{self, Mode, PolicyError};
 use crate::push::{self, PushError, RefUpdate};
 use crate::repo::{self, RepoError};
 use crate::report::{self, TextOptions};
-use crate::rules::{self, Baseline, Context, JudgeError};
+use crate::rules::{self, Baseline, Context, Deadline, JudgeError};
 use crate::{commit, encoding, trailers};
 
 pub const EXIT_ACCEPT: u8 = 0;
@@ -38,7 +38,13 @@ whole push when a commit or ref update breaks the TOML policy.\n\n\
 Exit codes: 0 accepted/valid, 1 rejected by policy, 2 cannot judge (bad policy, bad input, \
 missing object). In hook mode both 1 and 2 reject the push.\n\n\
 Installed as REPO.git/hooks/pre-receive (a symlink to or copy of the binary) it behaves as \
-`trailgate pre-receive`."
+`trailgate pre-receive`; `trailgate install --layout plain|gitlab|gitea` writes the hook where \
+each git host looks for it.\n\n\
+On a host: settings.audit_log appends one JSON line per ref update judged (summarise it with \
+`trailgate audit`; settings.audit_required = true rejects a push that cannot be logged); \
+settings.time_budget_ms rejects a push that takes longer to judge, with a message naming the \
+budget (GitHub Enterprise Server gives all pre-receive hooks 5 s together). Roll a policy out \
+with settings.mode = \"warn\", read the audit log, then enforce."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -57,6 +63,9 @@ pub enum Command {
     ///
     /// The policy is the first of: --config, $TRAILGATE_CONFIG, $GIT_DIR/trailgate.toml,
     /// /etc/trailgate/policy.toml.
+    ///
+    /// After judging, every ref update is appended to settings.audit_log (if set); past
+    /// settings.time_budget_ms the push is rejected (exit 2) with a message naming the budget.
     PreReceive {
         /// Policy file (overrides the search).
         #[arg(long, value_name = "PATH")]
@@ -69,6 +78,9 @@ pub enum Command {
         verbose: bool,
     },
     /// Validate a policy file; every problem is reported as file:line:column.
+    ///
+    /// Also warns when the policy, or (run inside a repository) its pre-receive hooks, their
+    /// folders or the binary a trailgate hook runs, are writable by users other than the owner.
     Check {
         /// Policy file (default: $TRAILGATE_CONFIG, then the repository's trailgate.toml,
         /// then /etc/trailgate/policy.toml).
@@ -107,6 +119,30 @@ pub enum Command {
         #[arg(value_name = "COMMIT")]
         commits: Vec<String>,
     },
+    /// Wire the hook into repositories or hook folders, the way each git host expects.
+    ///
+    /// Layouts: plain (REPO.git/hooks/pre-receive, or a core.hooksPath folder's pre-receive),
+    /// gitlab (REPO.git/custom_hooks/pre-receive.d/trailgate, or the global custom_hooks_dir's
+    /// pre-receive.d/trailgate), gitea (REPO.git/hooks/pre-receive.d/trailgate, for Gitea and
+    /// Forgejo). Validates the policy first; idempotent; never replaces a hook it did not write
+    /// unless --force, and then keeps the old one as NAME.trailgate-backup.
+    Install(crate::install::InstallArgs),
+    /// Remove exactly what `trailgate install` wrote (and put back what --force moved aside).
+    Uninstall(crate::install::UninstallArgs),
+    /// Summarise an audit log: pushes, rejections by rule and by pusher, warnings, overrides.
+    ///
+    /// The log is --log, else the settings.audit_log of the policy (--config, $TRAILGATE_CONFIG,
+    /// the repository's trailgate.toml, /etc/trailgate/policy.toml).
+    Audit {
+        /// The audit log (JSON lines).
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// Policy whose settings.audit_log to read.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Try it: a throwaway server repository with the hook and the example policy, and
     /// pushes that pass and fail, showing what each pusher sees. Needs only git.
     Demo {
@@ -135,6 +171,10 @@ pub enum Error {
     Usage(String),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Install(#[from] crate::install::InstallError),
+    #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
 }
 
 /// Runs trailgate with these arguments (argv[0] included) and returns the exit code.
@@ -192,6 +232,19 @@ pub fn run(args: Vec<OsString>) -> u8 {
         } => verify(config.as_deref(), refname, format, verbose, &ranges),
         Command::Trailers { commits } => print_trailers(&commits),
         Command::Demo { keep } => crate::demo::run(keep).map_err(Error::from),
+        Command::Install(args) => crate::install::install(&args)
+            .map(|out| print!("{out}"))
+            .map(|()| EXIT_ACCEPT)
+            .map_err(Error::from),
+        Command::Uninstall(args) => crate::install::uninstall(&args)
+            .map(|out| print!("{out}"))
+            .map(|()| EXIT_ACCEPT)
+            .map_err(Error::from),
+        Command::Audit {
+            log,
+            config,
+            format,
+        } => audit_summary(log, config.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -231,6 +284,8 @@ fn pre_receive(
     verbose: bool,
     prefix: &str,
 ) -> Result<u8, Error> {
+    let started = std::time::Instant::now();
+    let wall = std::time::SystemTime::now();
     let input = read_stdin()?;
     let updates = push::parse(&input)?;
     if updates.is_empty() {
@@ -244,14 +299,37 @@ fn pre_receive(
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
     let policy = policy::load(&path)?;
-    let repo = repo::open_for_hook()?;
     let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
     let ctx = Context {
         pusher: pusher.as_ref(),
         baseline: Baseline::ExistingRefs,
+        deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
     };
-    let mut judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
-    rules::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
+    let judged = repo::open_for_hook()
+        .map_err(Error::from)
+        .and_then(|repo| Ok(rules::judge(&repo, &policy, &updates, &ctx)?))
+        .map(|mut judgement| {
+            rules::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
+            judgement
+        });
+    // Every ref update judged goes to the audit log, rejected or not, and so
+    // does a push that could not be judged once a policy was loaded.
+    let info = crate::audit::PushInfo::from_env(&git_dir, |k| std::env::var(k).ok());
+    let failure = judged.as_ref().err().map(ToString::to_string);
+    let outcome = match (&judged, &failure) {
+        (Ok(j), _) => crate::audit::Outcome::Judged(j),
+        (Err(_), f) => crate::audit::Outcome::Failed(f.as_deref().unwrap_or_default()),
+    };
+    let audited = crate::audit::record_push(
+        &policy.settings,
+        &info,
+        &updates,
+        outcome,
+        wall,
+        started.elapsed(),
+        prefix,
+    );
+    let judgement = judged?;
     emit(
         &judgement,
         format,
@@ -262,6 +340,7 @@ fn pre_receive(
             verbose,
         },
     );
+    audited?;
     Ok(if judgement.rejects() {
         EXIT_REJECT
     } else {
@@ -280,6 +359,33 @@ fn push_options() -> Vec<String> {
     (0..count.min(1000))
         .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
         .collect()
+}
+
+fn audit_summary(log: Option<PathBuf>, config: Option<&Path>, format: Format) -> Result<u8, Error> {
+    let log = match log {
+        Some(log) => log,
+        None => {
+            let path = policy_path_for_tools(config)?;
+            policy::load(&path)?
+                .settings
+                .audit_log
+                .ok_or(crate::audit::AuditError::NoLog)?
+        }
+    };
+    let summary = crate::audit::summarise(&log)?;
+    let out = match format {
+        Format::Json => format!("{}\n", summary.to_json()),
+        Format::Text => summary.to_text(),
+    };
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    if !summary.malformed.is_empty() {
+        eprintln!(
+            "warning: {} line(s) of {} are not audit records",
+            summary.malformed.len(),
+            log.display()
+        );
+    }
+    Ok(EXIT_ACCEPT)
 }
 
 fn emit(judgement: &rules::Judgement, format: Format, opts: &TextOptions) {
@@ -318,7 +424,11 @@ fn check(config: Option<&Path>) -> Result<u8, Error> {
         }
         Err(e) => return Err(e.into()),
     };
-    for warning in permission_warnings(&path) {
+    let mut warnings = permission_warnings(&path);
+    if let Ok(repo) = repo::open_for_verify() {
+        warnings.extend(crate::install::hook_permission_warnings(repo.path()));
+    }
+    for warning in warnings {
         eprintln!("warning: {warning}");
     }
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
@@ -434,6 +544,7 @@ fn verify(
     let ctx = Context {
         pusher: pusher.as_ref(),
         baseline: Baseline::Explicit(negative),
+        deadline: None,
     };
     let judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
     emit(

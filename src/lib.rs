@@ -5,9 +5,12 @@
 //! [`commit`]) -> [`facts`] (what each commit declares and who wrote it, built
 //! on [`trailers`], [`ai`] and [`identity`]) -> [`rules`] (the validated
 //! [`policy`] applied to the facts, giving violations) -> [`report`].
-//! [`cli`] is the command line around it; [`demo`] the embedded walkthrough.
+//! [`cli`] is the command line around it; [`demo`] the embedded walkthrough;
+//! [`install`] wires the hook into each git host's hook folders; [`audit`]
+//! writes and summarises the audit log.
 
 pub mod ai;
+pub mod audit;
 pub mod cli;
 pub mod commit;
 pub mod demo;
@@ -15,6 +18,7 @@ pub mod diff;
 pub mod encoding;
 pub mod facts;
 pub mod identity;
+pub mod install;
 pub mod policy;
 pub mod push;
 pub mod repo;

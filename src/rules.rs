@@ -5,7 +5,8 @@
 //! could not judge (a missing object, a branch pointing at a tree), which the
 //! caller turns into a rejected push.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 
 use git2::{Oid, Repository};
 use thiserror::Error;
@@ -48,6 +49,9 @@ pub struct Judgement {
     pub diffs_computed: usize,
     /// A break-glass override that let an otherwise rejected push through.
     pub override_used: Option<OverrideUse>,
+    /// Distinct commits judged for each ref update, in input order (for the
+    /// audit log).
+    pub commits_per_ref: Vec<(String, usize)>,
 }
 
 /// A break-glass override (SPEC section 9) that was used.
@@ -99,6 +103,41 @@ pub enum JudgeError {
         oid: Oid,
         reason: String,
     },
+    #[error("judging this push takes longer than the policy's time budget (settings.time_budget_ms = {budget_ms} ms): stopped after {elapsed_ms} ms at {refname}, {commits} commits in; the push is rejected rather than let the git host kill the hook mid-way\n  help: push the history in smaller parts, or ask an administrator to raise settings.time_budget_ms")]
+    OutOfTime {
+        refname: String,
+        budget_ms: u64,
+        elapsed_ms: u128,
+        commits: usize,
+    },
+}
+
+/// When judging must stop (`settings.time_budget_ms`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// When the hook started, to report the time spent.
+    pub started: Instant,
+    pub budget_ms: u64,
+}
+
+impl Deadline {
+    /// The deadline of a budget counted from `started`; `None` for 0 (no budget).
+    pub fn from_budget(started: Instant, budget_ms: u64) -> Option<Deadline> {
+        (budget_ms > 0).then_some(Deadline { started, budget_ms })
+    }
+
+    pub fn at(&self) -> Instant {
+        self.started + std::time::Duration::from_millis(self.budget_ms)
+    }
+
+    fn out_of_time(&self, refname: &str, commits: usize) -> JudgeError {
+        JudgeError::OutOfTime {
+            refname: refname.to_owned(),
+            budget_ms: self.budget_ms,
+            elapsed_ms: self.started.elapsed().as_millis(),
+            commits,
+        }
+    }
 }
 
 /// Which commits count as already judged for a ref update.
@@ -115,6 +154,8 @@ pub enum Baseline {
 pub struct Context<'a> {
     pub pusher: Option<&'a Pusher>,
     pub baseline: Baseline,
+    /// Stop and fail with [`JudgeError::OutOfTime`] past this.
+    pub deadline: Option<Deadline>,
 }
 
 /// Judges every ref update of a push against every rule.
@@ -136,6 +177,7 @@ pub fn judge(
         policy,
         ctx,
         walker: Walker::new(odb),
+        ref_commits: HashSet::new(),
         facts: HashMap::new(),
         diffs: HashMap::new(),
         diff_need: policy
@@ -153,8 +195,15 @@ pub fn judge(
         merges_seen: std::collections::HashSet::new(),
         out: Judgement::default(),
     };
+    engine.walker.deadline = ctx.deadline.map(|d| d.at());
     for update in updates {
+        engine.ref_commits.clear();
+        engine.check_deadline(&update.name)?;
         engine.update(update)?;
+        engine
+            .out
+            .commits_per_ref
+            .push((update.name.clone(), engine.ref_commits.len()));
     }
     engine.out.commits_checked = engine.checked.len();
     engine.out.diffs_computed = engine.diffs_computed;
@@ -192,6 +241,8 @@ struct Engine<'a, 'r> {
     diffs: HashMap<Oid, Rc<DiffStats>>,
     /// The most any rule needs to know about diffs; computed once per commit.
     diff_need: DiffNeed,
+    /// Commits judged for the current ref update.
+    ref_commits: HashSet<Oid>,
     existing: Option<Vec<ExistingRef>>,
     walks: HashMap<(Oid, Vec<Oid>), Vec<Oid>>,
     diffs_computed: usize,
@@ -313,6 +364,7 @@ impl Engine<'_, '_> {
                 Err(e) => return Err(e),
             };
             self.checked.extend(commits.iter().copied());
+            self.ref_commits.extend(commits.iter().copied());
             if rule.per == Per::Push {
                 self.judge_net_change(rule, refname, new, old_commit, &commits)?;
                 continue;
@@ -326,6 +378,7 @@ impl Engine<'_, '_> {
                 self.cover_merges(refname, &commits)?;
             }
             for oid in commits {
+                self.check_deadline(refname)?;
                 let facts = self.facts(refname, oid)?;
                 if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
                     self.push_violation(rule, refname, Some(&facts), what, help);
@@ -580,6 +633,13 @@ impl Engine<'_, '_> {
         Ok(stats)
     }
 
+    fn check_deadline(&self, refname: &str) -> Result<(), JudgeError> {
+        match self.ctx.deadline {
+            Some(d) if Instant::now() >= d.at() => Err(d.out_of_time(refname, self.facts.len())),
+            _ => Ok(()),
+        }
+    }
+
     fn push_violation(
         &mut self,
         rule: &Rule,
@@ -661,9 +721,12 @@ impl Engine<'_, '_> {
         let found = self
             .walker
             .walk(&[new], &key.1, self.policy.settings.max_commits)
-            .map_err(|source| JudgeError::Walk {
-                refname: refname.to_owned(),
-                source,
+            .map_err(|source| match (source, self.ctx.deadline) {
+                (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
+                (source, _) => JudgeError::Walk {
+                    refname: refname.to_owned(),
+                    source,
+                },
             })?;
         self.walks.insert(key, found.clone());
         Ok(found)

@@ -37,6 +37,8 @@ pub enum WalkError {
     BadCommit { oid: Oid, reason: String },
     #[error("the push brings more than {limit} new commits (settings.max_commits)")]
     TooMany { limit: usize },
+    #[error("the walk ran past its deadline after {commits} commits")]
+    Deadline { commits: usize },
 }
 
 /// What the walk needs to know of a commit.
@@ -78,6 +80,9 @@ pub struct Walker<'r> {
     nodes: HashMap<Oid, Node>,
     /// Number of commit objects read and parsed (for tests and benchmarks).
     pub commits_read: usize,
+    /// When set, a walk still running at this instant stops with
+    /// [`WalkError::Deadline`] (`settings.time_budget_ms`).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl<'r> Walker<'r> {
@@ -86,6 +91,7 @@ impl<'r> Walker<'r> {
             odb,
             nodes: HashMap::new(),
             commits_read: 0,
+            deadline: None,
         }
     }
 
@@ -119,7 +125,18 @@ impl<'r> Walker<'r> {
         let mut found: Vec<Oid> = Vec::new();
         let mut date = i64::MAX;
         let mut slop = SLOP;
+        let mut steps: u32 = 0;
         while let Some(entry) = state.heap.pop() {
+            steps = steps.wrapping_add(1);
+            if steps & 31 == 0 {
+                if let Some(deadline) = self.deadline {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(WalkError::Deadline {
+                            commits: found.len(),
+                        });
+                    }
+                }
+            }
             let oid = entry.oid;
             let flags = state.flags.get(&oid).copied().unwrap_or(0);
             state.flags.insert(oid, flags | DONE);

@@ -95,6 +95,13 @@ pub struct Settings {
     pub max_commits: usize,
     /// Break-glass (`git push -o trailgate.override="reason"`).
     pub override_: Option<OverrideSettings>,
+    /// Where the audit log goes (`settings.audit_log`), relative paths
+    /// resolved against the policy file's folder.
+    pub audit_log: Option<PathBuf>,
+    /// An audit log that cannot be written rejects the push.
+    pub audit_required: bool,
+    /// Milliseconds the hook may spend judging a push; 0 means no limit.
+    pub time_budget_ms: u64,
 }
 
 /// `[settings.override]`.
@@ -411,7 +418,11 @@ impl Validator<'_> {
             );
         }
         let (directory, keys) = self.directory(file.people, file.groups);
-        let settings = self.settings(file.settings, &directory);
+        let mut settings = self.settings(file.settings, &directory);
+        if let Some(log) = settings.audit_log.take() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            settings.audit_log = Some(base.join(log));
+        }
         let trailers = self.trailer_keys(file.trailers);
         let ai_markers = self.ai(file.ai);
         let mut rules = Vec::new();
@@ -601,6 +612,9 @@ impl Validator<'_> {
             mode: Mode::Enforce,
             max_commits: DEFAULT_MAX_COMMITS,
             override_: None,
+            audit_log: None,
+            audit_required: false,
+            time_budget_ms: 0,
         };
         let Some(settings) = settings else {
             return out;
@@ -622,10 +636,29 @@ impl Validator<'_> {
             }
         }
         if let Some(log) = settings.audit_log {
-            self.error(
-                log.span(),
-                "settings.audit_log is not supported by this version of trailgate yet; remove it",
-            );
+            if log.get_ref().trim().is_empty() {
+                self.error(log.span(), "settings.audit_log is empty; give a file path (for example \"/var/log/trailgate/audit.jsonl\") or leave it out");
+            } else {
+                out.audit_log = Some(PathBuf::from(log.into_inner()));
+            }
+        }
+        if let Some(required) = settings.audit_required {
+            out.audit_required = *required.get_ref();
+            if out.audit_required && out.audit_log.is_none() {
+                self.error(
+                    required.span(),
+                    "settings.audit_required = true needs settings.audit_log (the file to write)",
+                );
+            }
+        }
+        if let Some(budget) = settings.time_budget_ms {
+            match u64::try_from(*budget.get_ref()) {
+                Ok(ms) => out.time_budget_ms = ms,
+                Err(_) => self.error(
+                    budget.span(),
+                    "time_budget_ms must be 0 (no limit) or a positive number of milliseconds",
+                ),
+            }
         }
         if let Some(o) = settings.override_ {
             let span = o.span();

@@ -43,6 +43,8 @@ pub struct Settings {
     pub mode: Option<S<Mode>>,
     pub max_commits: Option<S<i64>>,
     pub audit_log: Option<S<String>>,
+    pub audit_required: Option<S<bool>>,
+    pub time_budget_ms: Option<S<i64>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
 }

@@ -7,5 +7,6 @@ mod blast;
 mod cli;
 mod diff;
 mod hook;
+mod hosts;
 mod proof;
 mod trailers;

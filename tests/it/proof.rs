@@ -402,7 +402,13 @@ by = ["senior"]
 #[test]
 fn an_authorised_override_with_a_reason_lets_a_rejected_push_through() {
     let (w, keys) = world_with_keys();
-    w.write_policy(&policy_with_keys(&keys, OVERRIDE.trim(), SENIOR_RULE));
+    let log = w.root.join("audit.jsonl");
+    let settings = format!(
+        "[settings]\naudit_log = \"{}\"\n{}",
+        log.display(),
+        OVERRIDE.trim()
+    );
+    w.write_policy(&policy_with_keys(&keys, &settings, SENIOR_RULE));
     w.server_config("receive.advertisePushOptions", "true");
     let before = w.server_ref(MAIN).unwrap();
     let oid = w.commit(
@@ -458,4 +464,29 @@ fn an_authorised_override_with_a_reason_lets_a_rejected_push_through() {
         .assert_line_with(&["override reason: INC-1234: checkout down"])
         .assert_line_with(&["overridden[ai-needs-senior-approval]"]);
     w.assert_server_ref(MAIN, Some(&oid));
+
+    // The audit log keeps who overrode, why, and what was let through.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["decision"], "accept", "{text}");
+    assert_eq!(
+        last["overrides"][0]["reason"], "INC-1234: checkout down",
+        "{text}"
+    );
+    assert_eq!(
+        last["overrides"][0]["by"], "alice-s (REMOTE_USER)",
+        "{text}"
+    );
+    assert_eq!(
+        last["violations"][0]["rule"], "ai-needs-senior-approval",
+        "{text}"
+    );
+    // The refused attempts were logged as rejections.
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"decision\":\"reject\""))
+            .count(),
+        3,
+        "{text}"
+    );
 }
