@@ -4,5 +4,6 @@ mod support;
 
 mod cli;
 mod diff;
+mod hardening;
 mod hook;
 mod trailers;
