@@ -299,16 +299,19 @@ fn check(config: Option<&Path>) -> Result<u8, Error> {
     let policy = match policy::load(&path) {
         Ok(p) => p,
         Err(e @ PolicyError::Invalid { .. }) => {
-            eprintln!("{e}");
+            // A reader that went away (`| head`) must not turn the verdict
+            // into a panic: print!/eprintln! panic on EPIPE.
+            let _ = writeln!(std::io::stderr(), "{e}");
             return Ok(EXIT_ERROR);
         }
         Err(e) => return Err(e.into()),
     };
     for warning in permission_warnings(&path) {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {})",
         path.display(),
         policy.rules.len(),

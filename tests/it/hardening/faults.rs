@@ -224,3 +224,28 @@ fn a_policy_cut_off_in_the_middle_of_a_value_rejects_the_push() {
     let run = hook(&w, &[], &line(&old, &new, MAIN), &[]);
     assert_cannot_judge(&run, "trailgate.toml:");
 }
+#[test]
+fn check_with_its_output_closed_exits_with_its_verdict_not_a_panic() {
+    let w = World::with_policy(&senior_policy());
+    let path = w.server.join("trailgate.toml");
+    let bad = w.root.join("bad.toml");
+    std::fs::write(&bad, "version = 2\n").unwrap();
+    for (args, code) in [
+        (vec!["check", "--config", path.to_str().unwrap()], 0),
+        (vec!["check", "--config", bad.to_str().unwrap()], 2),
+        (vec!["check", "--config", "/nonexistent.toml"], 2),
+    ] {
+        let mut cmd = Command::new(TRAILGATE);
+        cmd.args(&args)
+            .current_dir(&w.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        hermetic(&mut cmd, &w.home);
+        let mut child = cmd.spawn().unwrap();
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}
