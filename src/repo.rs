@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use git2::{ObjectType, Oid, Repository, RepositoryOpenFlags};
 use thiserror::Error;
 
+use crate::walk::{WalkError, Walker};
+
 /// Why the repository or one of its objects could not be read.
 #[derive(Debug, Error)]
 pub enum RepoError {
@@ -210,13 +212,32 @@ pub fn existing_refs(repo: &Repository) -> Result<Vec<ExistingRef>, RepoError> {
 }
 
 /// True when `ancestor` is reachable from `descendant` (or equal to it).
+///
+/// Read from the raw objects with trailgate's own walk, like everything the
+/// policy sees: libgit2's `graph_descendant_of` parses commits with libgit2,
+/// which honours `info/grafts`, so a graft could make a force-push look like
+/// a fast-forward (and a commit libgit2 cannot parse made the push
+/// unjudgeable). `ancestor` is an ancestor exactly when nothing reachable
+/// from it is left once `descendant`'s history is hidden. Where the history
+/// cannot be read to the end (a shallow repository), it is not an ancestor:
+/// a fast-forward is then treated as a force-push, the safe direction.
 pub fn is_ancestor(repo: &Repository, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
     if ancestor == descendant {
         return Ok(true);
     }
-    repo.graph_descendant_of(descendant, ancestor)
-        .map_err(|source| RepoError::Read {
+    let odb = repo.odb().map_err(|source| RepoError::Read {
+        oid: descendant,
+        source,
+    })?;
+    match Walker::new(odb).walk(&[ancestor], &[descendant], 0) {
+        Ok(left) => Ok(left.is_empty()),
+        Err(WalkError::Missing { .. }) => Ok(false),
+        Err(WalkError::Read { oid, source }) => Err(RepoError::Read { oid, source }),
+        Err(WalkError::NotACommit { oid, kind }) => Err(RepoError::NotACommit { oid, kind }),
+        Err(WalkError::BadCommit { oid, reason }) => Err(RepoError::BadCommit { oid, reason }),
+        Err(e @ WalkError::TooMany { .. }) => Err(RepoError::BadCommit {
             oid: descendant,
-            source,
-        })
+            reason: e.to_string(),
+        }),
+    }
 }

@@ -337,7 +337,7 @@ fn a_commit_whose_parent_is_a_blob_exits_2() {
         "commit",
         &commit_bytes(&tree, &[&blob], &CAROL_LINES, b"Odd parent\n"),
     );
-    assert_cannot_judge(&judge(&w, &main, &new), "commit");
+    assert_cannot_judge(&judge(&w, &main, &new), "is a blob");
 }
 
 #[test]
@@ -370,4 +370,20 @@ fn a_tag_that_is_garbage_exits_2_or_is_judged_without_a_panic() {
     let tag = raw_object(&w, "tag", b"object nothex\ntype commit\n\n");
     let run = hook(&w, &[], &line(ZERO, &tag, "refs/tags/bad"), &[]);
     assert_cannot_judge(&run, &tag);
+}
+
+#[test]
+fn malformed_author_lines_below_the_tip_are_judged_as_unknown_authors() {
+    for author in MALFORMED_AUTHORS {
+        let (w, main, bad) = with_author_line(author);
+        let tree = empty_tree(&w);
+        let tip = raw_object(
+            &w,
+            "commit",
+            &commit_bytes(&tree, &[&bad], &CAROL_LINES, b"Well-formed tip\n"),
+        );
+        let run = judge(&w, &main, &tip);
+        assert_rejected_by(&run, RULE);
+        run.assert_says(&bad[..7]);
+    }
 }

@@ -340,3 +340,18 @@ fn a_look_alike_ai_key_declares_nothing_and_the_ascii_key_in_any_case_declares()
     let (run, _) = judged_as_git_reads_it("Subject\n\nai-ASSISTED: yes\n");
     assert_rejected_by(&run, RULE);
 }
+#[test]
+fn a_graft_cannot_make_a_force_push_look_like_a_fast_forward() {
+    let w = World::with_policy(&policy(PROTECT_MAIN));
+    let main = w.server_ref(MAIN).unwrap();
+    let unrelated = carol_at(&w, &[], 1_700_000_000, "Unrelated root\n");
+    std::fs::create_dir_all(w.server.join("info")).unwrap();
+    std::fs::write(
+        w.server.join("info/grafts"),
+        format!("{unrelated} {main}\n"),
+    )
+    .unwrap();
+    let run = hook(&w, &[], &line(&main, &unrelated, MAIN), &[]);
+    assert_rejected_by(&run, "protect-main");
+    run.assert_says("force-pushed");
+}
