@@ -387,3 +387,19 @@ fn malformed_author_lines_below_the_tip_are_judged_as_unknown_authors() {
         run.assert_says(&bad[..7]);
     }
 }
+#[test]
+fn a_100000_line_list_of_non_senior_approvals_is_rejected_with_a_short_report() {
+    let w = World::with_policy(&senior_policy());
+    let mut message = b"Many approvals\n\nBody.\n\nAI-Assisted: yes\n".to_vec();
+    for i in 0..100_000 {
+        message.extend_from_slice(format!("Approved-By: Someone <p{i}@example.com>\n").as_bytes());
+    }
+    let (old, new) = carol_commit(&w, &message);
+    let run = judge(&w, &old, &new);
+    assert_rejected_by(&run, RULE);
+    assert!(
+        run.stderr.len() < 20_000,
+        "the report lists a few approvers, not 100,000 ({} bytes)",
+        run.stderr.len()
+    );
+}
