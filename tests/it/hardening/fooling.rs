@@ -355,3 +355,23 @@ fn a_graft_cannot_make_a_force_push_look_like_a_fast_forward() {
     assert_rejected_by(&run, "protect-main");
     run.assert_says("force-pushed");
 }
+
+#[test]
+fn a_fast_forward_of_commits_dated_before_the_old_tip_is_not_a_force_push() {
+    // Dates only order the walk: 40 commits on top of main, all dated years
+    // before it (clock skew, an old import), are still a fast-forward.
+    let w = World::with_policy(&policy(PROTECT_MAIN));
+    let main = w.server_ref(MAIN).unwrap();
+    let mut tip = main.clone();
+    for i in 0..40 {
+        tip = carol_at(&w, &[&tip], 1_000_000_000 + i, &format!("Old commit {i}\n"));
+    }
+    let run = hook(&w, &[], &line(&main, &tip, MAIN), &[]);
+    assert_no_crash(&run);
+    run.assert_code(0);
+
+    // And a real force-push with equally old dates is still one.
+    let other = carol_at(&w, &[], 1_000_000_000, "Unrelated root\n");
+    let run = hook(&w, &[], &line(&main, &other, MAIN), &[]);
+    assert_rejected_by(&run, "protect-main");
+}
