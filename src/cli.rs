@@ -379,7 +379,8 @@ fn audit_summary(log: Option<PathBuf>, config: Option<&Path>, format: Format) ->
     };
     let _ = std::io::stdout().write_all(out.as_bytes());
     if !summary.malformed.is_empty() {
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "warning: {} line(s) of {} are not audit records",
             summary.malformed.len(),
             log.display()
@@ -419,7 +420,9 @@ fn check(config: Option<&Path>) -> Result<u8, Error> {
     let policy = match policy::load(&path) {
         Ok(p) => p,
         Err(e @ PolicyError::Invalid { .. }) => {
-            eprintln!("{e}");
+            // A reader that went away (`| head`) must not turn the verdict
+            // into a panic: print!/eprintln! panic on EPIPE.
+            let _ = writeln!(std::io::stderr(), "{e}");
             return Ok(EXIT_ERROR);
         }
         Err(e) => return Err(e.into()),
@@ -429,10 +432,11 @@ fn check(config: Option<&Path>) -> Result<u8, Error> {
         warnings.extend(crate::install::hook_permission_warnings(repo.path()));
     }
     for warning in warnings {
-        eprintln!("warning: {warning}");
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
     }
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
-    println!(
+    let _ = writeln!(
+        std::io::stdout(),
         "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {})",
         path.display(),
         policy.rules.len(),

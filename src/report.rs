@@ -13,6 +13,9 @@ use crate::rules::{Judgement, Violation};
 /// How many violations are shown in full before the rest are counted.
 pub const SHOWN_LIMIT: usize = 20;
 
+/// Longest line of the text report, in characters, before it is cut.
+pub const LINE_LIMIT: usize = 2000;
+
 /// Options for the human-readable report.
 #[derive(Debug, Clone, Default)]
 pub struct TextOptions {
@@ -173,10 +176,20 @@ fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bo
 fn line(out: &mut String, opts: &TextOptions, text: &str) {
     // Untrusted text (subjects, trailer values) must not smuggle terminal
     // control sequences or fake extra lines into the pusher's terminal.
-    let clean: String = text
+    let mut clean: String = text
         .chars()
+        .take(LINE_LIMIT)
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
+    // Nor flood it: a commit with 100,000 approval trailers would otherwise
+    // make a `found:` line of megabytes.
+    let total = text.chars().count();
+    if total > LINE_LIMIT {
+        clean.push_str(&format!(
+            " ... ({} more characters not shown)",
+            total - LINE_LIMIT
+        ));
+    }
     let _ = writeln!(out, "{}{}", opts.prefix, clean.trim_end());
 }
 
@@ -271,6 +284,23 @@ mod tests {
         );
         assert!(t.contains("  help:  do this\n         or that\n"), "{t}");
         assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_cut_with_a_count() {
+        let mut long = v(Mode::Enforce);
+        long.what = "x".repeat(LINE_LIMIT + 500);
+        let j = Judgement {
+            violations: vec![long],
+            commits_checked: 1,
+            ..Judgement::default()
+        };
+        let t = text(&j, &TextOptions::default());
+        assert!(
+            t.lines().all(|l| l.chars().count() < LINE_LIMIT + 100),
+            "{t}"
+        );
+        assert!(t.contains("... (509 more characters not shown)"), "{t}");
     }
 
     #[test]

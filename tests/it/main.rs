@@ -6,6 +6,7 @@ mod ai;
 mod blast;
 mod cli;
 mod diff;
+mod hardening;
 mod hook;
 mod hosts;
 mod proof;
