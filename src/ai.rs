@@ -5,20 +5,72 @@
 //! Declared assistance (`AI-Assisted: yes`) is not handled here but in
 //! [`crate::facts`], from the policy's `trailers.ai` keys.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use crate::trailers::Trailer;
+
+/// A marker's regex. The built-in ones are compiled on first use, not when
+/// the policy loads: compiling Claude Code's footer pattern (a Unicode `\W`)
+/// alone took longer than starting the process, and most pushes never need
+/// it. Policy markers arrive compiled (the loader reports bad ones).
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: &'static str,
+    /// Text every match contains verbatim; where it is absent the regex
+    /// cannot match and is neither compiled nor run.
+    needle: Option<&'static str>,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn lazy(source: &'static str, needle: Option<&'static str>) -> Self {
+        Pattern {
+            source,
+            needle,
+            re: OnceLock::new(),
+        }
+    }
+
+    fn compiled(re: Regex) -> Self {
+        Pattern {
+            source: "",
+            needle: None,
+            re: OnceLock::from(Some(re)),
+        }
+    }
+
+    /// The compiled regex; `None` only for a built-in pattern that does not
+    /// compile, which the unit test below rules out.
+    fn regex(&self) -> Option<&Regex> {
+        self.re
+            .get_or_init(|| Regex::new(self.source).ok())
+            .as_ref()
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.find(text).is_some()
+    }
+
+    fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        if self.needle.is_some_and(|n| !text.contains(n)) {
+            return None;
+        }
+        self.regex()?.find(text)
+    }
+}
 
 /// What a marker looks at.
 #[derive(Debug, Clone)]
 pub enum MarkerKind {
     /// A trailer with this key (case-insensitive) whose value matches, if a
     /// pattern is given.
-    Trailer { key: String, value: Option<Regex> },
+    Trailer { key: String, value: Option<Pattern> },
     /// The author's or committer's e-mail.
-    Author(Regex),
+    Author(Pattern),
     /// The whole commit message.
-    Message(Regex),
+    Message(Pattern),
 }
 
 #[derive(Debug, Clone)]
@@ -31,21 +83,24 @@ pub struct Marker {
 impl Marker {
     pub fn trailer_owned(key: String, value: Option<Regex>) -> Self {
         Marker {
-            kind: MarkerKind::Trailer { key, value },
+            kind: MarkerKind::Trailer {
+                key,
+                value: value.map(Pattern::compiled),
+            },
             evidence: "ai.markers in the policy".into(),
         }
     }
 
     pub fn author_owned(re: Regex) -> Self {
         Marker {
-            kind: MarkerKind::Author(re),
+            kind: MarkerKind::Author(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
         }
     }
 
     pub fn message_owned(re: Regex) -> Self {
         Marker {
-            kind: MarkerKind::Message(re),
+            kind: MarkerKind::Message(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
         }
     }
@@ -140,30 +195,34 @@ const BUILTIN: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// The built-in markers, compiled. An entry that fails to compile is a bug
-/// in this table and is caught by the unit test below; at run time it is
-/// skipped rather than taking the hook down.
+/// Literal text that every match of a built-in pattern contains, so that the
+/// pattern is compiled and run only for commits that contain it.
+const NEEDLES: &[(&str, &str)] = &[(
+    r"(?m)^\W{0,4}Generated with \[Claude Code\]",
+    "Generated with [Claude Code]",
+)];
+
+/// The built-in markers, compiled on first use. An entry that fails to
+/// compile is a bug in this table and is caught by the unit test below; at
+/// run time it never matches rather than taking the hook down.
 pub fn builtin() -> Vec<Marker> {
     BUILTIN
         .iter()
-        .filter_map(|&(kind, key, pattern, evidence)| {
-            let re = || Regex::new(pattern).ok();
+        .map(|&(kind, key, pattern, evidence)| {
+            let needle = NEEDLES.iter().find(|(p, _)| *p == pattern).map(|&(_, n)| n);
+            let re = Pattern::lazy(pattern, needle);
             let kind = match kind {
                 "trailer" => MarkerKind::Trailer {
                     key: key.to_owned(),
-                    value: if pattern.is_empty() {
-                        None
-                    } else {
-                        Some(re()?)
-                    },
+                    value: (!pattern.is_empty()).then_some(re),
                 },
-                "author" => MarkerKind::Author(re()?),
-                _ => MarkerKind::Message(re()?),
+                "author" => MarkerKind::Author(re),
+                _ => MarkerKind::Message(re),
             };
-            Some(Marker {
+            Marker {
                 kind,
                 evidence: evidence.to_owned(),
-            })
+            }
         })
         .collect()
 }
@@ -182,7 +241,23 @@ mod tests {
 
     #[test]
     fn every_builtin_marker_compiles() {
+        for (_, _, pattern, _) in BUILTIN {
+            if !pattern.is_empty() {
+                assert!(Regex::new(pattern).is_ok(), "{pattern}");
+            }
+        }
         assert_eq!(builtin().len(), BUILTIN.len());
+    }
+
+    #[test]
+    fn every_needle_is_literal_text_of_its_pattern() {
+        for (pattern, needle) in NEEDLES {
+            assert!(BUILTIN.iter().any(|(_, _, p, _)| p == pattern));
+            let re = Regex::new(pattern).unwrap();
+            let text = format!("x\n\u{1F916} {needle}");
+            let m = re.find(&text).unwrap();
+            assert!(m.as_str().contains(needle));
+        }
     }
 
     #[test]
