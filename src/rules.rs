@@ -124,6 +124,14 @@ pub fn judge(
         ctx,
         walker: Walker::new(odb),
         facts: HashMap::new(),
+        raw: crate::walk::RawCommits::default(),
+        facts_used_once: updates.len() == 1
+            && policy
+                .rules
+                .iter()
+                .filter(|r| r.mode != Mode::Off && r.judges_commits())
+                .count()
+                == 1,
         diffs: HashMap::new(),
         diff_need: policy
             .rules
@@ -173,6 +181,11 @@ struct Engine<'a, 'r> {
     ctx: &'a Context<'a>,
     walker: Walker<'r>,
     facts: HashMap<Oid, Rc<CommitFacts>>,
+    /// Commits as the walks read them, for `facts`.
+    raw: crate::walk::RawCommits,
+    /// True when one rule judges the commits of one update, so that each
+    /// commit's facts are asked for once and are not worth caching.
+    facts_used_once: bool,
     diffs: HashMap<Oid, Rc<DiffStats>>,
     /// The most any rule needs to know about diffs; computed once per commit.
     diff_need: DiffNeed,
@@ -551,9 +564,17 @@ impl Engine<'_, '_> {
         if let Some(found) = self.walks.get(&key) {
             return Ok(found.clone());
         }
+        // The walk hands over the bytes it read, so that `facts` does not
+        // read and inflate each commit a second time.
+        let raw = &mut self.raw;
         let found = self
             .walker
-            .walk(&[new], &key.1, self.policy.settings.max_commits)
+            .walk_with(
+                &[new],
+                &key.1,
+                self.policy.settings.max_commits,
+                &mut |oid, data| raw.insert(oid, data),
+            )
             .map_err(|source| JudgeError::Walk {
                 refname: refname.to_owned(),
                 source,
@@ -568,16 +589,29 @@ impl Engine<'_, '_> {
                 refname: refname.to_owned(),
                 source: repo::missing(oid, e),
             };
-            let odb = self.repo.odb().map_err(read_err)?;
-            let object = odb.read(oid).map_err(read_err)?;
-            let facts = facts::of_commit(oid, object.data(), self.policy).map_err(|reason| {
+            let (odb, object);
+            let data = match self.raw.get(oid) {
+                Some(data) => data,
+                None => {
+                    odb = self.repo.odb().map_err(read_err)?;
+                    object = odb.read(oid).map_err(read_err)?;
+                    object.data()
+                }
+            };
+            let facts = facts::of_commit(oid, data, self.policy).map_err(|reason| {
                 JudgeError::BadCommit {
                     refname: refname.to_owned(),
                     oid,
                     reason,
                 }
             })?;
-            self.facts.insert(oid, Rc::new(facts));
+            if !self.facts_used_once {
+                self.facts.insert(oid, Rc::new(facts));
+            } else {
+                // Nobody asks again: skip the cache, whose million small
+                // allocations cost a fifth of a large push to free.
+                return Ok(Rc::new(facts));
+            }
         }
         self.facts
             .get(&oid)

@@ -11,6 +11,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use git2::{ObjectType, Odb, Oid};
 use thiserror::Error;
@@ -37,6 +38,60 @@ pub enum WalkError {
     BadCommit { oid: Oid, reason: String },
     #[error("the push brings more than {limit} new commits (settings.max_commits)")]
     TooMany { limit: usize },
+}
+
+/// Hashes object ids by folding their bytes. An id is already a
+/// cryptographic hash, so SipHash's protection against chosen keys buys
+/// nothing here, and the walk does a few map operations per commit.
+#[derive(Default)]
+pub struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_usize(&mut self, _length: usize) {
+        // The length prefix of the id's byte array is always the same.
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by object id with [`OidHasher`].
+pub type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+
+/// Raw commit objects kept between the walk that read them and the facts
+/// computed from them, in one growing buffer: one allocation instead of one
+/// per commit, freed at once, and about the size of the commits themselves.
+#[derive(Default)]
+pub struct RawCommits {
+    bytes: Vec<u8>,
+    at: OidMap<(usize, usize)>,
+}
+
+impl RawCommits {
+    /// Keeps a commit's bytes (the first copy wins).
+    pub fn insert(&mut self, oid: Oid, data: &[u8]) {
+        if self.at.contains_key(&oid) {
+            return;
+        }
+        self.at.insert(oid, (self.bytes.len(), data.len()));
+        self.bytes.extend_from_slice(data);
+    }
+
+    /// The bytes kept for a commit.
+    pub fn get(&self, oid: Oid) -> Option<&[u8]> {
+        let &(start, len) = self.at.get(&oid)?;
+        self.bytes.get(start..start + len)
+    }
 }
 
 /// What the walk needs to know of a commit.
@@ -75,7 +130,7 @@ impl PartialOrd for Entry {
 /// judging several rules or refs of one push reads each commit once.
 pub struct Walker<'r> {
     odb: Odb<'r>,
-    nodes: HashMap<Oid, Node>,
+    nodes: OidMap<Node>,
     /// Number of commit objects read and parsed (for tests and benchmarks).
     pub commits_read: usize,
 }
@@ -84,7 +139,7 @@ impl<'r> Walker<'r> {
     pub fn new(odb: Odb<'r>) -> Self {
         Walker {
             odb,
-            nodes: HashMap::new(),
+            nodes: OidMap::default(),
             commits_read: 0,
         }
     }
@@ -98,8 +153,24 @@ impl<'r> Walker<'r> {
         hidden: &[Oid],
         limit: usize,
     ) -> Result<Vec<Oid>, WalkError> {
+        self.walk_with(tips, hidden, limit, &mut |_, _| {})
+    }
+
+    /// [`Walker::walk`], also handing `on_read` the raw bytes of every commit
+    /// this walk reads from the interesting side, so that the caller can
+    /// derive what it needs without reading and inflating the object a
+    /// second time. Commits read by an earlier walk, or first reached from a
+    /// hidden tip, are not handed over; a few handed over may still turn out
+    /// hidden and not be in the result.
+    pub fn walk_with(
+        &mut self,
+        tips: &[Oid],
+        hidden: &[Oid],
+        limit: usize,
+        on_read: &mut dyn FnMut(Oid, &[u8]),
+    ) -> Result<Vec<Oid>, WalkError> {
         let mut state = WalkState {
-            flags: HashMap::new(),
+            flags: OidMap::default(),
             heap: BinaryHeap::new(),
             seq: 0,
             interesting_queued: 0,
@@ -112,7 +183,7 @@ impl<'r> Walker<'r> {
             }
         }
         for &oid in tips {
-            self.load(oid)?;
+            self.load(oid, on_read)?;
             state.insert(self, oid, false);
         }
 
@@ -136,7 +207,7 @@ impl<'r> Walker<'r> {
                 for parent in parents {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
-                    if self.load(parent).is_ok() {
+                    if self.load(parent, &mut |_, _| {}).is_ok() {
                         state.insert(self, parent, true);
                     }
                 }
@@ -147,7 +218,7 @@ impl<'r> Walker<'r> {
                 continue;
             }
             for parent in parents {
-                self.load(parent)?;
+                self.load(parent, on_read)?;
                 state.insert(self, parent, false);
             }
             date = entry.time;
@@ -163,7 +234,7 @@ impl<'r> Walker<'r> {
     }
 
     /// Reads and parses a commit once; later calls are free.
-    fn load(&mut self, oid: Oid) -> Result<(), WalkError> {
+    fn load(&mut self, oid: Oid, on_read: &mut dyn FnMut(Oid, &[u8])) -> Result<(), WalkError> {
         if self.nodes.contains_key(&oid) {
             return Ok(());
         }
@@ -190,6 +261,7 @@ impl<'r> Walker<'r> {
                 parents: parsed.parents,
             },
         );
+        on_read(oid, object.data());
         Ok(())
     }
 
@@ -231,7 +303,7 @@ impl<'r> Walker<'r> {
 }
 
 struct WalkState {
-    flags: HashMap<Oid, u8>,
+    flags: OidMap<u8>,
     heap: BinaryHeap<Entry>,
     seq: u64,
     /// Entries in the heap that are not hidden, so that "is everybody
