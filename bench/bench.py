@@ -162,8 +162,9 @@ def measured_push(tmp, source, spec, server, plan, runs, label):
 
 def summary(case):
     times = [r["seconds"] for r in case["runs"]]
+    cpu = [r["cpu"] for r in case["runs"]]
     rss = case["check"]["max_rss_kb"]
-    return statistics.median(times), rss
+    return statistics.median(times), rss, statistics.median(cpu)
 
 
 def check_verdict(label, result, expected_decision, expected_commits, expected_violations):
@@ -193,12 +194,13 @@ rows = []
 
 
 def row(target, what, tg, gitres, verdict, limit):
-    tg_s, tg_rss = tg
-    g_s, g_rss = gitres
+    tg_s, tg_rss, tg_cpu = tg
+    g_s, g_rss, g_cpu = gitres
     ratio = tg_s / g_s if g_s else float("inf")
-    rows.append((target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit))
+    cpu_ratio = tg_cpu / g_cpu if g_cpu else float("nan")
+    rows.append((target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio))
     log(f"  {target}: trailgate {tg_s * 1000:.1f} ms, git {g_s * 1000:.1f} ms, ratio {ratio:.3f} "
-        f"(target {limit}), RSS {tg_rss / 1024:.1f} / {g_rss / 1024:.1f} MiB, {verdict}")
+        f"(target {limit}; CPU ratio {cpu_ratio:.3f}), RSS {tg_rss / 1024:.1f} / {g_rss / 1024:.1f} MiB, {verdict}")
 
 
 def initial_push(tmp, bin_, policies, source, expected, runs, targets, label):
@@ -283,10 +285,12 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
     print()
-    print(f"{'target':<7}{'trailgate':>12}{'git':>12}{'ratio':>8}{'RSS tg MiB':>12}{'RSS git MiB':>12}  verdicts  goal / what")
-    for target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit in rows:
+    print("wall time medians; ratio = trailgate / git; cpu = the same ratio of user+sys CPU time,")
+    print("which a loaded machine disturbs less")
+    print(f"{'target':<7}{'trailgate':>12}{'git':>12}{'ratio':>8}{'cpu':>7}{'RSS tg MiB':>12}{'RSS git MiB':>12}  verdicts  goal / what")
+    for target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio in rows:
         mib = lambda kb: f"{kb / 1024:>12.1f}" if kb else f"{'-':>12}"
-        print(f"{target:<7}{tg_s * 1000:>10.1f}ms{g_s * 1000:>10.1f}ms{ratio:>8.3f}"
+        print(f"{target:<7}{tg_s * 1000:>10.1f}ms{g_s * 1000:>10.1f}ms{ratio:>8.3f}{cpu_ratio:>7.3f}"
               f"{mib(tg_rss)}{mib(g_rss)}  {verdict:<8}  {limit}: {what}")
     if failures:
         print("\nCORRECTNESS FAILURES:")
@@ -346,8 +350,8 @@ def target4(tmp, bin_, policies, source, commits, nrefs, runs):
     ]
     res = measured_push(tmp, source, f"{new}:refs/heads/main", server, plan, runs, "refs")
     v = check_verdict("target 4 (hook only)", res["cases"]["tg"], "accept", 1, 0)
-    tg = (statistics.median(times["tg"]), 0)
-    cat = (statistics.median(times["cat"]), 0)
+    tg = (statistics.median(times["tg"]), 0, 0)
+    cat = (statistics.median(times["cat"]), 0, 0)
     row("4", f"git push of 1 commit onto {commits} commits, {nref} refs: shim+trailgate vs cat hook",
         tg, cat, "ok" if ok else "FAIL", "<= 1.1")
     row("4b", f"same push, hook alone: trailgate vs git log --format=%B NEW --not --all",

@@ -57,6 +57,7 @@ def run(argv, stdin_path, keep_stdout):
             rss = int(fh.read().split()[-1])
     return {
         "seconds": elapsed,
+        "cpu": usage.ru_utime + usage.ru_stime,
         "max_rss_kb": rss,
         "exit": p.returncode,
         "stdout": out.decode("utf-8", "replace") if keep_stdout else None,
