@@ -122,7 +122,7 @@ pub fn judge(
         repo,
         policy,
         ctx,
-        walker: Walker::new(odb),
+        walker: Walker::new(odb).with_commit_graph(repo.path().join("objects")),
         facts: HashMap::new(),
         raw: crate::walk::RawCommits::default(),
         facts_used_once: updates.len() == 1

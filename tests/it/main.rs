@@ -4,6 +4,7 @@ mod support;
 
 mod blast;
 mod cli;
+mod commitgraph;
 mod diff;
 mod hook;
 mod trailers;
