@@ -98,7 +98,35 @@ impl RawCommits {
 /// What the walk needs to know of a commit.
 struct Node {
     time: i64,
-    parents: Vec<Oid>,
+    parents: Parents,
+}
+
+/// A commit's parents without a heap allocation for the usual zero or one.
+/// On a 1,000,000-commit push that is a million allocations fewer, and the
+/// walk copies a node's parents each time it visits it.
+#[derive(Clone)]
+enum Parents {
+    None,
+    One(Oid),
+    Many(Box<[Oid]>),
+}
+
+impl Parents {
+    fn from_vec(parents: Vec<Oid>) -> Self {
+        match parents.as_slice() {
+            [] => Parents::None,
+            [one] => Parents::One(*one),
+            _ => Parents::Many(parents.into_boxed_slice()),
+        }
+    }
+
+    fn as_slice(&self) -> &[Oid] {
+        match self {
+            Parents::None => &[],
+            Parents::One(one) => std::slice::from_ref(one),
+            Parents::Many(many) => many,
+        }
+    }
 }
 
 const SEEN: u8 = 1;
@@ -177,7 +205,7 @@ impl<'r> Walker<'r> {
             oid,
             Node {
                 time: commit.time,
-                parents: commit.parents,
+                parents: Parents::from_vec(commit.parents),
             },
         );
         true
@@ -241,9 +269,9 @@ impl<'r> Walker<'r> {
                 .nodes
                 .get(&oid)
                 .map(|n| n.parents.clone())
-                .unwrap_or_default();
+                .unwrap_or(Parents::None);
             if hidden {
-                for parent in parents {
+                for &parent in parents.as_slice() {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
                     if self.load(parent, &mut |_, _| {}).is_ok() {
@@ -256,7 +284,7 @@ impl<'r> Walker<'r> {
                 }
                 continue;
             }
-            for parent in parents {
+            for &parent in parents.as_slice() {
                 self.load(parent, on_read)?;
                 state.insert(self, parent, false);
             }
@@ -297,7 +325,7 @@ impl<'r> Walker<'r> {
             oid,
             Node {
                 time: parsed.committer.time,
-                parents: parsed.parents,
+                parents: Parents::from_vec(parsed.parents),
             },
         );
         on_read(oid, object.data());
@@ -320,7 +348,7 @@ impl<'r> Walker<'r> {
                         oid,
                         Node {
                             time: parsed.committer.time,
-                            parents: parsed.parents,
+                            parents: Parents::from_vec(parsed.parents),
                         },
                     );
                     return Some(oid);
@@ -392,7 +420,7 @@ impl WalkState {
             }
             if flags & DONE != 0 {
                 if let Some(node) = walker.nodes.get(&current) {
-                    stack.extend(node.parents.iter().copied());
+                    stack.extend(node.parents.as_slice().iter().copied());
                 }
             }
         }
