@@ -16,6 +16,7 @@ pub mod diff;
 pub mod encoding;
 pub mod facts;
 pub mod identity;
+pub mod parallel;
 pub mod policy;
 pub mod push;
 pub mod repo;

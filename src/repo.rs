@@ -105,7 +105,7 @@ fn tune_libgit2() {
 
 /// Adds every object directory git announced for this push as an alternate of
 /// the repository's object database.
-fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
+pub fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for var in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
         if let Some(dir) = std::env::var_os(var) {

@@ -126,6 +126,7 @@ pub fn judge(
         facts: HashMap::new(),
         raw: crate::walk::RawCommits::default(),
         facts_used_once: updates.len() == 1
+            && policy.rules.iter().all(|r| r.diff_need() == DiffNeed::None)
             && policy
                 .rules
                 .iter()
@@ -183,8 +184,9 @@ struct Engine<'a, 'r> {
     facts: HashMap<Oid, Rc<CommitFacts>>,
     /// Commits as the walks read them, for `facts`.
     raw: crate::walk::RawCommits,
-    /// True when one rule judges the commits of one update, so that each
-    /// commit's facts are asked for once and are not worth caching.
+    /// True when one rule judges the commits of one update and no rule
+    /// diffs, so that each commit's facts are asked for once and are not
+    /// worth caching.
     facts_used_once: bool,
     diffs: HashMap<Oid, Rc<DiffStats>>,
     /// The most any rule needs to know about diffs; computed once per commit.
@@ -310,6 +312,7 @@ impl Engine<'_, '_> {
                 self.judge_net_change(rule, refname, new, old_commit, &commits)?;
                 continue;
             }
+            self.prefetch_diffs(rule, refname, &commits)?;
             for oid in commits {
                 let facts = self.facts(refname, oid)?;
                 if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
@@ -460,6 +463,47 @@ impl Engine<'_, '_> {
             current = self.repo.find_commit(current).ok()?.parent_id(0).ok()?;
         }
         None
+    }
+
+    /// Computes, on several threads, the diffs `judge_commit` is about to ask
+    /// for one by one: those of the commits the rule's conditions select and
+    /// whose diff it looks at (see `judge_commit`), so that exactly the same
+    /// diffs are computed as without it.
+    fn prefetch_diffs(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        commits: &[Oid],
+    ) -> Result<(), JudgeError> {
+        if rule.when.touches.is_none() && !rule.require.limits.any() {
+            return Ok(());
+        }
+        let mut wanted = Vec::new();
+        for &oid in commits {
+            if self.diffs.contains_key(&oid) {
+                continue;
+            }
+            let c = self.facts(refname, oid)?;
+            if (!c.is_merge() || sees_merge_diff(rule))
+                && !self
+                    .policy
+                    .directory
+                    .in_any(&c.author_who, &rule.exempt_authors)
+                && when_holds(self.policy, rule, &c)
+            {
+                wanted.push(oid);
+            }
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let lines = self.diff_need == DiffNeed::Lines;
+        let opts = DiffOptions { renames: true };
+        for (oid, stats) in
+            crate::parallel::commit_diffs(self.repo.path(), &wanted, lines, &opts, threads)
+        {
+            self.diffs_computed += 1;
+            self.diffs.insert(oid, Rc::new(stats));
+        }
+        Ok(())
     }
 
     /// The diff of a commit against its first parent, computed once, at the
