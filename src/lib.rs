@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`push`] (the ref updates git hands the hook) ->
 //! [`walk`] (the commits each update brings in, read through [`repo`] and
-//! [`commit`]) -> [`facts`] (what each commit declares and who wrote it, built
+//! [`commit`], and [`commitgraph`] where git wrote one) -> [`facts`] (what each commit declares and who wrote it, built
 //! on [`trailers`], [`ai`] and [`identity`]) -> [`rules`] (the validated
 //! [`policy`] applied to the facts, giving violations) -> [`report`].
 //! [`cli`] is the command line around it; [`demo`] the embedded walkthrough;
@@ -13,12 +13,14 @@ pub mod ai;
 pub mod audit;
 pub mod cli;
 pub mod commit;
+pub mod commitgraph;
 pub mod demo;
 pub mod diff;
 pub mod encoding;
 pub mod facts;
 pub mod identity;
 pub mod install;
+pub mod parallel;
 pub mod policy;
 pub mod push;
 pub mod repo;

@@ -176,9 +176,18 @@ pub fn judge(
         repo,
         policy,
         ctx,
-        walker: Walker::new(odb),
+        walker: Walker::new(odb).with_commit_graph(repo.path().join("objects")),
         ref_commits: HashSet::new(),
         facts: HashMap::new(),
+        raw: crate::walk::RawCommits::default(),
+        facts_used_once: updates.len() == 1
+            && policy.rules.iter().all(|r| r.diff_need() == DiffNeed::None)
+            && policy
+                .rules
+                .iter()
+                .filter(|r| r.mode != Mode::Off && r.judges_commits())
+                .count()
+                == 1,
         diffs: HashMap::new(),
         diff_need: policy
             .rules
@@ -238,6 +247,12 @@ struct Engine<'a, 'r> {
     ctx: &'a Context<'a>,
     walker: Walker<'r>,
     facts: HashMap<Oid, Rc<CommitFacts>>,
+    /// Commits as the walks read them, for `facts`.
+    raw: crate::walk::RawCommits,
+    /// True when one rule judges the commits of one update and no rule
+    /// diffs, so that each commit's facts are asked for once and are not
+    /// worth caching.
+    facts_used_once: bool,
     diffs: HashMap<Oid, Rc<DiffStats>>,
     /// The most any rule needs to know about diffs; computed once per commit.
     diff_need: DiffNeed,
@@ -377,6 +392,7 @@ impl Engine<'_, '_> {
             {
                 self.cover_merges(refname, &commits)?;
             }
+            self.prefetch_diffs(rule, refname, &commits)?;
             for oid in commits {
                 self.check_deadline(refname)?;
                 let facts = self.facts(refname, oid)?;
@@ -611,6 +627,47 @@ impl Engine<'_, '_> {
         }
     }
 
+    /// Computes, on several threads, the diffs `judge_commit` is about to ask
+    /// for one by one: those of the commits the rule's conditions select and
+    /// whose diff it looks at (see `judge_commit`), so that exactly the same
+    /// diffs are computed as without it.
+    fn prefetch_diffs(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        commits: &[Oid],
+    ) -> Result<(), JudgeError> {
+        if rule.when.touches.is_none() && !rule.require.limits.any() {
+            return Ok(());
+        }
+        let mut wanted = Vec::new();
+        for &oid in commits {
+            if self.diffs.contains_key(&oid) {
+                continue;
+            }
+            let c = self.facts(refname, oid)?;
+            if (!c.is_merge() || sees_merge_diff(rule))
+                && !self
+                    .policy
+                    .directory
+                    .in_any(&c.author_who, &rule.exempt_authors)
+                && when_holds(self.policy, rule, &c)
+            {
+                wanted.push(oid);
+            }
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let lines = self.diff_need == DiffNeed::Lines;
+        let opts = DiffOptions { renames: true };
+        for (oid, stats) in
+            crate::parallel::commit_diffs(self.repo.path(), &wanted, lines, &opts, threads)
+        {
+            self.diffs_computed += 1;
+            self.diffs.insert(oid, Rc::new(stats));
+        }
+        Ok(())
+    }
+
     /// The diff of a commit against its first parent, computed once, at the
     /// level of detail the most demanding rule needs.
     fn diff(&mut self, refname: &str, oid: Oid) -> Result<Rc<DiffStats>, JudgeError> {
@@ -718,9 +775,17 @@ impl Engine<'_, '_> {
         if let Some(found) = self.walks.get(&key) {
             return Ok(found.clone());
         }
+        // The walk hands over the bytes it read, so that `facts` does not
+        // read and inflate each commit a second time.
+        let raw = &mut self.raw;
         let found = self
             .walker
-            .walk(&[new], &key.1, self.policy.settings.max_commits)
+            .walk_with(
+                &[new],
+                &key.1,
+                self.policy.settings.max_commits,
+                &mut |oid, data| raw.insert(oid, data),
+            )
             .map_err(|source| match (source, self.ctx.deadline) {
                 (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
                 (source, _) => JudgeError::Walk {
@@ -738,16 +803,29 @@ impl Engine<'_, '_> {
                 refname: refname.to_owned(),
                 source: repo::missing(oid, e),
             };
-            let odb = self.repo.odb().map_err(read_err)?;
-            let object = odb.read(oid).map_err(read_err)?;
-            let facts = facts::of_commit(oid, object.data(), self.policy).map_err(|reason| {
+            let (odb, object);
+            let data = match self.raw.get(oid) {
+                Some(data) => data,
+                None => {
+                    odb = self.repo.odb().map_err(read_err)?;
+                    object = odb.read(oid).map_err(read_err)?;
+                    object.data()
+                }
+            };
+            let facts = facts::of_commit(oid, data, self.policy).map_err(|reason| {
                 JudgeError::BadCommit {
                     refname: refname.to_owned(),
                     oid,
                     reason,
                 }
             })?;
-            self.facts.insert(oid, Rc::new(facts));
+            if !self.facts_used_once {
+                self.facts.insert(oid, Rc::new(facts));
+            } else {
+                // Nobody asks again: skip the cache, whose million small
+                // allocations cost a fifth of a large push to free.
+                return Ok(Rc::new(facts));
+            }
         }
         self.facts
             .get(&oid)

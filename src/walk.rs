@@ -11,11 +11,13 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use git2::{ObjectType, Odb, Oid};
 use thiserror::Error;
 
 use crate::commit;
+use crate::commitgraph::CommitGraph;
 
 /// How many extra hidden commits git's walk looks at after the last
 /// interesting one, to survive commit dates that go backwards.
@@ -41,10 +43,92 @@ pub enum WalkError {
     Deadline { commits: usize },
 }
 
+/// Hashes object ids by folding their bytes. An id is already a
+/// cryptographic hash, so SipHash's protection against chosen keys buys
+/// nothing here, and the walk does a few map operations per commit.
+#[derive(Default)]
+pub struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_usize(&mut self, _length: usize) {
+        // The length prefix of the id's byte array is always the same.
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A map keyed by object id with [`OidHasher`].
+pub type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+
+/// Raw commit objects kept between the walk that read them and the facts
+/// computed from them, in one growing buffer: one allocation instead of one
+/// per commit, freed at once, and about the size of the commits themselves.
+#[derive(Default)]
+pub struct RawCommits {
+    bytes: Vec<u8>,
+    at: OidMap<(usize, usize)>,
+}
+
+impl RawCommits {
+    /// Keeps a commit's bytes (the first copy wins).
+    pub fn insert(&mut self, oid: Oid, data: &[u8]) {
+        if self.at.contains_key(&oid) {
+            return;
+        }
+        self.at.insert(oid, (self.bytes.len(), data.len()));
+        self.bytes.extend_from_slice(data);
+    }
+
+    /// The bytes kept for a commit.
+    pub fn get(&self, oid: Oid) -> Option<&[u8]> {
+        let &(start, len) = self.at.get(&oid)?;
+        self.bytes.get(start..start + len)
+    }
+}
+
 /// What the walk needs to know of a commit.
 struct Node {
     time: i64,
-    parents: Vec<Oid>,
+    parents: Parents,
+}
+
+/// A commit's parents without a heap allocation for the usual zero or one.
+/// On a 1,000,000-commit push that is a million allocations fewer, and the
+/// walk copies a node's parents each time it visits it.
+#[derive(Clone)]
+enum Parents {
+    None,
+    One(Oid),
+    Many(Box<[Oid]>),
+}
+
+impl Parents {
+    fn from_vec(parents: Vec<Oid>) -> Self {
+        match parents.as_slice() {
+            [] => Parents::None,
+            [one] => Parents::One(*one),
+            _ => Parents::Many(parents.into_boxed_slice()),
+        }
+    }
+
+    fn as_slice(&self) -> &[Oid] {
+        match self {
+            Parents::None => &[],
+            Parents::One(one) => std::slice::from_ref(one),
+            Parents::Many(many) => many,
+        }
+    }
 }
 
 const SEEN: u8 = 1;
@@ -77,22 +161,60 @@ impl PartialOrd for Entry {
 /// judging several rules or refs of one push reads each commit once.
 pub struct Walker<'r> {
     odb: Odb<'r>,
-    nodes: HashMap<Oid, Node>,
+    nodes: OidMap<Node>,
+    /// The repository's `objects` directory, whose commit-graph is opened on
+    /// first need.
+    objects: Option<std::path::PathBuf>,
+    graph: Option<Option<CommitGraph>>,
     /// Number of commit objects read and parsed (for tests and benchmarks).
     pub commits_read: usize,
     /// When set, a walk still running at this instant stops with
     /// [`WalkError::Deadline`] (`settings.time_budget_ms`).
     pub deadline: Option<std::time::Instant>,
+    /// Number of commits taken from the commit-graph instead.
+    pub commits_from_graph: usize,
 }
 
 impl<'r> Walker<'r> {
     pub fn new(odb: Odb<'r>) -> Self {
         Walker {
             odb,
-            nodes: HashMap::new(),
+            nodes: OidMap::default(),
+            objects: None,
+            graph: None,
             commits_read: 0,
             deadline: None,
+            commits_from_graph: 0,
         }
+    }
+
+    /// Also takes dates and parents from the commit-graph in `objects/info`
+    /// for the commits it lists (see [`crate::commitgraph`]): on a server
+    /// with 10,000 refs the hidden tips then cost no object reads.
+    pub fn with_commit_graph(mut self, objects: std::path::PathBuf) -> Self {
+        self.objects = Some(objects);
+        self
+    }
+
+    /// The node of a commit the commit-graph lists, inserted; false when
+    /// there is no graph or it does not list the commit.
+    fn load_from_graph(&mut self, oid: Oid) -> bool {
+        let objects = &self.objects;
+        let graph = self
+            .graph
+            .get_or_insert_with(|| objects.as_deref().and_then(CommitGraph::open));
+        let Some(commit) = graph.as_ref().and_then(|g| g.get(oid)) else {
+            return false;
+        };
+        self.commits_from_graph += 1;
+        self.nodes.insert(
+            oid,
+            Node {
+                time: commit.time,
+                parents: Parents::from_vec(commit.parents),
+            },
+        );
+        true
     }
 
     /// Commits reachable from `tips` and not from `hidden`, newest first.
@@ -104,8 +226,24 @@ impl<'r> Walker<'r> {
         hidden: &[Oid],
         limit: usize,
     ) -> Result<Vec<Oid>, WalkError> {
+        self.walk_with(tips, hidden, limit, &mut |_, _| {})
+    }
+
+    /// [`Walker::walk`], also handing `on_read` the raw bytes of every commit
+    /// this walk reads from the interesting side, so that the caller can
+    /// derive what it needs without reading and inflating the object a
+    /// second time. Commits read by an earlier walk, or first reached from a
+    /// hidden tip, are not handed over; a few handed over may still turn out
+    /// hidden and not be in the result.
+    pub fn walk_with(
+        &mut self,
+        tips: &[Oid],
+        hidden: &[Oid],
+        limit: usize,
+        on_read: &mut dyn FnMut(Oid, &[u8]),
+    ) -> Result<Vec<Oid>, WalkError> {
         let mut state = WalkState {
-            flags: HashMap::new(),
+            flags: OidMap::default(),
             heap: BinaryHeap::new(),
             seq: 0,
             interesting_queued: 0,
@@ -118,7 +256,7 @@ impl<'r> Walker<'r> {
             }
         }
         for &oid in tips {
-            self.load(oid)?;
+            self.load(oid, on_read)?;
             state.insert(self, oid, false);
         }
 
@@ -148,12 +286,12 @@ impl<'r> Walker<'r> {
                 .nodes
                 .get(&oid)
                 .map(|n| n.parents.clone())
-                .unwrap_or_default();
+                .unwrap_or(Parents::None);
             if hidden {
-                for parent in parents {
+                for &parent in parents.as_slice() {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
-                    if self.load(parent).is_ok() {
+                    if self.load(parent, &mut |_, _| {}).is_ok() {
                         state.insert(self, parent, true);
                     }
                 }
@@ -163,8 +301,8 @@ impl<'r> Walker<'r> {
                 }
                 continue;
             }
-            for parent in parents {
-                self.load(parent)?;
+            for &parent in parents.as_slice() {
+                self.load(parent, on_read)?;
                 state.insert(self, parent, false);
             }
             date = entry.time;
@@ -180,8 +318,8 @@ impl<'r> Walker<'r> {
     }
 
     /// Reads and parses a commit once; later calls are free.
-    fn load(&mut self, oid: Oid) -> Result<(), WalkError> {
-        if self.nodes.contains_key(&oid) {
+    fn load(&mut self, oid: Oid, on_read: &mut dyn FnMut(Oid, &[u8])) -> Result<(), WalkError> {
+        if self.nodes.contains_key(&oid) || self.load_from_graph(oid) {
             return Ok(());
         }
         let object = self.odb.read(oid).map_err(|source| {
@@ -204,9 +342,10 @@ impl<'r> Walker<'r> {
             oid,
             Node {
                 time: parsed.committer.time,
-                parents: parsed.parents,
+                parents: Parents::from_vec(parsed.parents),
             },
         );
+        on_read(oid, object.data());
         Ok(())
     }
 
@@ -214,7 +353,7 @@ impl<'r> Walker<'r> {
     fn peel_hidden(&mut self, mut oid: Oid) -> Option<Oid> {
         // Tag chains longer than this are not worth following for hiding.
         for _ in 0..16 {
-            if self.nodes.contains_key(&oid) {
+            if self.nodes.contains_key(&oid) || self.load_from_graph(oid) {
                 return Some(oid);
             }
             let object = self.odb.read(oid).ok()?;
@@ -226,7 +365,7 @@ impl<'r> Walker<'r> {
                         oid,
                         Node {
                             time: parsed.committer.time,
-                            parents: parsed.parents,
+                            parents: Parents::from_vec(parsed.parents),
                         },
                     );
                     return Some(oid);
@@ -248,7 +387,7 @@ impl<'r> Walker<'r> {
 }
 
 struct WalkState {
-    flags: HashMap<Oid, u8>,
+    flags: OidMap<u8>,
     heap: BinaryHeap<Entry>,
     seq: u64,
     /// Entries in the heap that are not hidden, so that "is everybody
@@ -298,7 +437,7 @@ impl WalkState {
             }
             if flags & DONE != 0 {
                 if let Some(node) = walker.nodes.get(&current) {
-                    stack.extend(node.parents.iter().copied());
+                    stack.extend(node.parents.as_slice().iter().copied());
                 }
             }
         }

@@ -5,6 +5,7 @@ mod support;
 mod ai;
 mod blast;
 mod cli;
+mod commitgraph;
 mod diff;
 mod hardening;
 mod hook;

@@ -1,0 +1,226 @@
+//! The commit-graph reader (`trailgate::commitgraph`) against the commit
+//! objects git wrote it from, as one file and as a split chain, and the walk
+//! with the graph against the walk without it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use git2::{Oid, Repository};
+use trailgate::commit;
+use trailgate::commitgraph::CommitGraph;
+use trailgate::walk::Walker;
+
+use crate::support::hermetic;
+
+fn git(dir: &Path, home: &Path, args: &[&str], stdin: Option<&[u8]>) -> String {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd, home);
+    cmd.current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or(b""))
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A history with merges, an octopus merge, dates past 2^32 and dates that
+/// go backwards, on two branches: commits `first..first + count`.
+fn stream(first: usize, count: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in first..first + count {
+        // Every 7th commit jumps past 2^32 seconds; every 5th goes backwards.
+        let date: u64 = if i % 7 == 0 {
+            5_000_000_000 + i as u64
+        } else if i % 5 == 0 {
+            1_000_000_000 - i as u64
+        } else {
+            1_600_000_000 + 60 * i as u64
+        };
+        let branch = if i % 3 == 0 { "side" } else { "main" };
+        write!(
+            out,
+            "commit refs/heads/{branch}\nmark :{i}\ncommitter C <c@example.com> {date} +0000\ndata 2\nc\n"
+        )
+        .unwrap();
+        // Marks live for one fast-import run; the first commit of a later
+        // run continues its branch's tip.
+        if i > first {
+            writeln!(out, "from :{}", i - 1).unwrap();
+        }
+        if i >= first + 3 && i % 11 == 0 {
+            writeln!(out, "merge :{}", i - 3).unwrap();
+        }
+        if i >= first + 6 && i % 17 == 0 {
+            // An octopus: four parents in all.
+            for back in [2, 4, 6] {
+                writeln!(out, "merge :{}", i - back).unwrap();
+            }
+        }
+        writeln!(out, "M 644 inline f{}\ndata 2\n{}\n", i % 9, i % 10).unwrap();
+    }
+    out
+}
+
+fn every_commit_agrees_with_its_object(repo: &Repository, graph: &CommitGraph) -> usize {
+    let odb = repo.odb().unwrap();
+    let mut walk = repo.revwalk().unwrap();
+    walk.push_glob("refs/*").unwrap();
+    let mut n = 0;
+    for oid in walk {
+        let oid = oid.unwrap();
+        let object = odb.read(oid).unwrap();
+        let parsed = commit::parse(object.data()).unwrap();
+        let from_graph = graph.get(oid).expect("listed in the graph");
+        assert_eq!(from_graph.parents, parsed.parents, "parents of {oid}");
+        assert_eq!(from_graph.time, parsed.committer.time, "date of {oid}");
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn the_commit_graph_gives_each_commit_the_parents_and_date_of_its_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path().join("r.git"));
+    std::fs::create_dir_all(&home).unwrap();
+    git(tmp.path(), &home, &["init", "-q", "--bare", "r.git"], None);
+    git(
+        &dir,
+        &home,
+        &["fast-import", "--quiet"],
+        Some(&stream(1, 300)),
+    );
+    git(&dir, &home, &["commit-graph", "write", "--reachable"], None);
+    let repo = Repository::open(&dir).unwrap();
+    let graph = CommitGraph::open(&dir.join("objects")).expect("a commit-graph");
+    assert_eq!(every_commit_agrees_with_its_object(&repo, &graph), 300);
+    let missing = Oid::from_str("1234567890123456789012345678901234567890").unwrap();
+    assert!(graph.get(missing).is_none());
+
+    // A split chain: the older part of the history in a first layer, the
+    // rest in a second one over it.
+    std::fs::remove_file(dir.join("objects/info/commit-graph")).unwrap();
+    let old = git(&dir, &home, &["rev-parse", "main~60"], None);
+    git(
+        &dir,
+        &home,
+        &["commit-graph", "write", "--split", "--stdin-commits"],
+        Some(old.as_bytes()),
+    );
+    git(
+        &dir,
+        &home,
+        &["commit-graph", "write", "--reachable", "--split=no-merge"],
+        None,
+    );
+    let chain =
+        std::fs::read_to_string(dir.join("objects/info/commit-graphs/commit-graph-chain")).unwrap();
+    assert_eq!(chain.lines().count(), 2, "two layers");
+    let graph = CommitGraph::open(&dir.join("objects")).expect("a chain");
+    assert_eq!(every_commit_agrees_with_its_object(&repo, &graph), 300);
+}
+
+#[test]
+fn a_damaged_commit_graph_is_not_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path().join("r.git"));
+    std::fs::create_dir_all(&home).unwrap();
+    git(tmp.path(), &home, &["init", "-q", "--bare", "r.git"], None);
+    git(
+        &dir,
+        &home,
+        &["fast-import", "--quiet"],
+        Some(&stream(1, 50)),
+    );
+    git(&dir, &home, &["commit-graph", "write", "--reachable"], None);
+    let path = dir.join("objects/info/commit-graph");
+    let good = std::fs::read(&path).unwrap();
+    for cut in [0, 4, 8, 100, good.len() / 2] {
+        std::fs::write(&path, &good[..cut]).unwrap();
+        assert!(
+            CommitGraph::open(&dir.join("objects")).is_none(),
+            "cut at {cut}"
+        );
+    }
+    let mut bad = good.clone();
+    bad[4] = 2; // an unknown version
+    std::fs::write(&path, &bad).unwrap();
+    assert!(CommitGraph::open(&dir.join("objects")).is_none());
+}
+
+#[test]
+fn the_walk_finds_the_same_commits_with_and_without_the_commit_graph() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path().join("r.git"));
+    std::fs::create_dir_all(&home).unwrap();
+    git(tmp.path(), &home, &["init", "-q", "--bare", "r.git"], None);
+    git(
+        &dir,
+        &home,
+        &["fast-import", "--quiet"],
+        Some(&stream(1, 260)),
+    );
+    // Only part of the history is in the graph, as after pushes since the
+    // last gc.
+    let old = git(&dir, &home, &["rev-parse", "main~30", "side~20"], None);
+    git(
+        &dir,
+        &home,
+        &["commit-graph", "write", "--stdin-commits"],
+        Some(old.as_bytes()),
+    );
+    let repo = Repository::open(&dir).unwrap();
+    let revs = |spec: &str| -> Vec<Oid> {
+        git(&dir, &home, &["rev-list", spec], None)
+            .lines()
+            .map(|l| Oid::from_str(l).unwrap())
+            .collect()
+    };
+    let main = revs("main");
+    let side = revs("side");
+    let cases: Vec<(Oid, Vec<Oid>)> = vec![
+        (main[0], vec![]),
+        (main[0], vec![side[0]]),
+        (side[0], vec![main[0]]),
+        (main[0], vec![main[40], side[70]]),
+        (main[0], main.iter().step_by(9).copied().collect()),
+    ];
+    for (tip, hidden) in cases {
+        let mut plain = Walker::new(repo.odb().unwrap());
+        let mut graphed = Walker::new(repo.odb().unwrap()).with_commit_graph(dir.join("objects"));
+        let a = plain.walk(&[tip], &hidden, 0).unwrap();
+        let b = graphed.walk(&[tip], &hidden, 0).unwrap();
+        let mut a_sorted = a.clone();
+        let mut b_sorted = b.clone();
+        a_sorted.sort();
+        b_sorted.sort();
+        assert_eq!(a_sorted, b_sorted, "tip {tip}, {} hidden", hidden.len());
+        assert!(graphed.commits_from_graph > 0);
+        // And both agree with git.
+        let mut args: Vec<String> = vec!["rev-list".into(), tip.to_string()];
+        args.extend(hidden.iter().map(|h| format!("^{h}")));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut expected: Vec<Oid> = git(&dir, &home, &args, None)
+            .lines()
+            .map(|l| Oid::from_str(l).unwrap())
+            .collect();
+        expected.sort();
+        assert_eq!(a_sorted, expected);
+    }
+}
