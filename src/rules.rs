@@ -423,7 +423,7 @@ impl Engine<'_, '_> {
                 return Ok(None);
             }
             let stats = self.diff(refname, c.oid)?;
-            if !stats.paths().any(|p| touches.matches(p)) {
+            if !stats.paths().any(|p| touches.matches_path(p)) {
                 return Ok(None);
             }
         }
@@ -506,7 +506,10 @@ impl Engine<'_, '_> {
                 None => true,
                 Some(touches) => {
                     (!facts.is_merge() || sees_merge_diff(rule))
-                        && self.diff(refname, oid)?.paths().any(|p| touches.matches(p))
+                        && self
+                            .diff(refname, oid)?
+                            .paths()
+                            .any(|p| touches.matches_path(p))
                 }
             };
         }

@@ -145,17 +145,28 @@ pub struct Rule {
     name_span: std::ops::Range<usize>,
 }
 
+/// A list of globs (`refs`, `when.touches`): `*` stays inside one path
+/// segment, `**` crosses segments.
 #[derive(Debug)]
-pub struct RefPatterns {
+pub struct Globs {
     pub patterns: Vec<String>,
     set: GlobSet,
 }
 
-impl RefPatterns {
+impl Globs {
+    /// Whether a full ref name matches.
     pub fn matches(&self, refname: &str) -> bool {
         self.set.is_match(refname)
     }
+
+    /// Whether a repository path (bytes, as git stores it) matches.
+    pub fn matches_path(&self, path: &[u8]) -> bool {
+        self.set.is_match(String::from_utf8_lossy(path).as_ref())
+    }
 }
+
+pub type RefPatterns = Globs;
+pub type PathPatterns = Globs;
 
 impl Rule {
     /// Whether the rule covers a ref.
@@ -196,20 +207,6 @@ pub struct When {
     pub merge: Option<bool>,
     /// Path globs; the commit must change a path matching one.
     pub touches: Option<PathPatterns>,
-}
-
-/// Path globs for `when.touches`: `*` stays inside one directory, `**`
-/// crosses directories.
-#[derive(Debug)]
-pub struct PathPatterns {
-    pub patterns: Vec<String>,
-    set: GlobSet,
-}
-
-impl PathPatterns {
-    pub fn matches(&self, path: &[u8]) -> bool {
-        self.set.is_match(String::from_utf8_lossy(path).as_ref())
-    }
 }
 
 /// How much of a commit's diff a rule needs.
@@ -1005,61 +1002,56 @@ impl Validator<'_> {
     }
 
     fn path_patterns(&mut self, paths: S<Vec<S<String>>>) -> Option<PathPatterns> {
-        let list_span = paths.span();
-        let paths = paths.into_inner();
-        if paths.is_empty() {
-            self.error(
-                list_span,
-                "`touches = []` matches no path: the rule can never apply",
-            );
-            return None;
-        }
-        let mut builder = GlobSetBuilder::new();
-        let mut patterns = Vec::new();
-        for pattern in paths {
-            let span = pattern.span();
-            let pattern = pattern.into_inner();
-            if pattern.starts_with('/') {
-                self.error(span, format!("path pattern `{pattern}` starts with `/`; paths are relative to the repository root (write `{}`)", pattern.trim_start_matches('/')));
-                continue;
-            }
-            match GlobBuilder::new(&pattern)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-            {
-                Ok(glob) => {
-                    builder.add(glob);
-                    patterns.push(pattern);
-                }
-                Err(e) => self.error(span, format!("invalid path glob `{pattern}`: {}", e.kind())),
-            }
-        }
-        match builder.build() {
-            Ok(set) if !patterns.is_empty() => Some(PathPatterns { patterns, set }),
-            _ => None,
-        }
+        self.globs(paths, "path", "`touches = []` matches no path: the rule can never apply", |p| {
+            p.starts_with('/').then(|| {
+                format!(
+                    "path pattern `{p}` starts with `/`; paths are relative to the repository root (write `{}`)",
+                    p.trim_start_matches('/')
+                )
+            })
+        })
     }
 
     fn ref_patterns(&mut self, refs: S<Vec<S<String>>>) -> Option<RefPatterns> {
-        let list_span = refs.span();
-        let refs = refs.into_inner();
-        if refs.is_empty() {
-            self.error(list_span, "`refs = []` matches no ref: the rule can never apply (leave `refs` out to cover every ref)");
+        self.globs(
+            refs,
+            "ref",
+            "`refs = []` matches no ref: the rule can never apply (leave `refs` out to cover every ref)",
+            |p| {
+                (!p.starts_with("refs/")).then(|| {
+                    let hint = if p.contains('/') || p.starts_with('*') {
+                        String::new()
+                    } else {
+                        format!(" (did you mean \"refs/heads/{p}\"?)")
+                    };
+                    format!("ref pattern `{p}` does not start with `refs/` and can never match a full ref name{hint}")
+                })
+            },
+        )
+    }
+
+    /// Compiles a list of globs, reporting an empty list, each pattern that
+    /// `reject` refuses, and each invalid glob at its own position.
+    fn globs(
+        &mut self,
+        list: S<Vec<S<String>>>,
+        what: &str,
+        empty: &str,
+        reject: impl Fn(&str) -> Option<String>,
+    ) -> Option<Globs> {
+        let list_span = list.span();
+        let list = list.into_inner();
+        if list.is_empty() {
+            self.error(list_span, empty);
             return None;
         }
         let mut builder = GlobSetBuilder::new();
         let mut patterns = Vec::new();
-        for pattern in refs {
+        for pattern in list {
             let span = pattern.span();
             let pattern = pattern.into_inner();
-            if !pattern.starts_with("refs/") {
-                let hint = if pattern.contains('/') || pattern.starts_with('*') {
-                    String::new()
-                } else {
-                    format!(" (did you mean \"refs/heads/{pattern}\"?)")
-                };
-                self.error(span, format!("ref pattern `{pattern}` does not start with `refs/` and can never match a full ref name{hint}"));
+            if let Some(message) = reject(&pattern) {
+                self.error(span, message);
                 continue;
             }
             match GlobBuilder::new(&pattern)
@@ -1071,11 +1063,14 @@ impl Validator<'_> {
                     builder.add(glob);
                     patterns.push(pattern);
                 }
-                Err(e) => self.error(span, format!("invalid ref glob `{pattern}`: {}", e.kind())),
+                Err(e) => self.error(
+                    span,
+                    format!("invalid {what} glob `{pattern}`: {}", e.kind()),
+                ),
             }
         }
         match builder.build() {
-            Ok(set) if !patterns.is_empty() => Some(RefPatterns { patterns, set }),
+            Ok(set) if !patterns.is_empty() => Some(Globs { patterns, set }),
             _ => None,
         }
     }
