@@ -154,7 +154,9 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
 }
 
 fn say(line: &str) {
-    println!("{line}");
+    use std::io::Write;
+    // println! panics when the reader has gone (`trailgate demo | head`).
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 impl Demo {

@@ -52,6 +52,10 @@ pub enum RepoError {
     NotACommit { oid: Oid, kind: String },
     #[error("commit {oid} cannot be parsed: {reason}")]
     BadCommit { oid: Oid, reason: String },
+    #[error(
+        "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
+    )]
+    TooMany { limit: usize },
     #[error("`{spec}` does not name a revision in this repository: {source}")]
     Revision {
         spec: String,
@@ -237,7 +241,16 @@ pub fn existing_refs(repo: &Repository) -> Result<Vec<ExistingRef>, RepoError> {
 /// imports) are still a fast-forward. Where the history cannot be read to
 /// the end (a shallow repository), it is not an ancestor: a fast-forward is
 /// then treated as a force-push, the safe direction.
-pub fn is_ancestor(repo: &Repository, ancestor: Oid, descendant: Oid) -> Result<bool, RepoError> {
+///
+/// `limit` (`settings.max_commits`, 0 = none) bounds the work: once more than
+/// `limit` commits reachable only from `descendant` (what the push brings)
+/// have been walked, the answer is [`RepoError::TooMany`].
+pub fn is_ancestor(
+    repo: &Repository,
+    ancestor: Oid,
+    descendant: Oid,
+    limit: usize,
+) -> Result<bool, RepoError> {
     const FROM_ANCESTOR: u8 = 1;
     const FROM_DESCENDANT: u8 = 2;
     const BOTH: u8 = FROM_ANCESTOR | FROM_DESCENDANT;
@@ -270,6 +283,8 @@ pub fn is_ancestor(repo: &Repository, ancestor: Oid, descendant: Oid) -> Result<
     let mut nodes: HashMap<Oid, (i64, Vec<Oid>)> = HashMap::new();
     let mut queue: BinaryHeap<(i64, u64, Oid)> = BinaryHeap::new();
     let mut seq = 0u64;
+    // Commits walked that only the descendant reaches.
+    let mut brought = 0usize;
     for (oid, side) in [(ancestor, FROM_ANCESTOR), (descendant, FROM_DESCENDANT)] {
         let Some(node) = read(oid)? else {
             return Ok(false);
@@ -289,6 +304,12 @@ pub fn is_ancestor(repo: &Repository, ancestor: Oid, descendant: Oid) -> Result<
             break;
         };
         let side = flags.get(&oid).copied().unwrap_or(0);
+        if side == FROM_DESCENDANT {
+            brought += 1;
+            if limit != 0 && brought > limit {
+                return Err(RepoError::TooMany { limit });
+            }
+        }
         let Some(ps) = nodes.get(&oid).map(|n| n.1.clone()) else {
             continue;
         };

@@ -300,7 +300,10 @@ impl Engine<'_, '_> {
             (None, _) => UpdateKind::Create,
             (_, None) => UpdateKind::Delete,
             (Some(old), Some(new)) => match (old_commit, new_commit) {
-                (Some(o), Some(n)) if repo::is_ancestor(self.repo, o, n).map_err(repo_err)? => {
+                (Some(o), Some(n))
+                    if repo::is_ancestor(self.repo, o, n, self.policy.settings.max_commits)
+                        .map_err(repo_err)? =>
+                {
                     UpdateKind::FastForward
                 }
                 _ if old == new => UpdateKind::FastForward,

@@ -249,3 +249,22 @@ fn check_with_its_output_closed_exits_with_its_verdict_not_a_panic() {
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
 }
+
+#[test]
+fn the_demo_with_its_output_closed_runs_to_the_end_without_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(TRAILGATE);
+    cmd.arg("demo")
+        .current_dir(tmp.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    hermetic(&mut cmd, tmp.path());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+}

@@ -55,7 +55,6 @@ fn a_push_over_max_commits_is_rejected_with_a_max_commits_violation() {
     }
     let run = w.push(&["origin", "main"]);
     run.assert_rejected();
-    run.assert_says("error[max-commits]");
     run.assert_says("more than 5 new commits");
     run.assert_says("settings.max_commits");
     w.assert_server_ref(MAIN, Some(&before));
@@ -82,7 +81,7 @@ fn a_push_of_50000_commits_over_a_limit_of_100_is_rejected_quickly() {
         &[],
         Duration::from_secs(30),
     );
-    assert_rejected_by(&run, "max-commits");
+    assert_cannot_judge(&run, "more than 100 new commits (settings.max_commits)");
 }
 
 #[test]
@@ -128,6 +127,36 @@ require = { approvals = { from = ["senior"], count = 1 } }
 fn max_commits_zero_means_no_limit() {
     let w = World::with_policy(&limited(0));
     let tip = fast_import_chain(&w, 2_000, "long");
+    let main = w.server_ref(MAIN).unwrap();
+    let run = hook(&w, &[], &line(&main, &tip, MAIN), &[]);
+    assert_no_crash(&run);
+    run.assert_code(0);
+}
+
+#[test]
+fn a_fast_forward_over_max_commits_is_rejected_even_where_only_deny_rules_apply() {
+    // Telling a fast-forward from a force-push walks the pushed commits:
+    // that walk is bounded by max_commits too, and going over it rejects.
+    let deny_only = policy(
+        r#"
+[settings]
+max_commits = 100
+
+[[rule]]
+name = "protect-main"
+refs = ["refs/heads/main"]
+deny = ["force-push", "delete"]
+"#,
+    );
+    let w = World::with_policy(&deny_only);
+    let tip = fast_import_chain(&w, 5_000, "long");
+    let main = w.server_ref(MAIN).unwrap();
+    let run = hook(&w, &[], &line(&main, &tip, MAIN), &[]);
+    assert_cannot_judge(&run, "more than 100 new commits (settings.max_commits)");
+
+    // Within the limit it is a fast-forward like any other.
+    let w = World::with_policy(&deny_only);
+    let tip = fast_import_chain(&w, 100, "short");
     let main = w.server_ref(MAIN).unwrap();
     let run = hook(&w, &[], &line(&main, &tip, MAIN), &[]);
     assert_no_crash(&run);
