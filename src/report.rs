@@ -173,13 +173,37 @@ fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bo
     }
 }
 
+/// Unicode format characters that are not controls but change how a line
+/// reads: bidirectional overrides and isolates (which can make a subject
+/// display as something else), zero-width characters and the BOM. Shown as
+/// U+FFFD so the pusher sees that something was there.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{FEFF}'
+    )
+}
+
 fn line(out: &mut String, opts: &TextOptions, text: &str) {
     // Untrusted text (subjects, trailer values) must not smuggle terminal
     // control sequences or fake extra lines into the pusher's terminal.
     let mut clean: String = text
         .chars()
         .take(LINE_LIMIT)
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() {
+                ' '
+            } else if is_invisible(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
         .collect();
     // Nor flood it: a commit with 100,000 approval trailers would otherwise
     // make a `found:` line of megabytes.
@@ -301,6 +325,23 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("... (509 more characters not shown)"), "{t}");
+    }
+
+    #[test]
+    fn bidi_overrides_and_zero_width_characters_are_made_visible() {
+        let mut violation = v(Mode::Enforce);
+        violation.subject = Some("Fix \u{202E}txt.exe\u{202C} and\u{200B}more".into());
+        let j = Judgement {
+            violations: vec![violation],
+            commits_checked: 1,
+            ..Judgement::default()
+        };
+        let t = text(&j, &TextOptions::default());
+        assert!(
+            t.contains("Fix \u{FFFD}txt.exe\u{FFFD} and\u{FFFD}more"),
+            "{t}"
+        );
+        assert!(!t.contains('\u{202E}') && !t.contains('\u{200B}'));
     }
 
     #[test]
