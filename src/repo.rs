@@ -154,20 +154,23 @@ pub fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
 /// The commit an object id stands for: itself if it is a commit, the commit an
 /// annotated tag (or chain of tags) points at, or `None` for trees and blobs.
 pub fn peel_to_commit(repo: &Repository, oid: Oid) -> Result<Option<Oid>, RepoError> {
+    // Raw object reads, not libgit2's object parser: a commit whose author
+    // line libgit2 refuses must still be judged (as an unknown author), the
+    // same at the tip as further down, and a tag is followed by its own
+    // `object` line.
+    let odb = repo.odb().map_err(|source| RepoError::Read { oid, source })?;
     let mut current = oid;
     // A chain of tags longer than this is an attack, not a release process.
     for _ in 0..64 {
-        let object = repo
-            .find_object(current, None)
-            .map_err(|e| missing(current, e))?;
-        match object.kind() {
-            Some(ObjectType::Commit) => return Ok(Some(current)),
-            Some(ObjectType::Tag) => {
-                let tag = object.as_tag().ok_or(RepoError::NotACommit {
+        let (_, kind) = odb.read_header(current).map_err(|e| missing(current, e))?;
+        match kind {
+            ObjectType::Commit => return Ok(Some(current)),
+            ObjectType::Tag => {
+                let object = odb.read(current).map_err(|e| missing(current, e))?;
+                current = tag_target(object.data()).ok_or(RepoError::NotACommit {
                     oid: current,
                     kind: "damaged tag".into(),
                 })?;
-                current = tag.target_id();
             }
             _ => return Ok(None),
         }
@@ -178,13 +181,17 @@ pub fn peel_to_commit(repo: &Repository, oid: Oid) -> Result<Option<Oid>, RepoEr
     })
 }
 
+/// The object a tag object names on its first line (`object <hex>`).
+fn tag_target(data: &[u8]) -> Option<Oid> {
+    let hex = data.strip_prefix(b"object ")?.get(..40)?;
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+}
+
 /// Describes what kind of object `oid` is ("tree", "blob", ...), for messages.
 pub fn kind_of(repo: &Repository, oid: Oid) -> Result<String, RepoError> {
-    let object = repo.find_object(oid, None).map_err(|e| missing(oid, e))?;
-    Ok(object
-        .kind()
-        .map(|k| k.str().to_owned())
-        .unwrap_or_else(|| "unknown object".into()))
+    let odb = repo.odb().map_err(|source| RepoError::Read { oid, source })?;
+    let (_, kind) = odb.read_header(oid).map_err(|e| missing(oid, e))?;
+    Ok(kind.str().to_owned())
 }
 
 /// Maps libgit2's "not found" to [`RepoError::MissingObject`] and everything
