@@ -30,6 +30,8 @@ impl Ident {
 /// The parts of a commit object trailgate uses.
 #[derive(Debug, Clone, Default)]
 pub struct RawCommit<'a> {
+    /// The root tree (`None` only if the tree line is not an id).
+    pub tree: Option<Oid>,
     pub parents: Vec<Oid>,
     pub author: Ident,
     pub committer: Ident,
@@ -68,7 +70,12 @@ pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
             None => (line, &line[line.len()..]),
         };
         match key {
-            b"tree" => saw_tree = true,
+            b"tree" => {
+                saw_tree = true;
+                commit.tree = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|hex| Oid::from_str(hex).ok());
+            }
             b"parent" => {
                 let hex = std::str::from_utf8(value).map_err(|_| "parent line is not hex")?;
                 let oid = Oid::from_str(hex).map_err(|_| format!("bad parent line `{hex}`"))?;

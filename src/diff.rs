@@ -193,6 +193,62 @@ pub fn commit_stats(
     Differ::new(repo, format!("commit {commit}"), true).run(old, new, opts)
 }
 
+/// Trees read by the last diffs, for the next one. A commit's diff reads
+/// its first parent's trees, which the parent's own diff has just read as
+/// its new side; with libgit2's object cache off (see [`crate::repo`]) a
+/// history diffed newest to oldest would otherwise read and inflate every
+/// tree twice. Holds the trees of the current and the previous diff only.
+#[derive(Default)]
+pub struct TreeCache<'r> {
+    current: HashMap<Oid, Tree<'r>>,
+    last: HashMap<Oid, Tree<'r>>,
+}
+
+impl<'r> TreeCache<'r> {
+    fn get(&mut self, oid: Oid) -> Option<Tree<'r>> {
+        if let Some(tree) = self.current.get(&oid) {
+            return Some(tree.clone());
+        }
+        let tree = self.last.remove(&oid)?;
+        self.current.insert(oid, tree.clone());
+        Some(tree)
+    }
+
+    fn put(&mut self, oid: Oid, tree: &Tree<'r>) {
+        self.current.insert(oid, tree.clone());
+    }
+
+    /// Called after each diff: what it did not read again is forgotten.
+    fn rotate(&mut self) {
+        self.last = std::mem::take(&mut self.current);
+    }
+}
+
+/// [`commit_stats`] (with `lines`) or [`commit_paths`], reusing the trees of
+/// the previous call through `cache`: for diffing many commits in a row,
+/// newest first.
+/// `trees` are the first parent's and the commit's tree ids when the caller
+/// already knows them (saving two commit reads); `None` reads them.
+pub fn commit_diff_cached<'r>(
+    repo: &'r Repository,
+    commit: Oid,
+    trees: Option<(Option<Oid>, Oid)>,
+    lines: bool,
+    opts: &DiffOptions,
+    cache: &mut TreeCache<'r>,
+) -> Result<DiffStats, DiffError> {
+    let (old, new) = match trees {
+        Some((old, new)) => (old, Some(new)),
+        None => commit_trees(repo, commit)?,
+    };
+    let mut differ = Differ::new(repo, format!("commit {commit}"), lines);
+    differ.trees = std::cell::RefCell::new(std::mem::take(cache));
+    let result = differ.run(old, new, opts);
+    *cache = differ.trees.into_inner();
+    cache.rotate();
+    result
+}
+
 /// Diff between two trees (for per-push net diffs: old tip -> new tip;
 /// `None` = the empty tree).
 pub fn tree_stats(
@@ -331,6 +387,7 @@ struct Differ<'r> {
     context: String,
     lines: bool,
     spans: HashMap<Oid, Option<std::rc::Rc<Spans>>>,
+    trees: std::cell::RefCell<TreeCache<'r>>,
 }
 
 impl<'r> Differ<'r> {
@@ -340,11 +397,12 @@ impl<'r> Differ<'r> {
             context,
             lines,
             spans: HashMap::new(),
+            trees: std::cell::RefCell::new(TreeCache::default()),
         }
     }
 
     fn run(
-        mut self,
+        &mut self,
         old: Option<Oid>,
         new: Option<Oid>,
         opts: &DiffOptions,
@@ -384,9 +442,15 @@ impl<'r> Differ<'r> {
     }
 
     fn tree(&self, oid: Oid) -> Result<Tree<'r>, DiffError> {
-        self.repo
+        if let Some(tree) = self.trees.borrow_mut().get(oid) {
+            return Ok(tree);
+        }
+        let tree = self
+            .repo
             .find_tree(oid)
-            .map_err(|e| self.missing_or_read("tree", oid, e))
+            .map_err(|e| self.missing_or_read("tree", oid, e))?;
+        self.trees.borrow_mut().put(oid, &tree);
+        Ok(tree)
     }
 
     fn blob(&self, oid: Oid) -> Result<Blob<'r>, DiffError> {

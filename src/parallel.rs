@@ -23,12 +23,16 @@ use crate::repo;
 /// second repository costs more than it saves.
 const MIN_PARALLEL: usize = 64;
 
+/// A commit to diff, with its first parent's tree and its own tree when the
+/// caller knows them.
+pub type Job = (Oid, Option<(Option<Oid>, Oid)>);
+
 /// The diffs of `commits` (against their first parents), with line counts
 /// when `lines`, computed on up to `threads` threads. Commits whose diff
 /// fails are missing from the result.
 pub fn commit_diffs(
     git_dir: &Path,
-    commits: &[Oid],
+    commits: &[Job],
     lines: bool,
     opts: &DiffOptions,
     threads: usize,
@@ -56,7 +60,7 @@ pub fn commit_diffs(
 
 fn diff_all(
     git_dir: &Path,
-    commits: impl Iterator<Item = Oid>,
+    commits: impl Iterator<Item = Job>,
     lines: bool,
     opts: &DiffOptions,
 ) -> Vec<(Oid, DiffStats)> {
@@ -66,14 +70,14 @@ fn diff_all(
     }) else {
         return Vec::new();
     };
+    // Each share is in walk order, newest first, so each commit's parent
+    // trees are the ones the previous diff read.
+    let mut trees = diff::TreeCache::default();
     commits
-        .filter_map(|oid| {
-            let stats = if lines {
-                diff::commit_stats(&repo, oid, opts)
-            } else {
-                diff::commit_paths(&repo, oid, opts)
-            };
-            stats.ok().map(|s| (oid, s))
+        .filter_map(|(oid, known)| {
+            diff::commit_diff_cached(&repo, oid, known, lines, opts, &mut trees)
+                .ok()
+                .map(|s| (oid, s))
         })
         .collect()
 }

@@ -659,7 +659,17 @@ impl Engine<'_, '_> {
                     .in_any(&c.author_who, &rule.exempt_authors)
                 && when_holds(self.policy, rule, &c)
             {
-                wanted.push(oid);
+                // Tree ids from the bytes the walk kept, where it kept both
+                // the commit and its first parent.
+                let tree_and_parent = |oid: Oid| {
+                    let raw = crate::commit::parse(self.raw.get(oid)?).ok()?;
+                    Some((raw.tree?, raw.parents.first().copied()))
+                };
+                let known = tree_and_parent(oid).and_then(|(tree, parent)| match parent {
+                    None => Some((None, tree)),
+                    Some(p) => tree_and_parent(p).map(|(old, _)| (Some(old), tree)),
+                });
+                wanted.push((oid, known));
             }
         }
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
