@@ -49,11 +49,8 @@ pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
     let mut rest = data;
     let mut saw_tree = false;
     loop {
-        let (line, after) = match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => (&rest[..i], &rest[i + 1..]),
-            // A commit with no message and no blank line still ends its headers.
-            None => (rest, &rest[rest.len()..]),
-        };
+        // A commit with no message and no blank line still ends its headers.
+        let (line, after) = split_once_byte(rest, b'\n').unwrap_or((rest, &[]));
         rest = after;
         if line.is_empty() {
             break;
@@ -65,10 +62,7 @@ pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
             }
             continue;
         }
-        let (key, value) = match line.iter().position(|&b| b == b' ') {
-            Some(i) => (&line[..i], &line[i + 1..]),
-            None => (line, &line[line.len()..]),
-        };
+        let (key, value) = split_once_byte(line, b' ').unwrap_or((line, &[]));
         match key {
             b"tree" => {
                 saw_tree = true;
@@ -101,21 +95,18 @@ pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
 /// Splits `Name <email> 1700000000 +0000` as git's `split_ident_line` does:
 /// the e-mail runs from the first `<` to the first `>` after it.
 pub fn parse_ident(value: &[u8]) -> Ident {
-    let Some(lt) = value.iter().position(|&b| b == b'<') else {
+    let Some((name, after_lt)) = split_once_byte(value, b'<') else {
         return Ident {
             name: trim(value).to_vec(),
             ..Ident::default()
         };
     };
-    let after_lt = &value[lt + 1..];
-    let Some(gt) = after_lt.iter().position(|&b| b == b'>') else {
+    let Some((email, tail)) = split_once_byte(after_lt, b'>') else {
         return Ident {
-            name: trim(&value[..lt]).to_vec(),
+            name: trim(name).to_vec(),
             ..Ident::default()
         };
     };
-    let email = &after_lt[..gt];
-    let tail = &after_lt[gt + 1..];
     let digits: Vec<u8> = trim(tail)
         .iter()
         .copied()
@@ -126,10 +117,16 @@ pub fn parse_ident(value: &[u8]) -> Ident {
         .and_then(|d| d.parse::<i64>().ok())
         .unwrap_or(0);
     Ident {
-        name: trim(&value[..lt]).to_vec(),
+        name: trim(name).to_vec(),
         email: trim(email).to_vec(),
         time,
     }
+}
+
+/// The bytes before and after the first `sep`, without it.
+pub fn split_once_byte(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
+    let i = s.iter().position(|&b| b == sep)?;
+    Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
 fn trim(mut s: &[u8]) -> &[u8] {

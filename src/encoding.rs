@@ -52,10 +52,7 @@ pub fn message_as_utf8<'a>(encoding: Option<&[u8]>, message: &'a [u8]) -> Cow<'a
         return Cow::Borrowed(message);
     }
     // iconv converts the C string: a NUL ends the message git shows.
-    let text = match message.iter().position(|&b| b == 0) {
-        Some(nul) => &message[..nul],
-        None => message,
-    };
+    let text = message.split(|&b| b == 0).next().unwrap_or(message);
     let converted = match charset(&label) {
         Some(Charset::Latin1) => Some(
             text.iter()

@@ -121,7 +121,7 @@ fn is_space(b: u8) -> bool {
 /// The message as git's C string functions see it: up to the first NUL.
 fn c_string(buf: &[u8]) -> &[u8] {
     match find_byte(buf, 0) {
-        Some(nul) => &buf[..nul],
+        Some(nul) => buf.get(..nul).unwrap_or(buf),
         None => buf,
     }
 }
@@ -196,10 +196,11 @@ fn is_blank_line(rest: &[u8]) -> bool {
 fn skip_blank_lines(mut msg: &[u8]) -> &[u8] {
     loop {
         let line_len = next_line(msg, 0);
-        if line_len == 0 || !msg[..line_len].iter().all(|&b| is_space(b)) {
+        let (line, rest) = msg.split_at_checked(line_len).unwrap_or((msg, &[]));
+        if line_len == 0 || !line.iter().all(|&b| is_space(b)) {
             return msg;
         }
-        msg = &msg[line_len..];
+        msg = rest;
     }
 }
 
@@ -244,7 +245,7 @@ fn end_of_log_message(buf: &[u8], implied_newline: bool) -> usize {
     let mut bol = 0;
     let mut cutoff = buf.len();
     while bol < buf.len() {
-        let line = &buf[bol..];
+        let line = buf.get(bol..).unwrap_or_default();
         // Every line start is where git's strstr for "\n# --- >8 ---\n" (or
         // the check for it at offset 0) can hit; the first hit cuts.
         if line.starts_with(CUT_LINE) {
@@ -284,7 +285,8 @@ fn trailer_block_start(buf: &[u8], len: usize) -> usize {
     // lines do not end it.
     let mut s = 0;
     while s < len {
-        if buf[s] != COMMENT && is_blank_line(&buf[s..]) {
+        let rest = buf.get(s..).unwrap_or_default();
+        if rest.first() != Some(&COMMENT) && is_blank_line(rest) {
             break;
         }
         s = next_line(buf, s);
@@ -302,7 +304,7 @@ fn trailer_block_start(buf: &[u8], len: usize) -> usize {
     let mut l = last_line(buf, len);
     while let Some(bol) = l.filter(|&bol| bol >= end_of_title) {
         l = last_line(buf, bol);
-        let line = &buf[bol..];
+        let line = buf.get(bol..).unwrap_or_default();
         let first = line.first().copied().unwrap_or(0);
         if first == COMMENT {
             non_trailer_lines += possible_continuation_lines;
@@ -354,22 +356,23 @@ fn parse(buf: &[u8], implied_newline: bool) -> Vec<Trailer<'_>> {
     let mut bol = 0;
     while bol < block.len() {
         let eol = next_line(block, bol);
-        if current.is_some() && is_space(block[bol]) {
+        if current.is_some() && block.get(bol).is_some_and(|&b| is_space(b)) {
             if let Some((_, end, _)) = current.as_mut() {
                 *end = eol;
             }
         } else {
             if let Some((from, to, sep)) = current.take() {
-                trailers.push(make_trailer(&block[from..to], sep));
+                trailers.push(make_trailer(block.get(from..to).unwrap_or_default(), sep));
             }
             // A comment line never has a separator, so it is dropped here and
             // does not continue into the next line either.
-            current = is_trailer_line(&block[bol..eol]).map(|sep| (bol, eol, sep));
+            current =
+                is_trailer_line(block.get(bol..eol).unwrap_or_default()).map(|sep| (bol, eol, sep));
         }
         bol = eol;
     }
     if let Some((from, to, sep)) = current {
-        trailers.push(make_trailer(&block[from..to], sep));
+        trailers.push(make_trailer(block.get(from..to).unwrap_or_default(), sep));
     }
     trailers
 }

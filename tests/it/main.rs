@@ -1,5 +1,8 @@
 //! Integration tests: real git, real repositories, real pushes.
 
+// Test code may index and panic: a failed assertion is its job.
+#![allow(clippy::indexing_slicing, clippy::panic)]
+
 mod support;
 
 mod ai;
