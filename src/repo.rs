@@ -158,7 +158,9 @@ pub fn peel_to_commit(repo: &Repository, oid: Oid) -> Result<Option<Oid>, RepoEr
     // line libgit2 refuses must still be judged (as an unknown author), the
     // same at the tip as further down, and a tag is followed by its own
     // `object` line.
-    let odb = repo.odb().map_err(|source| RepoError::Read { oid, source })?;
+    let odb = repo
+        .odb()
+        .map_err(|source| RepoError::Read { oid, source })?;
     let mut current = oid;
     // A chain of tags longer than this is an attack, not a release process.
     for _ in 0..64 {
@@ -189,7 +191,9 @@ fn tag_target(data: &[u8]) -> Option<Oid> {
 
 /// Describes what kind of object `oid` is ("tree", "blob", ...), for messages.
 pub fn kind_of(repo: &Repository, oid: Oid) -> Result<String, RepoError> {
-    let odb = repo.odb().map_err(|source| RepoError::Read { oid, source })?;
+    let odb = repo
+        .odb()
+        .map_err(|source| RepoError::Read { oid, source })?;
     let (_, kind) = odb.read_header(oid).map_err(|e| missing(oid, e))?;
     Ok(kind.str().to_owned())
 }
