@@ -176,7 +176,9 @@ pub fn judge(
         repo,
         policy,
         ctx,
-        walker: Walker::new(odb).with_commit_graph(repo.path().join("objects")),
+        walker: Walker::new(odb)
+            .with_commit_graph(repo.path().join("objects"))
+            .graph_after_reads(64),
         ref_commits: HashSet::new(),
         facts: HashMap::new(),
         raw: crate::walk::RawCommits::default(),

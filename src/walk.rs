@@ -175,6 +175,8 @@ pub struct Walker<'r> {
     pub deadline: Option<std::time::Instant>,
     /// Number of commits taken from the commit-graph instead.
     pub commits_from_graph: usize,
+    /// How many commit objects to read before opening the commit-graph.
+    graph_after_reads: usize,
 }
 
 impl<'r> Walker<'r> {
@@ -187,6 +189,7 @@ impl<'r> Walker<'r> {
             commits_read: 0,
             deadline: None,
             commits_from_graph: 0,
+            graph_after_reads: 0,
         }
     }
 
@@ -198,9 +201,22 @@ impl<'r> Walker<'r> {
         self
     }
 
+    /// Opens the commit-graph only once this many commit objects have been
+    /// read: reading the graph costs a read of the whole file (megabytes on
+    /// a large repository), which pays off for walks that touch many commits
+    /// (ten thousand hidden tips) but not for the common push of a few,
+    /// whose memory should not grow with the history.
+    pub fn graph_after_reads(mut self, reads: usize) -> Self {
+        self.graph_after_reads = reads;
+        self
+    }
+
     /// The node of a commit the commit-graph lists, inserted; false when
     /// there is no graph or it does not list the commit.
     fn load_from_graph(&mut self, oid: Oid) -> bool {
+        if self.graph.is_none() && self.commits_read < self.graph_after_reads {
+            return false;
+        }
         let objects = &self.objects;
         let graph = self
             .graph
