@@ -304,6 +304,7 @@ fn pre_receive(
         pusher: pusher.as_ref(),
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
+        quarantined: std::env::var_os("GIT_QUARANTINE_PATH").is_some(),
     };
     let judged = repo::open_for_hook()
         .map_err(Error::from)
@@ -549,6 +550,7 @@ fn verify(
         pusher: pusher.as_ref(),
         baseline: Baseline::Explicit(negative),
         deadline: None,
+        quarantined: false,
     };
     let judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
     emit(

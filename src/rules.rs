@@ -156,6 +156,9 @@ pub struct Context<'a> {
     pub baseline: Baseline,
     /// Stop and fail with [`JudgeError::OutOfTime`] past this.
     pub deadline: Option<Deadline>,
+    /// The push's new objects sit in git's quarantine (`GIT_QUARANTINE_PATH`),
+    /// so the repository opened without it tells new commits from old ones.
+    pub quarantined: bool,
 }
 
 /// Judges every ref update of a push against every rule.
@@ -178,7 +181,12 @@ pub fn judge(
         ctx,
         walker: Walker::new(odb)
             .with_commit_graph(repo.path().join("objects"))
-            .graph_after_reads(64),
+            .graph_after_reads(64)
+            .with_store(if ctx.quarantined {
+                repo::open_at(repo.path()).ok()
+            } else {
+                None
+            }),
         ref_commits: HashSet::new(),
         facts: HashMap::new(),
         raw: crate::walk::RawCommits::default(),
@@ -802,6 +810,9 @@ impl Engine<'_, '_> {
                 &[new],
                 &key.1,
                 self.policy.settings.max_commits,
+                // Hook mode hides existing refs and the old value, all of
+                // them in the repository before the push.
+                matches!(self.ctx.baseline, Baseline::ExistingRefs),
                 &mut |oid, data| raw.insert(oid, data),
             )
             .map_err(|source| match (source, self.ctx.deadline) {

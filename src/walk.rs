@@ -159,6 +159,10 @@ impl PartialOrd for Entry {
     }
 }
 
+/// How many found commits a walk checks for being new before it assumes
+/// some may be old (each check is an index lookup in the repository).
+const MAX_NEW_CHECKS: usize = 64;
+
 /// Walks commits of one repository. Parsed commits are kept between walks, so
 /// judging several rules or refs of one push reads each commit once.
 pub struct Walker<'r> {
@@ -177,6 +181,9 @@ pub struct Walker<'r> {
     pub commits_from_graph: usize,
     /// How many commit objects to read before opening the commit-graph.
     graph_after_reads: usize,
+    /// The repository without the push's quarantine: a commit it does not
+    /// have is new, and no existing ref can reach it.
+    store: Option<git2::Repository>,
 }
 
 impl<'r> Walker<'r> {
@@ -190,6 +197,7 @@ impl<'r> Walker<'r> {
             deadline: None,
             commits_from_graph: 0,
             graph_after_reads: 0,
+            store: None,
         }
     }
 
@@ -209,6 +217,25 @@ impl<'r> Walker<'r> {
     pub fn graph_after_reads(mut self, reads: usize) -> Self {
         self.graph_after_reads = reads;
         self
+    }
+
+    /// Gives the walker the repository as it was before the push (without
+    /// the quarantine). When every commit a walk has found is new (not in
+    /// it), none can be reachable from an existing ref, so the walk stops as
+    /// soon as the new side is exhausted instead of reading git's few extra
+    /// "slop" commits on the hidden side. Stopping early can only ever judge
+    /// more commits, never fewer.
+    pub fn with_store(mut self, store: Option<git2::Repository>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Whether a found commit may be old: in the store, or unknown.
+    fn maybe_old(&self, oid: Oid) -> bool {
+        match &self.store {
+            Some(store) => store.odb().map_or(true, |odb| odb.exists(oid)),
+            None => true,
+        }
     }
 
     /// The node of a commit the commit-graph lists, inserted; false when
@@ -244,7 +271,7 @@ impl<'r> Walker<'r> {
         hidden: &[Oid],
         limit: usize,
     ) -> Result<Vec<Oid>, WalkError> {
-        self.walk_with(tips, hidden, limit, &mut |_, _| {})
+        self.walk_with(tips, hidden, limit, false, &mut |_, _| {})
     }
 
     /// [`Walker::walk`], also handing `on_read` the raw bytes of every commit
@@ -253,11 +280,17 @@ impl<'r> Walker<'r> {
     /// second time. Commits read by an earlier walk, or first reached from a
     /// hidden tip, are not handed over; a few handed over may still turn out
     /// hidden and not be in the result.
+    ///
+    /// `hidden_in_store`: the caller knows every hidden tip is in the
+    /// repository as it was before the push (existing refs and the ref's old
+    /// value are), which lets the walk stop early when it has found only new
+    /// commits (see [`Walker::with_store`]).
     pub fn walk_with(
         &mut self,
         tips: &[Oid],
         hidden: &[Oid],
         limit: usize,
+        hidden_in_store: bool,
         on_read: &mut dyn FnMut(Oid, &[u8]),
     ) -> Result<Vec<Oid>, WalkError> {
         let mut state = WalkState {
@@ -279,6 +312,9 @@ impl<'r> Walker<'r> {
         }
 
         let mut found: Vec<Oid> = Vec::new();
+        // Whether some found commit may already be in the repository (and so
+        // could still turn out hidden); checked for the first few only.
+        let mut found_maybe_old = !hidden_in_store || self.store.is_none();
         let mut date = i64::MAX;
         let mut slop = SLOP;
         let mut steps: u32 = 0;
@@ -306,6 +342,10 @@ impl<'r> Walker<'r> {
                 .map(|n| n.parents.clone())
                 .unwrap_or(Parents::None);
             if hidden {
+                if state.interesting_queued == 0 && !found_maybe_old {
+                    // Only new commits were found: nothing hidden can reach them.
+                    break;
+                }
                 for &parent in parents.as_slice() {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
@@ -325,6 +365,9 @@ impl<'r> Walker<'r> {
             }
             date = entry.time;
             found.push(oid);
+            if !found_maybe_old && (found.len() > MAX_NEW_CHECKS || self.maybe_old(oid)) {
+                found_maybe_old = true;
+            }
             if limit != 0 && found.len() > limit {
                 // Some of these may still turn out hidden, but a push this
                 // large is rejected for its size whatever the exact count.
