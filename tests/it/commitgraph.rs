@@ -224,3 +224,120 @@ fn the_walk_finds_the_same_commits_with_and_without_the_commit_graph() {
         assert_eq!(a_sorted, expected);
     }
 }
+
+/// A commit written only to a separate object directory, as git's
+/// quarantine holds a push's new objects.
+fn quarantined_commit(
+    dir: &Path,
+    home: &Path,
+    quarantine: &Path,
+    parent: &str,
+    message: &str,
+) -> Oid {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd, home);
+    let out = cmd
+        .current_dir(dir)
+        .env("GIT_OBJECT_DIRECTORY", quarantine)
+        .env("GIT_ALTERNATE_OBJECT_DIRECTORIES", dir.join("objects"))
+        .args([
+            "commit-tree",
+            &format!("{parent}^{{tree}}"),
+            "-p",
+            parent,
+            "-m",
+            message,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Oid::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
+}
+
+#[test]
+fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (home, dir) = (tmp.path().join("home"), tmp.path().join("r.git"));
+    let quarantine = tmp.path().join("incoming");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&quarantine).unwrap();
+    git(tmp.path(), &home, &["init", "-q", "--bare", "r.git"], None);
+    git(
+        &dir,
+        &home,
+        &["fast-import", "--quiet"],
+        Some(&stream(1, 120)),
+    );
+    let main = git(&dir, &home, &["rev-parse", "main"], None)
+        .trim()
+        .to_owned();
+    // An old commit no ref reaches (pushed once to a branch since deleted).
+    let dangling = git(
+        &dir,
+        &home,
+        &[
+            "commit-tree",
+            "main^{tree}",
+            "-p",
+            "main~3",
+            "-m",
+            "dangling",
+        ],
+        None,
+    )
+    .trim()
+    .to_owned();
+    let new = quarantined_commit(&dir, &home, &quarantine, &main, "new");
+    let on_dangling = quarantined_commit(&dir, &home, &quarantine, &dangling, "on dangling");
+
+    let hook_view = || {
+        let repo = Repository::open_bare(&dir).unwrap();
+        repo.odb()
+            .unwrap()
+            .add_disk_alternate(quarantine.to_str().unwrap())
+            .unwrap();
+        repo
+    };
+    let walk = |tip: Oid, with_store: bool| {
+        let repo = hook_view();
+        let mut walker = Walker::new(repo.odb().unwrap());
+        if with_store {
+            walker = walker.with_store(Some(Repository::open_bare(&dir).unwrap()));
+        }
+        let hidden = [
+            Oid::from_str(&main).unwrap(),
+            Oid::from_str(
+                &git(&dir, &home, &["rev-parse", "side"], None)
+                    .trim()
+                    .to_owned(),
+            )
+            .unwrap(),
+        ];
+        let mut found = walker
+            .walk_with(&[tip], &hidden, 0, true, &mut |_, _| {})
+            .unwrap();
+        found.sort();
+        (found, walker.commits_read)
+    };
+
+    // Only new commits: the same answer, with fewer commits read.
+    let (plain, plain_reads) = walk(new, false);
+    let (early, early_reads) = walk(new, true);
+    assert_eq!(plain, vec![new]);
+    assert_eq!(early, plain);
+    assert!(
+        early_reads < plain_reads,
+        "{early_reads} reads with the store, {plain_reads} without"
+    );
+
+    // An old commit among those found: git's rule stands, and the dangling
+    // commit (no ref reaches it) is judged.
+    let (early, _) = walk(on_dangling, true);
+    let mut expected = vec![on_dangling, Oid::from_str(&dangling).unwrap()];
+    expected.sort();
+    assert_eq!(early, expected);
+}
