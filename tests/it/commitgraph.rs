@@ -310,12 +310,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
         }
         let hidden = [
             Oid::from_str(&main).unwrap(),
-            Oid::from_str(
-                &git(&dir, &home, &["rev-parse", "side"], None)
-                    .trim()
-                    .to_owned(),
-            )
-            .unwrap(),
+            Oid::from_str(git(&dir, &home, &["rev-parse", "side"], None).trim()).unwrap(),
         ];
         let mut found = walker
             .walk_with(&[tip], &hidden, 0, true, &mut |_, _| {})
