@@ -533,13 +533,13 @@ impl Engine<'_, '_> {
             Some(old) => Some(old),
             None => self.fork_point(new, commits),
         };
-        let tree_of = |oid: Oid| {
-            self.repo
-                .find_commit(oid)
-                .map(|c| c.tree_id())
-                .map_err(|e| JudgeError::Repo {
+        let tree_of = |oid: Oid| -> Result<Oid, JudgeError> {
+            self.raw_commit(refname, oid)?
+                .0
+                .ok_or_else(|| JudgeError::BadCommit {
                     refname: refname.to_owned(),
-                    source: repo::missing(oid, e),
+                    oid,
+                    reason: "it has no readable tree line".into(),
                 })
         };
         let new_tree = tree_of(new)?;
@@ -579,9 +579,27 @@ impl Engine<'_, '_> {
             if !brought.contains(&current) {
                 return Some(current);
             }
-            current = self.repo.find_commit(current).ok()?.parent_id(0).ok()?;
+            current = *self.raw_commit("", current).ok()?.1.first()?;
         }
         None
+    }
+
+    /// A commit's tree and parents, from the raw object (no grafts, and no
+    /// libgit2 commit parser that could refuse what git accepts).
+    fn raw_commit(&self, refname: &str, oid: Oid) -> Result<(Option<Oid>, Vec<Oid>), JudgeError> {
+        let read_err = |e| JudgeError::Repo {
+            refname: refname.to_owned(),
+            source: repo::missing(oid, e),
+        };
+        let odb = self.repo.odb().map_err(read_err)?;
+        let object = odb.read(oid).map_err(read_err)?;
+        let parsed =
+            crate::commit::parse(object.data()).map_err(|reason| JudgeError::BadCommit {
+                refname: refname.to_owned(),
+                oid,
+                reason,
+            })?;
+        Ok((parsed.tree, parsed.parents))
     }
 
     /// A commit's signature, verified once.
