@@ -138,64 +138,47 @@ fn invalid_utf8_in_the_subject_and_a_trailer_value_still_declares_ai() {
     run.assert_says("Fix \u{fffd}\u{fffd} bytes");
 }
 
-#[test]
-fn an_iso_8859_1_message_is_read_as_git_log_shows_it() {
+/// Carol's commit on main with an `encoding` header and `message` in that
+/// encoding, judged as pushed.
+fn judge_encoded(encoding: &[u8], message: &[u8]) -> Run {
     let w = World::with_policy(&senior_policy());
     let main = w.server_ref(MAIN).unwrap();
     let tree = empty_tree(&w);
+    let header = [b"encoding ".as_slice(), encoding].concat();
     let mut headers: Vec<&[u8]> = CAROL_LINES.to_vec();
-    headers.push(b"encoding ISO-8859-1");
+    headers.push(&header);
     let new = raw_object(
         &w,
         "commit",
-        &commit_bytes(
-            &tree,
-            &[&main],
-            &headers,
-            b"Caf\xe9 cr\xe8me\n\nAI-Assisted: oui\n",
-        ),
+        &commit_bytes(&tree, &[&main], &headers, message),
     );
-    let run = judge(&w, &main, &new);
+    judge(&w, &main, &new)
+}
+
+#[test]
+fn an_iso_8859_1_message_is_read_as_git_log_shows_it() {
+    let run = judge_encoded(b"ISO-8859-1", b"Caf\xe9 cr\xe8me\n\nAI-Assisted: oui\n");
     assert_rejected_by(&run, RULE);
     run.assert_says("Café crème");
 }
 
 #[test]
 fn a_shift_jis_message_is_read_as_git_log_shows_it() {
-    let w = World::with_policy(&senior_policy());
-    let main = w.server_ref(MAIN).unwrap();
-    let tree = empty_tree(&w);
-    let mut headers: Vec<&[u8]> = CAROL_LINES.to_vec();
-    headers.push(b"encoding Shift_JIS");
     // "日本語" in Shift-JIS.
-    let new = raw_object(
-        &w,
-        "commit",
-        &commit_bytes(
-            &tree,
-            &[&main],
-            &headers,
-            b"\x93\xfa\x96\x7b\x8c\xea\n\nAI-Assisted: yes\n",
-        ),
+    let run = judge_encoded(
+        b"Shift_JIS",
+        b"\x93\xfa\x96\x7b\x8c\xea\n\nAI-Assisted: yes\n",
     );
-    let run = judge(&w, &main, &new);
     assert_rejected_by(&run, RULE);
     run.assert_says("日本語");
 }
 
 #[test]
 fn an_unknown_encoding_header_leaves_the_message_as_it_is() {
-    let w = World::with_policy(&senior_policy());
-    let main = w.server_ref(MAIN).unwrap();
-    let tree = empty_tree(&w);
-    let mut headers: Vec<&[u8]> = CAROL_LINES.to_vec();
-    headers.push(b"encoding x-no-such-charset\x00\xff");
-    let new = raw_object(
-        &w,
-        "commit",
-        &commit_bytes(&tree, &[&main], &headers, b"Subject\n\nAI-Assisted: yes\n"),
+    let run = judge_encoded(
+        b"x-no-such-charset\x00\xff",
+        b"Subject\n\nAI-Assisted: yes\n",
     );
-    let run = judge(&w, &main, &new);
     assert_rejected_by(&run, RULE);
 }
 
