@@ -27,6 +27,9 @@ pub use raw::{DenyKind, Mode, Per, Proof};
 /// at load time instead of eating the server's memory at push time.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// Largest policy file read.
+const MAX_POLICY_BYTES: u64 = 32 << 20;
+
 /// Where the hook looks for a policy when `--config` is not given.
 pub const SYSTEM_POLICY: &str = "/etc/trailgate/policy.toml";
 
@@ -320,10 +323,23 @@ pub fn discover(
 
 /// Reads and validates a policy file.
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-    let bytes = std::fs::read(path).map_err(|source| PolicyError::Read {
+    use std::io::Read;
+    let read_err = |source| PolicyError::Read {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    // Bounded: a policy path that names /dev/zero or a pipe that never ends
+    // must not make every push hang or eat the server's memory.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_POLICY_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(read_err(std::io::Error::other(format!(
+            "the file is larger than {} MiB; a policy is a few kilobytes",
+            MAX_POLICY_BYTES >> 20
+        ))));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {

@@ -172,3 +172,20 @@ fn config_example_in_the_repository_validates() {
     .assert_code(0)
     .assert_no_panic();
 }
+
+#[test]
+fn check_refuses_an_endless_policy_file_instead_of_hanging() {
+    // /dev/zero never ends: reading it whole would hang and exhaust memory.
+    let tmp = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let run = run_trailgate(
+        tmp.path(),
+        tmp.path(),
+        &["check", "--config", "/dev/zero"],
+        b"",
+        &[],
+    );
+    run.assert_code(2).assert_no_panic();
+    assert!(run.stderr.contains("larger than"), "{}", run.dump());
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
