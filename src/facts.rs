@@ -87,20 +87,17 @@ pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, 
             }
         }
     }
-    let ai_detected = policy.ai_markers.iter().find_map(|m| {
-        m.detect(&crate::ai::Seen {
-            trailers: &trailers,
-            author: &raw.author,
-            committer: &raw.committer,
-            message: &message,
-        })
-        .map(|hit| format!("{hit} ({})", m.evidence))
-    });
+    let text = String::from_utf8_lossy(&message).into_owned();
+    let seen = crate::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
+    let ai_detected = policy
+        .ai_markers
+        .iter()
+        .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)));
     let author_who = policy.directory.by_email(&raw.author.email);
     Ok(CommitFacts {
         oid,
         subject: commit::subject(&message),
-        message: String::from_utf8_lossy(&message).into_owned(),
+        message: text,
         author: raw.author,
         committer: raw.committer,
         author_who,

@@ -420,12 +420,7 @@ fn every_builtin_marker_has_a_realistic_case() {
         let author = ident(case.author);
         let committer = ident(case.committer);
         let trailers = trailgate::trailers::from_commit_message(case.message.as_bytes());
-        let seen = trailgate::ai::Seen {
-            trailers: &trailers,
-            author: &author,
-            committer: &committer,
-            message: case.message.as_bytes(),
-        };
+        let seen = trailgate::ai::Seen::new(&trailers, &author, &committer, case.message);
         let first = markers.iter().position(|m| m.detect(&seen).is_some());
         let first = first.unwrap_or_else(|| panic!("{}: no marker fires", case.slug));
         fired[first] = true;
