@@ -20,7 +20,7 @@ use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Proof, Rule};
 use crate::push::RefUpdate;
 use crate::repo::{self, ExistingRef, RepoError};
 use crate::signature::SigStatus;
-use crate::walk::{WalkError, Walker};
+use crate::walk::{OidMap, OnRead, WalkError, Walked, Walker};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +209,7 @@ pub fn judge(
         walks: HashMap::new(),
         diffs_computed: 0,
         checked: std::collections::HashSet::new(),
+        counted: None,
         sigs: HashMap::new(),
         merge_signers: HashMap::new(),
         merges_seen: std::collections::HashSet::new(),
@@ -219,12 +220,13 @@ pub fn judge(
         engine.ref_commits.clear();
         engine.check_deadline(&update.name)?;
         engine.update(update)?;
+        let judged = engine.counted.unwrap_or(engine.ref_commits.len());
         engine
             .out
             .commits_per_ref
-            .push((update.name.clone(), engine.ref_commits.len()));
+            .push((update.name.clone(), judged));
     }
-    engine.out.commits_checked = engine.checked.len();
+    engine.out.commits_checked = engine.counted.unwrap_or(engine.checked.len());
     engine.out.diffs_computed = engine.diffs_computed;
     Ok(engine.out)
 }
@@ -273,6 +275,9 @@ struct Engine<'a, 'r> {
     diffs_computed: usize,
     /// Every commit some rule judged.
     checked: std::collections::HashSet<Oid>,
+    /// With `facts_used_once`, the number of commits judged, instead of
+    /// `checked` and `ref_commits`.
+    counted: Option<usize>,
     sigs: HashMap<Oid, Rc<SigStatus>>,
     /// For each commit, the people whose signed merge in this push brings it in.
     merge_signers: HashMap<Oid, Vec<usize>>,
@@ -371,8 +376,47 @@ impl Engine<'_, '_> {
                 continue;
             }
             let Some(new) = new_commit else { continue };
-            let commits = match self.commits_for(rule, refname, new, old_commit) {
-                Ok(commits) => commits,
+            // Judged while the walk reads them: only the verdicts of failing
+            // commits are kept, not the commits (see `judges_as_read`).
+            let mut verdicts: OidMap<Result<Verdict, String>> = OidMap::default();
+            let as_read = self.judges_as_read(rule);
+            let walked = {
+                let policy = self.policy;
+                let pusher = self.pusher_who();
+                let shown = self.pusher_shown();
+                let mut sink = |oid: Oid, data: &[u8]| {
+                    let verdict = facts::of_commit(oid, data, policy).map(|c| {
+                        let evidence = Evidence {
+                            sig: None,
+                            merge_signers: &[],
+                            pusher: pusher.as_ref().map(|w| (w, shown.as_str())),
+                        };
+                        judge_without_diff(policy, rule, &c, &evidence).map(|(what, help)| {
+                            Verdict {
+                                subject: c.subject,
+                                what,
+                                help,
+                            }
+                        })
+                    });
+                    match verdict {
+                        Ok(None) => {}
+                        Ok(Some(v)) => {
+                            verdicts.insert(oid, Ok(v));
+                        }
+                        Err(reason) => {
+                            verdicts.insert(oid, Err(reason));
+                        }
+                    }
+                };
+                let sink: Option<&mut OnRead<'_>> = if as_read { Some(&mut sink) } else { None };
+                self.commits_for(rule, refname, new, old_commit, sink)
+            };
+            let Walked {
+                commits,
+                not_handed,
+            } = match walked {
+                Ok(walked) => walked,
                 Err(JudgeError::Walk {
                     source: WalkError::TooMany { limit },
                     ..
@@ -391,10 +435,40 @@ impl Engine<'_, '_> {
                 }
                 Err(e) => return Err(e),
             };
-            self.checked.extend(commits.iter().copied());
-            self.ref_commits.extend(commits.iter().copied());
+            if self.facts_used_once {
+                // The only rule that judges commits, on the only update: the
+                // sets would hold exactly these (a million ids on a large
+                // push), so only their number is kept.
+                self.counted = Some(commits.len());
+            } else {
+                self.checked.extend(commits.iter().copied());
+                self.ref_commits.extend(commits.iter().copied());
+            }
             if rule.per == Per::Push {
                 self.judge_net_change(rule, refname, new, old_commit, &commits)?;
+                continue;
+            }
+            if as_read {
+                let not_handed: HashSet<Oid> = not_handed.into_iter().collect();
+                for oid in commits {
+                    if not_handed.contains(&oid) {
+                        self.judge_one(rule, refname, oid)?;
+                        continue;
+                    }
+                    match verdicts.remove(&oid) {
+                        None => {}
+                        Some(Ok(v)) => {
+                            self.record(rule, refname, Some((oid, v.subject)), v.what, v.help)
+                        }
+                        Some(Err(reason)) => {
+                            return Err(JudgeError::BadCommit {
+                                refname: refname.to_owned(),
+                                oid,
+                                reason,
+                            })
+                        }
+                    }
+                }
                 continue;
             }
             if rule
@@ -408,11 +482,34 @@ impl Engine<'_, '_> {
             self.prefetch_diffs(rule, refname, &commits)?;
             for oid in commits {
                 self.check_deadline(refname)?;
-                let facts = self.facts(refname, oid)?;
-                if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
-                    self.push_violation(rule, refname, Some(&facts), what, help);
-                }
+                self.judge_one(rule, refname, oid)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Whether a rule's commits are judged as the walk reads them, keeping
+    /// nothing of a passing commit: when its verdict needs nothing but the
+    /// commit itself (no diff, no signature) and nothing else will ask for
+    /// the commit's facts. On a push of a million commits this is the
+    /// difference between holding every commit in memory and holding none.
+    fn judges_as_read(&self, rule: &Rule) -> bool {
+        self.facts_used_once
+            && rule.per == Per::Commit
+            && rule.diff_need() == DiffNeed::None
+            && !rule.require.signed
+            && rule
+                .require
+                .approvals
+                .as_ref()
+                .is_none_or(|a| a.proof != Proof::Signature)
+    }
+
+    /// Judges one commit under one rule and records a violation.
+    fn judge_one(&mut self, rule: &Rule, refname: &str, oid: Oid) -> Result<(), JudgeError> {
+        let facts = self.facts(refname, oid)?;
+        if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
+            self.push_violation(rule, refname, Some(&facts), what, help);
         }
         Ok(())
     }
@@ -471,14 +568,7 @@ impl Engine<'_, '_> {
         if problems.is_empty() {
             return Ok(None);
         }
-        // When the rule applies because of a tool's marks, say which marks:
-        // the pusher may not know their tool left any.
-        let w = &rule.when;
-        if w.ai_detected == Some(true) || (w.ai_assisted == Some(true) && c.ai_declared.is_none()) {
-            if let Some(hit) = &c.ai_detected {
-                problems.insert(0, format!("AI assistance detected: {hit}"));
-            }
-        }
+        say_what_was_detected(rule, c, &mut problems);
         Ok(Some((problems.join("; "), helps.join("\n"))))
     }
 
@@ -749,11 +839,26 @@ impl Engine<'_, '_> {
         what: String,
         help: String,
     ) {
+        let commit = commit.map(|c| (c.oid, c.subject.clone()));
+        self.record(rule, refname, commit, what, help);
+    }
+
+    /// Records a violation of `rule`, of a commit (id and subject) or of
+    /// the ref update as a whole.
+    fn record(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        commit: Option<(Oid, String)>,
+        what: String,
+        help: String,
+    ) {
+        let (commit, subject) = commit.unzip();
         self.out.violations.push(Violation {
             rule: rule.name.clone(),
             refname: refname.to_owned(),
-            commit: commit.map(|c| c.oid),
-            subject: commit.map(|c| c.subject.clone()),
+            commit,
+            subject,
             mode: rule.mode,
             what,
             message: rule.message.clone(),
@@ -790,7 +895,8 @@ impl Engine<'_, '_> {
         refname: &str,
         new: Oid,
         old: Option<Oid>,
-    ) -> Result<Vec<Oid>, JudgeError> {
+        sink: Option<&mut OnRead<'_>>,
+    ) -> Result<Walked, JudgeError> {
         let mut hidden: Vec<Oid> = match &self.ctx.baseline {
             Baseline::Explicit(list) => list.clone(),
             Baseline::ExistingRefs => {
@@ -817,11 +923,19 @@ impl Engine<'_, '_> {
         hidden.dedup();
         let key = (new, hidden);
         if let Some(found) = self.walks.get(&key) {
-            return Ok(found.clone());
+            return Ok(Walked {
+                commits: found.clone(),
+                not_handed: found.clone(),
+            });
         }
         // The walk hands over the bytes it read, so that `facts` does not
         // read and inflate each commit a second time.
         let raw = &mut self.raw;
+        let mut keep = |oid, data: &[u8]| raw.insert(oid, data);
+        let on_read: &mut OnRead<'_> = match sink {
+            Some(sink) => sink,
+            None => &mut keep,
+        };
         let found = self
             .walker
             .walk_with(
@@ -831,7 +945,7 @@ impl Engine<'_, '_> {
                 // Hook mode hides existing refs and the old value, all of
                 // them in the repository before the push.
                 matches!(self.ctx.baseline, Baseline::ExistingRefs),
-                &mut |oid, data| raw.insert(oid, data),
+                on_read,
             )
             .map_err(|source| match (source, self.ctx.deadline) {
                 (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
@@ -840,7 +954,9 @@ impl Engine<'_, '_> {
                     source,
                 },
             })?;
-        self.walks.insert(key, found.clone());
+        if !self.facts_used_once {
+            self.walks.insert(key, found.commits.clone());
+        }
         Ok(found)
     }
 
@@ -1096,6 +1212,42 @@ struct Evidence<'a> {
     merge_signers: &'a [usize],
     /// The pusher as the policy knows them, and how to name them.
     pusher: Option<(&'a Who, &'a str)>,
+}
+
+/// A failing commit's verdict, kept from the walk that judged it until the
+/// walk's result says the commit is really new.
+struct Verdict {
+    subject: String,
+    what: String,
+    help: String,
+}
+
+/// `judge_commit` for a rule that needs neither diffs nor signatures.
+fn judge_without_diff(
+    policy: &Policy,
+    rule: &Rule,
+    c: &CommitFacts,
+    evidence: &Evidence<'_>,
+) -> Option<(String, String)> {
+    if policy.directory.in_any(&c.author_who, &rule.exempt_authors) || !when_holds(policy, rule, c)
+    {
+        return None;
+    }
+    let (what, help) = check_commit(policy, rule, c, evidence)?;
+    let mut problems = vec![what];
+    say_what_was_detected(rule, c, &mut problems);
+    Some((problems.join("; "), help))
+}
+
+/// When the rule applies because of a tool's marks, says which marks first:
+/// the pusher may not know their tool left any.
+fn say_what_was_detected(rule: &Rule, c: &CommitFacts, problems: &mut Vec<String>) {
+    let w = &rule.when;
+    if w.ai_detected == Some(true) || (w.ai_assisted == Some(true) && c.ai_declared.is_none()) {
+        if let Some(hit) = &c.ai_detected {
+            problems.insert(0, format!("AI assistance detected: {hit}"));
+        }
+    }
 }
 
 /// Whether a rule's `when` holds for a commit, leaving out `touches` (which

@@ -73,6 +73,9 @@ impl Hasher for OidHasher {
 /// A map keyed by object id with [`OidHasher`].
 pub type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
 
+/// What [`Walker::walk_with`] hands each commit's id and raw bytes to.
+pub type OnRead<'a> = dyn FnMut(Oid, &[u8]) + 'a;
+
 /// Raw commit objects kept between the walk that read them and the facts
 /// computed from them, in one growing buffer: one allocation instead of one
 /// per commit, freed at once, and about the size of the commits themselves.
@@ -136,6 +139,19 @@ impl Parents {
 const SEEN: u8 = 1;
 const HIDDEN: u8 = 2;
 const DONE: u8 = 4;
+/// The walk handed the commit's bytes to its caller.
+const HANDED: u8 = 8;
+
+/// What [`Walker::walk_with`] found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// Commits reachable from the tips and not from the hidden ones, newest
+    /// first.
+    pub commits: Vec<Oid>,
+    /// Those of `commits` whose bytes this walk did not hand to its caller:
+    /// read by an earlier walk, or known from the commit-graph.
+    pub not_handed: Vec<Oid>,
+}
 
 #[derive(PartialEq, Eq)]
 struct Entry {
@@ -272,14 +288,17 @@ impl<'r> Walker<'r> {
         limit: usize,
     ) -> Result<Vec<Oid>, WalkError> {
         self.walk_with(tips, hidden, limit, false, &mut |_, _| {})
+            .map(|walked| walked.commits)
     }
 
     /// [`Walker::walk`], also handing `on_read` the raw bytes of every commit
     /// this walk reads from the interesting side, so that the caller can
     /// derive what it needs without reading and inflating the object a
-    /// second time. Commits read by an earlier walk, or first reached from a
-    /// hidden tip, are not handed over; a few handed over may still turn out
-    /// hidden and not be in the result.
+    /// second time (or judge each commit as it goes, keeping nothing). A few
+    /// handed over may still turn out hidden and not be in the result;
+    /// commits of the result that were not handed over (read by an earlier
+    /// walk, or taken from the commit-graph) are listed in
+    /// [`Walked::not_handed`].
     ///
     /// `hidden_in_store`: the caller knows every hidden tip is in the
     /// repository as it was before the push (existing refs and the ref's old
@@ -292,7 +311,7 @@ impl<'r> Walker<'r> {
         limit: usize,
         hidden_in_store: bool,
         on_read: &mut dyn FnMut(Oid, &[u8]),
-    ) -> Result<Vec<Oid>, WalkError> {
+    ) -> Result<Walked, WalkError> {
         let mut state = WalkState {
             flags: OidMap::default(),
             heap: BinaryHeap::new(),
@@ -307,8 +326,9 @@ impl<'r> Walker<'r> {
             }
         }
         for &oid in tips {
-            self.load(oid, on_read)?;
+            let handed = self.load(oid, on_read)?;
             state.insert(self, oid, false);
+            state.handed(oid, handed);
         }
 
         let mut found: Vec<Oid> = Vec::new();
@@ -360,8 +380,9 @@ impl<'r> Walker<'r> {
                 continue;
             }
             for &parent in parents.as_slice() {
-                self.load(parent, on_read)?;
+                let handed = self.load(parent, on_read)?;
                 state.insert(self, parent, false);
+                state.handed(parent, handed);
             }
             date = entry.time;
             found.push(oid);
@@ -375,13 +396,22 @@ impl<'r> Walker<'r> {
             }
         }
         found.retain(|oid| state.flags.get(oid).is_some_and(|f| f & HIDDEN == 0));
-        Ok(found)
+        let not_handed = found
+            .iter()
+            .copied()
+            .filter(|oid| state.flags.get(oid).is_some_and(|f| f & HANDED == 0))
+            .collect();
+        Ok(Walked {
+            commits: found,
+            not_handed,
+        })
     }
 
-    /// Reads and parses a commit once; later calls are free.
-    fn load(&mut self, oid: Oid, on_read: &mut dyn FnMut(Oid, &[u8])) -> Result<(), WalkError> {
+    /// Reads and parses a commit once; later calls are free. True when this
+    /// call read the commit and handed its bytes to `on_read`.
+    fn load(&mut self, oid: Oid, on_read: &mut dyn FnMut(Oid, &[u8])) -> Result<bool, WalkError> {
         if self.nodes.contains_key(&oid) || self.load_from_graph(oid) {
-            return Ok(());
+            return Ok(false);
         }
         let object = self.odb.read(oid).map_err(|source| {
             if source.code() == git2::ErrorCode::NotFound {
@@ -407,7 +437,7 @@ impl<'r> Walker<'r> {
             },
         );
         on_read(oid, object.data());
-        Ok(())
+        Ok(true)
     }
 
     /// Loads a hidden tip, following annotated tags to their target.
@@ -457,6 +487,15 @@ struct WalkState {
 }
 
 impl WalkState {
+    /// Records that the walk handed a commit's bytes over.
+    fn handed(&mut self, oid: Oid, handed: bool) {
+        if handed {
+            if let Some(flags) = self.flags.get_mut(&oid) {
+                *flags |= HANDED;
+            }
+        }
+    }
+
     /// Queues a loaded commit, or marks an already-seen one hidden.
     fn insert(&mut self, walker: &Walker<'_>, oid: Oid, hidden: bool) {
         let flags = self.flags.get(&oid).copied().unwrap_or(0);

@@ -312,9 +312,22 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
             Oid::from_str(&main).unwrap(),
             Oid::from_str(git(&dir, &home, &["rev-parse", "side"], None).trim()).unwrap(),
         ];
-        let mut found = walker
-            .walk_with(&[tip], &hidden, 0, true, &mut |_, _| {})
+        let mut handed = Vec::new();
+        let walked = walker
+            .walk_with(&[tip], &hidden, 0, true, &mut |oid, _| handed.push(oid))
             .unwrap();
+        // Every commit found was read by this walk, so its bytes were handed
+        // over; a second walk of the same walker reads nothing and says so.
+        assert!(walked.not_handed.is_empty(), "{:?}", walked.not_handed);
+        assert!(walked.commits.iter().all(|c| handed.contains(c)));
+        let again = walker
+            .walk_with(&[tip], &hidden, 0, true, &mut |oid, _| {
+                panic!("{oid} read twice")
+            })
+            .unwrap();
+        assert_eq!(again.not_handed, again.commits);
+        assert_eq!(again.commits, walked.commits);
+        let mut found = walked.commits;
         found.sort();
         (found, walker.commits_read)
     };
