@@ -46,50 +46,104 @@ pub struct RawCommit<'a> {
 /// parent line that is not an id).
 pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
     let mut commit = RawCommit::default();
-    let mut rest = data;
     let mut saw_tree = false;
-    loop {
-        // A commit with no message and no blank line still ends its headers.
-        let (line, after) = split_once_byte(rest, b'\n').unwrap_or((rest, &[]));
-        rest = after;
-        if line.is_empty() {
-            break;
-        }
-        if line.first() == Some(&b' ') {
-            // Continuation of a multi-line header (gpgsig, mergetag).
-            if rest.is_empty() {
-                break;
-            }
-            continue;
-        }
-        let (key, value) = split_once_byte(line, b' ').unwrap_or((line, &[]));
+    let mut headers = Headers { rest: data };
+    while let Some((key, value)) = headers.next_header() {
         match key {
             b"tree" => {
                 saw_tree = true;
-                commit.tree = std::str::from_utf8(value)
-                    .ok()
-                    .and_then(|hex| Oid::from_str(hex).ok());
+                commit.tree = oid_from_hex(value);
             }
-            b"parent" => {
-                let hex = std::str::from_utf8(value).map_err(|_| "parent line is not hex")?;
-                let oid = Oid::from_str(hex).map_err(|_| format!("bad parent line `{hex}`"))?;
-                commit.parents.push(oid);
-            }
+            b"parent" => commit.parents.push(parent(value)?),
             b"author" => commit.author = parse_ident(value),
             b"committer" => commit.committer = parse_ident(value),
             b"encoding" => commit.encoding = Some(value),
             b"gpgsig" | b"gpgsig-sha256" => commit.signed = true,
             _ => {}
         }
-        if rest.is_empty() {
-            break;
+    }
+    if !saw_tree {
+        return Err("it has no tree line".into());
+    }
+    commit.message = headers.rest;
+    Ok(commit)
+}
+
+/// What a revision walk needs of a commit, and nothing more: its parents
+/// (pushed onto `parents`) and its committer date. Agrees with [`parse`],
+/// errors included, without allocating; the walk reads every commit of a
+/// push this way before anything else looks at it.
+pub fn parse_links(data: &[u8], parents: &mut Vec<Oid>) -> Result<i64, String> {
+    let mut saw_tree = false;
+    let mut time = 0;
+    let mut headers = Headers { rest: data };
+    while let Some((key, value)) = headers.next_header() {
+        match key {
+            b"tree" => saw_tree = true,
+            b"parent" => parents.push(parent(value)?),
+            b"committer" => time = ident_time(value),
+            _ => {}
         }
     }
     if !saw_tree {
         return Err("it has no tree line".into());
     }
-    commit.message = rest;
-    Ok(commit)
+    Ok(time)
+}
+
+/// The header lines of a commit object as `(key, value)`; what is left in
+/// `rest` when they end is the message. A blank line ends the headers, and
+/// so does the end of the object (a commit with no message and no blank
+/// line); continuation lines of multi-line headers (`gpgsig`, `mergetag`)
+/// are skipped.
+struct Headers<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Headers<'a> {
+    fn next_header(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        loop {
+            if self.rest.is_empty() {
+                return None;
+            }
+            let (line, after) = split_once_byte(self.rest, b'\n').unwrap_or((self.rest, &[]));
+            self.rest = after;
+            if line.is_empty() {
+                return None;
+            }
+            if line.first() == Some(&b' ') {
+                continue;
+            }
+            return Some(split_once_byte(line, b' ').unwrap_or((line, &[])));
+        }
+    }
+}
+
+fn parent(value: &[u8]) -> Result<Oid, String> {
+    oid_from_hex(value)
+        .ok_or_else(|| format!("bad parent line `{}`", String::from_utf8_lossy(value)))
+}
+
+/// An object id written as exactly 40 hex digits, as git writes them in
+/// commit headers.
+pub fn oid_from_hex(hex: &[u8]) -> Option<Oid> {
+    fn nibble(b: u8) -> Option<u8> {
+        match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            b'A'..=b'F' => Some(b - b'A' + 10),
+            _ => None,
+        }
+    }
+    if hex.len() != 40 {
+        return None;
+    }
+    let mut raw = [0u8; 20];
+    for (byte, pair) in raw.iter_mut().zip(hex.chunks_exact(2)) {
+        let [high, low] = pair else { return None };
+        *byte = (nibble(*high)? << 4) | nibble(*low)?;
+    }
+    Oid::from_bytes(&raw).ok()
 }
 
 /// Splits `Name <email> 1700000000 +0000` as git's `split_ident_line` does:
@@ -107,20 +161,34 @@ pub fn parse_ident(value: &[u8]) -> Ident {
             ..Ident::default()
         };
     };
-    let digits: Vec<u8> = trim(tail)
-        .iter()
-        .copied()
-        .take_while(u8::is_ascii_digit)
-        .collect();
-    let time = std::str::from_utf8(&digits)
-        .ok()
-        .and_then(|d| d.parse::<i64>().ok())
-        .unwrap_or(0);
     Ident {
         name: trim(name).to_vec(),
         email: trim(email).to_vec(),
-        time,
+        time: time_after_email(tail),
     }
+}
+
+/// The time of an ident line, as [`parse_ident`] reads it.
+fn ident_time(value: &[u8]) -> i64 {
+    split_once_byte(value, b'<')
+        .and_then(|(_, after_lt)| split_once_byte(after_lt, b'>'))
+        .map_or(0, |(_, tail)| time_after_email(tail))
+}
+
+/// The leading decimal digits of what follows the e-mail, as seconds; 0
+/// when there are none or they do not fit.
+fn time_after_email(tail: &[u8]) -> i64 {
+    let mut time: i64 = 0;
+    for &b in trim(tail).iter().take_while(|b| b.is_ascii_digit()) {
+        match time
+            .checked_mul(10)
+            .and_then(|t| t.checked_add(i64::from(b - b'0')))
+        {
+            Some(t) => time = t,
+            None => return 0,
+        }
+    }
+    time
 }
 
 /// The bytes before and after the first `sep`, without it.
@@ -215,6 +283,55 @@ Subject\n\nBody\n";
             parse(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <b> 1 +0000").unwrap();
         assert_eq!(c.message, b"");
         assert_eq!(c.author.email, b"b");
+    }
+
+    #[test]
+    fn links_agree_with_the_full_parse() {
+        let cases: &[&[u8]] = &[
+            RAW,
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <b> 1 +0000",
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ncommitter c <d> 99999999999999999999 +0000\n\nm",
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\ncommitter broken\n\nm",
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent zz\n\nm",
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent 111\n\nm",
+            b"author x <y> 1 +0000\n\nmsg",
+            b"",
+            b"\n\ntree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n",
+        ];
+        for &data in cases {
+            let mut parents = Vec::new();
+            let links = parse_links(data, &mut parents);
+            match parse(data) {
+                Ok(full) => {
+                    assert_eq!(links, Ok(full.committer.time), "{data:?}");
+                    assert_eq!(parents, full.parents, "{data:?}");
+                }
+                Err(reason) => assert_eq!(links, Err(reason), "{data:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ids_are_exactly_forty_hex_digits() {
+        let hex = b"4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+        assert_eq!(
+            oid_from_hex(hex).map(|o| o.to_string()),
+            Some("4b825dc642cb6eb9a060e54bf8d69288fbee4904".to_owned())
+        );
+        assert_eq!(
+            oid_from_hex(b"4B825DC642CB6EB9A060E54BF8D69288FBEE4904"),
+            oid_from_hex(hex)
+        );
+        assert_eq!(oid_from_hex(&hex[..39]), None);
+        assert_eq!(
+            oid_from_hex(b"4b825dc642cb6eb9a060e54bf8d69288fbee4904 "),
+            None
+        );
+        assert_eq!(
+            oid_from_hex(b"4b825dc642cb6eb9a060e54bf8d69288fbee490g"),
+            None
+        );
+        assert_eq!(oid_from_hex(b""), None);
     }
 
     #[test]

@@ -102,45 +102,32 @@ impl RawCommits {
     }
 }
 
-/// What the walk needs to know of a commit.
+/// A commit the walker knows of, by number (its index in `Walker::nodes`):
+/// numbers instead of ids keep the per-commit memory at about a third of
+/// what a map of ids to parent ids took (a 1,000,000-commit push walks a
+/// million of these).
 struct Node {
+    oid: Oid,
     time: i64,
-    parents: Parents,
+    /// Where the parents' numbers start in `Walker::parents`.
+    parents_at: u32,
+    /// How many parents; [`NOT_LOADED`] until the commit is read.
+    parent_count: u32,
 }
 
-/// A commit's parents without a heap allocation for the usual zero or one.
-/// On a 1,000,000-commit push that is a million allocations fewer, and the
-/// walk copies a node's parents each time it visits it.
-#[derive(Clone)]
-enum Parents {
-    None,
-    One(Oid),
-    Many(Box<[Oid]>),
-}
+/// `Node::parent_count` of a commit known only as somebody's parent.
+const NOT_LOADED: u32 = u32::MAX;
 
-impl Parents {
-    fn from_vec(parents: Vec<Oid>) -> Self {
-        match parents.as_slice() {
-            [] => Parents::None,
-            [one] => Parents::One(*one),
-            _ => Parents::Many(parents.into_boxed_slice()),
-        }
-    }
-
-    fn as_slice(&self) -> &[Oid] {
-        match self {
-            Parents::None => &[],
-            Parents::One(one) => std::slice::from_ref(one),
-            Parents::Many(many) => many,
-        }
-    }
-}
-
-const SEEN: u8 = 1;
-const HIDDEN: u8 = 2;
-const DONE: u8 = 4;
+const SEEN: u32 = 1;
+const HIDDEN: u32 = 2;
+const DONE: u32 = 4;
 /// The walk handed the commit's bytes to its caller.
-const HANDED: u8 = 8;
+const HANDED: u32 = 8;
+/// The low bits of a mark hold the flags above, the rest the number of the
+/// walk that set them, so that a new walk starts with every flag clear
+/// without touching every node.
+const FLAG_BITS: u32 = 4;
+const FLAG_MASK: u32 = (1 << FLAG_BITS) - 1;
 
 /// What [`Walker::walk_with`] found.
 #[derive(Debug, Default)]
@@ -157,7 +144,7 @@ pub struct Walked {
 struct Entry {
     time: i64,
     seq: u64,
-    oid: Oid,
+    node: u32,
 }
 
 impl Ord for Entry {
@@ -183,7 +170,15 @@ const MAX_NEW_CHECKS: usize = 64;
 /// judging several rules or refs of one push reads each commit once.
 pub struct Walker<'r> {
     odb: Odb<'r>,
-    nodes: OidMap<Node>,
+    /// Commit id to node number.
+    numbers: HashMap<Key, u32, BuildHasherDefault<KeyHasher>>,
+    nodes: Vec<Node>,
+    /// Parents of loaded nodes, by number; each node owns a run of these.
+    parents: Vec<u32>,
+    /// Per node, this walk's flags (see [`FLAG_BITS`]).
+    marks: Vec<u32>,
+    /// The number of the current walk, for `marks`.
+    walk_number: u32,
     /// The repository's `objects` directory, whose commit-graph is opened on
     /// first need.
     objects: Option<std::path::PathBuf>,
@@ -200,13 +195,67 @@ pub struct Walker<'r> {
     /// The repository without the push's quarantine: a commit it does not
     /// have is new, and no existing ref can reach it.
     store: Option<git2::Repository>,
+    /// Scratch space for a commit's parents while it is read.
+    scratch: Vec<Oid>,
+}
+
+/// An object id as a map key: its bytes, compared inline (`Oid`'s equality
+/// is a call into libgit2, a measurable part of a large walk).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key([u8; 20]);
+
+impl Key {
+    fn of(oid: Oid) -> Key {
+        let mut key = [0u8; 20];
+        for (k, b) in key.iter_mut().zip(oid.as_bytes()) {
+            *k = *b;
+        }
+        Key(key)
+    }
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // An id is already a cryptographic hash: eight of its bytes are as
+        // good a hash as any.
+        let mut word = [0u8; 8];
+        for (w, b) in word.iter_mut().zip(&self.0) {
+            *w = *b;
+        }
+        state.write_u64(u64::from_le_bytes(word));
+    }
+}
+
+/// Passes [`Key`]'s word through, mixed so that both the low bits (the
+/// bucket) and the high bits (hashbrown's tag) vary.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.0 = word.wrapping_mul(0x9e_37_79_b9_7f_4a_7c_15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl<'r> Walker<'r> {
     pub fn new(odb: Odb<'r>) -> Self {
         Walker {
             odb,
-            nodes: OidMap::default(),
+            numbers: HashMap::default(),
+            nodes: Vec::new(),
+            parents: Vec::new(),
+            marks: Vec::new(),
+            walk_number: 0,
             objects: None,
             graph: None,
             commits_read: 0,
@@ -214,6 +263,7 @@ impl<'r> Walker<'r> {
             commits_from_graph: 0,
             graph_after_reads: 0,
             store: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -254,12 +304,103 @@ impl<'r> Walker<'r> {
         }
     }
 
-    /// The node of a commit the commit-graph lists, inserted; false when
-    /// there is no graph or it does not list the commit.
-    fn load_from_graph(&mut self, oid: Oid) -> bool {
+    /// The number of a commit, given one if it has none yet.
+    fn number(&mut self, oid: Oid) -> u32 {
+        let key = Key::of(oid);
+        if let Some(&n) = self.numbers.get(&key) {
+            return n;
+        }
+        // More than four billion commits in one process would wrap; the
+        // object database of such a repository does not fit in memory
+        // anyway, and a wrapped number only makes the walk judge more.
+        let n = self.nodes.len() as u32;
+        self.numbers.insert(key, n);
+        self.nodes.push(Node {
+            oid,
+            time: 0,
+            parents_at: 0,
+            parent_count: NOT_LOADED,
+        });
+        self.marks.push(0);
+        n
+    }
+
+    fn node(&self, n: u32) -> Option<&Node> {
+        self.nodes.get(n as usize)
+    }
+
+    fn loaded(&self, n: u32) -> bool {
+        self.node(n)
+            .is_some_and(|node| node.parent_count != NOT_LOADED)
+    }
+
+    fn time(&self, n: u32) -> i64 {
+        self.node(n).map_or(0, |node| node.time)
+    }
+
+    fn oid(&self, n: u32) -> Oid {
+        self.node(n).map_or(Oid::ZERO_SHA1, |node| node.oid)
+    }
+
+    /// The parents of a loaded node, by number (none for one not loaded).
+    fn parents_of(&self, n: u32) -> &[u32] {
+        self.node(n)
+            .filter(|node| node.parent_count != NOT_LOADED)
+            .and_then(|node| {
+                let at = node.parents_at as usize;
+                self.parents.get(at..at + node.parent_count as usize)
+            })
+            .unwrap_or(&[])
+    }
+
+    /// Fills in a node from its date and parent ids (taken from `scratch`).
+    fn fill(&mut self, n: u32, time: i64) {
+        let at = self.parents.len() as u32;
+        let parents = std::mem::take(&mut self.scratch);
+        for &parent in &parents {
+            let p = self.number(parent);
+            self.parents.push(p);
+        }
+        if let Some(node) = self.nodes.get_mut(n as usize) {
+            node.time = time;
+            node.parents_at = at;
+            node.parent_count = parents.len() as u32;
+        }
+        self.scratch = parents;
+        self.scratch.clear();
+    }
+
+    /// This walk's flags of a node.
+    fn flags(&self, n: u32) -> u32 {
+        match self.marks.get(n as usize) {
+            Some(&mark) if mark >> FLAG_BITS == self.walk_number => mark & FLAG_MASK,
+            _ => 0,
+        }
+    }
+
+    fn set_flags(&mut self, n: u32, flags: u32) {
+        let walk = self.walk_number;
+        if let Some(mark) = self.marks.get_mut(n as usize) {
+            *mark = (walk << FLAG_BITS) | flags;
+        }
+    }
+
+    /// Starts a walk: every node's flags read as clear from now on.
+    fn next_walk(&mut self) {
+        self.walk_number += 1;
+        if self.walk_number >= 1 << (32 - FLAG_BITS) {
+            self.marks.fill(0);
+            self.walk_number = 1;
+        }
+    }
+
+    /// Loads a node from the commit-graph; false when there is no graph or
+    /// it does not list the commit.
+    fn load_from_graph(&mut self, n: u32) -> bool {
         if self.graph.is_none() && self.commits_read < self.graph_after_reads {
             return false;
         }
+        let oid = self.oid(n);
         let objects = &self.objects;
         let graph = self
             .graph
@@ -268,13 +409,9 @@ impl<'r> Walker<'r> {
             return false;
         };
         self.commits_from_graph += 1;
-        self.nodes.insert(
-            oid,
-            Node {
-                time: commit.time,
-                parents: Parents::from_vec(commit.parents),
-            },
-        );
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&commit.parents);
+        self.fill(n, commit.time);
         true
     }
 
@@ -310,10 +447,10 @@ impl<'r> Walker<'r> {
         hidden: &[Oid],
         limit: usize,
         hidden_in_store: bool,
-        on_read: &mut dyn FnMut(Oid, &[u8]),
+        on_read: &mut OnRead<'_>,
     ) -> Result<Walked, WalkError> {
+        self.next_walk();
         let mut state = WalkState {
-            flags: OidMap::default(),
             heap: BinaryHeap::new(),
             seq: 0,
             interesting_queued: 0,
@@ -322,22 +459,24 @@ impl<'r> Walker<'r> {
             // A hidden tip that cannot be read, or that is a tree or blob,
             // hides nothing: judging more commits is the safe direction.
             if let Some(commit) = self.peel_hidden(oid) {
-                state.insert(self, commit, true);
+                self.insert(&mut state, commit, true);
             }
         }
         for &oid in tips {
-            let handed = self.load(oid, on_read)?;
-            state.insert(self, oid, false);
-            state.handed(oid, handed);
+            let n = self.number(oid);
+            let handed = self.load(n, on_read)?;
+            self.insert(&mut state, n, false);
+            self.handed(n, handed);
         }
 
-        let mut found: Vec<Oid> = Vec::new();
+        let mut found: Vec<u32> = Vec::new();
         // Whether some found commit may already be in the repository (and so
         // could still turn out hidden); checked for the first few only.
         let mut found_maybe_old = !hidden_in_store || self.store.is_none();
         let mut date = i64::MAX;
         let mut slop = SLOP;
         let mut steps: u32 = 0;
+        let mut parents: Vec<u32> = Vec::new();
         while let Some(entry) = state.heap.pop() {
             steps = steps.wrapping_add(1);
             if steps & 31 == 0 {
@@ -349,28 +488,25 @@ impl<'r> Walker<'r> {
                     }
                 }
             }
-            let oid = entry.oid;
-            let flags = state.flags.get(&oid).copied().unwrap_or(0);
-            state.flags.insert(oid, flags | DONE);
+            let n = entry.node;
+            let flags = self.flags(n);
+            self.set_flags(n, flags | DONE);
             let hidden = flags & HIDDEN != 0;
             if !hidden {
                 state.interesting_queued = state.interesting_queued.saturating_sub(1);
             }
-            let parents = self
-                .nodes
-                .get(&oid)
-                .map(|n| n.parents.clone())
-                .unwrap_or(Parents::None);
+            parents.clear();
+            parents.extend_from_slice(self.parents_of(n));
             if hidden {
                 if state.interesting_queued == 0 && !found_maybe_old {
                     // Only new commits were found: nothing hidden can reach them.
                     break;
                 }
-                for &parent in parents.as_slice() {
+                for &parent in &parents {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
                     if self.load(parent, &mut |_, _| {}).is_ok() {
-                        state.insert(self, parent, true);
+                        self.insert(&mut state, parent, true);
                     }
                 }
                 slop = state.still_interesting(date, slop);
@@ -379,14 +515,14 @@ impl<'r> Walker<'r> {
                 }
                 continue;
             }
-            for &parent in parents.as_slice() {
+            for &parent in &parents {
                 let handed = self.load(parent, on_read)?;
-                state.insert(self, parent, false);
-                state.handed(parent, handed);
+                self.insert(&mut state, parent, false);
+                self.handed(parent, handed);
             }
             date = entry.time;
-            found.push(oid);
-            if !found_maybe_old && (found.len() > MAX_NEW_CHECKS || self.maybe_old(oid)) {
+            found.push(n);
+            if !found_maybe_old && (found.len() > MAX_NEW_CHECKS || self.maybe_old(self.oid(n))) {
                 found_maybe_old = true;
             }
             if limit != 0 && found.len() > limit {
@@ -395,24 +531,25 @@ impl<'r> Walker<'r> {
                 return Err(WalkError::TooMany { limit });
             }
         }
-        found.retain(|oid| state.flags.get(oid).is_some_and(|f| f & HIDDEN == 0));
+        found.retain(|&n| self.flags(n) & HIDDEN == 0);
         let not_handed = found
             .iter()
-            .copied()
-            .filter(|oid| state.flags.get(oid).is_some_and(|f| f & HANDED == 0))
+            .filter(|&&n| self.flags(n) & HANDED == 0)
+            .map(|&n| self.oid(n))
             .collect();
         Ok(Walked {
-            commits: found,
+            commits: found.iter().map(|&n| self.oid(n)).collect(),
             not_handed,
         })
     }
 
     /// Reads and parses a commit once; later calls are free. True when this
     /// call read the commit and handed its bytes to `on_read`.
-    fn load(&mut self, oid: Oid, on_read: &mut dyn FnMut(Oid, &[u8])) -> Result<bool, WalkError> {
-        if self.nodes.contains_key(&oid) || self.load_from_graph(oid) {
+    fn load(&mut self, n: u32, on_read: &mut OnRead<'_>) -> Result<bool, WalkError> {
+        if self.loaded(n) || self.load_from_graph(n) {
             return Ok(false);
         }
+        let oid = self.oid(n);
         let object = self.odb.read(oid).map_err(|source| {
             if source.code() == git2::ErrorCode::NotFound {
                 WalkError::Missing { oid }
@@ -426,45 +563,37 @@ impl<'r> Walker<'r> {
                 kind: object.kind().str().to_owned(),
             });
         }
-        let parsed =
-            commit::parse(object.data()).map_err(|reason| WalkError::BadCommit { oid, reason })?;
+        self.scratch.clear();
+        let time = commit::parse_links(object.data(), &mut self.scratch)
+            .map_err(|reason| WalkError::BadCommit { oid, reason })?;
         self.commits_read += 1;
-        self.nodes.insert(
-            oid,
-            Node {
-                time: parsed.committer.time,
-                parents: Parents::from_vec(parsed.parents),
-            },
-        );
         on_read(oid, object.data());
+        drop(object);
+        self.fill(n, time);
         Ok(true)
     }
 
     /// Loads a hidden tip, following annotated tags to their target.
-    fn peel_hidden(&mut self, mut oid: Oid) -> Option<Oid> {
+    fn peel_hidden(&mut self, mut oid: Oid) -> Option<u32> {
         // Tag chains longer than this are not worth following for hiding.
         for _ in 0..16 {
-            if self.nodes.contains_key(&oid) || self.load_from_graph(oid) {
-                return Some(oid);
+            let n = self.number(oid);
+            if self.loaded(n) || self.load_from_graph(n) {
+                return Some(n);
             }
             let object = self.odb.read(oid).ok()?;
             match object.kind() {
                 ObjectType::Commit => {
-                    let parsed = commit::parse(object.data()).ok()?;
+                    self.scratch.clear();
+                    let time = commit::parse_links(object.data(), &mut self.scratch).ok()?;
+                    drop(object);
                     self.commits_read += 1;
-                    self.nodes.insert(
-                        oid,
-                        Node {
-                            time: parsed.committer.time,
-                            parents: Parents::from_vec(parsed.parents),
-                        },
-                    );
-                    return Some(oid);
+                    self.fill(n, time);
+                    return Some(n);
                 }
                 ObjectType::Tag => {
                     // A tag object starts with `object <hex>`.
-                    let hex = object.data().get(7..47)?;
-                    oid = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+                    oid = commit::oid_from_hex(object.data().get(7..47)?)?;
                 }
                 _ => return None,
             }
@@ -472,13 +601,60 @@ impl<'r> Walker<'r> {
         None
     }
 
-    fn time(&self, oid: Oid) -> i64 {
-        self.nodes.get(&oid).map_or(0, |n| n.time)
+    /// Records that the walk handed a commit's bytes over.
+    fn handed(&mut self, n: u32, handed: bool) {
+        if handed {
+            let flags = self.flags(n);
+            self.set_flags(n, flags | HANDED);
+        }
+    }
+
+    /// Queues a loaded commit, or marks an already-seen one hidden.
+    fn insert(&mut self, state: &mut WalkState, n: u32, hidden: bool) {
+        let flags = self.flags(n);
+        if flags & SEEN != 0 {
+            if hidden && flags & HIDDEN == 0 {
+                self.mark_hidden(state, n);
+            }
+            return;
+        }
+        // A commit may have been pre-marked hidden by propagation before it
+        // was ever queued.
+        let hidden = hidden || flags & HIDDEN != 0;
+        self.set_flags(n, flags | SEEN | if hidden { HIDDEN } else { 0 });
+        if !hidden {
+            state.interesting_queued += 1;
+        }
+        state.seq += 1;
+        state.heap.push(Entry {
+            time: self.time(n),
+            seq: state.seq,
+            node: n,
+        });
+    }
+
+    /// Marks a commit hidden and, where it was already walked, everything
+    /// below it that the walk has seen (git's `mark_parents_uninteresting`).
+    fn mark_hidden(&mut self, state: &mut WalkState, n: u32) {
+        let mut stack = vec![n];
+        while let Some(current) = stack.pop() {
+            let flags = self.flags(current);
+            if flags & HIDDEN != 0 {
+                continue;
+            }
+            self.set_flags(current, flags | HIDDEN);
+            if flags & SEEN != 0 && flags & DONE == 0 {
+                // Still queued: it now counts as hidden.
+                state.interesting_queued = state.interesting_queued.saturating_sub(1);
+            }
+            if flags & DONE != 0 {
+                stack.extend_from_slice(self.parents_of(current));
+            }
+        }
     }
 }
 
 struct WalkState {
-    flags: OidMap<u8>,
     heap: BinaryHeap<Entry>,
     seq: u64,
     /// Entries in the heap that are not hidden, so that "is everybody
@@ -487,62 +663,6 @@ struct WalkState {
 }
 
 impl WalkState {
-    /// Records that the walk handed a commit's bytes over.
-    fn handed(&mut self, oid: Oid, handed: bool) {
-        if handed {
-            if let Some(flags) = self.flags.get_mut(&oid) {
-                *flags |= HANDED;
-            }
-        }
-    }
-
-    /// Queues a loaded commit, or marks an already-seen one hidden.
-    fn insert(&mut self, walker: &Walker<'_>, oid: Oid, hidden: bool) {
-        let flags = self.flags.get(&oid).copied().unwrap_or(0);
-        if flags & SEEN != 0 {
-            if hidden && flags & HIDDEN == 0 {
-                self.mark_hidden(walker, oid);
-            }
-            return;
-        }
-        // A commit may have been pre-marked hidden by propagation before it
-        // was ever queued.
-        let hidden = hidden || flags & HIDDEN != 0;
-        self.flags
-            .insert(oid, flags | SEEN | if hidden { HIDDEN } else { 0 });
-        if !hidden {
-            self.interesting_queued += 1;
-        }
-        self.seq += 1;
-        self.heap.push(Entry {
-            time: walker.time(oid),
-            seq: self.seq,
-            oid,
-        });
-    }
-
-    /// Marks a commit hidden and, where it was already walked, everything
-    /// below it that the walk has seen (git's `mark_parents_uninteresting`).
-    fn mark_hidden(&mut self, walker: &Walker<'_>, oid: Oid) {
-        let mut stack = vec![oid];
-        while let Some(current) = stack.pop() {
-            let flags = self.flags.get(&current).copied().unwrap_or(0);
-            if flags & HIDDEN != 0 {
-                continue;
-            }
-            self.flags.insert(current, flags | HIDDEN);
-            if flags & SEEN != 0 && flags & DONE == 0 {
-                // Still queued: it now counts as hidden.
-                self.interesting_queued = self.interesting_queued.saturating_sub(1);
-            }
-            if flags & DONE != 0 {
-                if let Some(node) = walker.nodes.get(&current) {
-                    stack.extend(node.parents.as_slice().iter().copied());
-                }
-            }
-        }
-    }
-
     /// git's `still_interesting`: keep walking while an interesting commit is
     /// queued or the queue has not yet gone below the last interesting date.
     fn still_interesting(&self, date: i64, slop: u32) -> u32 {
@@ -562,22 +682,22 @@ mod tests {
 
     #[test]
     fn entries_pop_newest_first_then_in_insertion_order() {
-        let oid = Oid::ZERO_SHA1;
+        let node = 0;
         let mut heap = BinaryHeap::new();
         heap.push(Entry {
             time: 1,
             seq: 1,
-            oid,
+            node,
         });
         heap.push(Entry {
             time: 5,
             seq: 2,
-            oid,
+            node,
         });
         heap.push(Entry {
             time: 5,
             seq: 3,
-            oid,
+            node,
         });
         let order: Vec<(i64, u64)> =
             std::iter::from_fn(|| heap.pop().map(|e| (e.time, e.seq))).collect();
