@@ -376,41 +376,38 @@ impl Engine<'_, '_> {
                 continue;
             }
             let Some(new) = new_commit else { continue };
-            // Judged while the walk reads them: only the verdicts of failing
-            // commits are kept, not the commits (see `judges_as_read`).
-            let mut verdicts: OidMap<Result<Verdict, String>> = OidMap::default();
+            // Judged while the walk reads them (see `judges_as_read`): only
+            // the verdicts of failing commits are kept, not the commits.
             let as_read = self.judges_as_read(rule);
-            let walked = {
+            let (walked, verdicts) = if as_read {
                 let policy = self.policy;
                 let pusher = self.pusher_who();
                 let shown = self.pusher_shown();
-                let mut sink = |oid: Oid, data: &[u8]| {
-                    let verdict = facts::of_commit(oid, data, policy).map(|c| {
-                        let evidence = Evidence {
-                            sig: None,
-                            merge_signers: &[],
-                            pusher: pusher.as_ref().map(|w| (w, shown.as_str())),
-                        };
-                        judge_without_diff(policy, rule, &c, &evidence).map(|(what, help)| {
-                            Verdict {
-                                subject: c.subject,
-                                what,
-                                help,
-                            }
-                        })
-                    });
-                    match verdict {
-                        Ok(None) => {}
-                        Ok(Some(v)) => {
-                            verdicts.insert(oid, Ok(v));
-                        }
-                        Err(reason) => {
-                            verdicts.insert(oid, Err(reason));
-                        }
-                    }
+                let judge = |oid: Oid, data: &[u8]| -> Option<Result<Verdict, String>> {
+                    let c = match facts::of_commit(oid, data, policy) {
+                        Ok(c) => c,
+                        Err(reason) => return Some(Err(reason)),
+                    };
+                    let evidence = Evidence {
+                        sig: None,
+                        merge_signers: &[],
+                        pusher: pusher.as_ref().map(|w| (w, shown.as_str())),
+                    };
+                    let (what, help) = judge_without_diff(policy, rule, &c, &evidence)?;
+                    Some(Ok(Verdict {
+                        subject: c.subject,
+                        what,
+                        help,
+                    }))
                 };
-                let sink: Option<&mut OnRead<'_>> = if as_read { Some(&mut sink) } else { None };
-                self.commits_for(rule, refname, new, old_commit, sink)
+                let (walked, judged) = crate::parallel::judge_while_reading(
+                    |sink| self.commits_for(rule, refname, new, old_commit, Some(sink)),
+                    judge,
+                );
+                let verdicts: Option<OidMap<_>> = judged.map(|j| j.into_iter().collect());
+                (walked, verdicts)
+            } else {
+                (self.commits_for(rule, refname, new, old_commit, None), None)
             };
             let Walked {
                 commits,
@@ -448,7 +445,7 @@ impl Engine<'_, '_> {
                 self.judge_net_change(rule, refname, new, old_commit, &commits)?;
                 continue;
             }
-            if as_read {
+            if let Some(mut verdicts) = verdicts {
                 let not_handed: HashSet<Oid> = not_handed.into_iter().collect();
                 for oid in commits {
                     if not_handed.contains(&oid) {

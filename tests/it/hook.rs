@@ -7,6 +7,7 @@ mod conditions;
 mod gitlab;
 mod identities;
 mod input;
+mod large;
 mod policy_file;
 mod refs;
 mod shim;

@@ -1,0 +1,149 @@
+//! A push large enough that its commits are judged on a second thread while
+//! the walk reads them (`parallel::judge_while_reading`): the verdicts, their
+//! order and the commit count must be those of judging the commits one by
+//! one, and git says which commits should fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::support::*;
+
+const RULE: &str = "ai-needs-senior-approval";
+/// Well past the commits judged on the walk's own thread before a second
+/// one takes over.
+const COMMITS: usize = 3000;
+
+/// A rule that judges commits but never fires: with it, no rule is alone
+/// and every commit is judged the one-by-one way.
+const NEVER: &str = r#"
+[[rule]]
+name = "never"
+message = "Never fires."
+when = { message = "^no commit has this subject$" }
+require = { trailers = [ { key = "Reviewed-by", value = "." } ] }
+"#;
+
+/// `COMMITS` commits by Carol on top of the clone's `main`, every seventh
+/// declaring AI assistance without an approval, written with
+/// `git fast-import`.
+fn add_history(w: &World) {
+    let base = w.git(&["rev-parse", "HEAD"]);
+    let mut script = String::new();
+    for i in 0..COMMITS {
+        let trailers = if i % 7 == 3 {
+            "\nAI-Assisted: yes\n"
+        } else if i % 7 == 5 {
+            "\nAI-Assisted: yes\nApproved-By: Alice Senior <alice@example.com>\n"
+        } else {
+            ""
+        };
+        let message = format!("Change {i}\n\nWhy it matters.\n{trailers}");
+        let when = 1_700_000_000 + i;
+        let _ = write!(
+            script,
+            "commit refs/heads/main\nauthor Carol <carol@example.com> {when} +0000\n\
+             committer Carol <carol@example.com> {when} +0000\ndata {}\n{message}",
+            message.len()
+        );
+        if i == 0 {
+            let _ = writeln!(script, "from {base}");
+        }
+        let _ = writeln!(script, "M 644 inline f{}.txt\ndata 2\n{}\n", i % 50, i % 10);
+    }
+    let mut cmd = Command::new("git");
+    cmd.args(["fast-import", "--quiet", "--force"])
+        .current_dir(&w.work)
+        .stdin(Stdio::piped());
+    hermetic(&mut cmd, &w.home);
+    let mut child = cmd.spawn().unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "git fast-import failed");
+    w.git(&["reset", "-q", "--hard", "main"]);
+}
+
+/// `trailgate verify --format json origin/main..main`: the failing commits
+/// in report order, and the number of commits checked.
+fn verify(w: &World, policy_text: &str) -> (Vec<String>, u64) {
+    let config = w.root.join("large-policy.toml");
+    std::fs::write(&config, policy_text).unwrap();
+    let args = [
+        "verify",
+        "--config",
+        config.to_str().unwrap(),
+        "--format",
+        "json",
+        "origin/main..main",
+    ];
+    let run = w.trailgate(&w.work, &args, "", &[]);
+    run.assert_code(1).assert_no_panic();
+    let report: serde_json::Value = serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON: {e}\n{}", run.dump()));
+    let failing = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["rule"] == RULE)
+        .map(|v| v["commit"].as_str().unwrap().to_owned())
+        .collect();
+    (failing, report["commits_checked"].as_u64().unwrap())
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::to_owned).collect()
+}
+
+fn remove_commit_graph(dir: &Path) {
+    let info = dir.join(".git/objects/info");
+    let _ = std::fs::remove_file(info.join("commit-graph"));
+    let _ = std::fs::remove_dir_all(info.join("commit-graphs"));
+}
+
+#[test]
+fn a_large_push_is_judged_as_read_exactly_as_one_by_one() {
+    let w = World::with_policy(&policy(SENIOR_RULE));
+    add_history(&w);
+    // git's answer: the commits that declare AI use and carry no approval,
+    // newest first.
+    let declared = lines(&w.git(&["rev-list", "--grep=^AI-Assisted: yes", "origin/main..main"]));
+    let approved = lines(&w.git(&["rev-list", "--grep=^Approved-By:", "origin/main..main"]));
+    let expected: Vec<String> = declared
+        .into_iter()
+        .filter(|c| !approved.contains(c))
+        .collect();
+    assert_eq!(expected.len(), (COMMITS + 3) / 7);
+
+    // Judged as read (one rule), one by one (two rules), and as read with a
+    // commit-graph that lists every commit (most commits then reach the
+    // rule without being handed over by the walk): the same answer.
+    let alone = verify(&w, &policy(SENIOR_RULE));
+    assert_eq!(alone, (expected.clone(), COMMITS as u64));
+    let with_another = verify(&w, &policy(&format!("{SENIOR_RULE}{NEVER}")));
+    assert_eq!(with_another, alone);
+    w.git(&["commit-graph", "write", "--reachable"]);
+    let from_graph = verify(&w, &policy(SENIOR_RULE));
+    remove_commit_graph(&w.work);
+    assert_eq!(from_graph, alone);
+
+    // And through a real push, in git's quarantine: rejected with every
+    // failing commit counted, the first ones named newest first (the report
+    // shows 20), nothing stored.
+    let before = w.server_ref("refs/heads/main");
+    let run = w.push(&["origin", "main"]);
+    run.assert_rejected_with(expected.len());
+    let named: Vec<&str> = run
+        .remote_lines()
+        .into_iter()
+        .filter(|l| l.contains(&format!("error[{RULE}]")))
+        .filter_map(|l| l.split_whitespace().find(|word| word.len() == 7))
+        .collect();
+    let first: Vec<&str> = expected
+        .iter()
+        .take(20)
+        .map(|c| c.get(..7).unwrap())
+        .collect();
+    assert_eq!(named, first, "{}", run.dump());
+    assert_eq!(w.server_ref("refs/heads/main"), before);
+}
