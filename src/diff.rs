@@ -207,11 +207,19 @@ pub fn commit_stats(
     Differ::new(repo, format!("commit {commit}"), true).run(old, new, opts)
 }
 
-/// Trees read by the last diffs, for the next one. A commit's diff reads
-/// its first parent's trees, which the parent's own diff has just read as
-/// its new side; with libgit2's object cache off (see [`crate::repo`]) a
-/// history diffed newest to oldest would otherwise read and inflate every
-/// tree twice. Holds the trees of the current and the previous diff only.
+/// Trees read by recent diffs, for the next ones. A commit's diff reads its
+/// first parent's trees, which the parent's own diff reads again as its new
+/// side; and a directory's tree as a commit leaves it is, more often than
+/// not, the one an earlier diff (of a newer commit that also changed the
+/// directory) read as its old side. With libgit2's object cache off (see
+/// [`crate::repo`]) a history diffed newest to oldest would otherwise read
+/// and inflate most trees twice. Holds two generations of at most
+/// [`TREES_PER_GENERATION`] trees: what the older one still has when the
+/// newer fills up is forgotten.
+/// A few hundred trees of a few kilobytes each: enough to span the diffs
+/// between two changes of the same directory in a busy history.
+const TREES_PER_GENERATION: usize = 512;
+
 #[derive(Default)]
 pub struct TreeCache {
     current: HashMap<Oid, RawTree>,
@@ -232,9 +240,11 @@ impl TreeCache {
         self.current.insert(oid, tree.clone());
     }
 
-    /// Called after each diff: what it did not read again is forgotten.
+    /// Called after each diff: starts a new generation when this one is full.
     fn rotate(&mut self) {
-        self.last = std::mem::take(&mut self.current);
+        if self.current.len() >= TREES_PER_GENERATION {
+            self.last = std::mem::take(&mut self.current);
+        }
     }
 }
 

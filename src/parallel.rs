@@ -1,5 +1,5 @@
-//! Using a second core: computing many commits' diffs on several threads,
-//! and judging commits on one thread while the walk reads them on another.
+//! Using more cores: computing many commits' diffs on several threads, and
+//! judging or diffing commits on other threads while the walk reads them.
 //!
 //! A push of 100,000 commits under a path or size rule spends almost all of
 //! its time diffing trees (and blobs, for line counts), one commit at a time;
@@ -66,10 +66,7 @@ fn diff_all(
     lines: bool,
     opts: &DiffOptions,
 ) -> Vec<(Oid, DiffStats)> {
-    let Ok(repo) = repo::open_at(git_dir).and_then(|r| {
-        repo::add_quarantine(&r)?;
-        Ok(r)
-    }) else {
+    let Some(repo) = open_worker_repo(git_dir) else {
         return Vec::new();
     };
     // Each share is in walk order, newest first, so each commit's parent
@@ -194,4 +191,228 @@ where
         }
         (result, (!failed).then_some(judged))
     })
+}
+
+/// What [`Ahead`] needs to know of a commit: its tree, its first parent,
+/// and whether some rule will want its diff.
+pub struct Links {
+    pub tree: Oid,
+    pub first_parent: Option<Oid>,
+    pub wanted: bool,
+}
+
+/// Tells [`Ahead`] what it needs of a commit from its raw bytes; `None`
+/// for a commit it cannot read (the caller reports that on its own path).
+pub type Classify<'e> = dyn Fn(Oid, &[u8]) -> Option<Links> + Sync + 'e;
+
+/// Diffs computed ahead, with their commits.
+type Computed = Vec<(Oid, DiffStats)>;
+
+/// How many commits' trees a diff-ahead thread remembers for children that
+/// arrive after their parent (the walk normally hands a child over first).
+const REMEMBERED: usize = 4096;
+
+/// Diffs computed on other threads while the walk is still reading
+/// commits. The walk hands every commit it reads to [`Ahead::offer`]; past
+/// the first [`INLINE_FIRST`] (a small push starts no thread), batches go
+/// to one thread for path-only diffs, or up to four when lines are counted
+/// (libgit2 serialises object reads across threads behind its own locks,
+/// so more threads only help when most of the work is the line diff). Each
+/// thread diffs the commits `classify` says some rule wants, as soon as it
+/// has seen the first parent's tree, and the caller collects the diffs
+/// with [`Ahead::take`]. Anything not computed here (a failure, a parent
+/// handed to another thread, a deadline) is simply missing, and the caller
+/// computes it on its own path.
+pub struct Ahead<'s, 'e> {
+    scope: Option<&'s std::thread::Scope<'s, 'e>>,
+    classify: &'e Classify<'e>,
+    git_dir: &'e Path,
+    lines: bool,
+    deadline: Option<std::time::Instant>,
+    seen: usize,
+    batch: Batch,
+    workers: Vec<Worker<'s>>,
+    next: usize,
+    max_workers: usize,
+}
+
+struct Worker<'s> {
+    tx: Option<std::sync::mpsc::SyncSender<Batch>>,
+    handle: std::thread::ScopedJoinHandle<'s, Computed>,
+}
+
+impl<'s, 'e> Ahead<'s, 'e> {
+    /// `scope` is `None` when no rule needs diffs: then nothing is offered
+    /// and nothing computed.
+    pub fn new(
+        scope: Option<&'s std::thread::Scope<'s, 'e>>,
+        classify: &'e Classify<'e>,
+        git_dir: &'e Path,
+        lines: bool,
+        deadline: Option<std::time::Instant>,
+    ) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ahead {
+            scope: scope.filter(|_| cores > 1),
+            classify,
+            git_dir,
+            lines,
+            deadline,
+            seen: 0,
+            batch: Batch::default(),
+            workers: Vec::new(),
+            next: 0,
+            max_workers: if lines { cores.clamp(1, 4) } else { 1 },
+        }
+    }
+
+    /// A commit the walk has just read.
+    pub fn offer(&mut self, oid: Oid, data: &[u8]) {
+        if self.scope.is_none() {
+            return;
+        }
+        self.seen += 1;
+        if self.seen <= INLINE_FIRST {
+            return;
+        }
+        self.batch.push(oid, data);
+        if self.batch.items.len() >= BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if batch.items.is_empty() {
+            return;
+        }
+        if self.workers.len() < self.max_workers {
+            if let Some(scope) = self.scope {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
+                let (classify, git_dir, lines, deadline) =
+                    (self.classify, self.git_dir, self.lines, self.deadline);
+                let spawned = std::thread::Builder::new()
+                    .name("trailgate-diff".into())
+                    .spawn_scoped(scope, move || {
+                        diff_ahead(rx, classify, git_dir, lines, deadline)
+                    });
+                match spawned {
+                    Ok(handle) => self.workers.push(Worker {
+                        tx: Some(tx),
+                        handle,
+                    }),
+                    // No more threads to be had: the caller computes the rest.
+                    Err(_) => self.max_workers = self.workers.len(),
+                }
+            }
+        }
+        if self.workers.is_empty() {
+            self.scope = None;
+            return;
+        }
+        let k = self.next % self.workers.len();
+        self.next += 1;
+        if let Some(tx) = self.workers.get(k).and_then(|w| w.tx.as_ref()) {
+            // A thread that has stopped just computes less.
+            let _ = tx.send(batch);
+        }
+    }
+
+    /// Waits for the threads and returns what they computed; later calls
+    /// return nothing.
+    pub fn take(&mut self) -> Computed {
+        self.send();
+        self.scope = None;
+        let mut computed = Vec::new();
+        for worker in &mut self.workers {
+            worker.tx = None;
+        }
+        for worker in self.workers.drain(..) {
+            if let Ok(more) = worker.handle.join() {
+                computed.extend(more);
+            }
+        }
+        computed
+    }
+}
+
+/// One diff-ahead thread: diffs the wanted commits of the batches it gets,
+/// each once its first parent's tree is known.
+fn diff_ahead(
+    rx: std::sync::mpsc::Receiver<Batch>,
+    classify: &Classify<'_>,
+    git_dir: &Path,
+    lines: bool,
+    deadline: Option<std::time::Instant>,
+) -> Computed {
+    let mut repo = None;
+    let mut trees = diff::TreeCache::default();
+    let opts = DiffOptions { renames: true };
+    let mut known: crate::walk::OidMap<Oid> = crate::walk::OidMap::default();
+    let mut order: std::collections::VecDeque<Oid> = std::collections::VecDeque::new();
+    let mut waiting: crate::walk::OidMap<Vec<(Oid, Oid)>> = crate::walk::OidMap::default();
+    let mut computed = Vec::new();
+    for batch in rx {
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            break;
+        }
+        let repo = match &repo {
+            Some(repo) => repo,
+            None => match open_worker_repo(git_dir) {
+                Some(opened) => repo.insert(opened),
+                None => break,
+            },
+        };
+        let mut diff = |commit: Oid, parent_tree: Option<Oid>, tree: Oid| {
+            let found = diff::commit_diff_cached(
+                repo,
+                commit,
+                Some((parent_tree, tree)),
+                lines,
+                &opts,
+                &mut trees,
+            );
+            if let Ok(stats) = found {
+                computed.push((commit, stats));
+            }
+        };
+        for (oid, data) in batch.iter() {
+            let Some(links) = classify(oid, data) else {
+                continue;
+            };
+            if let Some(children) = waiting.remove(&oid) {
+                for (child, child_tree) in children {
+                    diff(child, Some(links.tree), child_tree);
+                }
+            }
+            if links.wanted {
+                match links.first_parent {
+                    None => diff(oid, None, links.tree),
+                    Some(parent) => match known.get(&parent) {
+                        Some(&parent_tree) => diff(oid, Some(parent_tree), links.tree),
+                        None => waiting.entry(parent).or_default().push((oid, links.tree)),
+                    },
+                }
+            }
+            known.insert(oid, links.tree);
+            order.push_back(oid);
+            if order.len() > REMEMBERED {
+                if let Some(old) = order.pop_front() {
+                    known.remove(&old);
+                }
+            }
+        }
+    }
+    computed
+}
+
+/// The repository as the caller sees it (with the push's quarantine), for
+/// a thread of its own.
+fn open_worker_repo(git_dir: &Path) -> Option<git2::Repository> {
+    repo::open_at(git_dir)
+        .and_then(|r| {
+            repo::add_quarantine(&r)?;
+            Ok(r)
+        })
+        .ok()
 }

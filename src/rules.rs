@@ -16,6 +16,7 @@ use std::rc::Rc;
 use crate::diff::{self, DiffError, DiffOptions, DiffStats};
 use crate::facts::{self, CommitFacts};
 use crate::identity::{Member, Pusher, Who, PUSHER_VARIABLES, PUSH_CERT_KEY};
+use crate::parallel::{Ahead, Links};
 use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Proof, Rule};
 use crate::push::RefUpdate;
 use crate::repo::{self, ExistingRef, RepoError};
@@ -199,6 +200,7 @@ pub fn judge(
                 .count()
                 == 1,
         diffs: HashMap::new(),
+        ready_diffs: OidMap::default(),
         diff_need: policy
             .rules
             .iter()
@@ -266,6 +268,8 @@ struct Engine<'a, 'r> {
     /// worth caching.
     facts_used_once: bool,
     diffs: HashMap<Oid, Rc<DiffStats>>,
+    /// Diffs computed ahead on other threads and not yet asked for.
+    ready_diffs: OidMap<DiffStats>,
     /// The most any rule needs to know about diffs; computed once per commit.
     diff_need: DiffNeed,
     /// Commits judged for the current ref update.
@@ -285,8 +289,54 @@ struct Engine<'a, 'r> {
     out: Judgement,
 }
 
-impl Engine<'_, '_> {
+impl<'a> Engine<'a, '_> {
+    /// Judges one ref update, with diffs computed on other threads while the
+    /// walk reads the commits when some rule needs them (see
+    /// [`crate::parallel::Ahead`]).
     fn update(&mut self, update: &RefUpdate) -> Result<(), JudgeError> {
+        let policy = self.policy;
+        let diff_rules = self.diff_rules(&update.name);
+        let wants_diffs = !diff_rules.is_empty();
+        let classify =
+            move |oid: Oid, data: &[u8]| classify_for_diffs(policy, &diff_rules, oid, data);
+        let git_dir = self.repo.path().to_path_buf();
+        let lines = self.diff_need == DiffNeed::Lines;
+        let deadline = self.ctx.deadline.map(|d| d.at());
+        std::thread::scope(|scope| {
+            let mut ahead = Ahead::new(
+                wants_diffs.then_some(scope),
+                &classify,
+                &git_dir,
+                lines,
+                deadline,
+            );
+            self.update_in(update, &mut ahead)
+        })
+    }
+
+    /// The rules that will diff this ref's commits one by one, as the rules
+    /// loop of `update_in` decides (mode, refs, pusher).
+    fn diff_rules(&self, refname: &str) -> Vec<&'a Rule> {
+        let policy = self.policy;
+        policy
+            .rules
+            .iter()
+            .filter(|rule| {
+                rule.mode != Mode::Off
+                    && rule.applies_to(refname)
+                    && rule.per == Per::Commit
+                    && (rule.when.touches.is_some() || rule.require.limits.any())
+                    && !self.pusher_exempt(rule)
+                    && (!rule.when.needs_pusher() || self.pusher_matches(rule) == Some(true))
+            })
+            .collect()
+    }
+
+    fn update_in(
+        &mut self,
+        update: &RefUpdate,
+        ahead: &mut Ahead<'_, '_>,
+    ) -> Result<(), JudgeError> {
         let refname = update.name.as_str();
         let repo_err = |source| JudgeError::Repo {
             refname: refname.to_owned(),
@@ -401,13 +451,16 @@ impl Engine<'_, '_> {
                     }))
                 };
                 let (walked, judged) = crate::parallel::judge_while_reading(
-                    |sink| self.commits_for(rule, refname, new, old_commit, Some(sink)),
+                    |sink| self.commits_for(rule, refname, new, old_commit, Some(sink), ahead),
                     judge,
                 );
                 let verdicts: Option<OidMap<_>> = judged.map(|j| j.into_iter().collect());
                 (walked, verdicts)
             } else {
-                (self.commits_for(rule, refname, new, old_commit, None), None)
+                (
+                    self.commits_for(rule, refname, new, old_commit, None, ahead),
+                    None,
+                )
             };
             let Walked {
                 commits,
@@ -476,7 +529,7 @@ impl Engine<'_, '_> {
             {
                 self.cover_merges(refname, &commits)?;
             }
-            self.prefetch_diffs(rule, refname, &commits)?;
+            self.prefetch_diffs(rule, refname, &commits, ahead)?;
             for oid in commits {
                 self.check_deadline(refname)?;
                 self.judge_one(rule, refname, oid)?;
@@ -757,6 +810,7 @@ impl Engine<'_, '_> {
         rule: &Rule,
         refname: &str,
         commits: &[Oid],
+        ahead: &mut Ahead<'_, '_>,
     ) -> Result<(), JudgeError> {
         if rule.when.touches.is_none() && !rule.require.limits.any() {
             return Ok(());
@@ -787,6 +841,16 @@ impl Engine<'_, '_> {
                 wanted.push((oid, known));
             }
         }
+        // What the threads of `ahead` diffed while the walk was reading.
+        self.ready_diffs.extend(ahead.take());
+        wanted.retain(|&(oid, _)| match self.ready_diffs.remove(&oid) {
+            Some(stats) => {
+                self.diffs_computed += 1;
+                self.diffs.insert(oid, Rc::new(stats));
+                false
+            }
+            None => true,
+        });
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let lines = self.diff_need == DiffNeed::Lines;
         let opts = DiffOptions { renames: true };
@@ -804,6 +868,12 @@ impl Engine<'_, '_> {
     fn diff(&mut self, refname: &str, oid: Oid) -> Result<Rc<DiffStats>, JudgeError> {
         if let Some(stats) = self.diffs.get(&oid) {
             return Ok(Rc::clone(stats));
+        }
+        if let Some(stats) = self.ready_diffs.remove(&oid) {
+            self.diffs_computed += 1;
+            let stats = Rc::new(stats);
+            self.diffs.insert(oid, Rc::clone(&stats));
+            return Ok(stats);
         }
         let opts = DiffOptions { renames: true };
         let stats = if self.diff_need == DiffNeed::Lines {
@@ -893,6 +963,7 @@ impl Engine<'_, '_> {
         new: Oid,
         old: Option<Oid>,
         sink: Option<&mut OnRead<'_>>,
+        ahead: &mut Ahead<'_, '_>,
     ) -> Result<Walked, JudgeError> {
         let mut hidden: Vec<Oid> = match &self.ctx.baseline {
             Baseline::Explicit(list) => list.clone(),
@@ -928,7 +999,10 @@ impl Engine<'_, '_> {
         // The walk hands over the bytes it read, so that `facts` does not
         // read and inflate each commit a second time.
         let raw = &mut self.raw;
-        let mut keep = |oid, data: &[u8]| raw.insert(oid, data);
+        let mut keep = |oid, data: &[u8]| {
+            raw.insert(oid, data);
+            ahead.offer(oid, data);
+        };
         let on_read: &mut OnRead<'_> = match sink {
             Some(sink) => sink,
             None => &mut keep,
@@ -1209,6 +1283,46 @@ struct Evidence<'a> {
     merge_signers: &'a [usize],
     /// The pusher as the policy knows them, and how to name them.
     pusher: Option<(&'a Who, &'a str)>,
+}
+
+/// What [`Ahead`] needs of a commit: its tree and first parent, and whether
+/// one of `rules` (those that diff commits one by one) will want its diff,
+/// by the same test as `prefetch_diffs`.
+fn classify_for_diffs(policy: &Policy, rules: &[&Rule], oid: Oid, data: &[u8]) -> Option<Links> {
+    let raw = crate::commit::parse(data).ok()?;
+    let merge = raw.parents.len() > 1;
+    let needs_facts = |r: &Rule| {
+        let w = &r.when;
+        w.ai_assisted.is_some()
+            || w.ai_declared.is_some()
+            || w.ai_detected.is_some()
+            || !w.author_in.is_empty()
+            || !w.author_not_in.is_empty()
+            || w.message.is_some()
+            || !r.exempt_authors.is_empty()
+    };
+    // Facts (trailers, AI markers) only when some rule's conditions read
+    // them: this runs for every commit of a large push.
+    let facts = if rules.iter().any(|r| needs_facts(r)) {
+        Some(facts::of_commit(oid, data, policy).ok()?)
+    } else {
+        None
+    };
+    let wanted = rules.iter().any(|r| {
+        (!merge || sees_merge_diff(r))
+            && match &facts {
+                Some(c) => {
+                    !policy.directory.in_any(&c.author_who, &r.exempt_authors)
+                        && when_holds(policy, r, c)
+                }
+                None => r.when.merge.is_none_or(|b| merge == b),
+            }
+    });
+    Some(Links {
+        tree: raw.tree?,
+        first_parent: raw.parents.first().copied(),
+        wanted,
+    })
 }
 
 /// A failing commit's verdict, kept from the walk that judged it until the

@@ -1,7 +1,8 @@
 //! A push large enough that its commits are judged on a second thread while
-//! the walk reads them (`parallel::judge_while_reading`): the verdicts, their
-//! order and the commit count must be those of judging the commits one by
-//! one, and git says which commits should fail.
+//! the walk reads them (`parallel::judge_while_reading`), or diffed on other
+//! threads while it reads them (`parallel::Ahead`): the verdicts, their order
+//! and the counts must be those of judging the commits one by one, and git
+//! says which commits should fail.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -51,7 +52,18 @@ fn add_history(w: &World) {
         if i == 0 {
             let _ = writeln!(script, "from {base}");
         }
-        let _ = writeln!(script, "M 644 inline f{}.txt\ndata 2\n{}\n", i % 50, i % 10);
+        // One to four files in five directories, so that path rules have
+        // something to find.
+        for j in 0..=i % 4 {
+            let content = format!("{i}.{j}\n");
+            let _ = writeln!(
+                script,
+                "M 644 inline d{}/f{}.txt\ndata {}\n{content}",
+                (i + j) % 5,
+                (i * 7 + j) % 40,
+                content.len()
+            );
+        }
     }
     let mut cmd = Command::new("git");
     cmd.args(["fast-import", "--quiet", "--force"])
@@ -67,6 +79,13 @@ fn add_history(w: &World) {
 /// `trailgate verify --format json origin/main..main`: the failing commits
 /// in report order, and the number of commits checked.
 fn verify(w: &World, policy_text: &str) -> (Vec<String>, u64) {
+    let (failing, checked, _) = verify_rule(w, policy_text, RULE);
+    (failing, checked)
+}
+
+/// [`verify`] for the violations of `rule`, also returning the number of
+/// diffs computed.
+fn verify_rule(w: &World, policy_text: &str, rule: &str) -> (Vec<String>, u64, u64) {
     let config = w.root.join("large-policy.toml");
     std::fs::write(&config, policy_text).unwrap();
     let args = [
@@ -85,10 +104,14 @@ fn verify(w: &World, policy_text: &str) -> (Vec<String>, u64) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|v| v["rule"] == RULE)
+        .filter(|v| v["rule"] == rule)
         .map(|v| v["commit"].as_str().unwrap().to_owned())
         .collect();
-    (failing, report["commits_checked"].as_u64().unwrap())
+    (
+        failing,
+        report["commits_checked"].as_u64().unwrap(),
+        report["diffs_computed"].as_u64().unwrap(),
+    )
 }
 
 fn lines(text: &str) -> Vec<String> {
@@ -146,4 +169,55 @@ fn a_large_push_is_judged_as_read_exactly_as_one_by_one() {
         .collect();
     assert_eq!(named, first, "{}", run.dump());
     assert_eq!(w.server_ref("refs/heads/main"), before);
+}
+
+/// Commits that touch `d0/` and change more than two files.
+const D0_SMALL: &str = r#"
+[[rule]]
+name = "d0-small"
+message = "Changes to d0 stay small."
+when = { touches = ["d0/**"] }
+require = { max_files_changed = 2 }
+"#;
+
+#[test]
+fn a_large_push_is_diffed_while_it_is_read_exactly_as_git_diffs_it() {
+    let w = World::with_policy(&policy(D0_SMALL));
+    add_history(&w);
+    // git's answer, from the paths each commit changes, newest first.
+    let log = w.git(&[
+        "log",
+        "--name-only",
+        "--no-renames",
+        "--format=%x00%H",
+        "origin/main..main",
+    ]);
+    let expected: Vec<String> = log
+        .split('\0')
+        .filter_map(|entry| {
+            let mut lines = entry.lines().filter(|l| !l.is_empty());
+            let commit = lines.next()?.to_owned();
+            let paths: Vec<&str> = lines.collect();
+            (paths.len() > 2 && paths.iter().any(|p| p.starts_with("d0/"))).then_some(commit)
+        })
+        .collect();
+    assert!(expected.len() > 100, "{}", expected.len());
+
+    // Every commit's diff is wanted (the rule has no other condition), and
+    // each is computed once, whichever thread computed it.
+    let (failing, checked, diffs) = verify_rule(&w, &policy(D0_SMALL), "d0-small");
+    assert_eq!(failing, expected);
+    assert_eq!((checked, diffs), (COMMITS as u64, COMMITS as u64));
+
+    // With a condition only some commits meet, only theirs are diffed.
+    let declared =
+        policy(&D0_SMALL.replace("when = { touches", "when = { ai_declared = true, touches"));
+    let ai_commits = w
+        .git(&["rev-list", "--grep=^AI-Assisted: yes", "origin/main..main"])
+        .lines()
+        .count() as u64;
+    let (failing, _, diffs) = verify_rule(&w, &declared, "d0-small");
+    assert_eq!(diffs, ai_commits);
+    assert!(failing.iter().all(|c| expected.contains(c)));
+    assert!(!failing.is_empty());
 }
