@@ -965,6 +965,36 @@ impl<'a> Engine<'a, '_> {
         sink: Option<&mut OnRead<'_>>,
         ahead: &mut Ahead<'_, '_>,
     ) -> Result<Walked, JudgeError> {
+        let raw = &mut self.raw;
+        let mut keep = |oid, data: &[u8]| {
+            raw.insert(oid, data);
+            ahead.offer(oid, data);
+        };
+        let on_read: &mut OnRead<'_> = match sink {
+            Some(sink) => sink,
+            None => &mut keep,
+        };
+        let walk_err = |source| match (source, self.ctx.deadline) {
+            (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
+            (source, _) => JudgeError::Walk {
+                refname: refname.to_owned(),
+                source,
+            },
+        };
+        // Hook mode: a push of a few new commits on top of the ref's old
+        // value is answered without listing the repository's refs (see
+        // `Walker::walk_new_only`); the old value is hidden for every rule.
+        let hook = self.ctx.quarantined && matches!(self.ctx.baseline, Baseline::ExistingRefs);
+        let limit = self.policy.settings.max_commits;
+        if let (true, Some(old)) = (hook, old) {
+            if let Some(walked) = self
+                .walker
+                .walk_new_only(&[new], &[old], limit, on_read)
+                .map_err(walk_err)?
+            {
+                return Ok(walked);
+            }
+        }
         let mut hidden: Vec<Oid> = match &self.ctx.baseline {
             Baseline::Explicit(list) => list.clone(),
             Baseline::ExistingRefs => {
@@ -996,35 +1026,29 @@ impl<'a> Engine<'a, '_> {
                 not_handed: found.clone(),
             });
         }
+        if hook {
+            if let Some(walked) = self
+                .walker
+                .walk_new_only(&[new], &key.1, limit, on_read)
+                .map_err(walk_err)?
+            {
+                return Ok(walked);
+            }
+        }
         // The walk hands over the bytes it read, so that `facts` does not
         // read and inflate each commit a second time.
-        let raw = &mut self.raw;
-        let mut keep = |oid, data: &[u8]| {
-            raw.insert(oid, data);
-            ahead.offer(oid, data);
-        };
-        let on_read: &mut OnRead<'_> = match sink {
-            Some(sink) => sink,
-            None => &mut keep,
-        };
         let found = self
             .walker
             .walk_with(
                 &[new],
                 &key.1,
-                self.policy.settings.max_commits,
+                limit,
                 // Hook mode hides existing refs and the old value, all of
                 // them in the repository before the push.
                 matches!(self.ctx.baseline, Baseline::ExistingRefs),
                 on_read,
             )
-            .map_err(|source| match (source, self.ctx.deadline) {
-                (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
-                (source, _) => JudgeError::Walk {
-                    refname: refname.to_owned(),
-                    source,
-                },
-            })?;
+            .map_err(walk_err)?;
         if !self.facts_used_once {
             self.walks.insert(key, found.commits.clone());
         }

@@ -348,4 +348,36 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
     let mut expected = vec![on_dangling, Oid::from_str(&dangling).unwrap()];
     expected.sort();
     assert_eq!(early, expected);
+
+    // The shortcut that looks at no hidden tip: the same answer when every
+    // old commit the new ones lead to is hidden, and no answer otherwise.
+    let new_only = |tip: Oid, hidden: &[Oid]| {
+        let repo = hook_view();
+        let mut walker =
+            Walker::new(repo.odb().unwrap()).with_store(Some(Repository::open_bare(&dir).unwrap()));
+        let mut handed = 0;
+        let walked = walker
+            .walk_new_only(&[tip], hidden, 0, &mut |_, _| handed += 1)
+            .unwrap();
+        walked.map(|w| {
+            assert_eq!(handed, w.commits.len());
+            assert!(w.not_handed.is_empty());
+            w.commits
+        })
+    };
+    let main_oid = Oid::from_str(&main).unwrap();
+    let second = {
+        let hex = new.to_string();
+        quarantined_commit(&dir, &home, &quarantine, &hex, "second new")
+    };
+    assert_eq!(new_only(second, &[main_oid]), Some(vec![second, new]));
+    assert_eq!(new_only(new, &[main_oid]), Some(plain));
+    // main~1 hidden instead: main itself is old and not hidden, so the
+    // answer would also hold main; the shortcut gives none.
+    let below = Oid::from_str(git(&dir, &home, &["rev-parse", "main~1"], None).trim()).unwrap();
+    assert_eq!(new_only(new, &[below]), None);
+    // Only the dangling commit leads on, and nothing hides it.
+    assert_eq!(new_only(on_dangling, &[main_oid]), None);
+    // An old tip is not a new commit.
+    assert_eq!(new_only(main_oid, &[below]), None);
 }
