@@ -460,6 +460,25 @@ impl World {
         Run::from_output(format!("git {}", args.join(" ")), out)
     }
 
+    /// Feeds `script` to `git fast-import --force` in the clone, then checks
+    /// `main` out: for histories too long to commit one by one.
+    pub fn fast_import(&self, script: &str) {
+        let mut cmd = Command::new("git");
+        cmd.args(["fast-import", "--quiet", "--force"])
+            .current_dir(&self.work)
+            .stdin(Stdio::piped());
+        hermetic(&mut cmd, &self.home);
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        assert!(child.wait().unwrap().success(), "git fast-import failed");
+        self.git(&["reset", "-q", "--hard", "main"]);
+    }
+
     /// Runs git in the clone, asserts success, returns trimmed stdout.
     pub fn git(&self, args: &[&str]) -> String {
         let r = self.run_git(&self.work, args);

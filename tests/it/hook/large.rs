@@ -8,7 +8,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::support::*;
 
@@ -65,15 +64,7 @@ fn add_history(w: &World) {
             );
         }
     }
-    let mut cmd = Command::new("git");
-    cmd.args(["fast-import", "--quiet", "--force"])
-        .current_dir(&w.work)
-        .stdin(Stdio::piped());
-    hermetic(&mut cmd, &w.home);
-    let mut child = cmd.spawn().unwrap();
-    std::io::Write::write_all(&mut child.stdin.take().unwrap(), script.as_bytes()).unwrap();
-    assert!(child.wait().unwrap().success(), "git fast-import failed");
-    w.git(&["reset", "-q", "--hard", "main"]);
+    w.fast_import(&script);
 }
 
 /// `trailgate verify --format json origin/main..main`: the failing commits

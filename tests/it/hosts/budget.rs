@@ -3,9 +3,6 @@
 //! spent and rejects with a message that says so, rather than being killed
 //! without a word.
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use super::*;
 
 /// Appends `n` commits to the clone's `main` with git fast-import (fast,
@@ -29,20 +26,7 @@ fn many_commits(w: &World, n: usize) -> String {
             content.len()
         ));
     }
-    let mut cmd = Command::new("git");
-    cmd.args(["fast-import", "--quiet", "--force"])
-        .current_dir(&w.work)
-        .stdin(Stdio::piped());
-    hermetic(&mut cmd, &w.home);
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "fast-import failed");
-    w.git(&["reset", "-q", "--hard", "main"]);
+    w.fast_import(&script);
     w.git(&["rev-parse", "HEAD"])
 }
 
