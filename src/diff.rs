@@ -43,6 +43,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use git2::{Blob, ObjectType, Odb, Oid, Repository};
+
+use crate::pack::PackReader;
 use thiserror::Error;
 
 /// How a path changed, as git's `--name-status` letter says.
@@ -301,7 +303,11 @@ impl<'t> Entries<'t> {
             return Err("an entry has an empty mode");
         }
         let after = self.rest.get(digits + 1..).unwrap_or(&[]);
-        let end = memchr::memchr(0, after).ok_or("an entry's name is not terminated")?;
+        // Names are short: a plain scan beats a vectorised search here.
+        let end = after
+            .iter()
+            .position(|&b| b == 0)
+            .ok_or("an entry's name is not terminated")?;
         let name = after.get(..end).unwrap_or(&[]);
         if name.is_empty() {
             return Err("an entry has an empty name");
@@ -323,6 +329,8 @@ impl<'t> Entries<'t> {
 /// newest first.
 /// `trees` are the first parent's and the commit's tree ids when the caller
 /// already knows them (saving two commit reads); `None` reads them.
+/// `packs` reads trees and blobs from the pack files directly where it can
+/// (see [`crate::pack`]); libgit2 reads the rest.
 pub fn commit_diff_cached(
     repo: &Repository,
     commit: Oid,
@@ -330,12 +338,14 @@ pub fn commit_diff_cached(
     lines: bool,
     opts: &DiffOptions,
     cache: &mut TreeCache,
+    packs: Option<&PackReader<'_>>,
 ) -> Result<DiffStats, DiffError> {
     let (old, new) = match trees {
         Some((old, new)) => (old, Some(new)),
         None => commit_trees(repo, commit)?,
     };
     let mut differ = Differ::new(repo, format!("commit {commit}"), lines);
+    differ.packs = packs;
     differ.trees = std::cell::RefCell::new(std::mem::take(cache));
     let result = differ.run(old, new, opts);
     *cache = differ.trees.into_inner();
@@ -484,6 +494,8 @@ struct Differ<'r> {
     lines: bool,
     spans: HashMap<Oid, Option<std::rc::Rc<Spans>>>,
     trees: std::cell::RefCell<TreeCache>,
+    /// Pack files read directly, when the caller has them open.
+    packs: Option<&'r PackReader<'r>>,
 }
 
 impl<'r> Differ<'r> {
@@ -495,6 +507,7 @@ impl<'r> Differ<'r> {
             lines,
             spans: HashMap::new(),
             trees: std::cell::RefCell::new(TreeCache::default()),
+            packs: None,
         }
     }
 
@@ -540,6 +553,11 @@ impl<'r> Differ<'r> {
 
     fn tree(&self, oid: Oid) -> Result<RawTree, DiffError> {
         if let Some(tree) = self.trees.borrow_mut().get(oid) {
+            return Ok(tree);
+        }
+        if let Some((ObjectType::Tree, data)) = self.packs.and_then(|p| p.read(oid)) {
+            let tree = RawTree { oid, data };
+            self.trees.borrow_mut().put(oid, &tree);
             return Ok(tree);
         }
         let odb = match &self.odb {
@@ -801,7 +819,15 @@ impl<'r> Differ<'r> {
                 format!("Subproject commit {}\n", side.oid).into_bytes(),
             ))
         } else {
-            Ok(Content::Blob(self.blob(side.oid)?))
+            self.blob_content(side.oid)
+        }
+    }
+
+    /// A blob's bytes, from the pack files directly where possible.
+    fn blob_content(&self, oid: Oid) -> Result<Content<'r>, DiffError> {
+        match self.packs.and_then(|p| p.read(oid)) {
+            Some((ObjectType::Blob, data)) => Ok(Content::Shared(data)),
+            _ => Ok(Content::Blob(self.blob(oid)?)),
         }
     }
 
@@ -1003,10 +1029,8 @@ impl<'r> Differ<'r> {
         if let Some(s) = self.spans.get(&oid) {
             return Ok(s.clone());
         }
-        let spans = match self.repo.find_blob(oid) {
-            Ok(blob) => Some(std::rc::Rc::new(Spans::of(blob.content()))),
-            Err(e) => return Err(self.missing_or_read("blob", oid, e)),
-        };
+        let content = self.blob_content(oid)?;
+        let spans = Some(std::rc::Rc::new(Spans::of(content.bytes())));
         self.spans.insert(oid, spans.clone());
         Ok(spans)
     }
@@ -1015,6 +1039,7 @@ impl<'r> Differ<'r> {
 /// Bytes to diff: a blob's, or made up (gitlinks).
 enum Content<'r> {
     Blob(Blob<'r>),
+    Shared(Rc<[u8]>),
     Owned(Vec<u8>),
 }
 
@@ -1022,6 +1047,7 @@ impl Content<'_> {
     fn bytes(&self) -> &[u8] {
         match self {
             Content::Blob(b) => b.content(),
+            Content::Shared(v) => v,
             Content::Owned(v) => v,
         }
     }

@@ -18,6 +18,9 @@ use std::path::Path;
 use git2::Oid;
 
 use crate::diff::{self, DiffOptions, DiffStats};
+use std::sync::OnceLock;
+
+use crate::pack::{PackReader, Packs};
 use crate::repo;
 use crate::walk::OnRead;
 
@@ -74,7 +77,7 @@ fn diff_all(
     let mut trees = diff::TreeCache::default();
     commits
         .filter_map(|(oid, known)| {
-            diff::commit_diff_cached(&repo, oid, known, lines, opts, &mut trees)
+            diff::commit_diff_cached(&repo, oid, known, lines, opts, &mut trees, None)
                 .ok()
                 .map(|s| (oid, s))
         })
@@ -90,6 +93,7 @@ const BATCH: usize = 512;
 /// Batches queued for the judging thread before the walk waits for it, so
 /// that memory stays bounded when judging is the slower side.
 const QUEUE: usize = 4;
+const AHEAD_QUEUE: usize = 256;
 
 /// Raw commits, one buffer for a batch.
 #[derive(Default)]
@@ -227,6 +231,9 @@ pub struct Ahead<'s, 'e> {
     scope: Option<&'s std::thread::Scope<'s, 'e>>,
     classify: &'e Classify<'e>,
     git_dir: &'e Path,
+    /// The pack files the threads read trees and blobs from, opened by the
+    /// first thread that needs them.
+    packs: &'e OnceLock<Packs>,
     lines: bool,
     deadline: Option<std::time::Instant>,
     seen: usize,
@@ -248,6 +255,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
         scope: Option<&'s std::thread::Scope<'s, 'e>>,
         classify: &'e Classify<'e>,
         git_dir: &'e Path,
+        packs: &'e OnceLock<Packs>,
         lines: bool,
         deadline: Option<std::time::Instant>,
     ) -> Self {
@@ -256,13 +264,14 @@ impl<'s, 'e> Ahead<'s, 'e> {
             scope: scope.filter(|_| cores > 1),
             classify,
             git_dir,
+            packs,
             lines,
             deadline,
             seen: 0,
             batch: Batch::default(),
             workers: Vec::new(),
             next: 0,
-            max_workers: if lines { cores.clamp(1, 4) } else { 1 },
+            max_workers: cores.clamp(1, 4),
         }
     }
 
@@ -288,13 +297,19 @@ impl<'s, 'e> Ahead<'s, 'e> {
         }
         if self.workers.len() < self.max_workers {
             if let Some(scope) = self.scope {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
-                let (classify, git_dir, lines, deadline) =
-                    (self.classify, self.git_dir, self.lines, self.deadline);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(AHEAD_QUEUE);
+                let (classify, git_dir, packs, lines, deadline) = (
+                    self.classify,
+                    self.git_dir,
+                    self.packs,
+                    self.lines,
+                    self.deadline,
+                );
                 let spawned = std::thread::Builder::new()
                     .name("trailgate-diff".into())
                     .spawn_scoped(scope, move || {
-                        diff_ahead(rx, classify, git_dir, lines, deadline)
+                        let packs = packs.get_or_init(|| Packs::open(&repo::object_dirs(git_dir)));
+                        diff_ahead(rx, classify, git_dir, packs, lines, deadline)
                     });
                 match spawned {
                     Ok(handle) => self.workers.push(Worker {
@@ -342,9 +357,11 @@ fn diff_ahead(
     rx: std::sync::mpsc::Receiver<Batch>,
     classify: &Classify<'_>,
     git_dir: &Path,
+    packs: &Packs,
     lines: bool,
     deadline: Option<std::time::Instant>,
 ) -> Computed {
+    let reader = (!packs.is_empty()).then(|| PackReader::new(packs));
     let mut repo = None;
     let mut trees = diff::TreeCache::default();
     let opts = DiffOptions { renames: true };
@@ -371,6 +388,7 @@ fn diff_ahead(
                 lines,
                 &opts,
                 &mut trees,
+                reader.as_ref(),
             );
             if let Ok(stats) = found {
                 computed.push((commit, stats));

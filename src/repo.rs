@@ -109,9 +109,9 @@ fn tune_libgit2() {
     git2::opts::enable_caching(false);
 }
 
-/// Adds every object directory git announced for this push as an alternate of
-/// the repository's object database.
-pub fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
+/// The object directories git announces to a hook (the quarantine, the
+/// repository's own), as the environment names them.
+fn announced_object_dirs() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = Vec::new();
     for var in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
         if let Some(dir) = std::env::var_os(var) {
@@ -121,6 +121,30 @@ pub fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
     if let Some(list) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
         dirs.extend(std::env::split_paths(&list));
     }
+    dirs
+}
+
+/// Every object directory a hook reads from: the repository's own and
+/// those git announced, each once (canonical paths).
+pub fn object_dirs(git_dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let own = git_dir.join("objects");
+    for dir in std::iter::once(own).chain(announced_object_dirs()) {
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        if !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    out
+}
+
+/// Adds every object directory git announced for this push as an alternate of
+/// the repository's object database.
+pub fn add_quarantine(repo: &Repository) -> Result<(), RepoError> {
+    let dirs = announced_object_dirs();
     if dirs.is_empty() {
         return Ok(());
     }

@@ -302,11 +302,13 @@ impl<'a> Engine<'a, '_> {
         let git_dir = self.repo.path().to_path_buf();
         let lines = self.diff_need == DiffNeed::Lines;
         let deadline = self.ctx.deadline.map(|d| d.at());
+        let packs = std::sync::OnceLock::new();
         std::thread::scope(|scope| {
             let mut ahead = Ahead::new(
                 wants_diffs.then_some(scope),
                 &classify,
                 &git_dir,
+                &packs,
                 lines,
                 deadline,
             );

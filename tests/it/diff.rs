@@ -8,3 +8,4 @@ mod bench;
 mod differential;
 mod generator;
 mod oracle;
+mod pack;
