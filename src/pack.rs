@@ -181,6 +181,9 @@ pub type Object = (ObjectType, Rc<[u8]>);
 pub struct PackReader<'p> {
     packs: &'p Packs,
     cache: RefCell<Cache>,
+    /// One zlib stream, reset for each entry (setting one up allocates
+    /// tens of kilobytes).
+    zlib: RefCell<flate2::Decompress>,
 }
 
 #[derive(Default)]
@@ -225,6 +228,7 @@ impl<'p> PackReader<'p> {
         PackReader {
             packs,
             cache: RefCell::new(Cache::default()),
+            zlib: RefCell::new(flate2::Decompress::new(true)),
         }
     }
 
@@ -258,18 +262,18 @@ impl<'p> PackReader<'p> {
                         OBJ_TAG => ObjectType::Tag,
                         _ => return None,
                     };
-                    let data: Rc<[u8]> = Rc::from(inflate(p, data_at, first, size)?);
+                    let data: Rc<[u8]> = Rc::from(self.inflate(p, data_at, first, size)?);
                     self.cache
                         .borrow_mut()
                         .put((pack, at), (kind, Rc::clone(&data)));
                     break (kind, data);
                 }
                 Entry::OfsDelta { base, size } => {
-                    chain.push(((pack, at), inflate(p, data_at, first, size)?));
+                    chain.push(((pack, at), self.inflate(p, data_at, first, size)?));
                     at = base;
                 }
                 Entry::RefDelta { base, size } => {
-                    chain.push(((pack, at), inflate(p, data_at, first, size)?));
+                    chain.push(((pack, at), self.inflate(p, data_at, first, size)?));
                     (pack, at) = self.packs.find(base)?;
                 }
             }
@@ -336,11 +340,24 @@ fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
     Some((entry, at + used, head))
 }
 
-/// Inflates the zlib stream at `at`, of which `first` holds the first
-/// bytes, that must decode to exactly `size` bytes.
-fn inflate(pack: &Pack, at: u64, first: Vec<u8>, size: usize) -> Option<Vec<u8>> {
+impl PackReader<'_> {
+    /// Inflates the zlib stream at `at`, of which `first` holds the first
+    /// bytes, that must decode to exactly `size` bytes.
+    fn inflate(&self, pack: &Pack, at: u64, first: Vec<u8>, size: usize) -> Option<Vec<u8>> {
+        let mut z = self.zlib.borrow_mut();
+        z.reset(true);
+        inflate_with(&mut z, pack, at, first, size)
+    }
+}
+
+fn inflate_with(
+    z: &mut flate2::Decompress,
+    pack: &Pack,
+    at: u64,
+    first: Vec<u8>,
+    size: usize,
+) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(size);
-    let mut z = flate2::Decompress::new(true);
     let mut pos = at;
     // Compressed data is rarely larger than the object plus a little.
     let mut chunk = (size + 64).clamp(READ_AHEAD, 1 << 20);
