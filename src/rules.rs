@@ -326,6 +326,7 @@ impl<'a> Engine<'a, '_> {
             .filter(|rule| {
                 rule.mode != Mode::Off
                     && rule.applies_to(refname)
+                    && rule.judges_commits()
                     && rule.per == Per::Commit
                     && (rule.when.touches.is_some() || rule.require.limits.any())
                     && !self.pusher_exempt(rule)
