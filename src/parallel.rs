@@ -93,6 +93,9 @@ const BATCH: usize = 512;
 /// Batches queued for the judging thread before the walk waits for it, so
 /// that memory stays bounded when judging is the slower side.
 const QUEUE: usize = 4;
+/// Batches queued for each diff-ahead thread: deep, since the walk should
+/// run ahead of the diffs (a full push's raw commits are a few hundred
+/// bytes each).
 const AHEAD_QUEUE: usize = 256;
 
 /// Raw commits, one buffer for a batch.
@@ -219,12 +222,14 @@ const REMEMBERED: usize = 4096;
 /// Diffs computed on other threads while the walk is still reading
 /// commits. The walk hands every commit it reads to [`Ahead::offer`]; past
 /// the first [`INLINE_FIRST`] (a small push starts no thread), batches go
-/// to one thread for path-only diffs, or up to four when lines are counted
-/// (libgit2 serialises object reads across threads behind its own locks,
-/// so more threads only help when most of the work is the line diff). Each
-/// thread diffs the commits `classify` says some rule wants, as soon as it
-/// has seen the first parent's tree, and the caller collects the diffs
-/// with [`Ahead::take`]. Anything not computed here (a failure, a parent
+/// round-robin to a thread per core (up to four). The threads read trees
+/// and blobs through [`crate::pack`] rather than libgit2, whose object
+/// reads are serialised across threads behind its own locks (two threads
+/// diffing through libgit2 were slower than one). Each thread diffs the
+/// commits `classify` says some rule wants, as soon as it has seen the
+/// first parent's tree, and the caller collects the diffs with
+/// [`Ahead::take`]. The queue to each thread is deep ([`AHEAD_QUEUE`]
+/// batches) so that the walk is not held back by slower diffing. Anything not computed here (a failure, a parent
 /// handed to another thread, a deadline) is simply missing, and the caller
 /// computes it on its own path.
 pub struct Ahead<'s, 'e> {
