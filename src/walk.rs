@@ -41,6 +41,10 @@ pub enum WalkError {
     TooMany { limit: usize },
     #[error("the walk ran past its deadline after {commits} commits")]
     Deadline { commits: usize },
+    #[error(
+        "the walk met more commits (or parent links) than trailgate can number (4,294,967,295)"
+    )]
+    TooLarge,
 }
 
 /// Hashes object ids by folding their bytes. An id is already a
@@ -304,16 +308,14 @@ impl<'r> Walker<'r> {
         }
     }
 
-    /// The number of a commit, given one if it has none yet.
-    fn number(&mut self, oid: Oid) -> u32 {
+    /// The number of a commit, given one if it has none yet. Numbers are
+    /// 32 bits; a walk that would need more fails rather than wrap.
+    fn number(&mut self, oid: Oid) -> Result<u32, WalkError> {
         let key = Key::of(oid);
         if let Some(&n) = self.numbers.get(&key) {
-            return n;
+            return Ok(n);
         }
-        // More than four billion commits in one process would wrap; the
-        // object database of such a repository does not fit in memory
-        // anyway, and a wrapped number only makes the walk judge more.
-        let n = self.nodes.len() as u32;
+        let n = u32::try_from(self.nodes.len()).map_err(|_| WalkError::TooLarge)?;
         self.numbers.insert(key, n);
         self.nodes.push(Node {
             oid,
@@ -322,7 +324,7 @@ impl<'r> Walker<'r> {
             parent_count: NOT_LOADED,
         });
         self.marks.push(0);
-        n
+        Ok(n)
     }
 
     fn node(&self, n: u32) -> Option<&Node> {
@@ -354,20 +356,33 @@ impl<'r> Walker<'r> {
     }
 
     /// Fills in a node from its date and parent ids (taken from `scratch`).
-    fn fill(&mut self, n: u32, time: i64) {
-        let at = self.parents.len() as u32;
+    fn fill(&mut self, n: u32, time: i64) -> Result<(), WalkError> {
+        let at = u32::try_from(self.parents.len()).map_err(|_| WalkError::TooLarge)?;
+        // NOT_LOADED is u32::MAX: no commit object has that many parents.
+        let count = u32::try_from(self.scratch.len())
+            .ok()
+            .filter(|&c| c != NOT_LOADED)
+            .ok_or(WalkError::TooLarge)?;
         let parents = std::mem::take(&mut self.scratch);
+        let mut numbered = Ok(());
         for &parent in &parents {
-            let p = self.number(parent);
-            self.parents.push(p);
-        }
-        if let Some(node) = self.nodes.get_mut(n as usize) {
-            node.time = time;
-            node.parents_at = at;
-            node.parent_count = parents.len() as u32;
+            match self.number(parent) {
+                Ok(p) => self.parents.push(p),
+                Err(e) => {
+                    numbered = Err(e);
+                    break;
+                }
+            }
         }
         self.scratch = parents;
         self.scratch.clear();
+        numbered?;
+        if let Some(node) = self.nodes.get_mut(n as usize) {
+            node.time = time;
+            node.parents_at = at;
+            node.parent_count = count;
+        }
+        Ok(())
     }
 
     /// This walk's flags of a node.
@@ -411,8 +426,9 @@ impl<'r> Walker<'r> {
         self.commits_from_graph += 1;
         self.scratch.clear();
         self.scratch.extend_from_slice(&commit.parents);
-        self.fill(n, commit.time);
-        true
+        // On failure the node stays unloaded; reading the object fails the
+        // same way and says so.
+        self.fill(n, commit.time).is_ok()
     }
 
     /// Commits reachable from `tips` and not from `hidden`, newest first.
@@ -463,7 +479,7 @@ impl<'r> Walker<'r> {
             }
         }
         for &oid in tips {
-            let n = self.number(oid);
+            let n = self.number(oid)?;
             let handed = self.load(n, on_read)?;
             self.insert(&mut state, n, false);
             self.handed(n, handed);
@@ -576,7 +592,7 @@ impl<'r> Walker<'r> {
             if self.maybe_old(oid) {
                 return Ok(None);
             }
-            let n = self.number(oid);
+            let n = self.number(oid)?;
             let handed = self.load(n, on_read)?;
             self.insert(&mut state, n, false);
             self.handed(n, handed);
@@ -647,7 +663,7 @@ impl<'r> Walker<'r> {
         self.commits_read += 1;
         on_read(oid, object.data());
         drop(object);
-        self.fill(n, time);
+        self.fill(n, time)?;
         Ok(true)
     }
 
@@ -655,7 +671,7 @@ impl<'r> Walker<'r> {
     fn peel_hidden(&mut self, mut oid: Oid) -> Option<u32> {
         // Tag chains longer than this are not worth following for hiding.
         for _ in 0..16 {
-            let n = self.number(oid);
+            let n = self.number(oid).ok()?;
             if self.loaded(n) || self.load_from_graph(n) {
                 return Some(n);
             }
@@ -666,7 +682,7 @@ impl<'r> Walker<'r> {
                     let time = commit::parse_links(object.data(), &mut self.scratch).ok()?;
                     drop(object);
                     self.commits_read += 1;
-                    self.fill(n, time);
+                    self.fill(n, time).ok()?;
                     return Some(n);
                 }
                 ObjectType::Tag => {
