@@ -118,6 +118,26 @@ impl Batch {
     }
 }
 
+/// A thread of `scope` that runs `work` on the batches sent over a queue of
+/// `queue` batches; `None` when no thread can be started (the caller then
+/// does the work itself).
+fn spawn_batch_worker<'s, 'e, T: Send + 's>(
+    scope: &'s std::thread::Scope<'s, 'e>,
+    name: &str,
+    queue: usize,
+    work: impl FnOnce(std::sync::mpsc::Receiver<Batch>) -> T + Send + 's,
+) -> Option<(
+    std::sync::mpsc::SyncSender<Batch>,
+    std::thread::ScopedJoinHandle<'s, T>,
+)> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(queue);
+    let handle = std::thread::Builder::new()
+        .name(name.into())
+        .spawn_scoped(scope, move || work(rx))
+        .ok()?;
+    Some((tx, handle))
+}
+
 /// Runs `read`, which hands commits (id and raw bytes) to the sink it is
 /// given, and applies `judge` to every commit handed over: the first
 /// [`INLINE_FIRST`] on the calling thread, the rest on a second thread while
@@ -151,22 +171,18 @@ where
                     return;
                 }
                 if worker.is_none() {
-                    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(QUEUE);
-                    let spawned = std::thread::Builder::new()
-                        .name("trailgate-judge".into())
-                        .spawn_scoped(scope, move || {
-                            let mut judged = Vec::new();
-                            for batch in rx {
-                                for (oid, data) in batch.iter() {
-                                    judged.extend(judge(oid, data).map(|t| (oid, t)));
-                                }
+                    worker = spawn_batch_worker(scope, "trailgate-judge", QUEUE, move |rx| {
+                        let mut judged = Vec::new();
+                        for batch in rx {
+                            for (oid, data) in batch.iter() {
+                                judged.extend(judge(oid, data).map(|t| (oid, t)));
                             }
-                            judged
-                        });
-                    match spawned {
-                        Ok(handle) => worker = Some((tx, handle)),
+                        }
+                        judged
+                    });
+                    if worker.is_none() {
                         // No second thread to be had: judge everything here.
-                        Err(_) => inline_left = usize::MAX,
+                        inline_left = usize::MAX;
                     }
                 }
                 let full = std::mem::take(&mut batch);
@@ -302,7 +318,6 @@ impl<'s, 'e> Ahead<'s, 'e> {
         }
         if self.workers.len() < self.max_workers {
             if let Some(scope) = self.scope {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(AHEAD_QUEUE);
                 let (classify, git_dir, packs, lines, deadline) = (
                     self.classify,
                     self.git_dir,
@@ -310,19 +325,17 @@ impl<'s, 'e> Ahead<'s, 'e> {
                     self.lines,
                     self.deadline,
                 );
-                let spawned = std::thread::Builder::new()
-                    .name("trailgate-diff".into())
-                    .spawn_scoped(scope, move || {
-                        let packs = packs.get_or_init(|| Packs::open(&repo::object_dirs(git_dir)));
-                        diff_ahead(rx, classify, git_dir, packs, lines, deadline)
-                    });
+                let spawned = spawn_batch_worker(scope, "trailgate-diff", AHEAD_QUEUE, move |rx| {
+                    let packs = packs.get_or_init(|| Packs::open(&repo::object_dirs(git_dir)));
+                    diff_ahead(rx, classify, git_dir, packs, lines, deadline)
+                });
                 match spawned {
-                    Ok(handle) => self.workers.push(Worker {
+                    Some((tx, handle)) => self.workers.push(Worker {
                         tx: Some(tx),
                         handle,
                     }),
                     // No more threads to be had: the caller computes the rest.
-                    Err(_) => self.max_workers = self.workers.len(),
+                    None => self.max_workers = self.workers.len(),
                 }
             }
         }
