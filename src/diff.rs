@@ -489,7 +489,8 @@ const BIG_FILE_THRESHOLD: usize = 512 * 1024 * 1024;
 struct Differ<'r> {
     repo: &'r Repository,
     /// The repository's object database, for trees (see [`RawTree`]).
-    odb: Option<Odb<'r>>,
+    /// Opened on first need: with a pack reader most diffs never need it.
+    odb: std::cell::OnceCell<Option<Odb<'r>>>,
     context: String,
     lines: bool,
     spans: HashMap<Oid, Option<std::rc::Rc<Spans>>>,
@@ -502,7 +503,7 @@ impl<'r> Differ<'r> {
     fn new(repo: &'r Repository, context: String, lines: bool) -> Self {
         Differ {
             repo,
-            odb: repo.odb().ok(),
+            odb: std::cell::OnceCell::new(),
             context,
             lines,
             spans: HashMap::new(),
@@ -560,7 +561,7 @@ impl<'r> Differ<'r> {
             self.trees.borrow_mut().put(oid, &tree);
             return Ok(tree);
         }
-        let odb = match &self.odb {
+        let odb = match self.odb.get_or_init(|| self.repo.odb().ok()) {
             Some(odb) => odb,
             None => {
                 return Err(self.missing_or_read(
