@@ -20,6 +20,7 @@ pub mod encoding;
 pub mod facts;
 pub mod identity;
 pub mod install;
+pub mod oid;
 pub mod pack;
 pub mod parallel;
 pub mod policy;
