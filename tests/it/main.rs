@@ -14,4 +14,5 @@ mod hardening;
 mod hook;
 mod hosts;
 mod proof;
+mod snapshots;
 mod trailers;

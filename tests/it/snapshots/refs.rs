@@ -1,0 +1,68 @@
+//! What a pusher sees when a `deny` rule forbids a ref update: a force-push
+//! or deletion of a protected branch, a moved or deleted tag.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use super::{Stage, Transcript};
+use crate::support::*;
+
+#[test]
+fn a_force_push_and_a_deletion_of_main_are_denied() {
+    let s = Stage::guarded(&policy(
+        r#"
+[[rule]]
+name = "protect-main"
+message = "main is shared history: no force-push, no deletion."
+refs = ["refs/heads/main"]
+deny = ["force-push", "delete"]
+"#,
+    ));
+    s.server_config("receive.denyNonFastForwards", "false");
+    s.server_config("receive.denyDeletes", "false");
+    s.server_config("receive.denyDeleteCurrent", "false");
+    s.commit(&CAROL, &msg("Published change", &[]));
+    s.push(&["origin", "main"], &[]).assert_accepted_silently();
+    s.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    s.commit(&CAROL, &msg("Rewritten history", &[]));
+
+    let mut t = Transcript::new(&s);
+    let forced = s.push(&["origin", "+main:main"], &[]);
+    forced.assert_rejected();
+    t.push("a force-push over the published change", &forced);
+    let deleted = s.push(&["origin", "--delete", "main"], &[]);
+    deleted.assert_rejected();
+    t.push("a deletion of main", &deleted);
+    t.check(
+        "force_push_and_delete_denied",
+        "deny = [\"force-push\", \"delete\"] on main",
+    );
+}
+
+#[test]
+fn moving_or_deleting_a_pushed_tag_is_denied() {
+    let s = Stage::guarded(&policy(
+        r#"
+[[rule]]
+name = "immutable-tags"
+refs = ["refs/tags/**"]
+deny = ["update", "force-push", "delete"]
+"#,
+    ));
+    s.server_config("receive.denyDeletes", "false");
+    s.git(&["tag", "v1"]);
+    s.push(&["origin", "v1"], &[]).assert_accepted_silently();
+    s.commit(&ALICE, &msg("Later work", &[]));
+    s.git(&["tag", "-f", "-a", "-m", "Release 1, again", "v1"]);
+
+    let mut t = Transcript::new(&s);
+    let moved = s.push(&["origin", "--force", "v1"], &[]);
+    moved.assert_rejected();
+    t.push("v1 moved to an annotated tag of a later commit", &moved);
+    let deleted = s.push(&["origin", ":refs/tags/v1"], &[]);
+    deleted.assert_rejected();
+    t.push("v1 deleted", &deleted);
+    t.check(
+        "tag_update_denied",
+        "deny = [\"update\", \"force-push\", \"delete\"] on refs/tags/** (a rule with no message)",
+    );
+}
