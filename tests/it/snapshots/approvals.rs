@@ -21,10 +21,12 @@ require = {{ approvals = {{ from = ["senior"], count = {count}, proof = "{proof}
     )
 }
 
-/// One push of one commit by Carol with `trailers`, under `rules`, with the
-/// hook's environment `env`.
+/// One push of one commit by Carol with `trailers`, under `rules` (and the
+/// shared people, plus Carol and Dave as `engineers`), with the hook's
+/// environment `env`.
 fn one_push(name: &str, about: &str, rules: &str, trailers: &[&str], env: &[(&str, &str)]) {
-    let s = Stage::guarded(&policy(rules));
+    let groups = "engineers = [\"carol@example.com\", \"dave@example.com\"]\n";
+    let s = Stage::guarded(&policy_with_groups(groups, rules));
     s.commit(&CAROL, &msg("Add retries to the uploader", trailers));
     let run = s.push(&["origin", "main"], env);
     run.assert_rejected();
@@ -280,5 +282,38 @@ fn an_override_and_the_refusal_before_it_are_audited_and_summarised() {
     t.check(
         "override_audited",
         "an override refused then used, with an audit log: the lines written and `trailgate audit`",
+    );
+}
+
+#[test]
+fn a_misspelled_approver_address_is_reported_as_outside_the_group() {
+    one_push(
+        "approval_misspelled_address",
+        "Approved-By names alice@exmaple.com: today \"not in group senior\" \
+         (issue 14 item 13 wants \"names nobody the policy knows\", with a did-you-mean)",
+        SENIOR_RULE,
+        &[
+            "AI-Assisted: yes",
+            "Approved-By: Alice Senior <alice@exmaple.com>",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn an_approval_by_the_author_does_not_count() {
+    one_push(
+        "approval_by_the_author",
+        "peer review where Carol approves her own commit",
+        r#"
+[[rule]]
+name = "peer-review"
+message = "AI-assisted changes need a second pair of eyes."
+refs = ["refs/heads/main"]
+when = { ai_assisted = true }
+require = { approvals = { from = ["engineers"], count = 1 } }
+"#,
+        &["AI-Assisted: yes", "Approved-By: Carol <carol@example.com>"],
+        &[],
     );
 }

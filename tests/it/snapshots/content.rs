@@ -240,3 +240,50 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
         false,
     );
 }
+
+#[test]
+fn a_declaration_outside_the_trailer_block_is_reported_as_missing() {
+    let s = Stage::guarded(&policy(
+        r#"
+[[rule]]
+name = "declare-ai-use"
+message = "Say whether AI helped: add `AI-Assisted: yes` or `AI-Assisted: no`."
+refs = ["refs/heads/main"]
+require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
+"#,
+    ));
+    s.commit(
+        &CAROL,
+        "Tune the cache\n\nAI-Assisted: yes\n\n\
+         This paragraph comes last, so the line above is not a trailer.\n",
+    );
+    check_push(
+        &s,
+        "declaration_outside_trailer_block",
+        "`AI-Assisted: yes` in a middle paragraph, which git does not read as a trailer: \
+         today \"found none\" (issue 14 item 7)",
+        false,
+    );
+}
+
+#[test]
+fn control_characters_and_bidi_overrides_in_a_subject_are_neutralised() {
+    let s = Stage::guarded(&policy(SENIOR_RULE));
+    s.commit(
+        &CAROL,
+        &msg(
+            "Fix \u{202E}txt.exe\u{202C} and \x1b[31mred\x1b[0m text",
+            &[
+                "AI-Assisted: yes",
+                "Approved-By: Dave\u{200B}\x07 <dave@example.com>",
+            ],
+        ),
+    );
+    check_push(
+        &s,
+        "untrusted_text_neutralised",
+        "a subject with a right-to-left override and ANSI escapes (controls dropped, the \
+         override shown as U+FFFD); an approver with a zero-width space (U+FFFD) and a BEL (a space)",
+        false,
+    );
+}

@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
 mod approvals;
+mod client;
 mod content;
 mod example;
 mod formats;
@@ -284,6 +285,9 @@ pub fn redact_ids(text: &str, known: &[String]) -> String {
 pub struct Transcript<'a> {
     stage: &'a Stage,
     text: String,
+    /// Every object id seen at any step (a later step may drop objects,
+    /// `git gc` may prune them).
+    known: Vec<String>,
 }
 
 impl<'a> Transcript<'a> {
@@ -291,10 +295,12 @@ impl<'a> Transcript<'a> {
         Transcript {
             stage,
             text: String::new(),
+            known: Vec::new(),
         }
     }
 
     fn heading(&mut self, title: &str, run: &Run) {
+        self.remember_ids();
         if !self.text.is_empty() {
             self.text.push('\n');
         }
@@ -303,12 +309,29 @@ impl<'a> Transcript<'a> {
         let _ = writeln!(self.text, "exit: {}", code(run));
     }
 
+    fn remember_ids(&mut self) {
+        self.known.extend(self.stage.known_ids());
+        self.known.sort();
+        self.known.dedup();
+    }
+
     /// A push: git's `remote:` lines (what the hook said), as the pusher
     /// sees them but without git's trailing padding.
     pub fn push(&mut self, title: &str, run: &Run) -> &mut Self {
         run.assert_no_panic();
         self.heading(title, run);
         for line in run.stderr.lines().filter(|l| l.starts_with("remote:")) {
+            let _ = writeln!(self.text, "{}", line.trim_end());
+        }
+        self
+    }
+
+    /// A push judged on the client (the `pre-push` shim): everything git
+    /// and the hook wrote to stderr.
+    pub fn client(&mut self, title: &str, run: &Run) -> &mut Self {
+        run.assert_no_panic();
+        self.heading(title, run);
+        for line in run.stderr.lines() {
             let _ = writeln!(self.text, "{}", line.trim_end());
         }
         self
@@ -378,8 +401,9 @@ impl<'a> Transcript<'a> {
 
     /// Redacts the transcript and compares it with snapshot `name`, which
     /// `about` describes for the reviewer.
-    pub fn check(&self, name: &str, about: &str) {
-        let text = redact_ids(&self.text, &self.stage.known_ids());
+    pub fn check(&mut self, name: &str, about: &str) {
+        self.remember_ids();
+        let text = redact_ids(&self.text, &self.known);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(".");
         settings.set_prepend_module_to_snapshot(false);

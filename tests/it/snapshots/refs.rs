@@ -66,3 +66,28 @@ deny = ["update", "force-push", "delete"]
         "deny = [\"update\", \"force-push\", \"delete\"] on refs/tags/** (a rule with no message)",
     );
 }
+
+#[test]
+fn a_push_of_two_refs_names_the_ref_of_each_violation() {
+    let s = Stage::guarded(&policy(
+        r#"
+[[rule]]
+name = "ai-needs-senior-approval"
+message = "AI-assisted changes from junior and mid-level engineers need a senior's sign-off."
+refs = ["refs/heads/main", "refs/heads/release/**"]
+when = { ai_assisted = true, author_not_in = ["senior"] }
+require = { approvals = { from = ["senior"], count = 1 } }
+"#,
+    ));
+    s.commit(&CAROL, &msg("Unapproved on main", &["AI-Assisted: yes"]));
+    s.git(&["checkout", "-q", "-b", "release", "origin/main"]);
+    s.commit(&DAVE, &msg("Unapproved release fix", &["AI-Assisted: yes"]));
+    let run = s.push(&["origin", "main", "release:refs/heads/release/1.0"], &[]);
+    run.assert_rejected();
+    Transcript::new(&s)
+        .push("main and a new release/1.0 in one push", &run)
+        .check(
+            "two_refs_in_one_push",
+            "one push updates main and creates release/1.0, each with an unapproved commit",
+        );
+}
