@@ -4,7 +4,16 @@
 //!
 //! They pin today's wording so that a restructure can prove it changes
 //! nothing, and a deliberate change of the text shows up as a snapshot diff
-//! to review (`cargo insta review`, or `INSTA_UPDATE=always` and `git diff`).
+//! to review. Each scenario is one [`Transcript`] (the steps, their exit
+//! codes and what they printed), stored as `tests/it/snapshots/NAME.snap`
+//! with a description of what it shows.
+//!
+//! Updating: `cargo test --test it snapshots` writes `NAME.snap.new` beside
+//! each snapshot that differs and fails; accept or reject each diff with
+//! `cargo insta review` (from `cargo install cargo-insta`), or accept all
+//! with `INSTA_UPDATE=always cargo test --test it snapshots` and read
+//! `git diff tests/it/snapshots/`. Under `CI=true` nothing is written and
+//! a difference fails.
 //!
 //! The output is made deterministic twice over: every commit gets fixed
 //! names, e-mails and dates (so ids are stable), and every object id is still
@@ -12,7 +21,7 @@
 //! same snapshots hold for a SHA-256 repository. Temporary paths, durations,
 //! times, push ids and key fingerprints are redacted by insta filters.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approvals;
 mod client;
