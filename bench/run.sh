@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick|--full] [--runs N] [--max-commits N]
 #
-# --quick (default) takes well under a minute and is part of .ci/run; it checks
+# --quick (default) takes well under a minute and is part of scripts/test; it checks
 # verdicts and commit counts and never asserts timings. --full generates the
 # issue's histories (1,000 / 100,000 / 1,000,000 commits, 10,000 refs) once
 # into target/bench-cache/. TRAILGATE_BIN=path uses that binary instead of
