@@ -6,11 +6,12 @@
 //! The server tests need `gitolite`, `sshd`, `lighttpd` and root (they
 //! create a throwaway system user). `scripts/test` runs them only under
 //! `CI=true` or with `--install` (installing the Debian packages when they
-//! are missing); otherwise it sets `TRAILGATE_SKIP_HOST_TESTS=1`, each of
-//! them returns at once and appends its name to `$TRAILGATE_SKIP_REPORT`,
-//! and the script's summary lists them. Without the programs and without
-//! that variable they FAIL with a message saying what to install: a skipped
-//! host test is always a choice, and always reported.
+//! are missing); otherwise it sets `TRAILGATE_SKIP_HOST_TESTS=1` and each
+//! of them returns at once. Either way each one writes whether it ran or
+//! was skipped to `$TRAILGATE_HOST_TESTS_REPORT`, and the script's summary
+//! lists them. Without the programs and without that variable they FAIL
+//! with a message saying what to install: a skipped host test is always a
+//! choice, and always reported.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
@@ -28,20 +29,34 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-/// Whether the host tests are to be skipped, and where a skipped test
-/// writes its name (one `TEST<TAB>PROGRAMS` line) for `scripts/test`'s summary.
+/// Whether the host tests are to be skipped, and where each host test
+/// writes one `run|skipped<TAB>TEST<TAB>PROGRAMS` line for `scripts/test`'s
+/// summary.
 pub struct HostTestMode {
     pub skip: bool,
     pub report: Option<PathBuf>,
 }
 
 impl HostTestMode {
-    /// `TRAILGATE_SKIP_HOST_TESTS=1` and `TRAILGATE_SKIP_REPORT`.
+    /// `TRAILGATE_SKIP_HOST_TESTS=1` and `TRAILGATE_HOST_TESTS_REPORT`.
     pub fn from_env() -> Self {
         HostTestMode {
             skip: std::env::var("TRAILGATE_SKIP_HOST_TESTS").as_deref() == Ok("1"),
-            report: std::env::var_os("TRAILGATE_SKIP_REPORT").map(PathBuf::from),
+            report: std::env::var_os("TRAILGATE_HOST_TESTS_REPORT").map(PathBuf::from),
         }
+    }
+
+    fn record(&self, outcome: &str, test: &str, tools: &[&str]) {
+        let Some(report) = &self.report else { return };
+        // One write per line, in append mode: tests running on other
+        // threads never interleave within a line.
+        let line = format!("{outcome}\t{test}\t{}\n", tools.join(" "));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(report)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+            .unwrap_or_else(|e| panic!("cannot write to {}: {e}", report.display()));
     }
 }
 
@@ -57,17 +72,7 @@ pub fn host_tools(test: &str, tools: &[&str]) -> Option<Vec<PathBuf>> {
 pub fn host_tools_in(mode: &HostTestMode, test: &str, tools: &[&str]) -> Option<Vec<PathBuf>> {
     if mode.skip {
         eprintln!("{test}: SKIPPED because TRAILGATE_SKIP_HOST_TESTS=1");
-        if let Some(report) = &mode.report {
-            // One write per line, in append mode: tests running on other
-            // threads never interleave within a line.
-            let line = format!("{test}\t{}\n", tools.join(" "));
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(report)
-                .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
-                .unwrap_or_else(|e| panic!("cannot record the skip in {}: {e}", report.display()));
-        }
+        mode.record("skipped", test, tools);
         return None;
     }
     let mut found = Vec::new();
@@ -88,6 +93,7 @@ pub fn host_tools_in(mode: &HostTestMode, test: &str, tools: &[&str]) -> Option<
         "0",
         "{test} must run as root (it starts sshd and creates a throwaway user): run `sudo scripts/test --install`, or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
     );
+    mode.record("run", test, tools);
     Some(found)
 }
 
@@ -231,7 +237,7 @@ fn a_missing_host_program_fails_the_test_unless_skipping_is_asked_for() {
     assert!(host_tools_in(&skipping, "other", &["lighttpd"]).is_none());
     assert_eq!(
         std::fs::read_to_string(&report).unwrap(),
-        format!("probe\t{missing} sshd\nother\tlighttpd\n"),
+        format!("skipped\tprobe\t{missing} sshd\nskipped\tother\tlighttpd\n"),
         "each skipped test must be recorded for the summary"
     );
 
@@ -253,6 +259,36 @@ fn a_missing_host_program_fails_the_test_unless_skipping_is_asked_for() {
     assert_eq!(
         std::fs::read_to_string(&report).unwrap().lines().count(),
         2,
-        "a failing host test is not a skipped one"
+        "a failing host test is neither run nor skipped"
     );
+}
+
+#[test]
+fn a_host_test_that_finds_its_programs_is_recorded_as_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let running = HostTestMode {
+        skip: false,
+        report: Some(report.clone()),
+    };
+    let root = String::from_utf8_lossy(
+        &std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+        == "0";
+    // `sh` is everywhere; only root may run host tests.
+    let outcome = std::panic::catch_unwind(|| host_tools_in(&running, "probe", &["sh"]));
+    let recorded = std::fs::read_to_string(&report).unwrap_or_default();
+    if root {
+        let found = outcome.unwrap().unwrap();
+        assert!(found[0].ends_with("sh"), "{found:?}");
+        assert_eq!(recorded, "run\tprobe\tsh\n");
+    } else {
+        assert!(outcome.is_err(), "not root, yet the host test was let run");
+        assert_eq!(recorded, "", "a host test that may not run was recorded");
+    }
 }
