@@ -138,6 +138,16 @@ pub fn approved_by(p: &Person) -> String {
     format!("Approved-By: {}", p.ident())
 }
 
+/// Makes a file git wrote read-only (a pack, a loose object, the
+/// commit-graph) writable by its owner, so that a test can damage it when it
+/// does not run as root.
+pub fn make_writable(path: &Path) {
+    let mut permissions = std::fs::metadata(path).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(path, permissions).unwrap();
+}
+
 /// Applies the hermetic environment to a command.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
     cmd.env_clear();

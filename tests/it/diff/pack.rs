@@ -115,10 +115,7 @@ fn a_damaged_pack_is_refused_not_misread() {
         .find(|p| p.extension().is_some_and(|e| e == "pack"))
         .unwrap();
     let original = std::fs::read(&pack).unwrap();
-    let mut permissions = std::fs::metadata(&pack).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    permissions.set_readonly(false);
-    std::fs::set_permissions(&pack, permissions).unwrap();
+    crate::support::make_writable(&pack);
 
     // Flipped bytes all over the data, then the data cut short: every read
     // is either git's exact object or nothing.

@@ -82,6 +82,7 @@ fn a_truncated_pack_rejects_the_push() {
     let (_, tip) = packed_history(&w);
     for pack in packs(&w) {
         let len = std::fs::metadata(&pack).unwrap().len();
+        make_writable(&pack);
         let file = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
         file.set_len(len / 2).unwrap();
     }
@@ -96,10 +97,7 @@ fn a_corrupt_loose_object_rejects_the_push() {
     let w = World::with_policy(&policy(EVERY_REF));
     let (_, new) = carol_commit(&w, b"Will be corrupted\n");
     let path = w.server.join("objects").join(&new[..2]).join(&new[2..]);
-    let mut perms = std::fs::metadata(&path).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    perms.set_readonly(false);
-    std::fs::set_permissions(&path, perms).unwrap();
+    make_writable(&path);
     std::fs::write(&path, b"\x78\x9cthis is not zlib data at all").unwrap();
     let run = hook(&w, &[], &line(ZERO, &new, "refs/heads/topic"), &[]);
     assert_cannot_judge(&run, &new[..7]);

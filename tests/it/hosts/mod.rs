@@ -4,10 +4,14 @@
 //! started and stopped by the tests themselves.
 //!
 //! The server tests need `gitolite`, `sshd`, `lighttpd` and root (they
-//! create a throwaway system user). `.ci/run` installs the Debian packages
-//! when they are missing. Without them these tests FAIL with a message
-//! saying what to install; set `TRAILGATE_SKIP_HOST_TESTS=1` to skip them
-//! on purpose (they then print that they were skipped).
+//! create a throwaway system user). `scripts/test` runs them only under
+//! `CI=true` or with `--install` (installing the Debian packages when they
+//! are missing); otherwise it sets `TRAILGATE_SKIP_HOST_TESTS=1` and each
+//! of them returns at once. Either way each one writes whether it ran or
+//! was skipped to `$TRAILGATE_HOST_TESTS_REPORT`, and the script's summary
+//! lists them. Without the programs and without that variable they FAIL
+//! with a message saying what to install: a skipped host test is always a
+//! choice, and always reported.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
@@ -25,12 +29,50 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
+/// Whether the host tests are to be skipped, and where each host test
+/// writes one `run|skipped<TAB>TEST<TAB>PROGRAMS` line for `scripts/test`'s
+/// summary.
+pub struct HostTestMode {
+    pub skip: bool,
+    pub report: Option<PathBuf>,
+}
+
+impl HostTestMode {
+    /// `TRAILGATE_SKIP_HOST_TESTS=1` and `TRAILGATE_HOST_TESTS_REPORT`.
+    pub fn from_env() -> Self {
+        HostTestMode {
+            skip: std::env::var("TRAILGATE_SKIP_HOST_TESTS").as_deref() == Ok("1"),
+            report: std::env::var_os("TRAILGATE_HOST_TESTS_REPORT").map(PathBuf::from),
+        }
+    }
+
+    fn record(&self, outcome: &str, test: &str, tools: &[&str]) {
+        let Some(report) = &self.report else { return };
+        // One write per line, in append mode: tests running on other
+        // threads never interleave within a line.
+        let line = format!("{outcome}\t{test}\t{}\n", tools.join(" "));
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(report)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, line.as_bytes()))
+            .unwrap_or_else(|e| panic!("cannot write to {}: {e}", report.display()));
+    }
+}
+
 /// The server programs a test needs, found on PATH or in the sbin folders;
 /// `None` when `TRAILGATE_SKIP_HOST_TESTS=1` asks to skip. Missing programs
 /// (or not being root) fail the test: a skipped host test must be a choice.
 pub fn host_tools(test: &str, tools: &[&str]) -> Option<Vec<PathBuf>> {
-    if std::env::var("TRAILGATE_SKIP_HOST_TESTS").as_deref() == Ok("1") {
+    host_tools_in(&HostTestMode::from_env(), test, tools)
+}
+
+/// [`host_tools`] under an explicit mode (so that its own test does not
+/// depend on the environment the suite runs in).
+pub fn host_tools_in(mode: &HostTestMode, test: &str, tools: &[&str]) -> Option<Vec<PathBuf>> {
+    if mode.skip {
         eprintln!("{test}: SKIPPED because TRAILGATE_SKIP_HOST_TESTS=1");
+        mode.record("skipped", test, tools);
         return None;
     }
     let mut found = Vec::new();
@@ -43,14 +85,15 @@ pub fn host_tools(test: &str, tools: &[&str]) -> Option<Vec<PathBuf>> {
     }
     assert!(
         missing.is_empty(),
-        "{test} needs {missing:?}, which are not installed. Install them (Debian: apt-get install -y gitolite3 openssh-server lighttpd; `.ci/run` does this when run as root), or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
+        "{test} needs {missing:?}, which are not installed. Run `sudo scripts/test --install` (it installs the Debian packages gitolite3 openssh-server lighttpd), or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
     );
     let uid = std::process::Command::new("id").arg("-u").output().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&uid.stdout).trim(),
         "0",
-        "{test} must run as root (it starts sshd and creates a throwaway user); set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
+        "{test} must run as root (it starts sshd and creates a throwaway user): run `sudo scripts/test --install`, or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
     );
+    mode.record("run", test, tools);
     Some(found)
 }
 
@@ -182,23 +225,70 @@ pub fn write_file(w: &World, name: &str, text: &str) -> String {
 
 #[test]
 fn a_missing_host_program_fails_the_test_unless_skipping_is_asked_for() {
-    let skipping = std::env::var("TRAILGATE_SKIP_HOST_TESTS").as_deref() == Ok("1");
-    let outcome =
-        std::panic::catch_unwind(|| host_tools("probe", &["trailgate-no-such-server-program"]));
-    match outcome {
-        Ok(found) => assert!(
-            skipping && found.is_none(),
-            "a missing program was not reported"
-        ),
-        Err(panic) => {
-            assert!(!skipping, "TRAILGATE_SKIP_HOST_TESTS=1 must skip, not fail");
-            let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
-            assert!(
-                message.contains("trailgate-no-such-server-program")
-                    && message.contains("apt-get install")
-                    && message.contains("TRAILGATE_SKIP_HOST_TESTS=1"),
-                "{message}"
-            );
-        }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("skipped");
+    let missing = "trailgate-no-such-server-program";
+
+    let skipping = HostTestMode {
+        skip: true,
+        report: Some(report.clone()),
+    };
+    assert!(host_tools_in(&skipping, "probe", &[missing, "sshd"]).is_none());
+    assert!(host_tools_in(&skipping, "other", &["lighttpd"]).is_none());
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        format!("skipped\tprobe\t{missing} sshd\nskipped\tother\tlighttpd\n"),
+        "each skipped test must be recorded for the summary"
+    );
+
+    let running = HostTestMode {
+        skip: false,
+        report: Some(report.clone()),
+    };
+    let outcome = std::panic::catch_unwind(|| host_tools_in(&running, "probe", &[missing]));
+    let Err(panic) = outcome else {
+        panic!("a missing program was not reported");
+    };
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(
+        message.contains(missing)
+            && message.contains("sudo scripts/test --install")
+            && message.contains("TRAILGATE_SKIP_HOST_TESTS=1"),
+        "{message}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap().lines().count(),
+        2,
+        "a failing host test is neither run nor skipped"
+    );
+}
+
+#[test]
+fn a_host_test_that_finds_its_programs_is_recorded_as_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let running = HostTestMode {
+        skip: false,
+        report: Some(report.clone()),
+    };
+    let root = String::from_utf8_lossy(
+        &std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .trim()
+        == "0";
+    // `sh` is everywhere; only root may run host tests.
+    let outcome = std::panic::catch_unwind(|| host_tools_in(&running, "probe", &["sh"]));
+    let recorded = std::fs::read_to_string(&report).unwrap_or_default();
+    if root {
+        let found = outcome.unwrap().unwrap();
+        assert!(found[0].ends_with("sh"), "{found:?}");
+        assert_eq!(recorded, "run\tprobe\tsh\n");
+    } else {
+        assert!(outcome.is_err(), "not root, yet the host test was let run");
+        assert_eq!(recorded, "", "a host test that may not run was recorded");
     }
 }
