@@ -2,7 +2,7 @@
 //!
 //! Each line is `<old-oid> SP <new-oid> SP <refname> LF`. This module only
 //! parses and validates the lines; it knows nothing about the repository
-//! (whether the objects exist is the [`crate::repo`] module's concern).
+//! (whether the objects exist is the [`crate::git::repo`] module's concern).
 
 use git2::Oid;
 use thiserror::Error;

@@ -18,9 +18,9 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::{Regex, RegexBuilder};
 use thiserror::Error;
 
-use crate::ai::{self, Marker};
-use crate::identity::{Directory, Group, GroupId, Member, Person};
-use crate::signature::KeyRing;
+use crate::facts::ai::{self, Marker};
+use crate::facts::identity::{Directory, Group, GroupId, Member, Person};
+use crate::facts::signature::KeyRing;
 pub use raw::{DenyKind, Mode, Per, Proof};
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
@@ -1106,7 +1106,7 @@ fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
                 }
                 Member::Email(e) => {
                     match dir.by_email(e.as_bytes()) {
-                        crate::identity::Who::Person(p) => people.insert(p),
+                        crate::facts::identity::Who::Person(p) => people.insert(p),
                         _ => emails.insert(e.clone()),
                     };
                 }

@@ -1,4 +1,4 @@
-//! The commit-graph reader (`trailgate::commitgraph`) against the commit
+//! The commit-graph reader (`trailgate::git::commitgraph`) against the commit
 //! objects git wrote it from, as one file and as a split chain, and the walk
 //! with the graph against the walk without it.
 
@@ -9,9 +9,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use git2::{Oid, Repository};
-use trailgate::commit;
-use trailgate::commitgraph::CommitGraph;
-use trailgate::walk::Walker;
+use trailgate::git::commitgraph::CommitGraph;
+use trailgate::git::object as commit;
+use trailgate::git::walk::Walker;
 
 use crate::support::hermetic;
 

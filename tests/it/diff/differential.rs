@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use trailgate::diff::{self, DiffOptions, DiffStats};
+use trailgate::git::diff::{self, DiffOptions, DiffStats};
 
 use super::generator::{Generator, Rng};
 use super::oracle::{GitFile, Repo};

@@ -1,11 +1,11 @@
-//! The diffs' own pack reader (`trailgate::pack`) against git: every object
+//! The diffs' own pack reader (`trailgate::git::pack`) against git: every object
 //! of a generated history, repacked with offset deltas and with by-id
 //! deltas, read back byte for byte as `git cat-file --batch` shows it; every
 //! commit's diff through the reader equal to git's; and damaged packs
 //! refused without a panic.
 
-use trailgate::diff::{self, DiffOptions, TreeCache};
-use trailgate::pack::{PackReader, Packs};
+use trailgate::git::diff::{self, DiffOptions, TreeCache};
+use trailgate::git::pack::{PackReader, Packs};
 
 use super::generator::Generator;
 use super::oracle::Repo;

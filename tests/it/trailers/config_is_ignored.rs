@@ -4,7 +4,7 @@
 //! such a setting does change git's own answer; trailgate must keep the
 //! empty-configuration answer regardless.
 
-use trailgate::trailers::{from_commit_message, from_text, render};
+use trailgate::facts::trailers::{from_commit_message, from_text, render};
 
 use super::git::{escaped, Git};
 
@@ -49,7 +49,7 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn rendered(trailers: &[trailgate::trailers::Trailer<'_>]) -> Vec<u8> {
+fn rendered(trailers: &[trailgate::facts::trailers::Trailer<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     render(trailers, &mut out);
     out

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use trailgate::trailers::{from_commit_message, from_text, render};
+use trailgate::facts::trailers::{from_commit_message, from_text, render};
 
 use super::generator::{message, Rng};
 use super::git::{escaped, Git};
@@ -35,7 +35,7 @@ fn messages() -> Vec<Vec<u8>> {
     (0..count()).map(|_| message(&mut rng)).collect()
 }
 
-fn rendered(trailers: &[trailgate::trailers::Trailer<'_>]) -> Vec<u8> {
+fn rendered(trailers: &[trailgate::facts::trailers::Trailer<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     render(trailers, &mut out);
     out

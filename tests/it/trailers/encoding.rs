@@ -1,8 +1,8 @@
-//! `trailgate::encoding::message_as_utf8` against what `git log` shows for
+//! `trailgate::facts::encoding::message_as_utf8` against what `git log` shows for
 //! commits carrying an `encoding` header (git converts with glibc's iconv).
 
-use trailgate::encoding::message_as_utf8;
-use trailgate::trailers::{from_commit_message, render};
+use trailgate::facts::encoding::message_as_utf8;
+use trailgate::facts::trailers::{from_commit_message, render};
 
 use super::git::{escaped, Git};
 

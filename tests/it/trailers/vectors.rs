@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use trailgate::trailers::{from_commit_message, from_text, render, Trailer};
+use trailgate::facts::trailers::{from_commit_message, from_text, render, Trailer};
 
 use super::git::escaped;
 

@@ -309,7 +309,7 @@ pub fn is_ancestor(
                 kind: object.kind().str().to_owned(),
             });
         }
-        let parsed = crate::commit::parse(object.data())
+        let parsed = crate::git::object::parse(object.data())
             .map_err(|reason| RepoError::BadCommit { oid, reason })?;
         Ok(Some((parsed.committer.time, parsed.parents)))
     };

@@ -4,7 +4,7 @@
 //! header and its message bytes, which bytes does `git log` (with the default
 //! `i18n.logOutputEncoding` of UTF-8) show, and so parse trailers from? It does
 //! not find the header (the caller passes its value) and does not parse
-//! trailers ([`crate::trailers`] does, on this module's output).
+//! trailers ([`crate::facts::trailers`] does, on this module's output).
 //!
 //! git's rules (`pretty.c` `logmsg_reencode`, `utf8.c` `reencode_string_len`):
 //!

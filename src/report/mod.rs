@@ -2,13 +2,15 @@
 //! lines, GitLab only shows lines prefixed `GL-HOOK-ERR: `) and JSON for
 //! machines.
 
+pub mod audit;
+
 use std::fmt::Write as _;
 
 use serde_json::json;
 
+use crate::engine::{Judgement, Violation};
 use crate::facts::short;
 use crate::policy::Mode;
-use crate::rules::{Judgement, Violation};
 
 /// How many violations are shown in full before the rest are counted.
 pub const SHOWN_LIMIT: usize = 20;

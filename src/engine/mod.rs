@@ -5,6 +5,8 @@
 //! could not judge (a missing object, a branch pointing at a tree), which the
 //! caller turns into a rejected push.
 
+pub mod parallel;
+
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
@@ -13,15 +15,15 @@ use thiserror::Error;
 
 use std::rc::Rc;
 
-use crate::diff::{self, DiffError, DiffOptions, DiffStats};
+use crate::engine::parallel::{Ahead, Links};
+use crate::facts::identity::{Member, Pusher, Who, PUSHER_VARIABLES, PUSH_CERT_KEY};
+use crate::facts::signature::SigStatus;
 use crate::facts::{self, CommitFacts};
-use crate::identity::{Member, Pusher, Who, PUSHER_VARIABLES, PUSH_CERT_KEY};
-use crate::parallel::{Ahead, Links};
+use crate::git::diff::{self, DiffError, DiffOptions, DiffStats};
+use crate::git::repo::{self, ExistingRef, RepoError};
+use crate::git::walk::{OidMap, OnRead, WalkError, Walked, Walker};
 use crate::policy::{DenyKind, DiffNeed, Limits, Mode, Per, Policy, Proof, Rule};
 use crate::push::RefUpdate;
-use crate::repo::{self, ExistingRef, RepoError};
-use crate::signature::SigStatus;
-use crate::walk::{OidMap, OnRead, WalkError, Walked, Walker};
 
 /// One broken rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,7 +192,7 @@ pub fn judge(
             }),
         ref_commits: HashSet::new(),
         facts: HashMap::new(),
-        raw: crate::walk::RawCommits::default(),
+        raw: crate::git::walk::RawCommits::default(),
         facts_used_once: updates.len() == 1
             && policy.rules.iter().all(|r| r.diff_need() == DiffNeed::None)
             && policy
@@ -262,7 +264,7 @@ struct Engine<'a, 'r> {
     walker: Walker<'r>,
     facts: HashMap<Oid, Rc<CommitFacts>>,
     /// Commits as the walks read them, for `facts`.
-    raw: crate::walk::RawCommits,
+    raw: crate::git::walk::RawCommits,
     /// True when one rule judges the commits of one update and no rule
     /// diffs, so that each commit's facts are asked for once and are not
     /// worth caching.
@@ -292,7 +294,7 @@ struct Engine<'a, 'r> {
 impl<'a> Engine<'a, '_> {
     /// Judges one ref update, with diffs computed on other threads while the
     /// walk reads the commits when some rule needs them (see
-    /// [`crate::parallel::Ahead`]).
+    /// [`crate::engine::parallel::Ahead`]).
     fn update(&mut self, update: &RefUpdate) -> Result<(), JudgeError> {
         let policy = self.policy;
         let diff_rules = self.diff_rules(&update.name);
@@ -453,7 +455,7 @@ impl<'a> Engine<'a, '_> {
                         help,
                     }))
                 };
-                let (walked, judged) = crate::parallel::judge_while_reading(
+                let (walked, judged) = crate::engine::parallel::judge_while_reading(
                     |sink| self.commits_for(rule, refname, new, old_commit, Some(sink), ahead),
                     judge,
                 );
@@ -737,7 +739,7 @@ impl<'a> Engine<'a, '_> {
         let odb = self.repo.odb().map_err(read_err)?;
         let object = odb.read(oid).map_err(read_err)?;
         let parsed =
-            crate::commit::parse(object.data()).map_err(|reason| JudgeError::BadCommit {
+            crate::git::object::parse(object.data()).map_err(|reason| JudgeError::BadCommit {
                 refname: refname.to_owned(),
                 oid,
                 reason,
@@ -834,7 +836,7 @@ impl<'a> Engine<'a, '_> {
                 // Tree ids from the bytes the walk kept, where it kept both
                 // the commit and its first parent.
                 let tree_and_parent = |oid: Oid| {
-                    let raw = crate::commit::parse(self.raw.get(oid)?).ok()?;
+                    let raw = crate::git::object::parse(self.raw.get(oid)?).ok()?;
                     Some((raw.tree?, raw.parents.first().copied()))
                 };
                 let known = tree_and_parent(oid).and_then(|(tree, parent)| match parent {
@@ -858,7 +860,7 @@ impl<'a> Engine<'a, '_> {
         let lines = self.diff_need == DiffNeed::Lines;
         let opts = DiffOptions { renames: true };
         for (oid, stats) in
-            crate::parallel::commit_diffs(self.repo.path(), &wanted, lines, &opts, threads)
+            crate::engine::parallel::commit_diffs(self.repo.path(), &wanted, lines, &opts, threads)
         {
             self.diffs_computed += 1;
             self.diffs.insert(oid, Rc::new(stats));
@@ -1316,7 +1318,7 @@ struct Evidence<'a> {
 /// one of `rules` (those that diff commits one by one) will want its diff,
 /// by the same test as `prefetch_diffs`.
 fn classify_for_diffs(policy: &Policy, rules: &[&Rule], oid: Oid, data: &[u8]) -> Option<Links> {
-    let raw = crate::commit::parse(data).ok()?;
+    let raw = crate::git::object::parse(data).ok()?;
     let merge = raw.parents.len() > 1;
     let needs_facts = |r: &Rule| {
         let w = &r.when;

@@ -16,8 +16,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use git2::{ObjectType, Odb, Oid};
 use thiserror::Error;
 
-use crate::commit;
-use crate::commitgraph::CommitGraph;
+use crate::git::commitgraph::CommitGraph;
+use crate::git::object;
 
 /// How many extra hidden commits git's walk looks at after the last
 /// interesting one, to survive commit dates that go backwards.
@@ -272,7 +272,7 @@ impl<'r> Walker<'r> {
     }
 
     /// Also takes dates and parents from the commit-graph in `objects/info`
-    /// for the commits it lists (see [`crate::commitgraph`]): on a server
+    /// for the commits it lists (see [`crate::git::commitgraph`]): on a server
     /// with 10,000 refs the hidden tips then cost no object reads.
     pub fn with_commit_graph(mut self, objects: std::path::PathBuf) -> Self {
         self.objects = Some(objects);
@@ -658,7 +658,7 @@ impl<'r> Walker<'r> {
             });
         }
         self.scratch.clear();
-        let time = commit::parse_links(object.data(), &mut self.scratch)
+        let time = object::parse_links(object.data(), &mut self.scratch)
             .map_err(|reason| WalkError::BadCommit { oid, reason })?;
         self.commits_read += 1;
         on_read(oid, object.data());
@@ -679,7 +679,7 @@ impl<'r> Walker<'r> {
             match object.kind() {
                 ObjectType::Commit => {
                     self.scratch.clear();
-                    let time = commit::parse_links(object.data(), &mut self.scratch).ok()?;
+                    let time = object::parse_links(object.data(), &mut self.scratch).ok()?;
                     drop(object);
                     self.commits_read += 1;
                     self.fill(n, time).ok()?;
@@ -687,7 +687,7 @@ impl<'r> Walker<'r> {
                 }
                 ObjectType::Tag => {
                     // A tag object starts with `object <hex>`.
-                    oid = commit::oid_from_hex(object.data().get(7..47)?)?;
+                    oid = object::oid_from_hex(object.data().get(7..47)?)?;
                 }
                 _ => return None,
             }

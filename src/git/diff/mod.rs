@@ -44,7 +44,7 @@ use std::rc::Rc;
 
 use git2::{Blob, ObjectType, Odb, Oid, Repository};
 
-use crate::pack::PackReader;
+use crate::git::pack::PackReader;
 use thiserror::Error;
 
 /// How a path changed, as git's `--name-status` letter says.
@@ -214,7 +214,7 @@ pub fn commit_stats(
 /// side; and a directory's tree as a commit leaves it is, more often than
 /// not, the one an earlier diff (of a newer commit that also changed the
 /// directory) read as its old side. With libgit2's object cache off (see
-/// [`crate::repo`]) a history diffed newest to oldest would otherwise read
+/// [`crate::git::repo`]) a history diffed newest to oldest would otherwise read
 /// and inflate most trees twice. Holds two generations of at most
 /// [`TREES_PER_GENERATION`] trees: what the older one still has when the
 /// newer fills up is forgotten.
@@ -330,7 +330,7 @@ impl<'t> Entries<'t> {
 /// `trees` are the first parent's and the commit's tree ids when the caller
 /// already knows them (saving two commit reads); `None` reads them.
 /// `packs` reads trees and blobs from the pack files directly where it can
-/// (see [`crate::pack`]); libgit2 reads the rest.
+/// (see [`crate::git::pack`]); libgit2 reads the rest.
 pub fn commit_diff_cached(
     repo: &Repository,
     commit: Oid,

@@ -8,7 +8,7 @@
 //! configuration cannot change what the policy sees (SPEC section 5).
 //!
 //! It is pure: bytes in, trailers out. It does not read commits, does not
-//! re-encode messages (see [`crate::encoding`]) and does not judge anything.
+//! re-encode messages (see [`crate::facts::encoding`]) and does not judge anything.
 //! Keys and values borrow from the input; only a value folded over several
 //! lines is copied (to join its lines).
 //!

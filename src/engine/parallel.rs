@@ -17,12 +17,12 @@ use std::path::Path;
 
 use git2::Oid;
 
-use crate::diff::{self, DiffOptions, DiffStats};
+use crate::git::diff::{self, DiffOptions, DiffStats};
 use std::sync::OnceLock;
 
-use crate::pack::{PackReader, Packs};
-use crate::repo;
-use crate::walk::OnRead;
+use crate::git::pack::{PackReader, Packs};
+use crate::git::repo;
+use crate::git::walk::OnRead;
 
 /// Fewer commits than this are diffed on the caller's thread: opening a
 /// second repository costs more than it saves.
@@ -239,7 +239,7 @@ const REMEMBERED: usize = 4096;
 /// commits. The walk hands every commit it reads to [`Ahead::offer`]; past
 /// the first [`INLINE_FIRST`] (a small push starts no thread), batches go
 /// round-robin to a thread per core (up to four). The threads read trees
-/// and blobs through [`crate::pack`] rather than libgit2, whose object
+/// and blobs through [`crate::git::pack`] rather than libgit2, whose object
 /// reads are serialised across threads behind its own locks (two threads
 /// diffing through libgit2 were slower than one). Each thread diffs the
 /// commits `classify` says some rule wants, as soon as it has seen the
@@ -383,9 +383,10 @@ fn diff_ahead(
     let mut repo = None;
     let mut trees = diff::TreeCache::default();
     let opts = DiffOptions { renames: true };
-    let mut known: crate::walk::OidMap<Oid> = crate::walk::OidMap::default();
+    let mut known: crate::git::walk::OidMap<Oid> = crate::git::walk::OidMap::default();
     let mut order: std::collections::VecDeque<Oid> = std::collections::VecDeque::new();
-    let mut waiting: crate::walk::OidMap<Vec<(Oid, Oid)>> = crate::walk::OidMap::default();
+    let mut waiting: crate::git::walk::OidMap<Vec<(Oid, Oid)>> =
+        crate::git::walk::OidMap::default();
     let mut computed = Vec::new();
     for batch in rx {
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {

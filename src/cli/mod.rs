@@ -4,6 +4,9 @@
 //! Exit codes everywhere: 0 accepted / valid, 1 rejected by policy, 2 cannot
 //! judge (bad policy, bad input, missing object, internal error).
 
+pub mod demo;
+pub mod install;
+
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,13 +15,14 @@ use clap::{Parser, Subcommand, ValueEnum};
 use git2::Oid;
 use thiserror::Error;
 
-use crate::identity;
+use crate::engine::{self, Baseline, Context, Deadline, JudgeError};
+use crate::facts::identity;
+use crate::facts::{encoding, trailers};
+use crate::git::object as commit;
+use crate::git::repo::{self, RepoError};
 use crate::policy::{self, Mode, PolicyError};
 use crate::push::{self, PushError, RefUpdate};
-use crate::repo::{self, RepoError};
 use crate::report::{self, TextOptions};
-use crate::rules::{self, Baseline, Context, Deadline, JudgeError};
-use crate::{commit, encoding, trailers};
 
 pub const EXIT_ACCEPT: u8 = 0;
 pub const EXIT_REJECT: u8 = 1;
@@ -126,9 +130,9 @@ pub enum Command {
     /// pre-receive.d/trailgate), gitea (REPO.git/hooks/pre-receive.d/trailgate, for Gitea and
     /// Forgejo). Validates the policy first; idempotent; never replaces a hook it did not write
     /// unless --force, and then keeps the old one as NAME.trailgate-backup.
-    Install(crate::install::InstallArgs),
+    Install(crate::cli::install::InstallArgs),
     /// Remove exactly what `trailgate install` wrote (and put back what --force moved aside).
-    Uninstall(crate::install::UninstallArgs),
+    Uninstall(crate::cli::install::UninstallArgs),
     /// Summarise an audit log: pushes, rejections by rule and by pusher, warnings, overrides.
     ///
     /// The log is --log, else the settings.audit_log of the policy (--config, $TRAILGATE_CONFIG,
@@ -170,11 +174,11 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
+    Demo(#[from] crate::cli::demo::DemoError),
     #[error(transparent)]
-    Install(#[from] crate::install::InstallError),
+    Install(#[from] crate::cli::install::InstallError),
     #[error(transparent)]
-    Audit(#[from] crate::audit::AuditError),
+    Audit(#[from] crate::report::audit::AuditError),
 }
 
 /// Runs trailgate with these arguments (argv[0] included) and returns the exit code.
@@ -231,12 +235,12 @@ pub fn run(args: Vec<OsString>) -> u8 {
             ranges,
         } => verify(config.as_deref(), refname, format, verbose, &ranges),
         Command::Trailers { commits } => print_trailers(&commits),
-        Command::Demo { keep } => crate::demo::run(keep).map_err(Error::from),
-        Command::Install(args) => crate::install::install(&args)
+        Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
+        Command::Install(args) => crate::cli::install::install(&args)
             .map(|out| print!("{out}"))
             .map(|()| EXIT_ACCEPT)
             .map_err(Error::from),
-        Command::Uninstall(args) => crate::install::uninstall(&args)
+        Command::Uninstall(args) => crate::cli::install::uninstall(&args)
             .map(|out| print!("{out}"))
             .map(|()| EXIT_ACCEPT)
             .map_err(Error::from),
@@ -308,20 +312,20 @@ fn pre_receive(
     };
     let judged = repo::open_for_hook()
         .map_err(Error::from)
-        .and_then(|repo| Ok(rules::judge(&repo, &policy, &updates, &ctx)?))
+        .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
         .map(|mut judgement| {
-            rules::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
+            engine::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
             judgement
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let info = crate::audit::PushInfo::from_env(&git_dir, |k| std::env::var(k).ok());
+    let info = crate::report::audit::PushInfo::from_env(&git_dir, |k| std::env::var(k).ok());
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
-        (Ok(j), _) => crate::audit::Outcome::Judged(j),
-        (Err(_), f) => crate::audit::Outcome::Failed(f.as_deref().unwrap_or_default()),
+        (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
+        (Err(_), f) => crate::report::audit::Outcome::Failed(f.as_deref().unwrap_or_default()),
     };
-    let audited = crate::audit::record_push(
+    let audited = crate::report::audit::record_push(
         &policy.settings,
         &info,
         &updates,
@@ -370,10 +374,10 @@ fn audit_summary(log: Option<PathBuf>, config: Option<&Path>, format: Format) ->
             policy::load(&path)?
                 .settings
                 .audit_log
-                .ok_or(crate::audit::AuditError::NoLog)?
+                .ok_or(crate::report::audit::AuditError::NoLog)?
         }
     };
-    let summary = crate::audit::summarise(&log)?;
+    let summary = crate::report::audit::summarise(&log)?;
     let out = match format {
         Format::Json => format!("{}\n", summary.to_json()),
         Format::Text => summary.to_text(),
@@ -390,7 +394,7 @@ fn audit_summary(log: Option<PathBuf>, config: Option<&Path>, format: Format) ->
     Ok(EXIT_ACCEPT)
 }
 
-fn emit(judgement: &rules::Judgement, format: Format, opts: &TextOptions) {
+fn emit(judgement: &engine::Judgement, format: Format, opts: &TextOptions) {
     match format {
         Format::Json => {
             let mut out = report::json(judgement);
@@ -430,7 +434,7 @@ fn check(config: Option<&Path>) -> Result<u8, Error> {
     };
     let mut warnings = permission_warnings(&path);
     if let Ok(repo) = repo::open_for_verify() {
-        warnings.extend(crate::install::hook_permission_warnings(repo.path()));
+        warnings.extend(crate::cli::install::hook_permission_warnings(repo.path()));
     }
     for warning in warnings {
         let _ = writeln!(std::io::stderr(), "warning: {warning}");
@@ -552,7 +556,7 @@ fn verify(
         deadline: None,
         quarantined: false,
     };
-    let judgement = rules::judge(&repo, &policy, &updates, &ctx)?;
+    let judgement = engine::judge(&repo, &policy, &updates, &ctx)?;
     emit(
         &judgement,
         format,

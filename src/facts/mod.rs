@@ -2,16 +2,21 @@
 //! it, its trailers as git reads them, whether it declares or shows AI
 //! assistance, and whether it is a merge.
 //!
-//! Facts are derived from the raw commit object (see [`crate::commit`]) and
+//! Facts are derived from the raw commit object (see [`crate::git::object`]) and
 //! the validated policy; rules never look at the object again.
+
+pub mod ai;
+pub mod encoding;
+pub mod identity;
+pub mod signature;
+pub mod trailers;
 
 use git2::Oid;
 
-use crate::commit::{self, Ident};
-use crate::encoding;
-use crate::identity::Who;
+use crate::facts::identity::Who;
+use crate::git::object::{self, Ident};
 use crate::policy::Policy;
-use crate::trailers::{self, Trailer};
+use trailers::Trailer;
 
 #[derive(Debug, Clone)]
 pub struct CommitFacts {
@@ -64,7 +69,7 @@ pub fn short(oid: Oid) -> String {
 
 /// Computes the facts of a commit from its raw object bytes.
 pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, String> {
-    let raw = commit::parse(data)?;
+    let raw = object::parse(data)?;
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
         .into_iter()
@@ -88,7 +93,7 @@ pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, 
         }
     }
     let text = String::from_utf8_lossy(&message).into_owned();
-    let seen = crate::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
+    let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
     let ai_detected = policy
         .ai_markers
         .iter()
@@ -96,7 +101,7 @@ pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, 
     let author_who = policy.directory.by_email(&raw.author.email);
     Ok(CommitFacts {
         oid,
-        subject: commit::subject(&message),
+        subject: object::subject(&message),
         message: text,
         author: raw.author,
         committer: raw.committer,

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use thiserror::Error;
 
 /// The example policy, embedded so that the demo needs no files.
-pub const EXAMPLE_POLICY: &str = include_str!("../config.example.toml");
+pub const EXAMPLE_POLICY: &str = include_str!("../../config.example.toml");
 
 #[derive(Debug, Error)]
 pub enum DemoError {

@@ -22,8 +22,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::commit::Ident;
-use crate::trailers::Trailer;
+use crate::facts::trailers::Trailer;
+use crate::git::object::Ident;
 
 /// The trailer key that credits a co-author (case-insensitive, as GitHub
 /// and GitLab read it).
@@ -740,7 +740,7 @@ mod tests {
     fn detect_all(who: (&str, &str), committer: (&str, &str), message: &str) -> Option<String> {
         let author = ident(who.0, who.1);
         let committer = ident(committer.0, committer.1);
-        let trailers = crate::trailers::from_commit_message(message.as_bytes());
+        let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
         let seen = Seen::new(&trailers, &author, &committer, message);
         markers()
             .iter()
@@ -994,7 +994,7 @@ mod tests {
         let author = ident("Carol", "carol@bots.example");
         let committer = ident("Carol", "carol@example.com");
         let message = "Fix\n\nIntern-Bot: v2\n";
-        let trailers = crate::trailers::from_commit_message(message.as_bytes());
+        let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
         let seen = Seen::new(&trailers, &author, &committer, message);
         let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("{e}"));
         let hit = Marker::trailer_owned("intern-bot".into(), Some(re("^v2$"))).detect(&seen);

@@ -23,10 +23,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 use thiserror::Error;
 
-use crate::identity::Pusher;
+use crate::engine::{Judgement, Violation};
+use crate::facts::identity::Pusher;
 use crate::policy::Mode;
 use crate::push::RefUpdate;
-use crate::rules::{Judgement, Violation};
 
 #[derive(Debug, Error)]
 pub enum AuditError {
@@ -92,7 +92,7 @@ impl PushInfo {
         PushInfo {
             repository,
             git_dir: git_dir.display().to_string(),
-            pusher: crate::identity::pusher_from_env(get),
+            pusher: crate::facts::identity::pusher_from_env(get),
             protocol,
             push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
         }
