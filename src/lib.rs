@@ -1,16 +1,26 @@
 //! trailgate: a git pre-receive hook that judges pushed commits against a TOML policy.
 //!
-//! Data flows one way: [`push`] (the ref updates git hands the hook) ->
-//! [`git`] (reading the repository: the commits each update brings in, their
-//! objects and diffs) -> [`facts`] (what each commit declares and who wrote
-//! it) -> [`policy`] (the validated TOML) -> [`engine`] (the policy applied
-//! to the facts, giving violations) -> [`report`] (text, JSON, the audit
-//! log). [`cli`] is the command line around it.
+//! Modules are declared in the order data flows through them: the ref
+//! updates of the push, the repository read as git reads it, the facts of
+//! each commit, the validated policy, the rules applied to those facts, the
+//! engine that plans and runs them, the verdict, its report, and the
+//! command line around it.
 
-pub mod cli;
-pub mod engine;
-pub mod facts;
-pub mod git;
-pub mod policy;
+// stdin -> ref updates
 pub mod push;
+// reading git: objects, refs, walks, diffs; knows nothing of policy
+pub mod git;
+// what one commit is: trailers, identities, AI signals, signature
+pub mod facts;
+// the TOML policy, validated
+pub mod policy;
+// pure judgement: a rule applied to one commit or ref update
+pub mod rules;
+// planning and running the rules over a push
+pub mod engine;
+// findings, violations, the judgement
+pub mod verdict;
+// text, JSON, audit log
 pub mod report;
+// the commands
+pub mod cli;

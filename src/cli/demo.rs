@@ -277,7 +277,7 @@ impl Demo {
     }
 }
 
-fn check(args: &[&str], output: Output) -> Result<(), DemoError> {
+pub(super) fn check(args: &[&str], output: Output) -> Result<(), DemoError> {
     if output.status.success() {
         Ok(())
     } else {

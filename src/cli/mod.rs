@@ -4,8 +4,13 @@
 //! Exit codes everywhere: 0 accepted / valid, 1 rejected by policy, 2 cannot
 //! judge (bad policy, bad input, missing object, internal error).
 
+mod audit;
+mod check;
 pub mod demo;
 pub mod install;
+mod pre_receive;
+mod trailers;
+mod verify;
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -16,8 +21,8 @@ use git2::Oid;
 use thiserror::Error;
 
 use crate::engine::{self, Baseline, Context, Deadline, JudgeError};
+use crate::facts::encoding;
 use crate::facts::identity;
-use crate::facts::{encoding, trailers};
 use crate::git::object as commit;
 use crate::git::repo::{self, RepoError};
 use crate::policy::{self, Mode, PolicyError};
@@ -225,16 +230,16 @@ pub fn run(args: Vec<OsString>) -> u8 {
             config,
             format,
             verbose,
-        } => pre_receive(config.as_deref(), format, verbose, prefix),
-        Command::Check { config } => check(config.as_deref()),
+        } => pre_receive::pre_receive(config.as_deref(), format, verbose, prefix),
+        Command::Check { config } => check::check(config.as_deref()),
         Command::Verify {
             config,
             refname,
             format,
             verbose,
             ranges,
-        } => verify(config.as_deref(), refname, format, verbose, &ranges),
-        Command::Trailers { commits } => print_trailers(&commits),
+        } => verify::verify(config.as_deref(), refname, format, verbose, &ranges),
+        Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
             .map(|out| print!("{out}"))
@@ -248,7 +253,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             log,
             config,
             format,
-        } => audit_summary(log, config.as_deref(), format),
+        } => audit::audit_summary(log, config.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -260,7 +265,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
     }
 }
 
-fn read_stdin() -> Result<Vec<u8>, Error> {
+pub(super) fn read_stdin() -> Result<Vec<u8>, Error> {
     let mut input = Vec::new();
     std::io::stdin()
         .lock()
@@ -275,126 +280,14 @@ fn read_stdin() -> Result<Vec<u8>, Error> {
 
 /// The repository's git directory as the hook sees it, made absolute so that
 /// messages name a real path rather than git's `GIT_DIR=.`.
-fn git_dir_from_env() -> PathBuf {
+pub(super) fn git_dir_from_env() -> PathBuf {
     let dir = std::env::var_os("GIT_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
     std::fs::canonicalize(&dir).unwrap_or(dir)
 }
 
-fn pre_receive(
-    config: Option<&Path>,
-    format: Format,
-    verbose: bool,
-    prefix: &str,
-) -> Result<u8, Error> {
-    let started = std::time::Instant::now();
-    let wall = std::time::SystemTime::now();
-    let input = read_stdin()?;
-    let updates = push::parse(&input)?;
-    if updates.is_empty() {
-        return Ok(EXIT_ACCEPT);
-    }
-    let git_dir = git_dir_from_env();
-    let path = policy::discover(
-        config,
-        std::env::var_os("TRAILGATE_CONFIG").map(PathBuf::from),
-        &git_dir,
-    )?;
-    let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let policy = policy::load(&path)?;
-    let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
-    let ctx = Context {
-        pusher: pusher.as_ref(),
-        baseline: Baseline::ExistingRefs,
-        deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
-        quarantined: std::env::var_os("GIT_QUARANTINE_PATH").is_some(),
-    };
-    let judged = repo::open_for_hook()
-        .map_err(Error::from)
-        .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
-        .map(|mut judgement| {
-            engine::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
-            judgement
-        });
-    // Every ref update judged goes to the audit log, rejected or not, and so
-    // does a push that could not be judged once a policy was loaded.
-    let info = crate::report::audit::PushInfo::from_env(&git_dir, |k| std::env::var(k).ok());
-    let failure = judged.as_ref().err().map(ToString::to_string);
-    let outcome = match (&judged, &failure) {
-        (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
-        (Err(_), f) => crate::report::audit::Outcome::Failed(f.as_deref().unwrap_or_default()),
-    };
-    let audited = crate::report::audit::record_push(
-        &policy.settings,
-        &info,
-        &updates,
-        outcome,
-        wall,
-        started.elapsed(),
-        prefix,
-    );
-    let judgement = judged?;
-    emit(
-        &judgement,
-        format,
-        &TextOptions {
-            prefix: prefix.to_owned(),
-            policy: path.display().to_string(),
-            verify: false,
-            verbose,
-        },
-    );
-    audited?;
-    Ok(if judgement.rejects() {
-        EXIT_REJECT
-    } else {
-        EXIT_ACCEPT
-    })
-}
-
-/// The push options git passes to the hook (`git push -o ...`, which needs
-/// `receive.advertisePushOptions` on the server).
-fn push_options() -> Vec<String> {
-    let count = std::env::var("GIT_PUSH_OPTION_COUNT")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    // git caps push options far below this; a larger count is not git's.
-    (0..count.min(1000))
-        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
-        .collect()
-}
-
-fn audit_summary(log: Option<PathBuf>, config: Option<&Path>, format: Format) -> Result<u8, Error> {
-    let log = match log {
-        Some(log) => log,
-        None => {
-            let path = policy_path_for_tools(config)?;
-            policy::load(&path)?
-                .settings
-                .audit_log
-                .ok_or(crate::report::audit::AuditError::NoLog)?
-        }
-    };
-    let summary = crate::report::audit::summarise(&log)?;
-    let out = match format {
-        Format::Json => format!("{}\n", summary.to_json()),
-        Format::Text => summary.to_text(),
-    };
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    if !summary.malformed.is_empty() {
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: {} line(s) of {} are not audit records",
-            summary.malformed.len(),
-            log.display()
-        );
-    }
-    Ok(EXIT_ACCEPT)
-}
-
-fn emit(judgement: &engine::Judgement, format: Format, opts: &TextOptions) {
+pub(super) fn emit(judgement: &crate::verdict::Judgement, format: Format, opts: &TextOptions) {
     match format {
         Format::Json => {
             let mut out = report::json(judgement);
@@ -409,7 +302,7 @@ fn emit(judgement: &engine::Judgement, format: Format, opts: &TextOptions) {
 
 /// The policy for `check` and `verify`: `--config`, `$TRAILGATE_CONFIG`, the
 /// repository's `trailgate.toml` when run inside one, then the system file.
-fn policy_path_for_tools(config: Option<&Path>) -> Result<PathBuf, Error> {
+pub(super) fn policy_path_for_tools(config: Option<&Path>) -> Result<PathBuf, Error> {
     let git_dir = repo::open_for_verify()
         .map(|r| r.path().to_owned())
         .unwrap_or_else(|_| git_dir_from_env());
@@ -418,191 +311,4 @@ fn policy_path_for_tools(config: Option<&Path>) -> Result<PathBuf, Error> {
         std::env::var_os("TRAILGATE_CONFIG").map(PathBuf::from),
         &git_dir,
     )?)
-}
-
-fn check(config: Option<&Path>) -> Result<u8, Error> {
-    let path = policy_path_for_tools(config)?;
-    let policy = match policy::load(&path) {
-        Ok(p) => p,
-        Err(e @ PolicyError::Invalid { .. }) => {
-            // A reader that went away (`| head`) must not turn the verdict
-            // into a panic: print!/eprintln! panic on EPIPE.
-            let _ = writeln!(std::io::stderr(), "{e}");
-            return Ok(EXIT_ERROR);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let mut warnings = permission_warnings(&path);
-    if let Ok(repo) = repo::open_for_verify() {
-        warnings.extend(crate::cli::install::hook_permission_warnings(repo.path()));
-    }
-    for warning in warnings {
-        let _ = writeln!(std::io::stderr(), "warning: {warning}");
-    }
-    let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
-    let _ = writeln!(
-        std::io::stdout(),
-        "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {})",
-        path.display(),
-        policy.rules.len(),
-        if policy.rules.len() == 1 { "" } else { "s" },
-        active,
-        policy.directory.people.len(),
-        policy.directory.groups.len(),
-        policy.settings.mode
-    );
-    Ok(EXIT_ACCEPT)
-}
-
-/// Anyone who can write the policy can switch it off.
-fn permission_warnings(path: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode();
-            if mode & 0o022 != 0 {
-                out.push(format!(
-                    "{} is writable by {} (mode {:o}); anyone who can edit the policy can switch it off: chmod go-w {}",
-                    path.display(),
-                    if mode & 0o002 != 0 { "everyone" } else { "its group" },
-                    mode & 0o777,
-                    path.display()
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn verify(
-    config: Option<&Path>,
-    refname: Option<String>,
-    format: Format,
-    verbose: bool,
-    ranges: &[String],
-) -> Result<u8, Error> {
-    let repo = repo::open_for_verify()?;
-    let path = policy_path_for_tools(config)?;
-    let policy = policy::load(&path)?;
-    let refname = match refname {
-        Some(name) if name.starts_with("refs/") => name,
-        Some(name) => format!("refs/heads/{name}"),
-        None => {
-            let head = repo
-                .head()
-                .map_err(|e| Error::Usage(format!("cannot read HEAD ({e}); pass --ref REFNAME")))?;
-            match head.name() {
-                Ok(name) if head.is_branch() => name.to_owned(),
-                _ => {
-                    return Err(Error::Usage(
-                        "HEAD is not on a branch; pass --ref REFNAME".into(),
-                    ))
-                }
-            }
-        }
-    };
-    let resolve = |spec: &str| -> Result<Oid, Error> {
-        let object = repo
-            .revparse_single(spec)
-            .map_err(|source| RepoError::Revision {
-                spec: spec.to_owned(),
-                source,
-            })?;
-        let oid = object.id();
-        repo::peel_to_commit(&repo, oid)?
-            .ok_or_else(|| Error::Usage(format!("`{spec}` does not name a commit")))
-    };
-    let mut positive = Vec::new();
-    let mut negative = Vec::new();
-    // The ref's old value: the left side of the first `A..B`. Without one,
-    // the ref is being created.
-    let mut old = None;
-    for range in ranges {
-        if range.contains("...") {
-            return Err(Error::Usage(format!(
-                "`{range}`: symmetric ranges (A...B) are not supported; use A..B"
-            )));
-        }
-        if let Some((from, to)) = range.split_once("..") {
-            let from = resolve(if from.is_empty() { "HEAD" } else { from })?;
-            old = old.or(Some(from));
-            negative.push(from);
-            positive.push(resolve(if to.is_empty() { "HEAD" } else { to })?);
-        } else if let Some(rev) = range.strip_prefix('^') {
-            negative.push(resolve(rev)?);
-        } else {
-            positive.push(resolve(range)?);
-        }
-    }
-    if positive.is_empty() {
-        return Err(Error::Usage(
-            "no commit to judge: give a range such as origin/main..HEAD".into(),
-        ));
-    }
-    let updates: Vec<RefUpdate> = positive
-        .iter()
-        .map(|&new| RefUpdate {
-            old,
-            new: Some(new),
-            name: refname.clone(),
-        })
-        .collect();
-    let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
-    let ctx = Context {
-        pusher: pusher.as_ref(),
-        baseline: Baseline::Explicit(negative),
-        deadline: None,
-        quarantined: false,
-    };
-    let judgement = engine::judge(&repo, &policy, &updates, &ctx)?;
-    emit(
-        &judgement,
-        format,
-        &TextOptions {
-            prefix: String::new(),
-            policy: path.display().to_string(),
-            verify: true,
-            verbose,
-        },
-    );
-    Ok(if judgement.rejects() {
-        EXIT_REJECT
-    } else {
-        EXIT_ACCEPT
-    })
-}
-
-fn print_trailers(commits: &[String]) -> Result<u8, Error> {
-    let mut out = Vec::new();
-    if commits.is_empty() {
-        let input = read_stdin()?;
-        trailers::render(&trailers::from_text(&input), &mut out);
-    } else {
-        let repo = repo::open_for_verify()?;
-        let odb = repo
-            .odb()
-            .map_err(|source| RepoError::Discover { source })?;
-        for spec in commits {
-            let object = repo
-                .revparse_single(spec)
-                .map_err(|source| RepoError::Revision {
-                    spec: spec.clone(),
-                    source,
-                })?;
-            let oid = repo::peel_to_commit(&repo, object.id())?
-                .ok_or_else(|| Error::Usage(format!("`{spec}` does not name a commit")))?;
-            let data = odb.read(oid).map_err(|e| repo::missing(oid, e))?;
-            let raw = commit::parse(data.data())
-                .map_err(|reason| RepoError::BadCommit { oid, reason })?;
-            let message = encoding::message_as_utf8(raw.encoding, raw.message);
-            if commits.len() > 1 {
-                out.extend_from_slice(format!("commit {oid}\n").as_bytes());
-            }
-            trailers::render(&trailers::from_commit_message(&message), &mut out);
-        }
-    }
-    let _ = std::io::stdout().write_all(&out);
-    Ok(EXIT_ACCEPT)
 }

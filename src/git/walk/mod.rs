@@ -11,13 +11,22 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 use git2::{ObjectType, Odb, Oid};
 use thiserror::Error;
 
 use crate::git::commitgraph::CommitGraph;
 use crate::git::object;
+
+mod ancestry;
+mod map;
+mod new_only;
+
+pub use ancestry::is_ancestor;
+
+use map::{Key, KeyHasher};
+pub use map::{OidHasher, OidMap, RawCommits};
 
 /// How many extra hidden commits git's walk looks at after the last
 /// interesting one, to survive commit dates that go backwards.
@@ -47,64 +56,8 @@ pub enum WalkError {
     TooLarge,
 }
 
-/// Hashes object ids by folding their bytes. An id is already a
-/// cryptographic hash, so SipHash's protection against chosen keys buys
-/// nothing here, and the walk does a few map operations per commit.
-#[derive(Default)]
-pub struct OidHasher(u64);
-
-impl Hasher for OidHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            for (w, &b) in word.iter_mut().zip(chunk) {
-                *w = b;
-            }
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_usize(&mut self, _length: usize) {
-        // The length prefix of the id's byte array is always the same.
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// A map keyed by object id with [`OidHasher`].
-pub type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
-
 /// What [`Walker::walk_with`] hands each commit's id and raw bytes to.
 pub type OnRead<'a> = dyn FnMut(Oid, &[u8]) + 'a;
-
-/// Raw commit objects kept between the walk that read them and the facts
-/// computed from them, in one growing buffer: one allocation instead of one
-/// per commit, freed at once, and about the size of the commits themselves.
-#[derive(Default)]
-pub struct RawCommits {
-    bytes: Vec<u8>,
-    at: OidMap<(usize, usize)>,
-}
-
-impl RawCommits {
-    /// Keeps a commit's bytes (the first copy wins).
-    pub fn insert(&mut self, oid: Oid, data: &[u8]) {
-        if self.at.contains_key(&oid) {
-            return;
-        }
-        self.at.insert(oid, (self.bytes.len(), data.len()));
-        self.bytes.extend_from_slice(data);
-    }
-
-    /// The bytes kept for a commit.
-    pub fn get(&self, oid: Oid) -> Option<&[u8]> {
-        let &(start, len) = self.at.get(&oid)?;
-        self.bytes.get(start..start + len)
-    }
-}
 
 /// A commit the walker knows of, by number (its index in `Walker::nodes`):
 /// numbers instead of ids keep the per-commit memory at about a third of
@@ -201,54 +154,6 @@ pub struct Walker<'r> {
     store: Option<git2::Repository>,
     /// Scratch space for a commit's parents while it is read.
     scratch: Vec<Oid>,
-}
-
-/// An object id as a map key: its bytes, compared inline (`Oid`'s equality
-/// is a call into libgit2, a measurable part of a large walk).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Key([u8; 20]);
-
-impl Key {
-    fn of(oid: Oid) -> Key {
-        let mut key = [0u8; 20];
-        for (k, b) in key.iter_mut().zip(oid.as_bytes()) {
-            *k = *b;
-        }
-        Key(key)
-    }
-}
-
-impl std::hash::Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // An id is already a cryptographic hash: eight of its bytes are as
-        // good a hash as any.
-        let mut word = [0u8; 8];
-        for (w, b) in word.iter_mut().zip(&self.0) {
-            *w = *b;
-        }
-        state.write_u64(u64::from_le_bytes(word));
-    }
-}
-
-/// Passes [`Key`]'s word through, mixed so that both the low bits (the
-/// bucket) and the high bits (hashbrown's tag) vary.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = word.wrapping_mul(0x9e_37_79_b9_7f_4a_7c_15);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 impl<'r> Walker<'r> {
@@ -557,84 +462,6 @@ impl<'r> Walker<'r> {
             commits: found.iter().map(|&n| self.oid(n)).collect(),
             not_handed,
         })
-    }
-
-    /// The answer of [`Walker::walk_with`] for the common push, found without
-    /// looking at the hidden tips at all: when the commits reachable from
-    /// `tips` that the repository did not have before the push (see
-    /// [`Walker::with_store`]) are few, and every commit the repository did
-    /// have that they lead to is itself one of `hidden`, then those new
-    /// commits are exactly the answer (no hidden tip can reach a new commit,
-    /// and everything below the boundary is hidden). On a server with ten
-    /// thousand refs this skips reading the ref list's targets, the
-    /// commit-graph and a node per ref. `None` when that is not provably the
-    /// answer (no store, more than [`MAX_NEW_CHECKS`] new commits, a tip or
-    /// boundary commit that is old but not among `hidden`); the caller then
-    /// walks the usual way, which reuses what was read here.
-    pub fn walk_new_only(
-        &mut self,
-        tips: &[Oid],
-        hidden: &[Oid],
-        limit: usize,
-        on_read: &mut OnRead<'_>,
-    ) -> Result<Option<Walked>, WalkError> {
-        if self.store.is_none() {
-            return Ok(None);
-        }
-        let hidden: std::collections::HashSet<Oid> = hidden.iter().copied().collect();
-        self.next_walk();
-        let mut state = WalkState {
-            heap: BinaryHeap::new(),
-            seq: 0,
-            interesting_queued: 0,
-        };
-        for &oid in tips {
-            if self.maybe_old(oid) {
-                return Ok(None);
-            }
-            let n = self.number(oid)?;
-            let handed = self.load(n, on_read)?;
-            self.insert(&mut state, n, false);
-            self.handed(n, handed);
-        }
-        let mut found: Vec<u32> = Vec::new();
-        let mut parents: Vec<u32> = Vec::new();
-        while let Some(entry) = state.heap.pop() {
-            let n = entry.node;
-            found.push(n);
-            if found.len() > MAX_NEW_CHECKS {
-                return Ok(None);
-            }
-            if limit != 0 && found.len() > limit {
-                return Err(WalkError::TooMany { limit });
-            }
-            parents.clear();
-            parents.extend_from_slice(self.parents_of(n));
-            for &parent in &parents {
-                if self.flags(parent) & SEEN != 0 {
-                    continue;
-                }
-                let oid = self.oid(parent);
-                if self.maybe_old(oid) {
-                    if hidden.contains(&oid) {
-                        continue;
-                    }
-                    return Ok(None);
-                }
-                let handed = self.load(parent, on_read)?;
-                self.insert(&mut state, parent, false);
-                self.handed(parent, handed);
-            }
-        }
-        let not_handed = found
-            .iter()
-            .filter(|&&n| self.flags(n) & HANDED == 0)
-            .map(|&n| self.oid(n))
-            .collect();
-        Ok(Some(Walked {
-            commits: found.iter().map(|&n| self.oid(n)).collect(),
-            not_handed,
-        }))
     }
 
     /// Reads and parses a commit once; later calls are free. True when this

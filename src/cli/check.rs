@@ -1,0 +1,61 @@
+//! `trailgate check`: validates a policy and warns about who may change it.
+
+use std::path::Path;
+
+use super::*;
+
+pub(super) fn check(config: Option<&Path>) -> Result<u8, Error> {
+    let path = policy_path_for_tools(config)?;
+    let policy = match policy::load(&path) {
+        Ok(p) => p,
+        Err(e @ PolicyError::Invalid { .. }) => {
+            // A reader that went away (`| head`) must not turn the verdict
+            // into a panic: print!/eprintln! panic on EPIPE.
+            let _ = writeln!(std::io::stderr(), "{e}");
+            return Ok(EXIT_ERROR);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut warnings = permission_warnings(&path);
+    if let Ok(repo) = repo::open_for_verify() {
+        warnings.extend(crate::cli::install::hook_permission_warnings(repo.path()));
+    }
+    for warning in warnings {
+        let _ = writeln!(std::io::stderr(), "warning: {warning}");
+    }
+    let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
+    let _ = writeln!(
+        std::io::stdout(),
+        "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {})",
+        path.display(),
+        policy.rules.len(),
+        if policy.rules.len() == 1 { "" } else { "s" },
+        active,
+        policy.directory.people.len(),
+        policy.directory.groups.len(),
+        policy.settings.mode
+    );
+    Ok(EXIT_ACCEPT)
+}
+
+/// Anyone who can write the policy can switch it off.
+fn permission_warnings(path: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode();
+            if mode & 0o022 != 0 {
+                out.push(format!(
+                    "{} is writable by {} (mode {:o}); anyone who can edit the policy can switch it off: chmod go-w {}",
+                    path.display(),
+                    if mode & 0o002 != 0 { "everyone" } else { "its group" },
+                    mode & 0o777,
+                    path.display()
+                ));
+            }
+        }
+    }
+    out
+}
