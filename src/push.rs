@@ -4,7 +4,7 @@
 //! parses and validates the lines; it knows nothing about the repository
 //! (whether the objects exist is the [`crate::git::repo`] module's concern).
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 use thiserror::Error;
 
 /// Longest ref name accepted; git's own limit on a path component is far
@@ -15,8 +15,8 @@ const MAX_REFNAME: usize = 4096;
 /// `None` stands for git's all-zero id (the ref does not exist on that side).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefUpdate {
-    pub old: Option<Oid>,
-    pub new: Option<Oid>,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
     pub name: String,
 }
 
@@ -115,16 +115,16 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<RefUpdate, PushError> {
     })
 }
 
-fn parse_oid(line: usize, value: &str) -> Result<Option<Oid>, PushError> {
+fn parse_oid(line: usize, value: &str) -> Result<Option<ObjectId>, PushError> {
     let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
     match (value.len(), hex) {
         (40, true) => {
             if value.bytes().all(|b| b == b'0') {
                 return Ok(None);
             }
-            Oid::from_str(value)
+            ObjectId::from_hex(value.as_bytes())
                 .map(Some)
-                .map_err(|_| PushError::BadOid {
+                .ok_or_else(|| PushError::BadOid {
                     line,
                     value: value.to_owned(),
                 })
@@ -137,13 +137,10 @@ fn parse_oid(line: usize, value: &str) -> Result<Option<Oid>, PushError> {
     }
 }
 
-/// A full ref name as git would accept it in a push: starts with `refs/`
-/// and passes git's `check-ref-format` rules (libgit2 implements them).
+/// A full ref name as git would accept it in a push (see
+/// [`crate::git::refs::valid_push_name`]), and not absurdly long.
 fn valid_refname(name: &str) -> bool {
-    name.len() <= MAX_REFNAME
-        && name.starts_with("refs/")
-        && !name.bytes().any(|b| b.is_ascii_control())
-        && git2::Reference::is_valid_name(name)
+    name.len() <= MAX_REFNAME && crate::git::refs::valid_push_name(name)
 }
 
 /// A short, printable rendering of untrusted bytes for error messages.
@@ -171,7 +168,10 @@ mod tests {
         let updates = parse(input.as_bytes()).unwrap();
         assert_eq!(updates.len(), 1);
         assert_eq!(updates[0].name, "refs/heads/main");
-        assert_eq!(updates[0].old, Some(Oid::from_str(A).unwrap()));
+        assert_eq!(
+            updates[0].old,
+            Some(ObjectId::from_hex(A.as_bytes()).unwrap())
+        );
         assert!(!updates[0].is_create() && !updates[0].is_delete());
     }
 

@@ -1,7 +1,7 @@
 //! What judging a push gives: its violations, what was checked, and the
 //! break-glass override that was used.
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 
 use crate::policy::Mode;
 
@@ -10,7 +10,7 @@ use crate::policy::Mode;
 pub struct Violation {
     pub rule: String,
     pub refname: String,
-    pub commit: Option<Oid>,
+    pub commit: Option<ObjectId>,
     pub subject: Option<String>,
     pub mode: Mode,
     /// What was found, in plain words.

@@ -17,7 +17,7 @@ pub(super) fn check(config: Option<&Path>) -> Result<u8, Error> {
         Err(e) => return Err(e.into()),
     };
     let mut warnings = permission_warnings(&path);
-    if let Ok(repo) = repo::open_for_verify() {
+    if let Ok(repo) = Repo::discover() {
         warnings.extend(crate::cli::install::hook_permission_warnings(repo.path()));
     }
     for warning in warnings {

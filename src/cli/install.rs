@@ -172,11 +172,7 @@ fn hook_location(layout: Layout, target: &Path) -> Result<(PathBuf, PathBuf), In
 
 /// The repository's own `core.hooksPath`, if it sets one.
 fn hooks_path_of(git_dir: &Path) -> Option<String> {
-    let config = git2::Config::open(&git_dir.join("config")).ok()?;
-    config
-        .get_string("core.hooksPath")
-        .ok()
-        .filter(|s| !s.is_empty())
+    crate::git::repo::config_string(git_dir, "core.hooksPath")
 }
 
 /// What is at a hook path now.

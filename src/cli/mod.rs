@@ -17,14 +17,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
-use git2::Oid;
 use thiserror::Error;
 
 use crate::engine::{self, Baseline, Context, Deadline, JudgeError};
 use crate::facts::encoding;
 use crate::facts::identity;
 use crate::git::object as commit;
-use crate::git::repo::{self, RepoError};
+use crate::git::revision::{self, Ranges, RevisionError};
+use crate::git::{Repo, RepoError};
 use crate::policy::{self, Mode, PolicyError};
 use crate::push::{self, PushError, RefUpdate};
 use crate::report::{self, TextOptions};
@@ -171,6 +171,8 @@ pub enum Error {
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error(transparent)]
+    Revision(#[from] RevisionError),
+    #[error(transparent)]
     Judge(#[from] JudgeError),
     #[error("cannot read standard input: {0}")]
     Stdin(#[source] std::io::Error),
@@ -215,9 +217,6 @@ pub fn run(args: Vec<OsString>) -> u8 {
             };
         }
     };
-    // Objects already in the repository were hashed by git when they
-    // arrived; checking each one again on read doubles the cost of the walk.
-    git2::opts::strict_hash_verification(false);
     let env = |k: &str| std::env::var(k).ok();
     let hook = matches!(cli.command, Command::PreReceive { .. });
     let prefix = if hook && report::is_gitlab(env) {
@@ -303,7 +302,7 @@ pub(super) fn emit(judgement: &crate::verdict::Judgement, format: Format, opts: 
 /// The policy for `check` and `verify`: `--config`, `$TRAILGATE_CONFIG`, the
 /// repository's `trailgate.toml` when run inside one, then the system file.
 pub(super) fn policy_path_for_tools(config: Option<&Path>) -> Result<PathBuf, Error> {
-    let git_dir = repo::open_for_verify()
+    let git_dir = Repo::discover()
         .map(|r| r.path().to_owned())
         .unwrap_or_else(|_| git_dir_from_env());
     Ok(policy::discover(

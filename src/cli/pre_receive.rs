@@ -33,7 +33,7 @@ pub(super) fn pre_receive(
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
         quarantined: std::env::var_os("GIT_QUARANTINE_PATH").is_some(),
     };
-    let judged = repo::open_for_hook()
+    let judged = Repo::open_for_hook()
         .map_err(Error::from)
         .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
         .map(|mut judgement| {

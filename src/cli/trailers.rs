@@ -9,20 +9,11 @@ pub(super) fn print_trailers(commits: &[String]) -> Result<u8, Error> {
         let input = read_stdin()?;
         trailers::render(&trailers::from_text(&input), &mut out);
     } else {
-        let repo = repo::open_for_verify()?;
-        let odb = repo
-            .odb()
-            .map_err(|source| RepoError::Discover { source })?;
+        let repo = Repo::discover()?;
+        let objects = repo.objects()?;
         for spec in commits {
-            let object = repo
-                .revparse_single(spec)
-                .map_err(|source| RepoError::Revision {
-                    spec: spec.clone(),
-                    source,
-                })?;
-            let oid = repo::peel_to_commit(&repo, object.id())?
-                .ok_or_else(|| Error::Usage(format!("`{spec}` does not name a commit")))?;
-            let data = odb.read(oid).map_err(|e| repo::missing(oid, e))?;
+            let oid = revision::resolve_commit(&repo, spec)?;
+            let data = objects.read(oid)?;
             let raw = commit::parse(data.data())
                 .map_err(|reason| RepoError::BadCommit { oid, reason })?;
             let message = encoding::message_as_utf8(raw.encoding, raw.message);

@@ -10,7 +10,6 @@ pub mod parallel;
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-use git2::{Oid, Repository};
 use thiserror::Error;
 
 use std::rc::Rc;
@@ -20,7 +19,9 @@ use crate::facts::identity::{Pusher, Who};
 use crate::facts::signature::SigStatus;
 use crate::facts::{self, CommitFacts};
 use crate::git::diff::{self, DiffError, DiffOptions, DiffStats};
-use crate::git::repo::{self, ExistingRef, RepoError};
+use crate::git::oid::ObjectId;
+use crate::git::refs::ExistingRef;
+use crate::git::repo::{Repo, RepoError};
 use crate::git::walk::{OidMap, OnRead, WalkError, Walked, Walker};
 use crate::policy::{DenyKind, DiffNeed, Mode, Per, Policy, Proof, Rule};
 use crate::push::RefUpdate;
@@ -47,19 +48,19 @@ pub enum JudgeError {
     #[error("{refname}: a branch must point at a commit, but {oid} is a {kind}")]
     BranchNotCommit {
         refname: String,
-        oid: Oid,
+        oid: ObjectId,
         kind: String,
     },
     #[error("{refname}: {source}")]
     Diff {
         refname: String,
         #[source]
-        source: DiffError,
+        source: Box<DiffError>,
     },
     #[error("{refname}: commit {oid} cannot be read: {reason}")]
     BadCommit {
         refname: String,
-        oid: Oid,
+        oid: ObjectId,
         reason: String,
     },
     #[error("judging this push takes longer than the policy's time budget (settings.time_budget_ms = {budget_ms} ms): stopped after {elapsed_ms} ms at {refname}, {commits} commits in; the push is rejected rather than let the git host kill the hook mid-way\n  help: push the history in smaller parts, or ask an administrator to raise settings.time_budget_ms")]
@@ -106,7 +107,7 @@ pub enum Baseline {
     /// or from any existing ref that the same rule covers.
     ExistingRefs,
     /// `trailgate verify A..B`: exactly the commits the range excludes.
-    Explicit(Vec<Oid>),
+    Explicit(Vec<ObjectId>),
 }
 
 /// What the caller knows about the push besides the updates.
@@ -122,27 +123,24 @@ pub struct Context<'a> {
 
 /// Judges every ref update of a push against every rule.
 pub fn judge(
-    repo: &Repository,
+    repo: &Repo,
     policy: &Policy,
     updates: &[RefUpdate],
     ctx: &Context<'_>,
 ) -> Result<Judgement, JudgeError> {
-    let odb = repo.odb().map_err(|source| JudgeError::Repo {
+    let objects = repo.objects().map_err(|source| JudgeError::Repo {
         refname: String::new(),
-        source: RepoError::Read {
-            oid: Oid::ZERO_SHA1,
-            source,
-        },
+        source,
     })?;
     let mut engine = Engine {
         repo,
         policy,
         ctx,
-        walker: Walker::new(odb)
+        walker: Walker::new(objects)
             .with_commit_graph(repo.path().join("objects"))
             .graph_after_reads(64)
             .with_store(if ctx.quarantined {
-                repo::open_at(repo.path()).ok()
+                Repo::open(repo.path()).ok()
             } else {
                 None
             }),
@@ -192,36 +190,36 @@ pub fn judge(
 }
 
 struct Engine<'a, 'r> {
-    repo: &'r Repository,
+    repo: &'r Repo,
     policy: &'a Policy,
     ctx: &'a Context<'a>,
     walker: Walker<'r>,
-    facts: HashMap<Oid, Rc<CommitFacts>>,
+    facts: HashMap<ObjectId, Rc<CommitFacts>>,
     /// Commits as the walks read them, for `facts`.
     raw: crate::git::walk::RawCommits,
     /// True when one rule judges the commits of one update and no rule
     /// diffs, so that each commit's facts are asked for once and are not
     /// worth caching.
     facts_used_once: bool,
-    diffs: HashMap<Oid, Rc<DiffStats>>,
+    diffs: HashMap<ObjectId, Rc<DiffStats>>,
     /// Diffs computed ahead on other threads and not yet asked for.
     ready_diffs: OidMap<DiffStats>,
     /// The most any rule needs to know about diffs; computed once per commit.
     diff_need: DiffNeed,
     /// Commits judged for the current ref update.
-    ref_commits: HashSet<Oid>,
+    ref_commits: HashSet<ObjectId>,
     existing: Option<Vec<ExistingRef>>,
-    walks: HashMap<(Oid, Vec<Oid>), Vec<Oid>>,
+    walks: HashMap<(ObjectId, Vec<ObjectId>), Vec<ObjectId>>,
     diffs_computed: usize,
     /// Every commit some rule judged.
-    checked: std::collections::HashSet<Oid>,
+    checked: std::collections::HashSet<ObjectId>,
     /// With `facts_used_once`, the number of commits judged, instead of
     /// `checked` and `ref_commits`.
     counted: Option<usize>,
-    sigs: HashMap<Oid, Rc<SigStatus>>,
+    sigs: HashMap<ObjectId, Rc<SigStatus>>,
     /// For each commit, the people whose signed merge in this push brings it in.
-    merge_signers: HashMap<Oid, Vec<usize>>,
-    merges_seen: std::collections::HashSet<Oid>,
+    merge_signers: HashMap<ObjectId, Vec<usize>>,
+    merges_seen: std::collections::HashSet<ObjectId>,
     out: Judgement,
 }
 
@@ -234,8 +232,8 @@ impl<'a> Engine<'a, '_> {
         let diff_rules = self.diff_rules(&update.name);
         let wants_diffs = !diff_rules.is_empty();
         let classify =
-            move |oid: Oid, data: &[u8]| classify_for_diffs(policy, &diff_rules, oid, data);
-        let git_dir = self.repo.path().to_path_buf();
+            move |oid: ObjectId, data: &[u8]| classify_for_diffs(policy, &diff_rules, oid, data);
+        let git_dir = self.repo.reopener();
         let lines = self.diff_need == DiffNeed::Lines;
         let deadline = self.ctx.deadline.map(|d| d.at());
         let packs = std::sync::OnceLock::new();
@@ -284,9 +282,9 @@ impl<'a> Engine<'a, '_> {
         let new_commit = match update.new {
             None => None,
             Some(new) => {
-                let commit = repo::peel_to_commit(self.repo, new).map_err(repo_err)?;
+                let commit = self.repo.peel_to_commit(new).map_err(repo_err)?;
                 if commit.is_none() && refname.starts_with("refs/heads/") {
-                    let kind = repo::kind_of(self.repo, new).map_err(repo_err)?;
+                    let kind = self.repo.kind_of(new).map_err(repo_err)?;
                     return Err(JudgeError::BranchNotCommit {
                         refname: refname.to_owned(),
                         oid: new,
@@ -298,7 +296,7 @@ impl<'a> Engine<'a, '_> {
         };
         let old_commit = match update.old {
             None => None,
-            Some(old) => repo::peel_to_commit(self.repo, old).map_err(repo_err)?,
+            Some(old) => self.repo.peel_to_commit(old).map_err(repo_err)?,
         };
         let kind = match (update.old, update.new) {
             (None, _) => UpdateKind::Create,
@@ -377,7 +375,7 @@ impl<'a> Engine<'a, '_> {
                 let policy = self.policy;
                 let pusher = self.pusher_who();
                 let shown = self.pusher_shown();
-                let judge = |oid: Oid, data: &[u8]| -> Option<Result<Verdict, String>> {
+                let judge = |oid: ObjectId, data: &[u8]| -> Option<Result<Verdict, String>> {
                     let c = match facts::of_commit(oid, data, policy) {
                         Ok(c) => c,
                         Err(reason) => return Some(Err(reason)),
@@ -443,7 +441,7 @@ impl<'a> Engine<'a, '_> {
                 continue;
             }
             if let Some(mut verdicts) = verdicts {
-                let not_handed: HashSet<Oid> = not_handed.into_iter().collect();
+                let not_handed: HashSet<ObjectId> = not_handed.into_iter().collect();
                 for oid in commits {
                     if not_handed.contains(&oid) {
                         self.judge_one(rule, refname, oid)?;
@@ -500,7 +498,7 @@ impl<'a> Engine<'a, '_> {
     }
 
     /// Judges one commit under one rule and records a violation.
-    fn judge_one(&mut self, rule: &Rule, refname: &str, oid: Oid) -> Result<(), JudgeError> {
+    fn judge_one(&mut self, rule: &Rule, refname: &str, oid: ObjectId) -> Result<(), JudgeError> {
         let facts = self.facts(refname, oid)?;
         if let Some((what, help)) = self.judge_commit(rule, refname, &facts)? {
             self.push_violation(rule, refname, Some(&facts), what, help);
@@ -572,9 +570,9 @@ impl<'a> Engine<'a, '_> {
         &mut self,
         rule: &Rule,
         refname: &str,
-        new: Oid,
-        old: Option<Oid>,
-        commits: &[Oid],
+        new: ObjectId,
+        old: Option<ObjectId>,
+        commits: &[ObjectId],
     ) -> Result<(), JudgeError> {
         let w = &rule.when;
         let unconditional = w.ai_assisted.is_none()
@@ -617,7 +615,7 @@ impl<'a> Engine<'a, '_> {
             Some(old) => Some(old),
             None => self.fork_point(new, commits),
         };
-        let tree_of = |oid: Oid| -> Result<Oid, JudgeError> {
+        let tree_of = |oid: ObjectId| -> Result<ObjectId, JudgeError> {
             self.raw_commit(refname, oid)?
                 .0
                 .ok_or_else(|| JudgeError::BadCommit {
@@ -636,7 +634,7 @@ impl<'a> Engine<'a, '_> {
         }
         .map_err(|source| JudgeError::Diff {
             refname: refname.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         self.diffs_computed += 1;
         let over = over_limits(&rule.require.limits, &stats, &limit_scope(rule, "pushes"));
@@ -655,8 +653,8 @@ impl<'a> Engine<'a, '_> {
     /// Where a newly created ref forked off the history a rule already
     /// covers: the first commit on the new tip's first-parent line that the
     /// push does not bring in. `None` when the whole history is new.
-    fn fork_point(&mut self, new: Oid, commits: &[Oid]) -> Option<Oid> {
-        let brought: std::collections::HashSet<Oid> = commits.iter().copied().collect();
+    fn fork_point(&mut self, new: ObjectId, commits: &[ObjectId]) -> Option<ObjectId> {
+        let brought: std::collections::HashSet<ObjectId> = commits.iter().copied().collect();
         let mut current = new;
         // Bounded by the number of commits brought in, plus one step out.
         for _ in 0..=commits.len() {
@@ -670,13 +668,17 @@ impl<'a> Engine<'a, '_> {
 
     /// A commit's tree and parents, from the raw object (no grafts, and no
     /// libgit2 commit parser that could refuse what git accepts).
-    fn raw_commit(&self, refname: &str, oid: Oid) -> Result<(Option<Oid>, Vec<Oid>), JudgeError> {
-        let read_err = |e| JudgeError::Repo {
+    fn raw_commit(
+        &self,
+        refname: &str,
+        oid: ObjectId,
+    ) -> Result<(Option<ObjectId>, Vec<ObjectId>), JudgeError> {
+        let read_err = |source| JudgeError::Repo {
             refname: refname.to_owned(),
-            source: repo::missing(oid, e),
+            source,
         };
-        let odb = self.repo.odb().map_err(read_err)?;
-        let object = odb.read(oid).map_err(read_err)?;
+        let objects = self.repo.objects().map_err(read_err)?;
+        let object = objects.read(oid).map_err(read_err)?;
         let parsed =
             crate::git::object::parse(object.data()).map_err(|reason| JudgeError::BadCommit {
                 refname: refname.to_owned(),
@@ -687,16 +689,16 @@ impl<'a> Engine<'a, '_> {
     }
 
     /// A commit's signature, verified once.
-    fn sig(&mut self, refname: &str, oid: Oid) -> Result<Rc<SigStatus>, JudgeError> {
+    fn sig(&mut self, refname: &str, oid: ObjectId) -> Result<Rc<SigStatus>, JudgeError> {
         if let Some(sig) = self.sigs.get(&oid) {
             return Ok(Rc::clone(sig));
         }
-        let read_err = |e| JudgeError::Repo {
+        let read_err = |source| JudgeError::Repo {
             refname: refname.to_owned(),
-            source: repo::missing(oid, e),
+            source,
         };
-        let odb = self.repo.odb().map_err(read_err)?;
-        let object = odb.read(oid).map_err(read_err)?;
+        let objects = self.repo.objects().map_err(read_err)?;
+        let object = objects.read(oid).map_err(read_err)?;
         let sig = Rc::new(self.policy.keys.verify_commit(object.data()));
         self.sigs.insert(oid, Rc::clone(&sig));
         Ok(sig)
@@ -705,7 +707,7 @@ impl<'a> Engine<'a, '_> {
     /// Records, for every commit that a validly signed merge of this push
     /// brings in (reachable from its other parents, not from its first), who
     /// signed that merge.
-    fn cover_merges(&mut self, refname: &str, commits: &[Oid]) -> Result<(), JudgeError> {
+    fn cover_merges(&mut self, refname: &str, commits: &[ObjectId]) -> Result<(), JudgeError> {
         for &oid in commits {
             if !self.merges_seen.insert(oid) {
                 continue;
@@ -753,7 +755,7 @@ impl<'a> Engine<'a, '_> {
         &mut self,
         rule: &Rule,
         refname: &str,
-        commits: &[Oid],
+        commits: &[ObjectId],
         ahead: &mut Ahead<'_, '_>,
     ) -> Result<(), JudgeError> {
         if rule.when.touches.is_none() && !rule.require.limits.any() {
@@ -774,7 +776,7 @@ impl<'a> Engine<'a, '_> {
             {
                 // Tree ids from the bytes the walk kept, where it kept both
                 // the commit and its first parent.
-                let tree_and_parent = |oid: Oid| {
+                let tree_and_parent = |oid: ObjectId| {
                     let raw = crate::git::object::parse(self.raw.get(oid)?).ok()?;
                     Some((raw.tree?, raw.parents.first().copied()))
                 };
@@ -798,9 +800,13 @@ impl<'a> Engine<'a, '_> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
         let lines = self.diff_need == DiffNeed::Lines;
         let opts = DiffOptions { renames: true };
-        for (oid, stats) in
-            crate::engine::parallel::commit_diffs(self.repo.path(), &wanted, lines, &opts, threads)
-        {
+        for (oid, stats) in crate::engine::parallel::commit_diffs(
+            &self.repo.reopener(),
+            &wanted,
+            lines,
+            &opts,
+            threads,
+        ) {
             self.diffs_computed += 1;
             self.diffs.insert(oid, Rc::new(stats));
         }
@@ -809,7 +815,7 @@ impl<'a> Engine<'a, '_> {
 
     /// The diff of a commit against its first parent, computed once, at the
     /// level of detail the most demanding rule needs.
-    fn diff(&mut self, refname: &str, oid: Oid) -> Result<Rc<DiffStats>, JudgeError> {
+    fn diff(&mut self, refname: &str, oid: ObjectId) -> Result<Rc<DiffStats>, JudgeError> {
         if let Some(stats) = self.diffs.get(&oid) {
             return Ok(Rc::clone(stats));
         }
@@ -827,7 +833,7 @@ impl<'a> Engine<'a, '_> {
         }
         .map_err(|source| JudgeError::Diff {
             refname: refname.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         self.diffs_computed += 1;
         let stats = Rc::new(stats);
@@ -860,7 +866,7 @@ impl<'a> Engine<'a, '_> {
         &mut self,
         rule: &Rule,
         refname: &str,
-        commit: Option<(Oid, String)>,
+        commit: Option<(ObjectId, String)>,
         what: String,
         help: String,
     ) {
@@ -904,8 +910,8 @@ impl<'a> Engine<'a, '_> {
         &mut self,
         rule: &Rule,
         refname: &str,
-        new: Oid,
-        old: Option<Oid>,
+        new: ObjectId,
+        old: Option<ObjectId>,
         sink: Option<&mut OnRead<'_>>,
         ahead: &mut Ahead<'_, '_>,
     ) -> Result<Walked, JudgeError> {
@@ -939,18 +945,21 @@ impl<'a> Engine<'a, '_> {
                 return Ok(walked);
             }
         }
-        let mut hidden: Vec<Oid> = match &self.ctx.baseline {
+        let mut hidden: Vec<ObjectId> = match &self.ctx.baseline {
             Baseline::Explicit(list) => list.clone(),
             Baseline::ExistingRefs => {
                 if self.existing.is_none() {
-                    let refs =
-                        repo::existing_refs(self.repo).map_err(|source| JudgeError::Repo {
+                    let refs = self
+                        .repo
+                        .refs()
+                        .existing()
+                        .map_err(|source| JudgeError::Repo {
                             refname: refname.to_owned(),
                             source,
                         })?;
                     self.existing = Some(refs);
                 }
-                let mut hidden: Vec<Oid> = self
+                let mut hidden: Vec<ObjectId> = self
                     .existing
                     .iter()
                     .flatten()
@@ -999,18 +1008,18 @@ impl<'a> Engine<'a, '_> {
         Ok(found)
     }
 
-    fn facts(&mut self, refname: &str, oid: Oid) -> Result<Rc<CommitFacts>, JudgeError> {
+    fn facts(&mut self, refname: &str, oid: ObjectId) -> Result<Rc<CommitFacts>, JudgeError> {
         if !self.facts.contains_key(&oid) {
-            let read_err = |e| JudgeError::Repo {
+            let read_err = |source| JudgeError::Repo {
                 refname: refname.to_owned(),
-                source: repo::missing(oid, e),
+                source,
             };
-            let (odb, object);
+            let (objects, object);
             let data = match self.raw.get(oid) {
                 Some(data) => data,
                 None => {
-                    odb = self.repo.odb().map_err(read_err)?;
-                    object = odb.read(oid).map_err(read_err)?;
+                    objects = self.repo.objects().map_err(read_err)?;
+                    object = objects.read(oid).map_err(read_err)?;
                     object.data()
                 }
             };
@@ -1043,7 +1052,12 @@ impl<'a> Engine<'a, '_> {
 /// What [`Ahead`] needs of a commit: its tree and first parent, and whether
 /// one of `rules` (those that diff commits one by one) will want its diff,
 /// by the same test as `prefetch_diffs`.
-fn classify_for_diffs(policy: &Policy, rules: &[&Rule], oid: Oid, data: &[u8]) -> Option<Links> {
+fn classify_for_diffs(
+    policy: &Policy,
+    rules: &[&Rule],
+    oid: ObjectId,
+    data: &[u8],
+) -> Option<Links> {
     let raw = crate::git::object::parse(data).ok()?;
     let merge = raw.parents.len() > 1;
     let needs_facts = |r: &Rule| {

@@ -13,15 +13,13 @@
 //! caller computes it again on its own path, which reports the error with
 //! its context.
 
-use std::path::Path;
-
-use git2::Oid;
+use crate::git::oid::ObjectId;
 
 use crate::git::diff::{self, DiffOptions, DiffStats};
 use std::sync::OnceLock;
 
 use crate::git::pack::{PackReader, Packs};
-use crate::git::repo;
+use crate::git::repo::{Reopen, Repo};
 use crate::git::walk::OnRead;
 
 /// Fewer commits than this are diffed on the caller's thread: opening a
@@ -30,18 +28,18 @@ const MIN_PARALLEL: usize = 64;
 
 /// A commit to diff, with its first parent's tree and its own tree when the
 /// caller knows them.
-pub type Job = (Oid, Option<(Option<Oid>, Oid)>);
+pub type Job = (ObjectId, Option<(Option<ObjectId>, ObjectId)>);
 
 /// The diffs of `commits` (against their first parents), with line counts
 /// when `lines`, computed on up to `threads` threads. Commits whose diff
 /// fails are missing from the result.
 pub fn commit_diffs(
-    git_dir: &Path,
+    git_dir: &Reopen,
     commits: &[Job],
     lines: bool,
     opts: &DiffOptions,
     threads: usize,
-) -> Vec<(Oid, DiffStats)> {
+) -> Vec<(ObjectId, DiffStats)> {
     let threads = threads.clamp(1, 8);
     if threads == 1 || commits.len() < MIN_PARALLEL {
         return diff_all(git_dir, commits.iter().copied(), lines, opts);
@@ -64,11 +62,11 @@ pub fn commit_diffs(
 }
 
 fn diff_all(
-    git_dir: &Path,
+    git_dir: &Reopen,
     commits: impl Iterator<Item = Job>,
     lines: bool,
     opts: &DiffOptions,
-) -> Vec<(Oid, DiffStats)> {
+) -> Vec<(ObjectId, DiffStats)> {
     let Some(repo) = open_worker_repo(git_dir) else {
         return Vec::new();
     };
@@ -102,16 +100,16 @@ const AHEAD_QUEUE: usize = 256;
 #[derive(Default)]
 struct Batch {
     bytes: Vec<u8>,
-    items: Vec<(Oid, usize, usize)>,
+    items: Vec<(ObjectId, usize, usize)>,
 }
 
 impl Batch {
-    fn push(&mut self, oid: Oid, data: &[u8]) {
+    fn push(&mut self, oid: ObjectId, data: &[u8]) {
         self.items.push((oid, self.bytes.len(), data.len()));
         self.bytes.extend_from_slice(data);
     }
 
-    fn iter(&self) -> impl Iterator<Item = (Oid, &[u8])> {
+    fn iter(&self) -> impl Iterator<Item = (ObjectId, &[u8])> {
         self.items
             .iter()
             .filter_map(|&(oid, at, len)| Some((oid, self.bytes.get(at..at + len)?)))
@@ -145,22 +143,22 @@ fn spawn_batch_worker<'s, 'e, T: Send + 's>(
 /// overlap. Returns what `read` returned and the commits `judge` returned
 /// something for, in no particular order; `None` instead of the latter when
 /// the judging thread failed, in which case the caller must judge again.
-pub fn judge_while_reading<R, T, P, J>(read: P, judge: J) -> (R, Option<Vec<(Oid, T)>>)
+pub fn judge_while_reading<R, T, P, J>(read: P, judge: J) -> (R, Option<Vec<(ObjectId, T)>>)
 where
     P: FnOnce(&mut OnRead<'_>) -> R,
-    J: Fn(Oid, &[u8]) -> Option<T> + Sync,
+    J: Fn(ObjectId, &[u8]) -> Option<T> + Sync,
     T: Send,
 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let judge = &judge;
     std::thread::scope(|scope| {
-        let mut judged: Vec<(Oid, T)> = Vec::new();
+        let mut judged: Vec<(ObjectId, T)> = Vec::new();
         let mut inline_left = if cores > 1 { INLINE_FIRST } else { usize::MAX };
         let mut batch = Batch::default();
         let mut worker = None;
         let mut failed = false;
         let result = {
-            let mut sink = |oid: Oid, data: &[u8]| {
+            let mut sink = |oid: ObjectId, data: &[u8]| {
                 if inline_left > 0 {
                     inline_left -= 1;
                     judged.extend(judge(oid, data).map(|t| (oid, t)));
@@ -219,17 +217,17 @@ where
 /// What [`Ahead`] needs to know of a commit: its tree, its first parent,
 /// and whether some rule will want its diff.
 pub struct Links {
-    pub tree: Oid,
-    pub first_parent: Option<Oid>,
+    pub tree: ObjectId,
+    pub first_parent: Option<ObjectId>,
     pub wanted: bool,
 }
 
 /// Tells [`Ahead`] what it needs of a commit from its raw bytes; `None`
 /// for a commit it cannot read (the caller reports that on its own path).
-pub type Classify<'e> = dyn Fn(Oid, &[u8]) -> Option<Links> + Sync + 'e;
+pub type Classify<'e> = dyn Fn(ObjectId, &[u8]) -> Option<Links> + Sync + 'e;
 
 /// Diffs computed ahead, with their commits.
-type Computed = Vec<(Oid, DiffStats)>;
+type Computed = Vec<(ObjectId, DiffStats)>;
 
 /// How many commits' trees a diff-ahead thread remembers for children that
 /// arrive after their parent (the walk normally hands a child over first).
@@ -251,7 +249,7 @@ const REMEMBERED: usize = 4096;
 pub struct Ahead<'s, 'e> {
     scope: Option<&'s std::thread::Scope<'s, 'e>>,
     classify: &'e Classify<'e>,
-    git_dir: &'e Path,
+    git_dir: &'e Reopen,
     /// The pack files the threads read trees and blobs from, opened by the
     /// first thread that needs them.
     packs: &'e OnceLock<Packs>,
@@ -275,7 +273,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
     pub fn new(
         scope: Option<&'s std::thread::Scope<'s, 'e>>,
         classify: &'e Classify<'e>,
-        git_dir: &'e Path,
+        git_dir: &'e Reopen,
         packs: &'e OnceLock<Packs>,
         lines: bool,
         deadline: Option<std::time::Instant>,
@@ -297,7 +295,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
     }
 
     /// A commit the walk has just read.
-    pub fn offer(&mut self, oid: Oid, data: &[u8]) {
+    pub fn offer(&mut self, oid: ObjectId, data: &[u8]) {
         if self.scope.is_none() {
             return;
         }
@@ -326,7 +324,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
                     self.deadline,
                 );
                 let spawned = spawn_batch_worker(scope, "trailgate-diff", AHEAD_QUEUE, move |rx| {
-                    let packs = packs.get_or_init(|| Packs::open(&repo::object_dirs(git_dir)));
+                    let packs = packs.get_or_init(|| Packs::open(&git_dir.object_dirs()));
                     diff_ahead(rx, classify, git_dir, packs, lines, deadline)
                 });
                 match spawned {
@@ -374,7 +372,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
 fn diff_ahead(
     rx: std::sync::mpsc::Receiver<Batch>,
     classify: &Classify<'_>,
-    git_dir: &Path,
+    git_dir: &Reopen,
     packs: &Packs,
     lines: bool,
     deadline: Option<std::time::Instant>,
@@ -383,9 +381,9 @@ fn diff_ahead(
     let mut repo = None;
     let mut trees = diff::TreeCache::default();
     let opts = DiffOptions { renames: true };
-    let mut known: crate::git::walk::OidMap<Oid> = crate::git::walk::OidMap::default();
-    let mut order: std::collections::VecDeque<Oid> = std::collections::VecDeque::new();
-    let mut waiting: crate::git::walk::OidMap<Vec<(Oid, Oid)>> =
+    let mut known: crate::git::walk::OidMap<ObjectId> = crate::git::walk::OidMap::default();
+    let mut order: std::collections::VecDeque<ObjectId> = std::collections::VecDeque::new();
+    let mut waiting: crate::git::walk::OidMap<Vec<(ObjectId, ObjectId)>> =
         crate::git::walk::OidMap::default();
     let mut computed = Vec::new();
     for batch in rx {
@@ -399,7 +397,7 @@ fn diff_ahead(
                 None => break,
             },
         };
-        let mut diff = |commit: Oid, parent_tree: Option<Oid>, tree: Oid| {
+        let mut diff = |commit: ObjectId, parent_tree: Option<ObjectId>, tree: ObjectId| {
             let found = diff::commit_diff_cached(
                 repo,
                 commit,
@@ -445,11 +443,6 @@ fn diff_ahead(
 
 /// The repository as the caller sees it (with the push's quarantine), for
 /// a thread of its own.
-fn open_worker_repo(git_dir: &Path) -> Option<git2::Repository> {
-    repo::open_at(git_dir)
-        .and_then(|r| {
-            repo::add_quarantine(&r)?;
-            Ok(r)
-        })
-        .ok()
+fn open_worker_repo(repo: &Reopen) -> Option<Repo> {
+    repo.open().ok()
 }

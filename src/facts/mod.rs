@@ -11,7 +11,7 @@ pub mod identity;
 pub mod signature;
 pub mod trailers;
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 
 use crate::facts::identity::Who;
 use crate::git::object::{self, Ident};
@@ -20,7 +20,7 @@ use trailers::Trailer;
 
 #[derive(Debug, Clone)]
 pub struct CommitFacts {
-    pub oid: Oid,
+    pub oid: ObjectId,
     pub subject: String,
     /// The message, re-encoded to UTF-8 as `git log` shows it (lossy where
     /// it is not valid UTF-8), for `when.message`.
@@ -29,7 +29,7 @@ pub struct CommitFacts {
     pub committer: Ident,
     pub author_who: Who,
     pub parents: usize,
-    pub parent_ids: Vec<Oid>,
+    pub parent_ids: Vec<ObjectId>,
     pub trailers: Vec<Trailer<'static>>,
     /// The trailer that declared AI assistance, as `Key: value`.
     pub ai_declared: Option<String>,
@@ -62,13 +62,13 @@ impl CommitFacts {
 }
 
 /// The 7-character abbreviation used in reports (git's default `--abbrev`).
-pub fn short(oid: Oid) -> String {
+pub fn short(oid: ObjectId) -> String {
     let hex = oid.to_string();
     hex.get(..7).unwrap_or(&hex).to_owned()
 }
 
 /// Computes the facts of a commit from its raw object bytes.
-pub fn of_commit(oid: Oid, data: &[u8], policy: &Policy) -> Result<CommitFacts, String> {
+pub fn of_commit(oid: ObjectId, data: &[u8], policy: &Policy) -> Result<CommitFacts, String> {
     let raw = object::parse(data)?;
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)

@@ -21,7 +21,7 @@
 
 use std::path::Path;
 
-use git2::Oid;
+use crate::git::oid::{HashKind, ObjectId};
 
 const HASH_LEN: usize = 20;
 const NO_PARENT: u32 = 0x7000_0000;
@@ -34,7 +34,7 @@ const MAX_PARENTS: usize = 1 << 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphCommit {
     pub time: i64,
-    pub parents: Vec<Oid>,
+    pub parents: Vec<ObjectId>,
 }
 
 /// One commit-graph file.
@@ -86,12 +86,12 @@ impl CommitGraph {
     }
 
     /// The commit's date and parents, if the graph lists it.
-    pub fn get(&self, oid: Oid) -> Option<GraphCommit> {
+    pub fn get(&self, oid: ObjectId) -> Option<GraphCommit> {
         let position = self.position(oid)?;
         self.commit_at(position)
     }
 
-    fn position(&self, oid: Oid) -> Option<usize> {
+    fn position(&self, oid: ObjectId) -> Option<usize> {
         self.layers
             .iter()
             .find_map(|l| l.find(oid.as_bytes()).map(|i| l.base + i))
@@ -104,10 +104,10 @@ impl CommitGraph {
             .map(|l| (l, position - l.base))
     }
 
-    fn oid_at(&self, position: usize) -> Option<Oid> {
+    fn oid_at(&self, position: usize) -> Option<ObjectId> {
         let (layer, i) = self.layer_of(position)?;
         let at = layer.lookup + i * HASH_LEN;
-        Oid::from_bytes(layer.data.get(at..at + HASH_LEN)?).ok()
+        HashKind::Sha1.from_bytes(layer.data.get(at..at + HASH_LEN)?)
     }
 
     fn commit_at(&self, position: usize) -> Option<GraphCommit> {

@@ -9,5 +9,10 @@ pub mod diff;
 pub mod object;
 pub mod oid;
 pub mod pack;
+pub mod refs;
 pub mod repo;
+pub mod revision;
 pub mod walk;
+
+pub use oid::{HashKind, ObjectId};
+pub use repo::{Object, ObjectKind, Objects, Reopen, Repo, RepoError};

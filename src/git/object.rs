@@ -5,7 +5,7 @@
 //! parser so that it sees the real object (no grafts, no replace refs), keeps
 //! non-UTF-8 bytes, and does not pay for work it does not need in the walk.
 
-use git2::Oid;
+use crate::git::oid::{HashKind, ObjectId};
 
 /// An identity line (`author` or `committer`): `Name <email> time tz`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -31,8 +31,8 @@ impl Ident {
 #[derive(Debug, Clone, Default)]
 pub struct RawCommit<'a> {
     /// The root tree (`None` only if the tree line is not an id).
-    pub tree: Option<Oid>,
-    pub parents: Vec<Oid>,
+    pub tree: Option<ObjectId>,
+    pub parents: Vec<ObjectId>,
     pub author: Ident,
     pub committer: Ident,
     pub encoding: Option<&'a [u8]>,
@@ -73,7 +73,7 @@ pub fn parse(data: &[u8]) -> Result<RawCommit<'_>, String> {
 /// (pushed onto `parents`) and its committer date. Agrees with [`parse`],
 /// errors included, without allocating; the walk reads every commit of a
 /// push this way before anything else looks at it.
-pub fn parse_links(data: &[u8], parents: &mut Vec<Oid>) -> Result<i64, String> {
+pub fn parse_links(data: &[u8], parents: &mut Vec<ObjectId>) -> Result<i64, String> {
     let mut saw_tree = false;
     let mut time = 0;
     let mut headers = Headers { rest: data };
@@ -119,31 +119,20 @@ impl<'a> Headers<'a> {
     }
 }
 
-fn parent(value: &[u8]) -> Result<Oid, String> {
+fn parent(value: &[u8]) -> Result<ObjectId, String> {
     oid_from_hex(value)
         .ok_or_else(|| format!("bad parent line `{}`", String::from_utf8_lossy(value)))
 }
 
 /// An object id written as exactly 40 hex digits, as git writes them in
 /// commit headers.
-pub fn oid_from_hex(hex: &[u8]) -> Option<Oid> {
-    fn nibble(b: u8) -> Option<u8> {
-        match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            b'A'..=b'F' => Some(b - b'A' + 10),
-            _ => None,
-        }
-    }
-    if hex.len() != 40 {
-        return None;
-    }
-    let mut raw = [0u8; 20];
-    for (byte, pair) in raw.iter_mut().zip(hex.chunks_exact(2)) {
-        let [high, low] = pair else { return None };
-        *byte = (nibble(*high)? << 4) | nibble(*low)?;
-    }
-    Oid::from_bytes(&raw).ok()
+pub fn oid_from_hex(hex: &[u8]) -> Option<ObjectId> {
+    HashKind::Sha1.parse_hex(hex)
+}
+
+/// The object a tag object names on its first line (`object <hex>`).
+pub fn tag_target(data: &[u8]) -> Option<ObjectId> {
+    oid_from_hex(data.strip_prefix(b"object ")?.get(..40)?)
 }
 
 /// Splits `Name <email> 1700000000 +0000` as git's `split_ident_line` does:

@@ -24,7 +24,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use git2::{ObjectType, Oid};
+use crate::git::oid::{HashKind, ObjectId};
+use crate::git::repo::ObjectKind;
 
 /// Pack indexes larger than this are left to libgit2: the index is read
 /// into memory whole (a 100,000-commit push's is about 14 MB).
@@ -165,7 +166,7 @@ impl Packs {
         self.packs.is_empty()
     }
 
-    fn find(&self, oid: Oid) -> Option<(usize, u64)> {
+    fn find(&self, oid: ObjectId) -> Option<(usize, u64)> {
         self.packs
             .iter()
             .enumerate()
@@ -174,7 +175,7 @@ impl Packs {
 }
 
 /// A decoded object.
-pub type Object = (ObjectType, Rc<[u8]>);
+pub type Object = (ObjectKind, Rc<[u8]>);
 
 /// Reads objects from [`Packs`] for one thread, with its own cache of
 /// decoded objects (delta bases).
@@ -220,7 +221,7 @@ impl Cache {
 enum Entry {
     Whole { kind: u8, size: usize },
     OfsDelta { base: u64, size: usize },
-    RefDelta { base: Oid, size: usize },
+    RefDelta { base: ObjectId, size: usize },
 }
 
 impl<'p> PackReader<'p> {
@@ -233,7 +234,7 @@ impl<'p> PackReader<'p> {
     }
 
     /// The object, if it is in one of the packs and reads cleanly.
-    pub fn read(&self, oid: Oid) -> Option<Object> {
+    pub fn read(&self, oid: ObjectId) -> Option<Object> {
         let (pack, at) = self.packs.find(oid)?;
         self.read_at(pack, at)
     }
@@ -256,10 +257,10 @@ impl<'p> PackReader<'p> {
             match entry {
                 Entry::Whole { kind, size } => {
                     let kind = match kind {
-                        OBJ_COMMIT => ObjectType::Commit,
-                        OBJ_TREE => ObjectType::Tree,
-                        OBJ_BLOB => ObjectType::Blob,
-                        OBJ_TAG => ObjectType::Tag,
+                        OBJ_COMMIT => ObjectKind::Commit,
+                        OBJ_TREE => ObjectKind::Tree,
+                        OBJ_BLOB => ObjectKind::Blob,
+                        OBJ_TAG => ObjectKind::Tag,
                         _ => return None,
                     };
                     let data: Rc<[u8]> = Rc::from(self.inflate(p, data_at, first, size)?);
@@ -329,7 +330,7 @@ fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
             }
         }
         OBJ_REF_DELTA => {
-            let base = Oid::from_bytes(head.get(used as usize..used as usize + 20)?).ok()?;
+            let base = HashKind::Sha1.from_bytes(head.get(used as usize..used as usize + 20)?)?;
             used += 20;
             Entry::RefDelta { base, size }
         }

@@ -217,14 +217,14 @@ pub fn failure(error: &str, prefix: &str, hook: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::git::oid::ObjectId;
     use crate::report::json;
-    use git2::Oid;
 
     fn v(mode: Mode) -> Violation {
         Violation {
             rule: "r".into(),
             refname: "refs/heads/main".into(),
-            commit: Some(Oid::from_str("1234567890123456789012345678901234567890").unwrap()),
+            commit: Some(ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap()),
             subject: Some("Subject\x1b[31m".into()),
             mode,
             what: "bad".into(),

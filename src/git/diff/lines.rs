@@ -2,7 +2,8 @@
 //! bytes git diffs for each side, binary detection, and libgit2's copy of
 //! git's xdiff for the lines added and deleted.
 
-use git2::{Blob, ObjectType, Oid};
+use crate::git::oid::ObjectId;
+use crate::git::repo::{Object, ObjectKind};
 
 use super::*;
 
@@ -92,7 +93,7 @@ impl<'r> Differ<'r> {
 
     /// The bytes git diffs for one side: blob content, or
     /// `Subproject commit <hex>\n` for a gitlink.
-    pub(super) fn content(&self, side: &Side) -> Result<Content<'r>, DiffError> {
+    pub(super) fn content(&self, side: &Side) -> Result<Content<'_>, DiffError> {
         if side.mode & S_IFMT == S_IFGITLINK {
             Ok(Content::Owned(
                 format!("Subproject commit {}\n", side.oid).into_bytes(),
@@ -103,17 +104,17 @@ impl<'r> Differ<'r> {
     }
 
     /// A blob's bytes, from the pack files directly where possible.
-    pub(super) fn blob_content(&self, oid: Oid) -> Result<Content<'r>, DiffError> {
+    pub(super) fn blob_content(&self, oid: ObjectId) -> Result<Content<'_>, DiffError> {
         match self.packs.and_then(|p| p.read(oid)) {
-            Some((ObjectType::Blob, data)) => Ok(Content::Shared(data)),
+            Some((ObjectKind::Blob, data)) => Ok(Content::Shared(data)),
             _ => Ok(Content::Blob(self.blob(oid)?)),
         }
     }
 }
 
 /// Bytes to diff: a blob's, or made up (gitlinks).
-pub(super) enum Content<'r> {
-    Blob(Blob<'r>),
+pub(super) enum Content<'o> {
+    Blob(Object<'o>),
     Shared(Rc<[u8]>),
     Owned(Vec<u8>),
 }
@@ -121,7 +122,7 @@ pub(super) enum Content<'r> {
 impl Content<'_> {
     pub(super) fn bytes(&self) -> &[u8] {
         match self {
-            Content::Blob(b) => b.content(),
+            Content::Blob(b) => b.data(),
             Content::Shared(v) => v,
             Content::Owned(v) => v,
         }

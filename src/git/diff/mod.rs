@@ -42,7 +42,8 @@ use std::collections::HashMap;
 
 use std::rc::Rc;
 
-use git2::{Odb, Oid, Repository};
+use crate::git::oid::ObjectId;
+use crate::git::repo::{is_not_found, Objects, Repo};
 
 use crate::git::pack::PackReader;
 use thiserror::Error;
@@ -170,10 +171,10 @@ pub struct DiffOptions {
 #[derive(Debug, Error)]
 pub enum DiffError {
     #[error("commit {commit} is not in the repository (nor in the push's quarantine)")]
-    MissingCommit { commit: Oid },
+    MissingCommit { commit: ObjectId },
     #[error("cannot read commit {commit}: {source}")]
     ReadCommit {
-        commit: Oid,
+        commit: ObjectId,
         #[source]
         source: git2::Error,
     },
@@ -181,20 +182,20 @@ pub enum DiffError {
     MissingObject {
         context: String,
         kind: &'static str,
-        oid: Oid,
+        oid: ObjectId,
     },
     #[error("cannot diff {context}: cannot read {kind} {oid}: {source}")]
     ReadObject {
         context: String,
         kind: &'static str,
-        oid: Oid,
+        oid: ObjectId,
         #[source]
         source: git2::Error,
     },
     #[error("cannot diff {context}: tree {oid} is malformed: {reason}")]
     BadTree {
         context: String,
-        oid: Oid,
+        oid: ObjectId,
         reason: &'static str,
     },
     #[error("cannot diff {context}: cannot count the lines changed in `{path}`: {source}")]
@@ -210,8 +211,8 @@ pub enum DiffError {
 /// commit), like `git diff-tree -r --numstat [--no-renames|-M] COMMIT` (for a
 /// merge, like `--diff-merges=first-parent`).
 pub fn commit_stats(
-    repo: &Repository,
-    commit: Oid,
+    repo: &Repo,
+    commit: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
     let (old, new) = commit_trees(repo, commit)?;
@@ -226,9 +227,9 @@ pub fn commit_stats(
 /// `packs` reads trees and blobs from the pack files directly where it can
 /// (see [`crate::git::pack`]); libgit2 reads the rest.
 pub fn commit_diff_cached(
-    repo: &Repository,
-    commit: Oid,
-    trees: Option<(Option<Oid>, Oid)>,
+    repo: &Repo,
+    commit: ObjectId,
+    trees: Option<(Option<ObjectId>, ObjectId)>,
     lines: bool,
     opts: &DiffOptions,
     cache: &mut TreeCache,
@@ -250,9 +251,9 @@ pub fn commit_diff_cached(
 /// Diff between two trees (for per-push net diffs: old tip -> new tip;
 /// `None` = the empty tree).
 pub fn tree_stats(
-    repo: &Repository,
-    old_tree: Option<Oid>,
-    new_tree: Oid,
+    repo: &Repo,
+    old_tree: Option<ObjectId>,
+    new_tree: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
     Differ::new(repo, trees_context(old_tree, new_tree), true).run(old_tree, Some(new_tree), opts)
@@ -262,8 +263,8 @@ pub fn tree_stats(
 /// `deleted` are `None`). Reads no blob unless inexact rename detection
 /// needs to compare contents.
 pub fn commit_paths(
-    repo: &Repository,
-    commit: Oid,
+    repo: &Repo,
+    commit: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
     let (old, new) = commit_trees(repo, commit)?;
@@ -272,15 +273,15 @@ pub fn commit_paths(
 
 /// The paths [`tree_stats`] reports, without line counts.
 pub fn tree_paths(
-    repo: &Repository,
-    old_tree: Option<Oid>,
-    new_tree: Oid,
+    repo: &Repo,
+    old_tree: Option<ObjectId>,
+    new_tree: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
     Differ::new(repo, trees_context(old_tree, new_tree), false).run(old_tree, Some(new_tree), opts)
 }
 
-fn trees_context(old: Option<Oid>, new: Oid) -> String {
+fn trees_context(old: Option<ObjectId>, new: ObjectId) -> String {
     match old {
         Some(old) => format!("tree {old} -> tree {new}"),
         None => format!("the empty tree -> tree {new}"),
@@ -288,10 +289,17 @@ fn trees_context(old: Option<Oid>, new: Oid) -> String {
 }
 
 /// The first parent's tree (if any) and the commit's tree.
-fn commit_trees(repo: &Repository, commit: Oid) -> Result<(Option<Oid>, Option<Oid>), DiffError> {
-    let read = |oid: Oid| {
-        repo.find_commit(oid).map_err(|e| {
-            if e.code() == git2::ErrorCode::NotFound {
+fn commit_trees(
+    repo: &Repo,
+    commit: ObjectId,
+) -> Result<(Option<ObjectId>, Option<ObjectId>), DiffError> {
+    let read = |oid: ObjectId| {
+        let id = crate::git::repo::git2_id(oid).map_err(|e| DiffError::ReadCommit {
+            commit: oid,
+            source: e,
+        })?;
+        repo.git2().find_commit(id).map_err(|e| {
+            if is_not_found(&e) {
                 DiffError::MissingCommit { commit: oid }
             } else {
                 DiffError::ReadCommit {
@@ -302,9 +310,9 @@ fn commit_trees(repo: &Repository, commit: Oid) -> Result<(Option<Oid>, Option<O
         })
     };
     let c = read(commit)?;
-    let new = c.tree_id();
+    let new = ObjectId::from(c.tree_id());
     let old = match c.parent_ids().next() {
-        Some(parent) => Some(read(parent)?.tree_id()),
+        Some(parent) => Some(ObjectId::from(read(ObjectId::from(parent))?.tree_id())),
         None => None,
     };
     Ok((old, Some(new)))
@@ -315,7 +323,7 @@ fn commit_trees(repo: &Repository, commit: Oid) -> Result<(Option<Oid>, Option<O
 struct Side {
     path: Vec<u8>,
     mode: u32,
-    oid: Oid,
+    oid: ObjectId,
 }
 
 /// A changed path before rename detection (one side may be missing), or a
@@ -341,20 +349,20 @@ const BIG_FILE_THRESHOLD: usize = 512 * 1024 * 1024;
 /// One diff computation: the repository, what to name in errors, and the
 /// blob facts rename detection caches.
 struct Differ<'r> {
-    repo: &'r Repository,
+    repo: &'r Repo,
     /// The repository's object database, for trees (see [`RawTree`]).
     /// Opened on first need: with a pack reader most diffs never need it.
-    odb: std::cell::OnceCell<Option<Odb<'r>>>,
+    odb: std::cell::OnceCell<Option<Objects<'r>>>,
     context: String,
     lines: bool,
-    spans: HashMap<Oid, Option<std::rc::Rc<Spans>>>,
+    spans: HashMap<ObjectId, Option<std::rc::Rc<Spans>>>,
     trees: std::cell::RefCell<TreeCache>,
     /// Pack files read directly, when the caller has them open.
     packs: Option<&'r PackReader<'r>>,
 }
 
 impl<'r> Differ<'r> {
-    fn new(repo: &'r Repository, context: String, lines: bool) -> Self {
+    fn new(repo: &'r Repo, context: String, lines: bool) -> Self {
         Differ {
             repo,
             odb: std::cell::OnceCell::new(),
@@ -368,8 +376,8 @@ impl<'r> Differ<'r> {
 
     fn run(
         &mut self,
-        old: Option<Oid>,
-        new: Option<Oid>,
+        old: Option<ObjectId>,
+        new: Option<ObjectId>,
         opts: &DiffOptions,
     ) -> Result<DiffStats, DiffError> {
         let mut pairs = Vec::new();
@@ -389,8 +397,8 @@ impl<'r> Differ<'r> {
         Ok(DiffStats { files })
     }
 
-    fn missing_or_read(&self, kind: &'static str, oid: Oid, e: git2::Error) -> DiffError {
-        if e.code() == git2::ErrorCode::NotFound {
+    fn missing_or_read(&self, kind: &'static str, oid: ObjectId, e: git2::Error) -> DiffError {
+        if is_not_found(&e) {
             DiffError::MissingObject {
                 context: self.context.clone(),
                 kind,

@@ -2,7 +2,7 @@
 //! for plain `-M`: exact renames, unique basenames, then the similarity
 //! matrix with `diffcore-delta.c`'s span hashing.
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 
 use super::*;
 
@@ -37,7 +37,7 @@ impl<'r> Differ<'r> {
 
         // 1. Exact renames: identical blobs; among several, the first unused
         //    source with the same basename, else the first unused one.
-        let mut by_oid: HashMap<Oid, Vec<usize>> = HashMap::new();
+        let mut by_oid: HashMap<ObjectId, Vec<usize>> = HashMap::new();
         for (s, side) in src_sides.iter().enumerate() {
             by_oid.entry(side.oid).or_default().push(s);
         }
@@ -206,12 +206,11 @@ impl<'r> Differ<'r> {
     }
 
     /// The span hashes of a blob, computed once per diff.
-    pub(super) fn spans(&mut self, oid: Oid) -> Result<Option<std::rc::Rc<Spans>>, DiffError> {
+    pub(super) fn spans(&mut self, oid: ObjectId) -> Result<Option<std::rc::Rc<Spans>>, DiffError> {
         if let Some(s) = self.spans.get(&oid) {
             return Ok(s.clone());
         }
-        let content = self.blob_content(oid)?;
-        let spans = Some(std::rc::Rc::new(Spans::of(content.bytes())));
+        let spans = Some(std::rc::Rc::new(Spans::of(self.blob_content(oid)?.bytes())));
         self.spans.insert(oid, spans.clone());
         Ok(spans)
     }

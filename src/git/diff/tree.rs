@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use git2::{Blob, ObjectType, Oid};
+use crate::git::oid::{HashKind, ObjectId};
+use crate::git::repo::{Object, ObjectKind};
 
 use super::*;
 
@@ -24,12 +25,12 @@ pub(super) const TREES_PER_GENERATION: usize = 512;
 
 #[derive(Default)]
 pub struct TreeCache {
-    current: HashMap<Oid, RawTree>,
-    last: HashMap<Oid, RawTree>,
+    current: HashMap<ObjectId, RawTree>,
+    last: HashMap<ObjectId, RawTree>,
 }
 
 impl TreeCache {
-    pub(super) fn get(&mut self, oid: Oid) -> Option<RawTree> {
+    pub(super) fn get(&mut self, oid: ObjectId) -> Option<RawTree> {
         if let Some(tree) = self.current.get(&oid) {
             return Some(tree.clone());
         }
@@ -38,7 +39,7 @@ impl TreeCache {
         Some(tree)
     }
 
-    pub(super) fn put(&mut self, oid: Oid, tree: &RawTree) {
+    pub(super) fn put(&mut self, oid: ObjectId, tree: &RawTree) {
         self.current.insert(oid, tree.clone());
     }
 
@@ -56,7 +57,7 @@ impl TreeCache {
 /// entry array) halved the cost of a path-only diff.
 #[derive(Clone)]
 pub(super) struct RawTree {
-    oid: Oid,
+    oid: ObjectId,
     data: Rc<[u8]>,
 }
 
@@ -70,8 +71,10 @@ pub(super) struct Entry<'t> {
 }
 
 impl Entry<'_> {
-    pub(super) fn oid(&self) -> Oid {
-        Oid::from_bytes(self.id).unwrap_or(Oid::ZERO_SHA1)
+    pub(super) fn oid(&self) -> ObjectId {
+        HashKind::Sha1
+            .from_bytes(self.id)
+            .unwrap_or(HashKind::Sha1.null())
     }
 }
 
@@ -170,33 +173,24 @@ pub(super) fn base_name_compare(
 }
 
 impl<'r> Differ<'r> {
-    pub(super) fn tree(&self, oid: Oid) -> Result<RawTree, DiffError> {
+    pub(super) fn tree(&self, oid: ObjectId) -> Result<RawTree, DiffError> {
         if let Some(tree) = self.trees.borrow_mut().get(oid) {
             return Ok(tree);
         }
-        if let Some((ObjectType::Tree, data)) = self.packs.and_then(|p| p.read(oid)) {
+        if let Some((ObjectKind::Tree, data)) = self.packs.and_then(|p| p.read(oid)) {
             let tree = RawTree { oid, data };
             self.trees.borrow_mut().put(oid, &tree);
             return Ok(tree);
         }
-        let odb = match self.odb.get_or_init(|| self.repo.odb().ok()) {
-            Some(odb) => odb,
-            None => {
-                return Err(self.missing_or_read(
-                    "tree",
-                    oid,
-                    git2::Error::from_str("the object database cannot be opened"),
-                ))
-            }
-        };
-        let object = odb
-            .read(oid)
+        let object = self
+            .objects("tree", oid)?
+            .read_git2(oid)
             .map_err(|e| self.missing_or_read("tree", oid, e))?;
-        if object.kind() != ObjectType::Tree {
+        if object.kind() != ObjectKind::Tree {
             return Err(self.missing_or_read(
                 "tree",
                 oid,
-                git2::Error::from_str(&format!("it is a {}", object.kind().str())),
+                git2::Error::from_str(&format!("it is a {}", object.kind().name())),
             ));
         }
         let tree = RawTree {
@@ -229,10 +223,35 @@ impl<'r> Differ<'r> {
         }
     }
 
-    pub(super) fn blob(&self, oid: Oid) -> Result<Blob<'r>, DiffError> {
-        self.repo
-            .find_blob(oid)
-            .map_err(|e| self.missing_or_read("blob", oid, e))
+    pub(super) fn blob(&self, oid: ObjectId) -> Result<Object<'_>, DiffError> {
+        let object = self
+            .objects("blob", oid)?
+            .read_git2(oid)
+            .map_err(|e| self.missing_or_read("blob", oid, e))?;
+        if object.kind() != ObjectKind::Blob {
+            return Err(self.missing_or_read(
+                "blob",
+                oid,
+                git2::Error::from_str(&format!("it is a {}", object.kind().name())),
+            ));
+        }
+        Ok(object)
+    }
+
+    /// The object database, opened on first need.
+    fn objects(
+        &self,
+        kind: &'static str,
+        oid: ObjectId,
+    ) -> Result<&crate::git::repo::Objects<'r>, DiffError> {
+        match self.odb.get_or_init(|| self.repo.objects().ok()) {
+            Some(objects) => Ok(objects),
+            None => Err(self.missing_or_read(
+                kind,
+                oid,
+                git2::Error::from_str("the object database cannot be opened"),
+            )),
+        }
     }
 
     /// Git's `ll_diff_tree_paths` for two (optional) trees under `prefix`.
@@ -314,7 +333,7 @@ impl<'r> Differ<'r> {
         prefix: &mut Vec<u8>,
         name: &[u8],
         mode: u32,
-        oid: Oid,
+        oid: ObjectId,
         old: bool,
         out: &mut Vec<Pair>,
     ) -> Result<(), DiffError> {

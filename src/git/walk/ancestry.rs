@@ -3,9 +3,8 @@
 
 use std::collections::{BinaryHeap, HashMap};
 
-use git2::{ObjectType, Oid, Repository};
-
-use crate::git::repo::RepoError;
+use crate::git::oid::ObjectId;
+use crate::git::repo::{ObjectKind, Repo, RepoError};
 
 /// True when `ancestor` is reachable from `descendant` (or equal to it).
 ///
@@ -25,9 +24,9 @@ use crate::git::repo::RepoError;
 /// `limit` commits reachable only from `descendant` (what the push brings)
 /// have been walked, the answer is [`RepoError::TooMany`].
 pub fn is_ancestor(
-    repo: &Repository,
-    ancestor: Oid,
-    descendant: Oid,
+    repo: &Repo,
+    ancestor: ObjectId,
+    descendant: ObjectId,
     limit: usize,
 ) -> Result<bool, RepoError> {
     const FROM_ANCESTOR: u8 = 1;
@@ -36,31 +35,28 @@ pub fn is_ancestor(
     if ancestor == descendant {
         return Ok(true);
     }
-    let odb = repo.odb().map_err(|source| RepoError::Read {
-        oid: descendant,
-        source,
-    })?;
+    let objects = repo.objects()?;
     // (time, parents) of a commit; `None` when it cannot be read.
-    let read = |oid: Oid| -> Result<Option<(i64, Vec<Oid>)>, RepoError> {
-        let object = match odb.read(oid) {
+    let read = |oid: ObjectId| -> Result<Option<(i64, Vec<ObjectId>)>, RepoError> {
+        let object = match objects.read(oid) {
             Ok(object) => object,
-            Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
-            Err(source) => return Err(RepoError::Read { oid, source }),
+            Err(RepoError::MissingObject { .. }) => return Ok(None),
+            Err(e) => return Err(e),
         };
-        if object.kind() != ObjectType::Commit {
+        if object.kind() != ObjectKind::Commit {
             return Err(RepoError::NotACommit {
                 oid,
-                kind: object.kind().str().to_owned(),
+                kind: object.kind().name().to_owned(),
             });
         }
         let parsed = crate::git::object::parse(object.data())
             .map_err(|reason| RepoError::BadCommit { oid, reason })?;
         Ok(Some((parsed.committer.time, parsed.parents)))
     };
-    let mut flags: HashMap<Oid, u8> = HashMap::new();
+    let mut flags: HashMap<ObjectId, u8> = HashMap::new();
     // (time, parents) of every commit read.
-    let mut nodes: HashMap<Oid, (i64, Vec<Oid>)> = HashMap::new();
-    let mut queue: BinaryHeap<(i64, u64, Oid)> = BinaryHeap::new();
+    let mut nodes: HashMap<ObjectId, (i64, Vec<ObjectId>)> = HashMap::new();
+    let mut queue: BinaryHeap<(i64, u64, ObjectId)> = BinaryHeap::new();
     let mut seq = 0u64;
     // Commits walked that only the descendant reaches.
     let mut brought = 0usize;

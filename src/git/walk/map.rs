@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use git2::Oid;
+use crate::git::oid::{HashKind, ObjectId};
 
 /// Hashes object ids by folding their bytes. An id is already a
 /// cryptographic hash, so SipHash's protection against chosen keys buys
@@ -34,7 +34,7 @@ impl Hasher for OidHasher {
 }
 
 /// A map keyed by object id with [`OidHasher`].
-pub type OidMap<V> = HashMap<Oid, V, BuildHasherDefault<OidHasher>>;
+pub type OidMap<V> = HashMap<ObjectId, V, BuildHasherDefault<OidHasher>>;
 
 /// Raw commit objects kept between the walk that read them and the facts
 /// computed from them, in one growing buffer: one allocation instead of one
@@ -47,7 +47,7 @@ pub struct RawCommits {
 
 impl RawCommits {
     /// Keeps a commit's bytes (the first copy wins).
-    pub fn insert(&mut self, oid: Oid, data: &[u8]) {
+    pub fn insert(&mut self, oid: ObjectId, data: &[u8]) {
         if self.at.contains_key(&oid) {
             return;
         }
@@ -56,40 +56,83 @@ impl RawCommits {
     }
 
     /// The bytes kept for a commit.
-    pub fn get(&self, oid: Oid) -> Option<&[u8]> {
+    pub fn get(&self, oid: ObjectId) -> Option<&[u8]> {
         let &(start, len) = self.at.get(&oid)?;
         self.bytes.get(start..start + len)
     }
 }
 
-/// An object id as a map key: its bytes, compared inline (`Oid`'s equality
-/// is a call into libgit2, a measurable part of a large walk).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) struct Key([u8; 20]);
+/// Node numbers by object id and ids by node number, for the walk: the
+/// ids' bytes in one buffer (20 per commit in a SHA-1 repository) and a map
+/// from each id's first eight bytes to its number, about half the memory of
+/// a map of whole ids to numbers plus an id per node (a 1,000,000-commit
+/// push numbers a million of these). Ids whose first eight bytes another id
+/// already has (such prefixes are cheap to make on purpose) and ids of
+/// another hash kind than the first are kept in a plain map instead.
+#[derive(Default)]
+pub(super) struct IdTable {
+    kind: Option<HashKind>,
+    bytes: Vec<u8>,
+    by_prefix: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    others: HashMap<ObjectId, u32>,
+    foreign: HashMap<u32, ObjectId>,
+    len: u32,
+}
 
-impl Key {
-    pub(super) fn of(oid: Oid) -> Key {
-        let mut key = [0u8; 20];
-        for (k, b) in key.iter_mut().zip(oid.as_bytes()) {
-            *k = *b;
+impl IdTable {
+    /// The number of an id, if it has one.
+    pub(super) fn get(&self, id: ObjectId) -> Option<u32> {
+        if Some(id.kind()) == self.kind {
+            if let Some(&n) = self.by_prefix.get(&id.prefix_u64()) {
+                if self.bytes_of(n) == Some(id.as_bytes()) {
+                    return Some(n);
+                }
+            }
         }
-        Key(key)
+        self.others.get(&id).copied()
+    }
+
+    /// Gives `id` the next number, which the caller has checked fits in a
+    /// `u32`; the caller has also checked that it has none yet.
+    pub(super) fn push(&mut self, id: ObjectId) -> u32 {
+        let n = self.len;
+        self.len += 1;
+        let kind = *self.kind.get_or_insert(id.kind());
+        if id.kind() == kind {
+            self.bytes.extend_from_slice(id.as_bytes());
+            let prefix = id.prefix_u64();
+            match self.by_prefix.entry(prefix) {
+                std::collections::hash_map::Entry::Occupied(_) => {
+                    self.others.insert(id, n);
+                }
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(n);
+                }
+            }
+        } else {
+            self.bytes.resize(self.bytes.len() + kind.byte_len(), 0);
+            self.others.insert(id, n);
+            self.foreign.insert(n, id);
+        }
+        n
+    }
+
+    /// The id numbered `n`.
+    pub(super) fn id(&self, n: u32) -> Option<ObjectId> {
+        if let Some(&id) = self.foreign.get(&n) {
+            return Some(id);
+        }
+        self.kind?.from_bytes(self.bytes_of(n)?)
+    }
+
+    fn bytes_of(&self, n: u32) -> Option<&[u8]> {
+        let width = self.kind?.byte_len();
+        let at = n as usize * width;
+        self.bytes.get(at..at + width)
     }
 }
 
-impl std::hash::Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // An id is already a cryptographic hash: eight of its bytes are as
-        // good a hash as any.
-        let mut word = [0u8; 8];
-        for (w, b) in word.iter_mut().zip(&self.0) {
-            *w = *b;
-        }
-        state.write_u64(u64::from_le_bytes(word));
-    }
-}
-
-/// Passes [`Key`]'s word through, mixed so that both the low bits (the
+/// Passes an id's first eight bytes through, mixed so that both the low bits (the
 /// bucket) and the high bits (hashbrown's tag) vary.
 #[derive(Default)]
 pub(super) struct KeyHasher(u64);

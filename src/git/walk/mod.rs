@@ -10,14 +10,14 @@
 //! hidden, which means judging one commit too many: it fails safe.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
-use std::hash::BuildHasherDefault;
+use std::collections::BinaryHeap;
 
-use git2::{ObjectType, Odb, Oid};
 use thiserror::Error;
 
 use crate::git::commitgraph::CommitGraph;
 use crate::git::object;
+use crate::git::oid::ObjectId;
+use crate::git::repo::{is_not_found, ObjectKind, Objects, Repo};
 
 mod ancestry;
 mod map;
@@ -25,7 +25,7 @@ mod new_only;
 
 pub use ancestry::is_ancestor;
 
-use map::{Key, KeyHasher};
+use map::IdTable;
 pub use map::{OidHasher, OidMap, RawCommits};
 
 /// How many extra hidden commits git's walk looks at after the last
@@ -35,17 +35,17 @@ const SLOP: u32 = 5;
 #[derive(Debug, Error)]
 pub enum WalkError {
     #[error("commit {oid} is not in the repository (nor in the push's quarantine)")]
-    Missing { oid: Oid },
+    Missing { oid: ObjectId },
     #[error("cannot read object {oid}: {source}")]
     Read {
-        oid: Oid,
+        oid: ObjectId,
         #[source]
         source: git2::Error,
     },
     #[error("object {oid} should be a commit but is a {kind}")]
-    NotACommit { oid: Oid, kind: String },
+    NotACommit { oid: ObjectId, kind: String },
     #[error("commit {oid} cannot be parsed: {reason}")]
-    BadCommit { oid: Oid, reason: String },
+    BadCommit { oid: ObjectId, reason: String },
     #[error("the push brings more than {limit} new commits (settings.max_commits)")]
     TooMany { limit: usize },
     #[error("the walk ran past its deadline after {commits} commits")]
@@ -57,14 +57,13 @@ pub enum WalkError {
 }
 
 /// What [`Walker::walk_with`] hands each commit's id and raw bytes to.
-pub type OnRead<'a> = dyn FnMut(Oid, &[u8]) + 'a;
+pub type OnRead<'a> = dyn FnMut(ObjectId, &[u8]) + 'a;
 
 /// A commit the walker knows of, by number (its index in `Walker::nodes`):
 /// numbers instead of ids keep the per-commit memory at about a third of
 /// what a map of ids to parent ids took (a 1,000,000-commit push walks a
 /// million of these).
 struct Node {
-    oid: Oid,
     time: i64,
     /// Where the parents' numbers start in `Walker::parents`.
     parents_at: u32,
@@ -91,10 +90,10 @@ const FLAG_MASK: u32 = (1 << FLAG_BITS) - 1;
 pub struct Walked {
     /// Commits reachable from the tips and not from the hidden ones, newest
     /// first.
-    pub commits: Vec<Oid>,
+    pub commits: Vec<ObjectId>,
     /// Those of `commits` whose bytes this walk did not hand to its caller:
     /// read by an earlier walk, or known from the commit-graph.
-    pub not_handed: Vec<Oid>,
+    pub not_handed: Vec<ObjectId>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -126,9 +125,9 @@ const MAX_NEW_CHECKS: usize = 64;
 /// Walks commits of one repository. Parsed commits are kept between walks, so
 /// judging several rules or refs of one push reads each commit once.
 pub struct Walker<'r> {
-    odb: Odb<'r>,
-    /// Commit id to node number.
-    numbers: HashMap<Key, u32, BuildHasherDefault<KeyHasher>>,
+    odb: Objects<'r>,
+    /// Commit ids and node numbers, both ways.
+    ids: IdTable,
     nodes: Vec<Node>,
     /// Parents of loaded nodes, by number; each node owns a run of these.
     parents: Vec<u32>,
@@ -151,16 +150,16 @@ pub struct Walker<'r> {
     graph_after_reads: usize,
     /// The repository without the push's quarantine: a commit it does not
     /// have is new, and no existing ref can reach it.
-    store: Option<git2::Repository>,
+    store: Option<Repo>,
     /// Scratch space for a commit's parents while it is read.
-    scratch: Vec<Oid>,
+    scratch: Vec<ObjectId>,
 }
 
 impl<'r> Walker<'r> {
-    pub fn new(odb: Odb<'r>) -> Self {
+    pub fn new(odb: Objects<'r>) -> Self {
         Walker {
             odb,
-            numbers: HashMap::default(),
+            ids: IdTable::default(),
             nodes: Vec::new(),
             parents: Vec::new(),
             marks: Vec::new(),
@@ -200,30 +199,28 @@ impl<'r> Walker<'r> {
     /// soon as the new side is exhausted instead of reading git's few extra
     /// "slop" commits on the hidden side. Stopping early can only ever judge
     /// more commits, never fewer.
-    pub fn with_store(mut self, store: Option<git2::Repository>) -> Self {
+    pub fn with_store(mut self, store: Option<Repo>) -> Self {
         self.store = store;
         self
     }
 
     /// Whether a found commit may be old: in the store, or unknown.
-    fn maybe_old(&self, oid: Oid) -> bool {
+    fn maybe_old(&self, oid: ObjectId) -> bool {
         match &self.store {
-            Some(store) => store.odb().map_or(true, |odb| odb.exists(oid)),
+            Some(store) => store.objects().map_or(true, |objects| objects.exists(oid)),
             None => true,
         }
     }
 
     /// The number of a commit, given one if it has none yet. Numbers are
     /// 32 bits; a walk that would need more fails rather than wrap.
-    fn number(&mut self, oid: Oid) -> Result<u32, WalkError> {
-        let key = Key::of(oid);
-        if let Some(&n) = self.numbers.get(&key) {
+    fn number(&mut self, oid: ObjectId) -> Result<u32, WalkError> {
+        if let Some(n) = self.ids.get(oid) {
             return Ok(n);
         }
         let n = u32::try_from(self.nodes.len()).map_err(|_| WalkError::TooLarge)?;
-        self.numbers.insert(key, n);
+        self.ids.push(oid);
         self.nodes.push(Node {
-            oid,
             time: 0,
             parents_at: 0,
             parent_count: NOT_LOADED,
@@ -245,8 +242,10 @@ impl<'r> Walker<'r> {
         self.node(n).map_or(0, |node| node.time)
     }
 
-    fn oid(&self, n: u32) -> Oid {
-        self.node(n).map_or(Oid::ZERO_SHA1, |node| node.oid)
+    fn oid(&self, n: u32) -> ObjectId {
+        self.ids
+            .id(n)
+            .unwrap_or(crate::git::oid::HashKind::Sha1.null())
     }
 
     /// The parents of a loaded node, by number (none for one not loaded).
@@ -341,10 +340,10 @@ impl<'r> Walker<'r> {
     /// (`0` means no limit).
     pub fn walk(
         &mut self,
-        tips: &[Oid],
-        hidden: &[Oid],
+        tips: &[ObjectId],
+        hidden: &[ObjectId],
         limit: usize,
-    ) -> Result<Vec<Oid>, WalkError> {
+    ) -> Result<Vec<ObjectId>, WalkError> {
         self.walk_with(tips, hidden, limit, false, &mut |_, _| {})
             .map(|walked| walked.commits)
     }
@@ -364,8 +363,8 @@ impl<'r> Walker<'r> {
     /// commits (see [`Walker::with_store`]).
     pub fn walk_with(
         &mut self,
-        tips: &[Oid],
-        hidden: &[Oid],
+        tips: &[ObjectId],
+        hidden: &[ObjectId],
         limit: usize,
         hidden_in_store: bool,
         on_read: &mut OnRead<'_>,
@@ -471,17 +470,17 @@ impl<'r> Walker<'r> {
             return Ok(false);
         }
         let oid = self.oid(n);
-        let object = self.odb.read(oid).map_err(|source| {
-            if source.code() == git2::ErrorCode::NotFound {
+        let object = self.odb.read_git2(oid).map_err(|source| {
+            if is_not_found(&source) {
                 WalkError::Missing { oid }
             } else {
                 WalkError::Read { oid, source }
             }
         })?;
-        if object.kind() != ObjectType::Commit {
+        if object.kind() != ObjectKind::Commit {
             return Err(WalkError::NotACommit {
                 oid,
-                kind: object.kind().str().to_owned(),
+                kind: object.kind().name().to_owned(),
             });
         }
         self.scratch.clear();
@@ -495,16 +494,16 @@ impl<'r> Walker<'r> {
     }
 
     /// Loads a hidden tip, following annotated tags to their target.
-    fn peel_hidden(&mut self, mut oid: Oid) -> Option<u32> {
+    fn peel_hidden(&mut self, mut oid: ObjectId) -> Option<u32> {
         // Tag chains longer than this are not worth following for hiding.
         for _ in 0..16 {
             let n = self.number(oid).ok()?;
             if self.loaded(n) || self.load_from_graph(n) {
                 return Some(n);
             }
-            let object = self.odb.read(oid).ok()?;
+            let object = self.odb.read_git2(oid).ok()?;
             match object.kind() {
-                ObjectType::Commit => {
+                ObjectKind::Commit => {
                     self.scratch.clear();
                     let time = object::parse_links(object.data(), &mut self.scratch).ok()?;
                     drop(object);
@@ -512,7 +511,7 @@ impl<'r> Walker<'r> {
                     self.fill(n, time).ok()?;
                     return Some(n);
                 }
-                ObjectType::Tag => {
+                ObjectKind::Tag => {
                     // A tag object starts with `object <hex>`.
                     oid = object::oid_from_hex(object.data().get(7..47)?)?;
                 }

@@ -3,7 +3,7 @@
 
 use std::collections::BinaryHeap;
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 
 use super::*;
 
@@ -22,15 +22,15 @@ impl Walker<'_> {
     /// walks the usual way, which reuses what was read here.
     pub fn walk_new_only(
         &mut self,
-        tips: &[Oid],
-        hidden: &[Oid],
+        tips: &[ObjectId],
+        hidden: &[ObjectId],
         limit: usize,
         on_read: &mut OnRead<'_>,
     ) -> Result<Option<Walked>, WalkError> {
         if self.store.is_none() {
             return Ok(None);
         }
-        let hidden: std::collections::HashSet<Oid> = hidden.iter().copied().collect();
+        let hidden: std::collections::HashSet<ObjectId> = hidden.iter().copied().collect();
         self.next_walk();
         let mut state = WalkState {
             heap: BinaryHeap::new(),

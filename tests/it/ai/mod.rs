@@ -16,6 +16,7 @@ mod markers;
 mod precision;
 
 use crate::support::*;
+use trailgate::git::ObjectId;
 
 /// The rule under test: detected but undeclared AI assistance needs
 /// `AI-Assisted: yes` (the example policy's `declare-detected-ai`, on every
@@ -118,7 +119,7 @@ pub fn facts(w: &World, oid: &str) -> trailgate::facts::CommitFacts {
     let policy = trailgate::policy::load(&w.server.join("trailgate.toml")).unwrap();
     let raw = w.run_git(&w.work, &["cat-file", "commit", oid]);
     raw.assert_code(0);
-    let id = git2::Oid::from_str(oid).unwrap();
+    let id = ObjectId::from_hex(oid.as_bytes()).unwrap();
     trailgate::facts::of_commit(id, raw.stdout.as_bytes(), &policy).unwrap()
 }
 

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use trailgate::git::ObjectId;
 
 use tempfile::TempDir;
 
@@ -109,26 +110,26 @@ impl Repo {
     }
 
     /// Every commit of `main`, parents first.
-    pub fn commits(&self) -> Vec<git2::Oid> {
+    pub fn commits(&self) -> Vec<ObjectId> {
         let out = self.run(&["rev-list", "--reverse", "--topo-order", "main"]);
         String::from_utf8(out)
             .unwrap()
             .lines()
-            .map(|l| git2::Oid::from_str(l).unwrap())
+            .map(|l| ObjectId::from_hex(l.as_bytes()).unwrap())
             .collect()
     }
 
-    pub fn open(&self) -> git2::Repository {
-        git2::Repository::open_bare(&self.path).unwrap()
+    pub fn open(&self) -> trailgate::git::Repo {
+        trailgate::git::Repo::open(&self.path).unwrap()
     }
 
     /// `git diff-tree -r -z --raw --numstat --root --diff-merges=first-parent
     /// <rename flag> --stdin` over all `commits`, parsed once.
     pub fn diff_tree_commits(
         &self,
-        commits: &[git2::Oid],
+        commits: &[ObjectId],
         renames: bool,
-    ) -> HashMap<git2::Oid, Vec<GitFile>> {
+    ) -> HashMap<ObjectId, Vec<GitFile>> {
         let mut input = String::new();
         for c in commits {
             input.push_str(&c.to_string());
@@ -155,7 +156,7 @@ impl Repo {
     }
 
     /// `git diff-tree -r -z --raw --numstat OLD NEW` for two trees.
-    pub fn diff_tree_trees(&self, old: git2::Oid, new: git2::Oid, renames: bool) -> Vec<GitFile> {
+    pub fn diff_tree_trees(&self, old: ObjectId, new: ObjectId, renames: bool) -> Vec<GitFile> {
         let (old, new) = (old.to_string(), new.to_string());
         let out = self.run(&[
             "diff-tree",
@@ -173,9 +174,9 @@ impl Repo {
 
 /// Parses `-z --raw --numstat` output: optional commit-id headers, then per
 /// commit the raw records followed by the numstat records in the same order.
-fn parse(out: &[u8]) -> Vec<(Option<git2::Oid>, Vec<GitFile>)> {
+fn parse(out: &[u8]) -> Vec<(Option<ObjectId>, Vec<GitFile>)> {
     let mut tokens = out.split(|&c| c == 0).peekable();
-    let mut result: Vec<(Option<git2::Oid>, Vec<GitFile>)> = Vec::new();
+    let mut result: Vec<(Option<ObjectId>, Vec<GitFile>)> = Vec::new();
     let mut numstat_at = 0;
     while let Some(tok) = tokens.next() {
         if tok.is_empty() && tokens.peek().is_none() {
@@ -230,7 +231,7 @@ fn parse(out: &[u8]) -> Vec<(Option<git2::Oid>, Vec<GitFile>)> {
             numstat_at += 1;
         } else {
             let id = std::str::from_utf8(tok).unwrap();
-            result.push((Some(git2::Oid::from_str(id).unwrap()), Vec::new()));
+            result.push((Some(ObjectId::from_hex(id.as_bytes()).unwrap()), Vec::new()));
             numstat_at = 0;
         }
     }
