@@ -30,6 +30,29 @@ impl RefUpdate {
     }
 }
 
+/// Who pushed, as the git host reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pusher {
+    /// The user name the host authenticated; for a signed push, the
+    /// fingerprint of the key that signed it (`SHA256:...`).
+    pub login: String,
+    /// An e-mail address the host reported with it (Gitea).
+    pub email: Option<String>,
+    /// The variable it was read from, for messages and the audit log.
+    pub source: &'static str,
+    /// What `login` is.
+    pub by: Identified,
+}
+
+/// How the host identified the pusher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identified {
+    /// By a user name.
+    Login,
+    /// By the key of a signed push, which trailgate matches to a person itself.
+    SigningKey,
+}
+
 /// Why the push's standard input could not be read.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PushError {

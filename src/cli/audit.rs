@@ -13,7 +13,7 @@ pub(super) fn audit_summary(
         Some(log) => log,
         None => {
             let path = policy_path_for_tools(config)?;
-            policy::load(&path)?
+            crate::rules::load(&path)?
                 .settings
                 .audit_log
                 .ok_or(crate::report::audit::AuditError::NoLog)?

@@ -6,7 +6,7 @@ use super::*;
 
 pub(super) fn check(config: Option<&Path>) -> Result<u8, Error> {
     let path = policy_path_for_tools(config)?;
-    let policy = match policy::load(&path) {
+    let policy = match crate::rules::load(&path) {
         Ok(p) => p,
         Err(e @ PolicyError::Invalid { .. }) => {
             // A reader that went away (`| head`) must not turn the verdict

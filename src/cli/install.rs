@@ -308,7 +308,7 @@ fn check_policy(
             }
         }
     };
-    policy::load(&path)
+    crate::rules::load(&path)
         .map(|_| ())
         .map_err(InstallError::Policy)
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::rules::PushedBy;
 
 pub(super) fn pre_receive(
     config: Option<&Path>,
@@ -25,10 +26,11 @@ pub(super) fn pre_receive(
         &git_dir,
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let policy = policy::load(&path)?;
+    let policy = crate::rules::load(&path)?;
     let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
     let ctx = Context {
         pusher: pusher.as_ref(),
+        pusher_variables: identity::PUSHER_VARIABLES,
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
         quarantined: std::env::var_os("GIT_QUARANTINE_PATH").is_some(),
@@ -37,7 +39,8 @@ pub(super) fn pre_receive(
         .map_err(Error::from)
         .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
         .map(|mut judgement| {
-            engine::apply_override(&mut judgement, &policy, pusher.as_ref(), &push_options());
+            let pushed = PushedBy::new(&policy, pusher.as_ref(), identity::PUSHER_VARIABLES);
+            crate::rules::apply_override(&mut judgement, &policy, &pushed, &push_options());
             judgement
         });
     // Every ref update judged goes to the audit log, rejected or not, and so

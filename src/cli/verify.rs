@@ -13,7 +13,7 @@ pub(super) fn verify(
 ) -> Result<u8, Error> {
     let repo = Repo::discover()?;
     let path = policy_path_for_tools(config)?;
-    let policy = policy::load(&path)?;
+    let policy = crate::rules::load(&path)?;
     let refname = match refname {
         Some(name) if name.starts_with("refs/") => name,
         Some(name) => format!("refs/heads/{name}"),
@@ -38,6 +38,7 @@ pub(super) fn verify(
     let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
     let ctx = Context {
         pusher: pusher.as_ref(),
+        pusher_variables: identity::PUSHER_VARIABLES,
         baseline: Baseline::Explicit(negative),
         deadline: None,
         quarantined: false,

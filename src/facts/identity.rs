@@ -210,14 +210,7 @@ fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-/// The pusher, as the git host reported it through the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pusher {
-    pub login: String,
-    pub email: Option<String>,
-    /// The variable it was read from, for messages and the audit log.
-    pub source: &'static str,
-}
+pub use crate::push::{Identified, Pusher};
 
 /// The host variables read for the pusher's identity, in order; a signed
 /// push certificate that git verified comes last.
@@ -248,6 +241,7 @@ pub fn pusher_from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
                     login: key.trim().to_owned(),
                     email: None,
                     source: PUSH_CERT_KEY,
+                    by: Identified::SigningKey,
                 });
             }
             continue;
@@ -262,6 +256,7 @@ pub fn pusher_from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
                 login: login.trim().to_owned(),
                 email,
                 source: var,
+                by: Identified::Login,
             });
         }
     }

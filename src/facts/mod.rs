@@ -2,8 +2,9 @@
 //! it, its trailers as git reads them, whether it declares or shows AI
 //! assistance, and whether it is a merge.
 //!
-//! Facts are derived from the raw commit object (see [`crate::git::object`]) and
-//! the validated policy; rules never look at the object again.
+//! Facts are derived from the raw commit object (see [`crate::git::object`])
+//! and what the policy says about reading it ([`Config`]: the trailer keys,
+//! the AI markers, the people); rules never look at the object again.
 
 pub mod ai;
 pub mod encoding;
@@ -15,8 +16,28 @@ use crate::git::oid::ObjectId;
 
 use crate::facts::identity::Who;
 use crate::git::object::{self, Ident};
-use crate::policy::Policy;
 use trailers::Trailer;
+
+/// The trailer keys a policy reads (`[trailers]`).
+#[derive(Debug)]
+pub struct TrailerKeys {
+    /// Keys that declare AI assistance.
+    pub ai: Vec<String>,
+    /// Values of those keys that declare none; lower-cased.
+    pub ai_negative: Vec<String>,
+    /// Keys that name an approver.
+    pub approval: Vec<String>,
+}
+
+/// What computing a commit's facts needs to know, as the policy says it.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    pub trailers: &'a TrailerKeys,
+    /// The AI markers, built-in and the policy's own, in the order tried.
+    pub markers: &'a [ai::Marker],
+    /// The people and groups that authors are matched to.
+    pub directory: &'a identity::Directory,
+}
 
 #[derive(Debug, Clone)]
 pub struct CommitFacts {
@@ -68,7 +89,7 @@ pub fn short(oid: ObjectId) -> String {
 }
 
 /// Computes the facts of a commit from its raw object bytes.
-pub fn of_commit(oid: ObjectId, data: &[u8], policy: &Policy) -> Result<CommitFacts, String> {
+pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<CommitFacts, String> {
     let raw = object::parse(data)?;
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
@@ -78,11 +99,11 @@ pub fn of_commit(oid: ObjectId, data: &[u8], policy: &Policy) -> Result<CommitFa
 
     let mut ai_declared = None;
     for t in &trailers {
-        if policy.trailers.ai.iter().any(|k| t.key_is(k)) {
+        if config.trailers.ai.iter().any(|k| t.key_is(k)) {
             let value = String::from_utf8_lossy(&t.value)
                 .trim()
                 .to_ascii_lowercase();
-            if !policy.trailers.ai_negative.contains(&value) {
+            if !config.trailers.ai_negative.contains(&value) {
                 ai_declared = Some(format!(
                     "{}: {}",
                     String::from_utf8_lossy(&t.key),
@@ -94,11 +115,11 @@ pub fn of_commit(oid: ObjectId, data: &[u8], policy: &Policy) -> Result<CommitFa
     }
     let text = String::from_utf8_lossy(&message).into_owned();
     let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
-    let ai_detected = policy
-        .ai_markers
+    let ai_detected = config
+        .markers
         .iter()
         .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)));
-    let author_who = policy.directory.by_email(&raw.author.email);
+    let author_who = config.directory.by_email(&raw.author.email);
     Ok(CommitFacts {
         oid,
         subject: object::subject(&message),

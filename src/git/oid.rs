@@ -210,6 +210,13 @@ impl fmt::Display for ObjectId {
     }
 }
 
+impl serde::Serialize for ObjectId {
+    /// The full hex form, as git prints it.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 impl fmt::Debug for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}({self})", self.kind)

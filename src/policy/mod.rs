@@ -1,22 +1,26 @@
-//! The policy: loading the TOML file, validating it once, and the typed
+//! The policy: reading the TOML file, validating it once, and the typed
 //! [`Policy`] that evaluation works on.
 //!
 //! Loading has two phases. [`raw`] deserializes the file with every table
 //! closed to unknown keys (a misspelled key is an error, never ignored); this
 //! module then checks everything serde cannot (groups and people that exist,
-//! regexes and globs that compile, unique rule names, rules that can apply)
-//! and collects every problem with its `file:line:column` before giving up.
-//! Evaluation never sees TOML.
+//! regexes and globs that compile, unique rule names) and collects every
+//! problem with its `file:line:column` before giving up. Each rule's
+//! `require` table is left to the requirement kinds of
+//! [`crate::rules::require`], which own their configuration: this module
+//! keeps where it was written ([`RequireSource`]), and
+//! [`crate::rules::load`] reads the file through both. Evaluation never
+//! sees TOML.
 
 mod globs;
+mod people;
 pub mod raw;
 mod rule;
 mod validate;
 
 pub use globs::{Globs, PathPatterns, RefPatterns};
-pub use rule::{Approvals, DiffNeed, Limits, Require, Rule, TrailerRequirement, When};
-use validate::Validator;
-pub use validate::{valid_rule_name, valid_trailer_key};
+pub use rule::{RequireSource, Rule, When};
+pub use validate::{line_col, max_members, valid_rule_name, valid_trailer_key, Validator};
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +29,8 @@ use thiserror::Error;
 use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
-pub use raw::{DenyKind, Mode, Per, Proof};
+pub use crate::facts::TrailerKeys;
+pub use raw::{DenyKind, Mode, Per};
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
 /// at load time instead of eating the server's memory at push time.
@@ -82,9 +87,10 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
     out
 }
 
-/// The validated policy.
+/// The validated policy. `R` is what each rule's `require` table is (see
+/// [`Rule`]).
 #[derive(Debug)]
-pub struct Policy {
+pub struct Policy<R = RequireSource> {
     pub path: PathBuf,
     pub settings: Settings,
     pub trailers: TrailerKeys,
@@ -92,7 +98,31 @@ pub struct Policy {
     /// The people's SSH keys, for signatures and push certificates.
     pub keys: KeyRing,
     pub directory: Directory,
-    pub rules: Vec<Rule>,
+    pub rules: Vec<Rule<R>>,
+}
+
+impl<R> Policy<R> {
+    /// The same policy with each rule turned by `f` (in order).
+    pub fn map_rules<S>(self, f: impl FnMut(Rule<R>) -> Rule<S>) -> Policy<S> {
+        Policy {
+            path: self.path,
+            settings: self.settings,
+            trailers: self.trailers,
+            ai_markers: self.ai_markers,
+            keys: self.keys,
+            directory: self.directory,
+            rules: self.rules.into_iter().map(f).collect(),
+        }
+    }
+
+    /// What computing a commit's facts needs of the policy.
+    pub fn facts(&self) -> crate::facts::Config<'_> {
+        crate::facts::Config {
+            trailers: &self.trailers,
+            markers: &self.ai_markers,
+            directory: &self.directory,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -126,14 +156,6 @@ pub const DEFAULT_OVERRIDE_OPTION: &str = "trailgate.override";
 /// Default for `settings.max_commits`.
 pub const DEFAULT_MAX_COMMITS: usize = 1_000_000;
 
-#[derive(Debug)]
-pub struct TrailerKeys {
-    pub ai: Vec<String>,
-    /// Lower-cased.
-    pub ai_negative: Vec<String>,
-    pub approval: Vec<String>,
-}
-
 /// Finds the policy for hook mode, in the order of SPEC section 2:
 /// `--config`, `$TRAILGATE_CONFIG`, `$GIT_DIR/trailgate.toml`, the system file.
 pub fn discover(
@@ -161,8 +183,8 @@ pub fn discover(
     Err(PolicyError::NotFound { tried })
 }
 
-/// Reads and validates a policy file.
-pub fn load(path: &Path) -> Result<Policy, PolicyError> {
+/// Reads a policy file: bounded, and UTF-8 as TOML must be.
+pub fn read(path: &Path) -> Result<String, PolicyError> {
     use std::io::Read;
     let read_err = |source| PolicyError::Read {
         path: path.to_owned(),
@@ -196,127 +218,37 @@ pub fn load(path: &Path) -> Result<Policy, PolicyError> {
             });
         }
     };
-    parse(path, &text)
+    Ok(text)
 }
 
-/// Validates policy text; `path` is only used in messages.
-pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
-    let invalid = |problems| PolicyError::Invalid {
-        path: path.to_owned(),
-        problems,
-    };
+/// Validates policy text: the policy (as far as it could be read) and every
+/// problem found. A syntax or type error, which stops the TOML parser, is
+/// the error; `path` is only used in messages.
+pub fn validate(path: &Path, text: &str) -> Result<(Policy, Vec<Problem>), PolicyError> {
     let file: raw::PolicyFile = match toml::from_str(text) {
         Ok(file) => file,
         Err(e) => {
             let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            return Err(invalid(vec![Problem {
-                line,
-                column,
-                message: e.message().trim().to_owned(),
-            }]));
+            return Err(invalid(
+                path,
+                vec![Problem {
+                    line,
+                    column,
+                    message: e.message().trim().to_owned(),
+                }],
+            ));
         }
     };
-    let mut v = Validator {
-        text,
-        problems: Vec::new(),
-    };
+    let mut v = Validator::new(text);
     let policy = v.policy(path, file);
-    if v.problems.is_empty() {
-        Ok(policy)
-    } else {
-        v.problems.sort_by_key(|p| (p.line, p.column));
-        Err(invalid(v.problems))
-    }
+    Ok((policy, v.into_problems()))
 }
 
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, column)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn problems(text: &str) -> Vec<Problem> {
-        match parse(Path::new("p.toml"), text) {
-            Err(PolicyError::Invalid { problems, .. }) => problems,
-            Ok(_) => panic!("policy was accepted"),
-            Err(e) => panic!("unexpected error {e}"),
-        }
-    }
-
-    const PEOPLE: &str = "version = 1\n[people.alice]\nemails = [\"alice@example.com\"]\n[groups]\nsenior = [\"alice\"]\n";
-
-    #[test]
-    fn a_minimal_policy_loads_with_defaults() {
-        let p = parse(Path::new("p.toml"), "version = 1\n").unwrap();
-        assert_eq!(p.settings.mode, Mode::Enforce);
-        assert_eq!(p.trailers.approval, vec!["Approved-By".to_owned()]);
-        assert!(p.rules.is_empty());
-    }
-
-    #[test]
-    fn unknown_keys_are_errors_with_line_and_column() {
-        let p = problems("version = 1\n[[rule]]\nname = \"x\"\nrequier = {}\n");
-        assert_eq!((p[0].line, p[0].column), (4, 1), "{p:?}");
-        assert!(p[0].message.contains("requier"), "{p:?}");
-    }
-
-    #[test]
-    fn every_semantic_problem_is_collected() {
-        let text = format!(
-            "{PEOPLE}[[rule]]\nname = \"a\"\nwhen = {{ author_in = [\"nobody\"], message = \"(\" }}\nrequire = {{ approvals = {{ from = [\"senior\"] }} }}\n[[rule]]\nname = \"a\"\nrefs = [\"main\"]\ndeny = [\"delete\"]\n"
-        );
-        let p = problems(&text);
-        let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
-        assert_eq!(p.len(), 4, "{p:#?}");
-        assert!(p
-            .iter()
-            .any(|p| p.message.contains("unknown group `nobody`")));
-        assert!(p.iter().any(|p| p.message.contains("invalid regex")));
-        assert!(p.iter().any(|p| p.message.contains("duplicate rule name")));
-        assert!(p.iter().any(|p| p.message.contains("refs/heads/main")));
-        assert!(lines.windows(2).all(|w| w[0] <= w[1]));
-    }
-
-    #[test]
-    fn huge_regexes_are_refused() {
-        let text = format!("{PEOPLE}[[rule]]\nname = \"a\"\nwhen = {{ message = \"(a{{1000}}){{1000}}\" }}\nrequire = {{ trailers = [{{ key = \"X\" }}] }}\n");
-        let p = problems(&text);
-        assert!(p[0].message.contains("too large"), "{p:?}");
-    }
-
-    #[test]
-    fn rules_that_can_never_apply_are_errors() {
-        let text = format!("{PEOPLE}[[rule]]\nname = \"a\"\nrefs = []\ndeny = [\"delete\"]\n[[rule]]\nname = \"b\"\nrequire = {{ approvals = {{ from = [\"senior\"], count = 2 }} }}\n[[rule]]\nname = \"c\"\n");
-        let p = problems(&text);
-        assert_eq!(p.len(), 3, "{p:#?}");
-        assert!(p[0].message.contains("matches no ref"));
-        assert!(p[1].message.contains("only 1 member"));
-        assert!(p[2].message.contains("checks nothing"));
-    }
-
-    #[test]
-    fn line_col_counts_characters() {
-        assert_eq!(line_col("ab\ncd", 4), (2, 2));
-        assert_eq!(line_col("é\nx", 3), (2, 1));
-        assert_eq!(line_col("", 10), (1, 1));
-    }
-
-    #[test]
-    fn ref_globs_keep_star_inside_one_segment() {
-        let text = format!("{PEOPLE}[[rule]]\nname = \"a\"\nrefs = [\"refs/heads/release/*\", \"refs/tags/**\"]\ndeny = [\"delete\"]\n");
-        let p = parse(Path::new("p.toml"), &text).unwrap();
-        let r = &p.rules[0];
-        assert!(r.applies_to("refs/heads/release/1.0"));
-        assert!(!r.applies_to("refs/heads/release/1.0/hotfix"));
-        assert!(r.applies_to("refs/tags/v1/rc/2"));
-        assert!(!r.applies_to("refs/heads/main"));
+/// The error for a policy with these problems, in the order of the file.
+pub fn invalid(path: &Path, mut problems: Vec<Problem>) -> PolicyError {
+    problems.sort_by_key(|p| (p.line, p.column));
+    PolicyError::Invalid {
+        path: path.to_owned(),
+        problems,
     }
 }

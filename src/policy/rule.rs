@@ -1,22 +1,27 @@
 //! The validated form of a rule: the refs it covers, its conditions, its
-//! requirements and its `deny` list, as evaluation reads them.
+//! `deny` list, and its `require` table, which the policy leaves to the
+//! requirement kinds of [`crate::rules::require`] (`R`).
 
 use std::fmt;
+use std::ops::Range;
 
 use regex::Regex;
 
 use super::globs::{PathPatterns, RefPatterns};
-use super::{DenyKind, Mode, Per, Proof};
+use super::{DenyKind, Mode, Per};
 use crate::facts::identity::GroupId;
 
+/// One `[[rule]]`. `R` is what its `require` table became: the policy keeps
+/// where it was written ([`RequireSource`]); [`crate::rules`] turns that into
+/// typed requirements.
 #[derive(Debug)]
-pub struct Rule {
+pub struct Rule<R = RequireSource> {
     pub name: String,
     pub message: Option<String>,
     /// `None`: every ref.
     pub refs: Option<RefPatterns>,
     pub when: When,
-    pub require: Require,
+    pub require: R,
     pub deny: Vec<DenyKind>,
     pub exempt_authors: Vec<GroupId>,
     pub exempt_pushers: Vec<GroupId>,
@@ -24,35 +29,51 @@ pub struct Rule {
     pub per: Per,
     /// Line of the rule's `name` in the policy file, for messages.
     pub line: usize,
-    pub(super) name_span: std::ops::Range<usize>,
+    /// Where the rule's table, its `name` and its `per` are in the file.
+    pub span: Range<usize>,
+    pub name_span: Range<usize>,
+    pub per_span: Option<Range<usize>>,
 }
 
-impl Rule {
+/// Where a rule's `require` value is in the policy text, and which
+/// `[[rule]]` it belongs to.
+#[derive(Debug, Clone)]
+pub struct RequireSource {
+    /// The rule's position among the file's `[[rule]]` tables.
+    pub index: usize,
+    /// The `require` value's span; `None` when the rule has none.
+    pub span: Option<Range<usize>>,
+}
+
+impl<R> Rule<R> {
     /// Whether the rule covers a ref.
     pub fn applies_to(&self, refname: &str) -> bool {
         self.refs.as_ref().is_none_or(|r| r.matches(refname))
     }
 
-    /// Whether the rule judges commits (as opposed to only ref update kinds).
-    pub fn judges_commits(&self) -> bool {
-        self.require.approvals.is_some()
-            || !self.require.trailers.is_empty()
-            || self.require.limits.any()
-            || self.require.signed
-    }
-
-    /// What the rule needs to know about the changes a commit makes.
-    pub fn diff_need(&self) -> DiffNeed {
-        if self.require.limits.needs_lines() {
-            DiffNeed::Lines
-        } else if self.when.touches.is_some() || self.require.limits.any() {
-            DiffNeed::Paths
-        } else {
-            DiffNeed::None
+    /// The same rule with its `require` table turned into `S`.
+    pub fn map_require<S>(self, f: impl FnOnce(R) -> S) -> Rule<S> {
+        Rule {
+            name: self.name,
+            message: self.message,
+            refs: self.refs,
+            when: self.when,
+            require: f(self.require),
+            deny: self.deny,
+            exempt_authors: self.exempt_authors,
+            exempt_pushers: self.exempt_pushers,
+            mode: self.mode,
+            per: self.per,
+            line: self.line,
+            span: self.span,
+            name_span: self.name_span,
+            per_span: self.per_span,
         }
     }
 }
 
+/// A rule's `when`: conditions on a commit and on the pusher. Only
+/// [`crate::rules::when`] reads them as conditions.
 #[derive(Debug, Default)]
 pub struct When {
     pub ai_assisted: Option<bool>,
@@ -66,67 +87,6 @@ pub struct When {
     pub merge: Option<bool>,
     /// Path globs; the commit must change a path matching one.
     pub touches: Option<PathPatterns>,
-}
-
-/// How much of a commit's diff a rule needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DiffNeed {
-    None,
-    Paths,
-    Lines,
-}
-
-/// The size limits of `require` (`max_files_changed`, ...).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Limits {
-    pub max_files_changed: Option<u64>,
-    pub max_files_deleted: Option<u64>,
-    pub max_lines_added: Option<u64>,
-    pub max_lines_deleted: Option<u64>,
-    pub max_lines_changed: Option<u64>,
-}
-
-impl Limits {
-    pub fn any(&self) -> bool {
-        self.max_files_changed.is_some() || self.max_files_deleted.is_some() || self.needs_lines()
-    }
-
-    pub fn needs_lines(&self) -> bool {
-        self.max_lines_added.is_some()
-            || self.max_lines_deleted.is_some()
-            || self.max_lines_changed.is_some()
-    }
-}
-
-impl When {
-    /// Whether any condition is about the pusher.
-    pub fn needs_pusher(&self) -> bool {
-        !self.pusher_in.is_empty() || !self.pusher_not_in.is_empty()
-    }
-}
-
-#[derive(Debug, Default)]
-pub struct Require {
-    pub approvals: Option<Approvals>,
-    pub trailers: Vec<TrailerRequirement>,
-    pub limits: Limits,
-    /// `require.signed`: signed with a key of a person of the policy.
-    pub signed: bool,
-}
-
-#[derive(Debug)]
-pub struct Approvals {
-    pub from: Vec<GroupId>,
-    pub count: usize,
-    pub proof: Proof,
-}
-
-#[derive(Debug)]
-pub struct TrailerRequirement {
-    pub key: String,
-    /// The pattern as written, for messages.
-    pub pattern: Option<String>,
-    pub value: Option<Regex>,
 }
 
 impl fmt::Display for DenyKind {

@@ -9,18 +9,33 @@ use regex::{Regex, RegexBuilder};
 
 use super::*;
 use crate::facts::ai::{self, Marker};
-use crate::facts::identity::{Directory, Group, GroupId, Member, Person};
-use crate::facts::signature::KeyRing;
+use crate::facts::identity::{Directory, GroupId, Member};
 
-pub(super) struct Validator<'t> {
-    pub(super) text: &'t str,
-    pub(super) problems: Vec<Problem>,
+/// Collects the problems of one policy text, each at its `line:column`;
+/// also used by the requirement kinds of [`crate::rules::require`] for
+/// their part of the file.
+pub struct Validator<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
 }
 
 type S<T> = toml::Spanned<T>;
 
-impl Validator<'_> {
-    fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+impl<'t> Validator<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Validator {
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    /// The problems found, in the order they were found.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    /// Records a problem at the start of `span` (a byte range of the text).
+    pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
         self.problems.push(Problem {
             line,
@@ -53,23 +68,21 @@ impl Validator<'_> {
         let ai_markers = self.ai(file.ai);
         let mut rules = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
-        for rule in file.rule {
+        for (index, rule) in file.rule.into_iter().enumerate() {
             let span = rule.span();
-            if let Some(rule) = self.rule(rule.into_inner(), span, settings.mode, &directory, &keys)
-            {
-                if let Some(first) = names.get(&rule.name) {
-                    self.error(
-                        rule.name_span.clone(),
-                        format!(
-                            "duplicate rule name `{}` (first defined on line {first}); rule names must be unique",
-                            rule.name
-                        ),
-                    );
-                } else {
-                    names.insert(rule.name.clone(), rule.line);
-                }
-                rules.push(rule);
+            let rule = self.rule(rule.into_inner(), span, index, settings.mode, &directory);
+            if let Some(first) = names.get(&rule.name) {
+                self.error(
+                    rule.name_span.clone(),
+                    format!(
+                        "duplicate rule name `{}` (first defined on line {first}); rule names must be unique",
+                        rule.name
+                    ),
+                );
+            } else {
+                names.insert(rule.name.clone(), rule.line);
             }
+            rules.push(rule);
         }
         Policy {
             path: path.to_owned(),
@@ -82,131 +95,8 @@ impl Validator<'_> {
         }
     }
 
-    fn directory(
-        &mut self,
-        people: std::collections::BTreeMap<S<String>, S<raw::Person>>,
-        groups: std::collections::BTreeMap<S<String>, Vec<S<String>>>,
-    ) -> (Directory, KeyRing) {
-        let mut keys = KeyRing::default();
-        let mut out_people = Vec::new();
-        let mut email_owner: HashMap<String, String> = HashMap::new();
-        let mut login_owner: HashMap<String, String> = HashMap::new();
-        for (id, person) in people {
-            let id_span = id.span();
-            let id = id.into_inner();
-            if !valid_person_id(&id) {
-                self.error(
-                    id_span.clone(),
-                    format!("person id `{id}` may only use letters, digits, `-`, `_` and `.` (it must not look like an e-mail)"),
-                );
-            }
-            let person = person.into_inner();
-            let mut emails = Vec::new();
-            for email in person.emails {
-                let span = email.span();
-                let lower = email.into_inner().trim().to_ascii_lowercase();
-                if !lower.contains('@') || lower.contains(char::is_whitespace) {
-                    self.error(span, format!("`{lower}` is not an e-mail address"));
-                    continue;
-                }
-                if let Some(owner) = email_owner.get(&lower) {
-                    self.error(span, format!("e-mail `{lower}` already belongs to person `{owner}`; an address can belong to one person only"));
-                    continue;
-                }
-                email_owner.insert(lower.clone(), id.clone());
-                emails.push(lower);
-            }
-            let mut logins = Vec::new();
-            for login in person.logins {
-                let span = login.span();
-                let login = login.into_inner();
-                if login.trim().is_empty() || login.trim() != login {
-                    self.error(
-                        span,
-                        format!("login `{login}` is empty or has surrounding spaces"),
-                    );
-                    continue;
-                }
-                if let Some(owner) = login_owner.get(&login) {
-                    self.error(
-                        span,
-                        format!("login `{login}` already belongs to person `{owner}`"),
-                    );
-                    continue;
-                }
-                login_owner.insert(login.clone(), id.clone());
-                logins.push(login);
-            }
-            let mut ssh_keys = Vec::new();
-            for key in person.ssh_keys {
-                let span = key.span();
-                let text = key.into_inner();
-                match ssh_key::PublicKey::from_openssh(text.trim()) {
-                    Ok(parsed) => {
-                        keys.add(parsed, out_people.len());
-                        ssh_keys.push(text);
-                    }
-                    Err(e) => self.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
-                }
-            }
-            out_people.push(Person {
-                id,
-                name: person.name,
-                emails,
-                logins,
-                ssh_keys,
-            });
-        }
-        let people_index: HashMap<String, usize> = out_people
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
-            .collect();
-        let mut out_groups = Vec::new();
-        for (name, entries) in groups {
-            let name_span = name.span();
-            let name = name.into_inner();
-            if !valid_rule_name(&name) {
-                self.error(
-                    name_span.clone(),
-                    format!("group name `{name}` may only use a-z, 0-9 and `-`"),
-                );
-            }
-            let mut members = Vec::new();
-            for entry in entries {
-                let span = entry.span();
-                let entry = entry.into_inner();
-                if entry.contains('@') {
-                    let lower = entry.trim().to_ascii_lowercase();
-                    if lower.contains(['*', '?', '[', '{']) {
-                        match GlobBuilder::new(&lower).literal_separator(false).build() {
-                            Ok(glob) => members.push(Member::Glob {
-                                pattern: lower,
-                                matcher: glob.compile_matcher(),
-                            }),
-                            Err(e) => self.error(
-                                span,
-                                format!("invalid e-mail glob `{entry}`: {}", e.kind()),
-                            ),
-                        }
-                    } else {
-                        members.push(Member::Email(lower));
-                    }
-                } else if let Some(&i) = people_index.get(&entry) {
-                    members.push(Member::Person(i));
-                } else {
-                    self.error(
-                        span,
-                        format!("unknown person `{entry}` in group `{name}`; group entries are person ids from [people], e-mail addresses, or e-mail globs (\"*@example.com\")"),
-                    );
-                }
-            }
-            out_groups.push(Group { name, members });
-        }
-        (Directory::new(out_people, out_groups), keys)
-    }
-
-    fn groups(&mut self, directory: &Directory, names: Vec<S<String>>) -> Vec<GroupId> {
+    /// The groups named, each unknown one reported at its position.
+    pub fn groups(&mut self, directory: &Directory, names: Vec<S<String>>) -> Vec<GroupId> {
         let mut out = Vec::new();
         for name in names {
             let span = name.span();
@@ -393,7 +283,7 @@ impl Validator<'_> {
     }
 
     /// Compiles a regex, reporting a bad one at its span.
-    fn regex(&mut self, pattern: &S<String>) -> Result<Regex, String> {
+    pub fn regex(&mut self, pattern: &S<String>) -> Result<Regex, String> {
         match RegexBuilder::new(pattern.get_ref())
             .size_limit(REGEX_SIZE_LIMIT)
             .build()
@@ -422,10 +312,10 @@ impl Validator<'_> {
         &mut self,
         rule: raw::Rule,
         span: std::ops::Range<usize>,
+        index: usize,
         default_mode: Mode,
         dir: &Directory,
-        keys: &KeyRing,
-    ) -> Option<Rule> {
+    ) -> Rule {
         let name_span = rule.name.span();
         let name = rule.name.into_inner();
         let line = self.line_of(&name_span);
@@ -437,7 +327,6 @@ impl Validator<'_> {
         }
         let refs = rule.refs.and_then(|refs| self.ref_patterns(refs));
         let mut when = When::default();
-        let mut has_commit_conditions = false;
         if let Some(w) = rule.when {
             let w = w.into_inner();
             when.ai_assisted = w.ai_assisted.as_ref().map(|b| *b.get_ref());
@@ -472,137 +361,15 @@ impl Validator<'_> {
             if let Some(m) = &w.message {
                 when.message = self.regex(m).ok();
             }
-            let has_touches = w.touches.is_some();
             if let Some(t) = w.touches {
                 when.touches = self.path_patterns(t);
             }
-            has_commit_conditions = w.ai_assisted.is_some()
-                || w.ai_declared.is_some()
-                || w.ai_detected.is_some()
-                || !when.author_in.is_empty()
-                || !when.author_not_in.is_empty()
-                || w.message.is_some()
-                || w.merge.is_some()
-                || has_touches;
-        }
-        let mut require = Require::default();
-        let mut has_require = false;
-        if let Some(r) = rule.require {
-            let r = r.into_inner();
-            if let Some(a) = r.approvals {
-                let a_span = a.span();
-                let a = a.into_inner();
-                let named = a.from.len();
-                let from = self.groups(dir, a.from);
-                let count = match a.count {
-                    None => 1,
-                    Some(c) => match usize::try_from(*c.get_ref()) {
-                        Ok(n) if n >= 1 => n,
-                        _ => {
-                            self.error(c.span(), "approvals.count must be 1 or more");
-                            1
-                        }
-                    },
-                };
-                let proof = a.proof.as_ref().map_or(Proof::Trailer, |p| *p.get_ref());
-                if proof == Proof::Signature && keys.is_empty() {
-                    if let Some(p) = &a.proof {
-                        self.error(p.span(), "`proof = \"signature\"` needs people with `ssh_keys`; no person has one, so no approval could ever count");
-                    }
-                }
-                if named == 0 {
-                    self.error(
-                        a_span.clone(),
-                        "approvals.from must name at least one group",
-                    );
-                }
-                // Only when every group resolved: an unknown group is already
-                // reported and would make this count meaningless.
-                if let Some(max) = max_members(dir, &from).filter(|_| from.len() == named) {
-                    if max < count {
-                        self.error(
-                            a_span,
-                            format!("approvals need {count} distinct approvers but the groups in `from` have only {max} member(s): the rule can never pass"),
-                        );
-                    }
-                }
-                require.approvals = Some(Approvals { from, count, proof });
-                has_require = true;
-            }
-            for t in r.trailers.unwrap_or_default() {
-                let t = t.into_inner();
-                let key_span = t.key.span();
-                let key = t.key.into_inner();
-                if !valid_trailer_key(&key) {
-                    self.error(key_span, format!("`{key}` is not a trailer key git would read: use letters, digits and `-` only"));
-                }
-                let (pattern, value) = match &t.value {
-                    Some(v) => (Some(v.get_ref().clone()), self.regex(v).ok()),
-                    None => (None, None),
-                };
-                require.trailers.push(TrailerRequirement {
-                    key,
-                    pattern,
-                    value,
-                });
-                has_require = true;
-            }
-            if let Some(signed) = &r.signed {
-                require.signed = *signed.get_ref();
-                has_require |= require.signed;
-            }
-            let limits = [
-                (&r.max_files_changed, "max_files_changed"),
-                (&r.max_files_deleted, "max_files_deleted"),
-                (&r.max_lines_added, "max_lines_added"),
-                (&r.max_lines_deleted, "max_lines_deleted"),
-                (&r.max_lines_changed, "max_lines_changed"),
-            ];
-            let mut values = [None; 5];
-            for (slot, (limit, key)) in values.iter_mut().zip(limits) {
-                if let Some(limit) = limit {
-                    match u64::try_from(*limit.get_ref()) {
-                        Ok(n) => *slot = Some(n),
-                        Err(_) => self.error(limit.span(), format!("`{key}` must be 0 or more")),
-                    }
-                }
-            }
-            let [max_files_changed, max_files_deleted, max_lines_added, max_lines_deleted, max_lines_changed] =
-                values;
-            require.limits = Limits {
-                max_files_changed,
-                max_files_deleted,
-                max_lines_added,
-                max_lines_deleted,
-                max_lines_changed,
-            };
-            has_require |= require.limits.any();
         }
         let per = rule.per.as_ref().map_or(Per::Commit, |p| *p.get_ref());
-        if per == Per::Push && (require.approvals.is_some() || !require.trailers.is_empty()) {
-            if let Some(p) = &rule.per {
-                self.error(
-                    p.span(),
-                    "`per = \"push\"` judges the net change of a ref update, so it takes only size limits (`max_*`); approvals and trailers are required per commit: put them in a rule of their own",
-                );
-            }
-        }
         let deny: Vec<DenyKind> = rule
             .deny
             .map(|d| d.into_inner().into_iter().map(S::into_inner).collect())
             .unwrap_or_default();
-        if !deny.is_empty() && has_commit_conditions {
-            self.error(
-                span.clone(),
-                format!("rule `{name}` mixes `deny` (which judges ref updates) with conditions on commits in `when`; split it into two rules"),
-            );
-        }
-        if deny.is_empty() && !has_require {
-            self.error(
-                name_span.clone(),
-                format!("rule `{name}` checks nothing: give it a `require` table or a `deny` list"),
-            );
-        }
         let (exempt_authors, exempt_pushers) = match rule.exempt {
             Some(e) => {
                 let e = e.into_inner();
@@ -611,7 +378,7 @@ impl Validator<'_> {
             None => (Vec::new(), Vec::new()),
         };
         let mode = rule.mode.map_or(default_mode, |m| *m.get_ref());
-        Some(Rule {
+        Rule {
             name,
             message: rule
                 .message
@@ -619,15 +386,20 @@ impl Validator<'_> {
                 .filter(|m| !m.is_empty()),
             refs,
             when,
-            require,
+            require: RequireSource {
+                index,
+                span: rule.require.as_ref().map(|r| r.span()),
+            },
             deny,
             exempt_authors,
             exempt_pushers,
             mode,
             per,
             line,
+            span,
             name_span,
-        })
+            per_span: rule.per.as_ref().map(|p| p.span()),
+        }
     }
 
     fn path_patterns(&mut self, paths: S<Vec<S<String>>>) -> Option<PathPatterns> {
@@ -707,7 +479,7 @@ impl Validator<'_> {
 
 /// The most distinct approvers the groups can supply, or `None` when a glob
 /// makes it unbounded.
-fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
+pub fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
     let mut people = HashSet::new();
     let mut emails = HashSet::new();
     for g in groups {
@@ -742,14 +514,29 @@ pub fn valid_rule_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn valid_person_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-}
-
 /// A key git would recognise as a trailer key: letters, digits and `-`.
 pub fn valid_trailer_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("é\nx", 3), (2, 1));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
 }

@@ -1,27 +1,19 @@
 //! The JSON report: one object on stdout for `--format json`.
+//!
+//! Each violation keeps the fields it always had (`rule`, `ref`, `commit`,
+//! `subject`, `mode`, `message` with what was found, `rule_message`,
+//! `help`) and adds its findings as data: `kind` and the typed fields of the
+//! first finding at the top level (README "What the pusher sees"), and every
+//! finding under `findings`, each with its own `kind`.
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
-use crate::verdict::Judgement;
+use super::words;
+use crate::verdict::{Judgement, Violation};
 
-/// The JSON report of SPEC section 8, with a few extra fields per violation.
+/// The JSON report (README "What the pusher sees").
 pub fn json(judgement: &Judgement) -> String {
-    let violations: Vec<serde_json::Value> = judgement
-        .violations
-        .iter()
-        .map(|v| {
-            json!({
-                "rule": v.rule,
-                "ref": v.refname,
-                "commit": v.commit.map(|c| c.to_string()),
-                "subject": v.subject,
-                "mode": v.mode.to_string(),
-                "message": v.what,
-                "rule_message": v.message,
-                "help": v.help,
-            })
-        })
-        .collect();
+    let violations: Vec<Value> = judgement.violations.iter().map(violation).collect();
     let value = json!({
         "decision": if judgement.rejects() { "reject" } else { "accept" },
         "commits_checked": judgement.commits_checked,
@@ -34,4 +26,32 @@ pub fn json(judgement: &Judgement) -> String {
         "violations": violations,
     });
     value.to_string()
+}
+
+fn violation(v: &Violation) -> Value {
+    let findings: Vec<Value> = v
+        .findings
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap_or(Value::Null))
+        .collect();
+    let mut out = match findings.first() {
+        Some(Value::Object(first)) => first.clone(),
+        _ => Map::new(),
+    };
+    let fields = json!({
+        "rule": v.rule,
+        "ref": v.refname,
+        "commit": v.commit.as_ref().map(|c| c.oid.to_string()),
+        "subject": v.commit.as_ref().map(|c| c.subject.as_str()),
+        "mode": v.mode.to_string(),
+        "message": words::what(v),
+        "rule_message": v.message,
+        "help": words::help(v),
+        "detected": v.detected,
+        "findings": findings,
+    });
+    if let Value::Object(fields) = fields {
+        out.extend(fields);
+    }
+    Value::Object(out)
 }

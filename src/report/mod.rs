@@ -5,9 +5,11 @@
 pub mod audit;
 mod json;
 mod text;
+mod words;
 
 pub use json::json;
 pub use text::{failure, text};
+pub use words::{help, what};
 
 /// How many violations are shown in full before the rest are counted.
 pub const SHOWN_LIMIT: usize = 20;

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
+use super::words;
 use super::*;
-use crate::facts::short;
 use crate::policy::Mode;
 use crate::verdict::{Judgement, Violation};
 
@@ -124,24 +124,23 @@ fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bo
         (Mode::Enforce, true) => "overridden",
         _ => "warning",
     };
-    let head = match (v.commit, &v.subject) {
-        (Some(oid), Some(subject)) => format!(
+    let head = match &v.commit {
+        Some(c) => format!(
             "{level}[{}]: {} {} \"{}\"",
             v.rule,
             v.refname,
-            short(oid),
-            subject
+            c.oid.short(),
+            c.subject
         ),
-        (Some(oid), None) => format!("{level}[{}]: {} {}", v.rule, v.refname, short(oid)),
-        _ if v.refname.is_empty() => format!("{level}[{}]: the push", v.rule),
-        _ => format!("{level}[{}]: {}", v.rule, v.refname),
+        None if v.refname.is_empty() => format!("{level}[{}]: the push", v.rule),
+        None => format!("{level}[{}]: {}", v.rule, v.refname),
     };
     line(out, opts, &head);
-    line(out, opts, &format!("  found: {}", v.what));
+    line(out, opts, &format!("  found: {}", words::what(v)));
     if let Some(message) = &v.message {
         line(out, opts, &format!("  why:   {message}"));
     }
-    for (i, help) in v.help.lines().enumerate() {
+    for (i, help) in words::help(v).lines().enumerate() {
         let label = if i == 0 { "  help:  " } else { "         " };
         line(out, opts, &format!("{label}{help}"));
     }
@@ -219,28 +218,39 @@ mod tests {
     use super::*;
     use crate::git::oid::ObjectId;
     use crate::report::json;
+    use crate::verdict::{CommitRef, Finding, MissingApproval, MissingTrailer, Proof};
 
     fn v(mode: Mode) -> Violation {
         Violation {
             rule: "r".into(),
             refname: "refs/heads/main".into(),
-            commit: Some(ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap()),
-            subject: Some("Subject\x1b[31m".into()),
+            commit: Some(CommitRef {
+                oid: ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap(),
+                subject: "Subject\x1b[31m".into(),
+            }),
             mode,
-            what: "bad".into(),
+            findings: vec![Finding::MissingTrailer(MissingTrailer {
+                key: "Ticket".into(),
+                pattern: None,
+                found: Vec::new(),
+            })],
+            detected: None,
             message: Some("because".into()),
-            help: "do this\nor that".into(),
         }
     }
 
-    #[test]
-    fn rejection_names_rule_ref_short_id_and_help() {
+    fn one(v: Violation) -> String {
         let j = Judgement {
-            violations: vec![v(Mode::Enforce)],
+            violations: vec![v],
             commits_checked: 1,
             ..Judgement::default()
         };
-        let t = text(&j, &TextOptions::default());
+        text(&j, &TextOptions::default())
+    }
+
+    #[test]
+    fn rejection_names_rule_ref_short_id_what_why_and_help() {
+        let t = one(v(Mode::Enforce));
         assert!(
             t.starts_with("trailgate: push rejected: 1 violation "),
             "{t}"
@@ -249,37 +259,66 @@ mod tests {
             t.contains("error[r]: refs/heads/main 1234567 \"Subject [31m\""),
             "{t}"
         );
-        assert!(t.contains("  help:  do this\n         or that\n"), "{t}");
+        assert!(
+            t.contains("  found: needs a trailer `Ticket`; found none\n"),
+            "{t}"
+        );
+        assert!(t.contains("  why:   because\n"), "{t}");
+        assert!(
+            t.contains("  help:  git commit --amend --trailer \"Ticket: <value>\"\n"),
+            "{t}"
+        );
         assert!(!t.contains('\x1b'));
+    }
+
+    #[test]
+    fn help_of_several_lines_is_indented_under_the_first() {
+        let mut approval = v(Mode::Enforce);
+        approval.findings = vec![Finding::MissingApproval(MissingApproval {
+            need: 1,
+            groups: vec!["senior".into()],
+            proof: Proof::Trailer,
+            found: Vec::new(),
+            candidates: vec!["alice (Alice)".into()],
+            candidates_total: 1,
+            example: Some("Alice <alice@example.com>".into()),
+            trailer_key: "Approved-By".into(),
+        })];
+        let t = one(approval);
+        assert!(
+            t.contains(
+                "  found: needs an approval from group senior; found no `Approved-By` trailer\n"
+            ),
+            "{t}"
+        );
+        assert!(t.contains("  help:  ask alice (Alice) to review it, then record the approval: git commit --amend --trailer \"Approved-By: Alice <alice@example.com>\"\n         (for an older commit: git rebase -i 1234567~1, mark it `reword` and add the trailer)\n"), "{t}");
     }
 
     #[test]
     fn a_line_longer_than_the_limit_is_cut_with_a_count() {
         let mut long = v(Mode::Enforce);
-        long.what = "x".repeat(LINE_LIMIT + 500);
-        let j = Judgement {
-            violations: vec![long],
-            commits_checked: 1,
-            ..Judgement::default()
-        };
-        let t = text(&j, &TextOptions::default());
+        long.findings = vec![Finding::MissingTrailer(MissingTrailer {
+            key: "Ticket".into(),
+            pattern: None,
+            found: vec!["x".repeat(LINE_LIMIT + 500)],
+        })];
+        let t = one(long);
         assert!(
             t.lines().all(|l| l.chars().count() < LINE_LIMIT + 100),
             "{t}"
         );
-        assert!(t.contains("... (509 more characters not shown)"), "{t}");
+        // The line is 2,543 characters: "  found: needs a trailer `Ticket`;
+        // found `", the value, and its closing backtick.
+        assert!(t.contains("... (543 more characters not shown)"), "{t}");
     }
 
     #[test]
     fn bidi_overrides_and_zero_width_characters_are_made_visible() {
         let mut violation = v(Mode::Enforce);
-        violation.subject = Some("Fix \u{202E}txt.exe\u{202C} and\u{200B}more".into());
-        let j = Judgement {
-            violations: vec![violation],
-            commits_checked: 1,
-            ..Judgement::default()
-        };
-        let t = text(&j, &TextOptions::default());
+        if let Some(c) = &mut violation.commit {
+            c.subject = "Fix \u{202E}txt.exe\u{202C} and\u{200B}more".into();
+        }
+        let t = one(violation);
         assert!(
             t.contains("Fix \u{FFFD}txt.exe\u{FFFD} and\u{FFFD}more"),
             "{t}"
@@ -321,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn json_has_the_documented_shape() {
+    fn json_has_the_documented_shape_and_the_typed_finding() {
         let j = Judgement {
             violations: vec![v(Mode::Enforce)],
             commits_checked: 3,
@@ -330,7 +369,13 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&json(&j)).unwrap();
         assert_eq!(value["decision"], "reject");
         assert_eq!(value["commits_checked"], 3);
-        assert_eq!(value["violations"][0]["rule"], "r");
-        assert_eq!(value["violations"][0]["mode"], "enforce");
+        let v = &value["violations"][0];
+        assert_eq!(v["rule"], "r");
+        assert_eq!(v["mode"], "enforce");
+        assert_eq!(v["message"], "needs a trailer `Ticket`; found none");
+        assert_eq!(v["kind"], "missing_trailer");
+        assert_eq!(v["key"], "Ticket");
+        assert_eq!(v["findings"][0]["kind"], "missing_trailer");
+        assert_eq!(v["findings"][0]["found"], serde_json::json!([]));
     }
 }

@@ -1,430 +1,319 @@
-//! Judging one commit or ref update under one rule: conditions, requirements
-//! and the words of each violation.
+//! Pure judgement: one rule applied to one ref update, one commit or one
+//! net change, from facts the engine computed. No git, no threads, no
+//! caches: what this module decides, it decides from its arguments.
+//!
+//! Four questions, each answered by one function that every plan of
+//! [`crate::engine`] calls:
+//! - [`applies`]: does the rule judge this ref update, for this pusher
+//!   (`mode`, `refs`, the pusher conditions, `exempt.pushers`)?
+//! - [`selects`]: does it judge this commit (the commit conditions of
+//!   `when`, `exempt.authors`)?
+//! - [`looks_at_diff`]: does it look at this commit's diff at all?
+//! - [`evaluate`]: what does it find wrong with the commit or net change?
+//!
+//! Evaluation is staged: [`selects`] and [`evaluate`] decide from what they
+//! are given (the shape of a commit as the walk read it, its facts, its
+//! diff, its signature) and answer that they need more when they cannot, so
+//! the engine computes costly facts only for the commits and rules that need
+//! them. What a rule requires is a list of requirement kinds, one file each
+//! under [`require`].
 
 pub mod deny;
+mod load;
 pub mod r#override;
+pub mod require;
+pub mod when;
 
-use crate::facts::identity::{Member, Pusher, Who, PUSHER_VARIABLES, PUSH_CERT_KEY};
+pub use deny::UpdateKind;
+pub use load::{load, parse};
+pub use r#override::apply_override;
+
+use crate::facts::identity::Who;
 use crate::facts::signature::SigStatus;
-use crate::facts::{self, CommitFacts};
-use crate::git::diff::{self, DiffStats};
-use crate::policy::{Limits, Mode, Per, Policy, Proof, Rule};
-use crate::verdict::{Judgement, OverrideUse, Violation};
+use crate::facts::CommitFacts;
+use crate::git::diff::DiffStats;
+use crate::git::oid::ObjectId;
+use crate::policy::Mode;
+use crate::push::{Identified, Pusher};
+use crate::verdict::{Finding, NoPusher};
 
-/// "for AI-assisted commits", from the rule's conditions, for limit messages.
-pub fn limit_scope(rule: &Rule, things: &str) -> String {
-    let mut words = Vec::new();
-    if rule.when.ai_assisted == Some(true)
-        || rule.when.ai_declared == Some(true)
-        || rule.when.ai_detected == Some(true)
-    {
-        words.push("AI-assisted");
-    }
-    if rule.when.merge == Some(true) {
-        words.push("merge");
-    }
-    if words.is_empty() {
-        format!("the limit for {things} under rule {} is", rule.name)
-    } else {
-        format!("the limit for {} {things} is", words.join(" "))
-    }
+/// A policy ready to judge: every rule's `require` table built into typed
+/// requirements ([`require::Requires`]).
+pub type Policy = crate::policy::Policy<require::Requires>;
+/// A rule of a [`Policy`].
+pub type Rule = crate::policy::Rule<require::Requires>;
+
+/// How much of a commit's diff is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DiffNeed {
+    /// The paths changed.
+    Paths,
+    /// The paths and the lines added and deleted.
+    Lines,
 }
 
-/// How many offending paths a limit message lists before counting the rest.
-pub const PATHS_SHOWN: usize = 5;
+/// What judging needs beyond a commit's own facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The commit's diff against its first parent, at this detail.
+    pub diff: Option<DiffNeed>,
+    /// The commit's signature, verified against the people's keys.
+    pub signature: bool,
+    /// The people whose signed merge in this push brings the commit in.
+    pub merge_signers: bool,
+}
 
-/// The limits a diff exceeds, each as "deletes 412 files (a/b, a/c, ... and
-/// 407 more); the limit for AI-assisted commits is 10".
-pub fn over_limits(limits: &Limits, stats: &DiffStats, scope: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let list = |paths: Vec<&[u8]>| -> String {
-        let total = paths.len();
-        let mut shown: Vec<String> = paths
-            .iter()
-            .take(PATHS_SHOWN)
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .collect();
-        if total > PATHS_SHOWN {
-            shown.push(format!("and {} more", total - PATHS_SHOWN));
+impl Needs {
+    /// Both needs together.
+    pub fn and(self, other: Needs) -> Needs {
+        Needs {
+            diff: self.diff.max(other.diff),
+            signature: self.signature || other.signature,
+            merge_signers: self.merge_signers || other.merge_signers,
         }
-        shown.join(", ")
-    };
-    let changed = stats.files_changed() as u64;
-    if let Some(max) = limits.max_files_changed.filter(|&m| changed > m) {
-        let paths = stats.files.iter().map(|f| f.path()).collect();
-        out.push(format!(
-            "changes {changed} files ({}); {scope} {max}",
-            list(paths)
-        ));
     }
-    let deleted = stats.files_deleted() as u64;
-    if let Some(max) = limits.max_files_deleted.filter(|&m| deleted > m) {
-        let paths = stats
-            .files
-            .iter()
-            .filter(|f| f.status == diff::ChangeKind::Deleted)
-            .map(|f| f.path())
-            .collect();
-        out.push(format!(
-            "deletes {deleted} files ({}); {scope} {max}",
-            list(paths)
-        ));
+
+    /// Whether anything is needed.
+    pub fn any(&self) -> bool {
+        self.diff.is_some() || self.signature || self.merge_signers
     }
-    let (added, removed) = (stats.lines_added(), stats.lines_deleted());
-    if let Some(max) = limits.max_lines_added.filter(|&m| added > m) {
-        out.push(format!("adds {added} lines; {scope} {max}"));
-    }
-    if let Some(max) = limits.max_lines_deleted.filter(|&m| removed > m) {
-        out.push(format!("deletes {removed} lines; {scope} {max}"));
-    }
-    if let Some(max) = limits.max_lines_changed.filter(|&m| added + removed > m) {
-        out.push(format!(
-            "changes {} lines ({added} added, {removed} deleted); {scope} {max}",
-            added + removed
-        ));
-    }
-    out
 }
 
-pub fn split_help(rule: &Rule) -> String {
-    if rule.per == Per::Push {
-        "push the change in smaller steps that each stay within the limits, or ask an administrator about this rule".into()
-    } else {
-        "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into()
+/// The most a rule may ever need of the commits it judges: what the engine
+/// plans with (a rule that needs nothing is judged as the walk reads).
+pub fn needs(rule: &Rule) -> Needs {
+    rule.require.iter().fold(
+        Needs {
+            diff: when::diff_need(rule),
+            ..Needs::default()
+        },
+        |needs, r| needs.and(r.needs()),
+    )
+}
+
+/// Whether the rule judges commits at all (rather than only ref update kinds).
+pub fn judges_commits(rule: &Rule) -> bool {
+    !rule.require.is_empty()
+}
+
+/// The pusher, as the host reported them and as the policy knows them.
+#[derive(Debug, Clone)]
+pub struct PushedBy<'a> {
+    pub pusher: Option<&'a Pusher>,
+    /// `None` exactly when the host named nobody.
+    pub who: Option<Who>,
+    /// The host variables that were read, for messages.
+    pub looked_at: &'a [&'a str],
+}
+
+impl<'a> PushedBy<'a> {
+    pub fn new(policy: &Policy, pusher: Option<&'a Pusher>, looked_at: &'a [&'a str]) -> Self {
+        PushedBy {
+            pusher,
+            who: pusher.map(|p| identify_pusher(policy, p)),
+            looked_at,
+        }
+    }
+
+    /// The pusher for messages: "carol (REMOTE_USER)".
+    pub fn shown(&self) -> Option<String> {
+        self.pusher.map(|p| format!("{} ({})", p.login, p.source))
+    }
+
+    /// The host variables that were read, owned, for a finding.
+    pub fn looked_at(&self) -> Vec<String> {
+        self.looked_at.iter().map(|s| (*s).to_owned()).collect()
     }
 }
 
 /// The person (or e-mail) behind the pusher the host reported.
 pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
-    if pusher.source == PUSH_CERT_KEY {
-        // A signed push: the key git verified identifies the person.
-        policy
+    match pusher.by {
+        // A signed push: the key identifies the person, never a name git reports.
+        Identified::SigningKey => policy
             .keys
             .person_by_fingerprint(&pusher.login)
-            .map_or(Who::Unknown, Who::Person)
-    } else {
-        policy
+            .map_or(Who::Unknown, Who::Person),
+        Identified::Login => policy
             .directory
-            .pusher(&pusher.login, pusher.email.as_deref())
+            .pusher(&pusher.login, pusher.email.as_deref()),
     }
 }
 
-pub fn no_pusher_what() -> String {
-    format!(
-        "the rule depends on who pushed, but the git host named nobody (looked at {})",
-        PUSHER_VARIABLES.join(", ")
-    )
+/// Whether a rule judges a ref update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applies {
+    No,
+    Yes,
+    /// It would, but cannot: the update violates it as a whole.
+    Fails(Finding),
 }
 
-pub fn no_pusher_help() -> String {
-    "push through the git host (ssh or http with a user), not directly to the repository".into()
-}
-
-/// What else than the commit's own text an approval may rest on.
-#[derive(Default)]
-pub struct Evidence<'a> {
-    /// The commit's own signature, when a rule needs it.
-    pub sig: Option<&'a SigStatus>,
-    /// People whose signed merge in this push brings the commit in.
-    pub merge_signers: &'a [usize],
-    /// The pusher as the policy knows them, and how to name them.
-    pub pusher: Option<(&'a Who, &'a str)>,
-}
-
-/// `judge_commit` for a rule that needs neither diffs nor signatures.
-pub fn judge_without_diff(
-    policy: &Policy,
-    rule: &Rule,
-    c: &CommitFacts,
-    evidence: &Evidence<'_>,
-) -> Option<(String, String)> {
-    if policy.directory.in_any(&c.author_who, &rule.exempt_authors) || !when_holds(policy, rule, c)
-    {
-        return None;
+/// Whether the rule judges this ref update: its mode, its `refs`, its
+/// pusher conditions and `exempt.pushers`. A rule about the pusher when the
+/// host named nobody fails rather than not applying.
+pub fn applies(rule: &Rule, refname: &str, pushed: &PushedBy<'_>, policy: &Policy) -> Applies {
+    if rule.mode == Mode::Off || !rule.applies_to(refname) {
+        return Applies::No;
     }
-    let (what, help) = check_commit(policy, rule, c, evidence)?;
-    let mut problems = vec![what];
-    say_what_was_detected(rule, c, &mut problems);
-    Some((problems.join("; "), help))
-}
-
-/// When the rule applies because of a tool's marks, says which marks first:
-/// the pusher may not know their tool left any.
-pub fn say_what_was_detected(rule: &Rule, c: &CommitFacts, problems: &mut Vec<String>) {
-    let w = &rule.when;
-    if w.ai_detected == Some(true) || (w.ai_assisted == Some(true) && c.ai_declared.is_none()) {
-        if let Some(hit) = &c.ai_detected {
-            problems.insert(0, format!("AI assistance detected: {hit}"));
-        }
-    }
-}
-
-/// Whether a rule's `when` holds for a commit, leaving out `touches` (which
-/// needs the diff and is checked by the caller, last).
-pub fn when_holds(policy: &Policy, rule: &Rule, c: &CommitFacts) -> bool {
     let dir = &policy.directory;
-    let w = &rule.when;
-    w.ai_assisted.is_none_or(|b| c.ai_assisted() == b)
-        && w.ai_declared.is_none_or(|b| c.ai_declared.is_some() == b)
-        && w.ai_detected.is_none_or(|b| c.ai_detected.is_some() == b)
-        && (w.author_in.is_empty() || dir.in_any(&c.author_who, &w.author_in))
-        && (w.author_not_in.is_empty() || !dir.in_any(&c.author_who, &w.author_not_in))
-        && w.message.as_ref().is_none_or(|re| re.is_match(&c.message))
-        && w.merge.is_none_or(|b| c.is_merge() == b)
-}
-
-/// Whether the rule looks at what a merge commit changes. By default it does
-/// not: the commits a merge brings in are judged on their own, and a merge's
-/// diff against its first parent would count their changes a second time.
-/// A rule with `when.merge = true` is about merges and sees their diff.
-pub fn sees_merge_diff(rule: &Rule) -> bool {
-    rule.when.merge == Some(true)
-}
-
-/// Applies the approval and trailer requirements of a rule to one commit.
-pub fn check_commit(
-    policy: &Policy,
-    rule: &Rule,
-    c: &CommitFacts,
-    evidence: &Evidence<'_>,
-) -> Option<(String, String)> {
-    let mut problems: Vec<String> = Vec::new();
-    let mut helps: Vec<String> = Vec::new();
-    if let Some(approvals) = &rule.require.approvals {
-        if let Some((what, help)) = check_approvals(policy, approvals, c, evidence) {
-            problems.push(what);
-            helps.push(help);
-        }
+    let exempt = !rule.exempt_pushers.is_empty()
+        && pushed
+            .who
+            .as_ref()
+            .is_some_and(|who| dir.in_any(who, &rule.exempt_pushers));
+    if exempt {
+        return Applies::No;
     }
-    if rule.require.signed {
-        let sig = evidence.sig.unwrap_or(&SigStatus::Unsigned);
-        if sig.signer().is_none() {
-            problems.push(format!(
-                "needs a signature made with the SSH key of a person in [people]; {}",
-                sig.describe(|p| policy.directory.describe(&Who::Person(p)))
-            ));
-            helps.push("sign it with your SSH key: git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S".into());
-        }
-    }
-    for req in &rule.require.trailers {
-        let found: Vec<_> = c.trailers.iter().filter(|t| t.key_is(&req.key)).collect();
-        let ok = found.iter().any(|t| {
-            req.value
-                .as_ref()
-                .is_none_or(|re| re.is_match(&String::from_utf8_lossy(&t.value)))
-        });
-        if !ok {
-            let wanted = match &req.pattern {
-                Some(p) => format!("a trailer `{}` whose value matches `{p}`", req.key),
-                None => format!("a trailer `{}`", req.key),
-            };
-            let seen = if found.is_empty() {
-                "none".to_owned()
-            } else {
-                found
-                    .iter()
-                    .map(|t| {
-                        format!(
-                            "`{}: {}`",
-                            String::from_utf8_lossy(&t.key),
-                            String::from_utf8_lossy(&t.value)
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            problems.push(format!("needs {wanted}; found {seen}"));
-            helps.push(format!(
-                "git commit --amend --trailer \"{}: <value>\"",
-                req.key
-            ));
-        }
-    }
-    if problems.is_empty() {
-        return None;
-    }
-    Some((problems.join("; "), helps.join("\n")))
-}
-
-/// Counts approvals; `Some((what, help))` when there are too few.
-pub fn check_approvals(
-    policy: &Policy,
-    approvals: &crate::policy::Approvals,
-    c: &CommitFacts,
-    evidence: &Evidence<'_>,
-) -> Option<(String, String)> {
-    let signature_proof = approvals.proof == Proof::Signature;
-    let sig = evidence.sig.unwrap_or(&SigStatus::Unsigned);
-    let name_of = |p: usize| policy.directory.describe(&Who::Person(p));
-    let covered = |who: &Who| match who {
-        Who::Person(p) => sig.signer() == Some(*p) || evidence.merge_signers.contains(p),
-        _ => false,
-    };
-    let dir = &policy.directory;
-    let groups: Vec<&str> = approvals.from.iter().map(|&g| dir.group_name(g)).collect();
-    let group_words = match groups.as_slice() {
-        [one] => format!("group {one}"),
-        many => format!("groups {}", many.join(" or ")),
-    };
-    let mut counted: Vec<Who> = Vec::new();
-    let mut notes: Vec<String> = Vec::new();
-    for t in c.trailers_named(&policy.trailers.approval) {
-        let shown = format!(
-            "{}: {}",
-            String::from_utf8_lossy(&t.key),
-            String::from_utf8_lossy(&t.value)
-        );
-        let who = dir.approver(&t.value);
-        let reason = if who == Who::Unknown {
-            Some("which names nobody the policy knows (write `Name <email>` with the approver's listed e-mail)".to_owned())
-        } else if who == c.author_who {
-            Some("who is the commit's author; nobody approves their own commit".to_owned())
-        } else if !dir.in_any(&who, &approvals.from) {
-            Some(format!("who is not in {group_words}"))
-        } else if counted.contains(&who) {
-            Some("who was already counted once".to_owned())
-        } else if signature_proof && !covered(&who) {
-            Some(format!(
-                "but no signature of theirs covers the commit ({})",
-                sig.describe(name_of)
-            ))
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => notes.push(format!("`{shown}`, {reason}")),
+    if when::needs_pusher(rule) {
+        match &pushed.who {
             None => {
-                notes.push(format!("`{shown}` (counted)"));
-                counted.push(who);
+                return Applies::Fails(Finding::NoPusher(NoPusher {
+                    looked_at: pushed.looked_at(),
+                }))
             }
+            Some(who) if !when::pusher_matches(rule, dir, who) => return Applies::No,
+            Some(_) => {}
         }
     }
-    if signature_proof {
-        // A signed merge is an approval in itself of what it brings in.
-        for &p in evidence.merge_signers {
-            let who = Who::Person(p);
-            if who != c.author_who && dir.in_any(&who, &approvals.from) && !counted.contains(&who) {
-                notes.push(format!(
-                    "a merge signed by {} brings it in (counted)",
-                    name_of(p)
-                ));
-                counted.push(who);
-            }
-        }
-    }
-    if counted.len() >= approvals.count {
-        if approvals.proof != Proof::Pusher {
-            return None;
-        }
-        return match evidence.pusher {
-            Some((who, _)) if dir.in_any(who, &approvals.from) => None,
-            Some((_, shown)) => Some((
-                format!("the approvals count only when a member of {group_words} pushes the commit (proof = \"pusher\"); this push came from {shown}"),
-                format!("ask one of the approvers ({}) to push it", counted.iter().map(|w| dir.describe(w)).collect::<Vec<_>>().join(", ")),
-            )),
-            None => Some((
-                format!("the approvals count only when a member of {group_words} pushes the commit (proof = \"pusher\"), but the git host named nobody (looked at {})", PUSHER_VARIABLES.join(", ")),
-                no_pusher_help(),
-            )),
-        };
-    }
-    let need = match approvals.count {
-        1 => format!("needs an approval from {group_words}"),
-        n => format!("needs {n} approvals from distinct members of {group_words}"),
-    };
-    let found = if notes.is_empty() {
-        format!(
-            "found no `{}` trailer",
-            policy
-                .trailers
-                .approval
-                .first()
-                .map_or("Approved-By", String::as_str)
-        )
-    } else {
-        format!("found {}", notes.join("; "))
-    };
-    let key = policy
-        .trailers
-        .approval
-        .first()
-        .map_or("Approved-By", String::as_str);
-    let (asked, trailer) = approvers_example(policy, approvals, &c.author_who);
-    if signature_proof {
-        let help = format!(
-            "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
-        );
-        return Some((format!("{need}; {found}"), help));
-    }
-    let help = format!(
-        "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {}~1, mark it `reword` and add the trailer)",
-        c.short_id()
-    );
-    Some((format!("{need}; {found}"), help))
+    Applies::Yes
 }
 
-/// Who could approve ("alice (Alice Example) or bob", at most three named)
-/// and a ready-to-paste trailer value for the first of them.
-pub fn approvers_example(
+/// What is known of a commit when a rule is asked about it.
+#[derive(Debug, Clone, Copy)]
+pub enum Known<'a> {
+    /// Only its shape, as the walk read it.
+    Shape { merge: bool },
+    /// Its facts.
+    Facts(&'a CommitFacts),
+}
+
+impl Known<'_> {
+    pub fn is_merge(&self) -> bool {
+        match self {
+            Known::Shape { merge } => *merge,
+            Known::Facts(c) => c.is_merge(),
+        }
+    }
+}
+
+/// Whether a rule judges a commit, or what it needs to know to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selects {
+    No,
+    Yes,
+    /// The commit's facts (trailers, author, AI marks).
+    NeedsFacts,
+    /// The commit's diff (`touches`).
+    NeedsDiff(DiffNeed),
+}
+
+/// Whether the rule judges this commit: `exempt.authors` and every commit
+/// condition of `when`.
+pub fn selects(
+    rule: &Rule,
     policy: &Policy,
-    approvals: &crate::policy::Approvals,
-    author: &Who,
-) -> (String, String) {
-    let dir = &policy.directory;
-    let mut names: Vec<String> = Vec::new();
-    let mut trailer: Option<String> = None;
-    for &g in &approvals.from {
-        let Some(group) = dir.groups.get(g.0) else {
-            continue;
-        };
-        for m in &group.members {
-            let (who, shown, value) = match m {
-                Member::Person(p) => {
-                    let who = Who::Person(*p);
-                    let value = dir.people.get(*p).and_then(|person| {
-                        let email = person.emails.first()?;
-                        Some(format!(
-                            "{} <{email}>",
-                            person.name.as_deref().unwrap_or(&person.id)
-                        ))
-                    });
-                    let shown = dir.describe(&who);
-                    (who, shown, value)
-                }
-                Member::Email(e) => (
-                    dir.by_email(e.as_bytes()),
-                    format!("<{e}>"),
-                    Some(format!("Name <{e}>")),
-                ),
-                Member::Glob { pattern, .. } => {
-                    (Who::Unknown, format!("someone matching {pattern}"), None)
-                }
-            };
-            if &who != author && !names.contains(&shown) {
-                names.push(shown);
-                if trailer.is_none() {
-                    trailer = value;
-                }
-            }
-        }
-    }
-    let total = names.len();
-    names.truncate(3);
-    let asked = match total {
-        0 => format!(
-            "a member of {}",
-            approvals
-                .from
-                .iter()
-                .map(|&g| dir.group_name(g))
-                .collect::<Vec<_>>()
-                .join(" or ")
-        ),
-        1..=3 => names.join(" or "),
-        _ => format!("{} (or another of {total})", names.join(", ")),
-    };
-    (asked, trailer.unwrap_or_else(|| "Name <email>".to_owned()))
+    commit: Known<'_>,
+    diff: Option<&DiffStats>,
+) -> Selects {
+    when::selects(rule, &policy.directory, commit, diff)
 }
 
-/// The short form of an id, re-exported for reporters.
-pub use facts::short;
+/// Whether the rule looks at the diff of a commit (a merge's only when the
+/// rule is about merges), and at what detail; `None` when it does not.
+pub fn looks_at_diff(rule: &Rule, merge: bool) -> Option<DiffNeed> {
+    let need = needs(rule).diff?;
+    (!merge || when::sees_merge_diff(rule)).then_some(need)
+}
+
+/// Whether [`evaluate`] will ask for this commit's diff: the rule selects
+/// it, or needs the diff to say, and looks at its diff. `None` when that
+/// takes the commit's facts.
+pub fn wants_diff(rule: &Rule, policy: &Policy, commit: Known<'_>) -> Option<bool> {
+    match selects(rule, policy, commit, None) {
+        Selects::No => Some(false),
+        Selects::Yes => Some(looks_at_diff(rule, commit.is_merge()).is_some()),
+        Selects::NeedsDiff(_) => Some(true),
+        Selects::NeedsFacts => None,
+    }
+}
+
+/// What a rule is judging.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// One commit (`per = "commit"`).
+    Commit(&'a CommitFacts),
+    /// The net change of a ref update from `base` (`None`: the empty tree)
+    /// to `new` (`per = "push"`).
+    NetChange {
+        base: Option<ObjectId>,
+        new: ObjectId,
+    },
+}
+
+/// Everything [`evaluate`] may look at; what the engine has not computed is `None`.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    pub policy: &'a Policy,
+    pub subject: Subject<'a>,
+    /// The commit's diff, or the net change's.
+    pub diff: Option<&'a DiffStats>,
+    pub signature: Option<&'a SigStatus>,
+    pub merge_signers: Option<&'a [usize]>,
+    pub pushed: &'a PushedBy<'a>,
+}
+
+/// What evaluating a rule gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The rule does not select the subject, or every requirement holds.
+    Pass,
+    Fail {
+        findings: Vec<Finding>,
+        /// The AI marks to name first (see [`crate::verdict::Violation`]).
+        detected: Option<String>,
+    },
+    /// Ask again with these.
+    Needs(Needs),
+}
+
+/// Applies a rule to a commit or a net change: selection first, then each
+/// requirement in the order of [`require::KINDS`].
+pub fn evaluate(rule: &Rule, input: &Input<'_>) -> Outcome {
+    let commit = match input.subject {
+        Subject::Commit(c) => {
+            match selects(rule, input.policy, Known::Facts(c), input.diff) {
+                Selects::No => return Outcome::Pass,
+                Selects::NeedsDiff(level) => {
+                    return Outcome::Needs(Needs {
+                        diff: Some(level),
+                        ..Needs::default()
+                    })
+                }
+                // With the facts given, only the diff can be missing; were
+                // anything else asked, judging the commit is the safe side.
+                Selects::Yes | Selects::NeedsFacts => {}
+            }
+            Some(c)
+        }
+        // Whether a net change is judged was decided over its commits.
+        Subject::NetChange { .. } => None,
+    };
+    let mut missing = Needs::default();
+    let mut findings = Vec::new();
+    for requirement in rule.require.iter() {
+        if let Err(needs) = requirement.check(rule, input, &mut findings) {
+            missing = missing.and(needs);
+        }
+    }
+    if missing.any() {
+        return Outcome::Needs(missing);
+    }
+    if findings.is_empty() {
+        return Outcome::Pass;
+    }
+    Outcome::Fail {
+        findings,
+        detected: commit.and_then(|c| when::detected(rule, c)),
+    }
+}

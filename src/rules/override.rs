@@ -1,8 +1,11 @@
 //! Break-glass: a push option that lets an otherwise rejected push through.
 
-use super::*;
+use crate::policy::Mode;
+use crate::verdict::{Finding, Judgement, OverrideRefused, OverrideUse, Refusal, Violation};
 
-/// Break-glass (SPEC section 9): `git push -o trailgate.override="reason"`
+use super::{Policy, PushedBy};
+
+/// Break-glass (README "Break-glass"): `git push -o trailgate.override="reason"`
 /// lets a push that would be rejected through, only when the pusher belongs
 /// to a group of `settings.override.by` and gives a reason. A refused
 /// override adds a violation that says why. `options` are the push options
@@ -10,7 +13,7 @@ use super::*;
 pub fn apply_override(
     judgement: &mut Judgement,
     policy: &Policy,
-    pusher: Option<&Pusher>,
+    pushed: &PushedBy<'_>,
     options: &[String],
 ) {
     let Some(settings) = &policy.settings.override_ else {
@@ -32,55 +35,46 @@ pub fn apply_override(
         .unwrap_or("")
         .trim()
         .to_owned();
-    let groups: Vec<&str> = settings
-        .by
-        .iter()
-        .map(|&g| policy.directory.group_name(g))
-        .collect();
-    let refused = |what: String, help: String| Violation {
-        rule: "override".into(),
-        refname: String::new(),
-        commit: None,
-        subject: None,
-        mode: Mode::Enforce,
-        what,
-        message: None,
-        help,
+    let refuse = |judgement: &mut Judgement, refusal: Refusal| {
+        judgement.violations.push(Violation {
+            rule: "override".into(),
+            refname: String::new(),
+            commit: None,
+            mode: Mode::Enforce,
+            findings: vec![Finding::OverrideRefused(OverrideRefused {
+                push_option: name.to_owned(),
+                refusal,
+            })],
+            detected: None,
+            message: None,
+        });
     };
-    let example =
-        format!("git push -o {name}=\"INC-1234: what broke and why this push must go in now\"");
-    let Some(pusher) = pusher else {
-        judgement.violations.push(refused(
-            format!(
-                "an override was asked for, but the git host named no pusher (looked at {}), so nobody can be authorised",
-                PUSHER_VARIABLES.join(", ")
-            ),
-            no_pusher_help(),
-        ));
+    let (Some(shown), Some(who)) = (pushed.shown(), &pushed.who) else {
+        refuse(
+            judgement,
+            Refusal::NoPusher {
+                looked_at: pushed.looked_at(),
+            },
+        );
         return;
     };
-    let shown = format!("{} ({})", pusher.login, pusher.source);
     if reason.is_empty() {
-        judgement.violations.push(refused(
-            format!(
-                "the override from {shown} gives no reason; a reason is required and is recorded"
-            ),
-            example,
-        ));
+        refuse(judgement, Refusal::NoReason { pusher: shown });
         return;
     }
-    let who = identify_pusher(policy, pusher);
-    if !policy.directory.in_any(&who, &settings.by) {
-        judgement.violations.push(refused(
-            format!(
-                "{shown} may not override: only members of {} may",
-                groups.join(" or ")
-            ),
-            format!(
-                "fix the violations, or ask a member of {} to push with {example}",
-                groups.join(" or ")
-            ),
-        ));
+    if !policy.directory.in_any(who, &settings.by) {
+        let groups = settings
+            .by
+            .iter()
+            .map(|&g| policy.directory.group_name(g).to_owned())
+            .collect();
+        refuse(
+            judgement,
+            Refusal::NotAllowed {
+                pusher: shown,
+                groups,
+            },
+        );
         return;
     }
     let overridden = judgement

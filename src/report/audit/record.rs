@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::PushInfo;
 use crate::policy::Mode;
 use crate::push::RefUpdate;
-use crate::verdict::{Judgement, Violation};
+use crate::verdict::{Finding, Judgement, Violation};
 
 /// What became of the push.
 #[derive(Debug, Clone, Copy)]
@@ -125,15 +125,18 @@ struct ViolationRecord<'a> {
     rule: &'a str,
     commit: Option<String>,
     subject: Option<&'a str>,
-    message: &'a str,
+    message: String,
+    /// The kind of the first finding (see the JSON report).
+    kind: Option<&'static str>,
 }
 
 fn violation(v: &Violation) -> ViolationRecord<'_> {
     ViolationRecord {
         rule: &v.rule,
-        commit: v.commit.map(|c| c.to_string()),
-        subject: v.subject.as_deref(),
-        message: &v.what,
+        commit: v.commit.as_ref().map(|c| c.oid.to_string()),
+        subject: v.commit.as_ref().map(|c| c.subject.as_str()),
+        message: crate::report::what(v),
+        kind: v.findings.first().map(Finding::kind),
     }
 }
 
