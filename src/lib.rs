@@ -22,5 +22,7 @@ pub mod engine;
 pub mod verdict;
 // text, JSON, audit log
 pub mod report;
+// the git hosts: pusher, repository name, message prefix, install layout
+pub mod host;
 // the commands
 pub mod cli;

@@ -44,6 +44,20 @@ pub struct Pusher {
     pub by: Identified,
 }
 
+/// Who pushed where, as the host told the hook (see [`crate::host`]).
+#[derive(Debug, Clone)]
+pub struct PushInfo {
+    /// The host's name for the repository (`GL_PROJECT_PATH`, `GL_REPO`, ...),
+    /// else its git directory.
+    pub repository: String,
+    pub git_dir: String,
+    pub pusher: Option<Pusher>,
+    /// `ssh`, `http`, `web`, ... as far as the host tells; `unknown` otherwise.
+    pub protocol: String,
+    /// Shared by the audit lines of one push.
+    pub push_id: String,
+}
+
 /// How the host identified the pusher.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Identified {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use super::*;
 
 pub(super) fn audit_summary(
+    env: &HookEnv,
     log: Option<PathBuf>,
     config: Option<&Path>,
     format: Format,
@@ -12,7 +13,7 @@ pub(super) fn audit_summary(
     let log = match log {
         Some(log) => log,
         None => {
-            let path = policy_path_for_tools(config)?;
+            let path = policy_path_for_tools(env, config)?;
             crate::rules::load(&path)?
                 .settings
                 .audit_log

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use super::*;
 
-pub(super) fn check(config: Option<&Path>) -> Result<u8, Error> {
-    let path = policy_path_for_tools(config)?;
+pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
+    let path = policy_path_for_tools(env, config)?;
     let policy = match crate::rules::load(&path) {
         Ok(p) => p,
         Err(e @ PolicyError::Invalid { .. }) => {

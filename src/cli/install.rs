@@ -1,11 +1,11 @@
 //! `trailgate install` and `trailgate uninstall`: wiring the hook into the
 //! places each git host runs pre-receive hooks from, and taking it out again.
 //!
-//! | layout | repository target | folder target |
-//! | --- | --- | --- |
-//! | `plain` | `REPO.git/hooks/pre-receive` | `FOLDER/pre-receive` (a `core.hooksPath` folder) |
-//! | `gitlab` | `REPO.git/custom_hooks/pre-receive.d/trailgate` | `FOLDER/pre-receive.d/trailgate` (the global `custom_hooks_dir`) |
-//! | `gitea` | `REPO.git/hooks/pre-receive.d/trailgate` | (none: Gitea and Forgejo hooks are per repository) |
+//! Where each host runs hooks from is its [`crate::host::Layout`]: `plain`
+//! (`REPO.git/hooks/pre-receive`, or `FOLDER/pre-receive` of a
+//! `core.hooksPath` folder), `gitlab` (`REPO.git/custom_hooks/pre-receive.d/`,
+//! or the global `custom_hooks_dir`'s `pre-receive.d/`), `gitea`
+//! (`REPO.git/hooks/pre-receive.d/`).
 //!
 //! What is written is a small `/bin/sh` shim that `exec`s this binary as
 //! `trailgate pre-receive`; its second line is a marker
@@ -22,36 +22,30 @@ use std::io::Read as _;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::Args;
 use thiserror::Error;
 
+use crate::host::{self, Layout};
 use crate::policy::{self, PolicyError};
 
 /// The marker line that makes a hook file trailgate's own.
 pub const MARKER: &str = "# trailgate-managed";
 const DIRS_TAG: &str = "# trailgate-created-dirs:";
 const BACKUP_TAG: &str = "# trailgate-backup:";
-/// File name used in `pre-receive.d` folders.
-pub const HOOK_NAME: &str = "trailgate";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Layout {
-    /// A bare repository's hooks/pre-receive, or a core.hooksPath folder.
-    Plain,
-    /// GitLab server hooks: REPO.git/custom_hooks/pre-receive.d/, or the global custom_hooks_dir.
-    Gitlab,
-    /// Gitea and Forgejo: REPO.git/hooks/pre-receive.d/.
-    Gitea,
+/// `--layout`: the names of [`host::LAYOUTS`], each with its description.
+fn layout_names() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        host::LAYOUTS
+            .iter()
+            .map(|l| PossibleValue::new(l.name).help(l.about)),
+    )
 }
 
-impl Layout {
-    fn name(self) -> &'static str {
-        match self {
-            Layout::Plain => "plain",
-            Layout::Gitlab => "gitlab",
-            Layout::Gitea => "gitea",
-        }
-    }
+/// The layout of a `--layout` value (which clap has checked).
+fn layout_of(name: &str) -> Result<&'static Layout, InstallError> {
+    host::layout(name).ok_or_else(|| InstallError::UnknownLayout(name.to_owned()))
 }
 
 #[derive(Debug, Args)]
@@ -61,8 +55,8 @@ pub struct InstallArgs {
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Which host's convention to follow.
-    #[arg(long, value_enum, default_value_t = Layout::Plain)]
-    pub layout: Layout,
+    #[arg(long, default_value = "plain", value_parser = layout_names())]
+    pub layout: String,
     /// Replace a hook that trailgate did not write (it is kept as NAME.trailgate-backup).
     #[arg(long)]
     pub force: bool,
@@ -80,8 +74,8 @@ pub struct InstallArgs {
 #[derive(Debug, Args)]
 pub struct UninstallArgs {
     /// Only remove what this layout installs (default: every layout).
-    #[arg(long, value_enum)]
-    pub layout: Option<Layout>,
+    #[arg(long, value_parser = layout_names())]
+    pub layout: Option<String>,
     /// Print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -94,8 +88,14 @@ pub struct UninstallArgs {
 pub enum InstallError {
     #[error("{path}: no such directory; give a bare repository (REPO.git) or a folder of hooks")]
     NoTarget { path: PathBuf },
-    #[error("{path} is not a git repository, and the {layout} layout installs only into repositories (REPO.git/hooks/pre-receive.d/)")]
-    NotARepository { path: PathBuf, layout: &'static str },
+    #[error("{path} is not a git repository, and the {layout} layout installs only into repositories (REPO.git/{dir}/)")]
+    NotARepository {
+        path: PathBuf,
+        layout: &'static str,
+        dir: String,
+    },
+    #[error("no install layout is called `{0}`")]
+    UnknownLayout(String),
     #[error("{repo} sets core.hooksPath = {hooks_path}, so git does not run {repo}/hooks/pre-receive; install into that folder instead: trailgate install {hooks_path}")]
     HooksPath { repo: PathBuf, hooks_path: String },
     #[error("{path} exists and was not written by trailgate; nothing was changed. Pass --force to replace it (the old file is kept as {backup})")]
@@ -135,38 +135,34 @@ fn git_dir_of(path: &Path) -> Option<PathBuf> {
 
 /// Where a layout puts the hook for a target, and the folders it needs,
 /// relative to the target.
-fn hook_location(layout: Layout, target: &Path) -> Result<(PathBuf, PathBuf), InstallError> {
+fn hook_location(layout: &Layout, target: &Path) -> Result<(PathBuf, PathBuf), InstallError> {
     if !target.is_dir() {
         return Err(InstallError::NoTarget {
             path: target.to_owned(),
         });
     }
-    match (layout, git_dir_of(target)) {
-        (Layout::Plain, Some(git_dir)) => {
-            if let Some(hooks_path) = hooks_path_of(&git_dir) {
-                return Err(InstallError::HooksPath {
-                    repo: target.to_owned(),
-                    hooks_path,
-                });
+    match git_dir_of(target) {
+        Some(git_dir) => {
+            if layout.follows_hooks_path {
+                if let Some(hooks_path) = hooks_path_of(&git_dir) {
+                    return Err(InstallError::HooksPath {
+                        repo: target.to_owned(),
+                        hooks_path,
+                    });
+                }
             }
-            Ok((git_dir, PathBuf::from("hooks/pre-receive")))
+            Ok((git_dir, PathBuf::from(layout.in_repository)))
         }
-        (Layout::Plain, None) => Ok((target.to_owned(), PathBuf::from("pre-receive"))),
-        (Layout::Gitlab, Some(git_dir)) => Ok((
-            git_dir,
-            Path::new("custom_hooks/pre-receive.d").join(HOOK_NAME),
-        )),
-        (Layout::Gitlab, None) => Ok((
-            target.to_owned(),
-            Path::new("pre-receive.d").join(HOOK_NAME),
-        )),
-        (Layout::Gitea, Some(git_dir)) => {
-            Ok((git_dir, Path::new("hooks/pre-receive.d").join(HOOK_NAME)))
-        }
-        (Layout::Gitea, None) => Err(InstallError::NotARepository {
-            path: target.to_owned(),
-            layout: "gitea",
-        }),
+        None => match layout.in_folder {
+            Some(rel) => Ok((target.to_owned(), PathBuf::from(rel))),
+            None => Err(InstallError::NotARepository {
+                path: target.to_owned(),
+                layout: layout.name,
+                dir: Path::new(layout.in_repository)
+                    .parent()
+                    .map_or_else(String::new, |d| d.display().to_string()),
+            }),
+        },
     }
 }
 
@@ -218,21 +214,17 @@ fn sh_quote(s: &str) -> String {
 }
 
 fn shim(
-    layout: Layout,
+    layout: &Layout,
     bin: &str,
     config: Option<&str>,
     created: &[String],
     backup: Option<&str>,
 ) -> String {
-    let prefix = if layout == Layout::Gitlab {
-        "GL-HOOK-ERR: "
-    } else {
-        ""
-    };
+    let prefix = layout.line_prefix;
     let mut s = String::from("#!/bin/sh\n");
     s.push_str(&format!(
         "{MARKER}: written by `trailgate install --layout {}`; `trailgate uninstall` removes it.\n",
-        layout.name()
+        layout.name
     ));
     s.push_str("# Do not edit: run `trailgate install` again to change it.\n");
     if !created.is_empty() {
@@ -319,7 +311,8 @@ fn plan_install(
     config: Option<&str>,
     target: &Path,
 ) -> Result<Vec<Action>, InstallError> {
-    let (base, rel) = hook_location(args.layout, target)?;
+    let layout = layout_of(&args.layout)?;
+    let (base, rel) = hook_location(layout, target)?;
     let repo = git_dir_of(target);
     check_policy(args.config.as_deref(), repo.as_deref(), target)?;
     let hook = base.join(&rel);
@@ -344,7 +337,7 @@ fn plan_install(
         .unwrap_or_default();
     match existing(&hook)? {
         Existing::Nothing => actions.push(Action::Write {
-            text: shim(args.layout, bin, config, &created, None),
+            text: shim(layout, bin, config, &created, None),
             path: hook,
             verb: "installed",
         }),
@@ -352,7 +345,7 @@ fn plan_install(
             // Keep what the first install recorded, so uninstall still knows.
             let dirs = tag_values(&old, DIRS_TAG);
             let backup = tag_values(&old, BACKUP_TAG).into_iter().next();
-            let text = shim(args.layout, bin, config, &dirs, backup.as_deref());
+            let text = shim(layout, bin, config, &dirs, backup.as_deref());
             if text == old {
                 actions.push(Action::Unchanged(hook));
             } else {
@@ -380,7 +373,7 @@ fn plan_install(
                 to: backup,
             });
             actions.push(Action::Write {
-                text: shim(args.layout, bin, config, &created, Some(&backup_name)),
+                text: shim(layout, bin, config, &created, Some(&backup_name)),
                 path: hook,
                 verb: "installed",
             });
@@ -389,15 +382,15 @@ fn plan_install(
     Ok(actions)
 }
 
-fn plan_uninstall(layout: Option<Layout>, target: &Path) -> Result<Vec<Action>, InstallError> {
+fn plan_uninstall(layout: Option<&str>, target: &Path) -> Result<Vec<Action>, InstallError> {
     if !target.is_dir() {
         return Err(InstallError::NoTarget {
             path: target.to_owned(),
         });
     }
-    let layouts = match layout {
-        Some(l) => vec![l],
-        None => vec![Layout::Plain, Layout::Gitlab, Layout::Gitea],
+    let layouts: Vec<&Layout> = match layout {
+        Some(name) => vec![layout_of(name)?],
+        None => host::LAYOUTS.to_vec(),
     };
     let base = git_dir_of(target).unwrap_or_else(|| target.to_owned());
     let mut actions = Vec::new();
@@ -413,7 +406,7 @@ fn plan_uninstall(layout: Option<Layout>, target: &Path) -> Result<Vec<Action>, 
         match existing(&hook)? {
             Existing::Nothing => {}
             Existing::Foreign => {
-                if layout_given_or_plain(layout) {
+                if layout.is_sole_hook() {
                     actions.push(Action::LeaveForeign(hook));
                 }
             }
@@ -435,12 +428,6 @@ fn plan_uninstall(layout: Option<Layout>, target: &Path) -> Result<Vec<Action>, 
         actions.push(Action::Nothing(target.to_owned()));
     }
     Ok(actions)
-}
-
-/// Only the plain layout's `hooks/pre-receive` is worth mentioning when it is
-/// foreign; a foreign file named `trailgate` in a `pre-receive.d` is not.
-fn layout_given_or_plain(layout: Layout) -> bool {
-    layout == Layout::Plain
 }
 
 fn execute(actions: &[Action], dry_run: bool, out: &mut String) -> Result<(), InstallError> {
@@ -581,7 +568,7 @@ pub fn install(args: &InstallArgs) -> Result<String, InstallError> {
 pub fn uninstall(args: &UninstallArgs) -> Result<String, InstallError> {
     let mut plans = Vec::new();
     for target in &args.targets {
-        plans.push(plan_uninstall(args.layout, target)?);
+        plans.push(plan_uninstall(args.layout.as_deref(), target)?);
     }
     let mut out = String::new();
     for plan in &plans {
@@ -594,11 +581,12 @@ pub fn uninstall(args: &UninstallArgs) -> Result<String, InstallError> {
 /// their owner may change: anyone who can edit the hook can switch trailgate
 /// off. Also the binary a trailgate shim runs, and the folders holding them.
 pub fn hook_permission_warnings(git_dir: &Path) -> Vec<String> {
-    let mut files: Vec<PathBuf> = vec![
-        git_dir.join("hooks/pre-receive"),
-        git_dir.join("custom_hooks/pre-receive"),
-    ];
-    for d in ["hooks/pre-receive.d", "custom_hooks/pre-receive.d"] {
+    let mut files: Vec<PathBuf> = host::LAYOUTS
+        .iter()
+        .flat_map(|l| l.hook_files)
+        .map(|f| git_dir.join(f))
+        .collect();
+    for d in host::LAYOUTS.iter().flat_map(|l| l.hook_dirs) {
         if let Ok(entries) = std::fs::read_dir(git_dir.join(d)) {
             let mut list: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
             list.sort();
@@ -651,7 +639,7 @@ mod tests {
     #[test]
     fn shim_carries_marker_and_records() {
         let s = shim(
-            Layout::Gitlab,
+            crate::host::layout("gitlab").unwrap(),
             "/usr/bin/trailgate",
             Some("/etc/p.toml"),
             &["custom_hooks".into()],

@@ -21,10 +21,10 @@ use thiserror::Error;
 
 use crate::engine::{self, Baseline, Context, Deadline, JudgeError};
 use crate::facts::encoding;
-use crate::facts::identity;
 use crate::git::object as commit;
 use crate::git::revision::{self, Ranges, RevisionError};
 use crate::git::{Repo, RepoError};
+use crate::host::{self, HookEnv};
 use crate::policy::{self, Mode, PolicyError};
 use crate::push::{self, PushError, RefUpdate};
 use crate::report::{self, TextOptions};
@@ -217,27 +217,24 @@ pub fn run(args: Vec<OsString>) -> u8 {
             };
         }
     };
-    let env = |k: &str| std::env::var(k).ok();
+    // The environment git and the host set for the hook, read once.
+    let env = HookEnv::capture();
     let hook = matches!(cli.command, Command::PreReceive { .. });
-    let prefix = if hook && report::is_gitlab(env) {
-        "GL-HOOK-ERR: "
-    } else {
-        ""
-    };
+    let prefix = if hook { host::line_prefix(&env) } else { "" };
     let result = match cli.command {
         Command::PreReceive {
             config,
             format,
             verbose,
-        } => pre_receive::pre_receive(config.as_deref(), format, verbose, prefix),
-        Command::Check { config } => check::check(config.as_deref()),
+        } => pre_receive::pre_receive(&env, config.as_deref(), format, verbose, prefix),
+        Command::Check { config } => check::check(&env, config.as_deref()),
         Command::Verify {
             config,
             refname,
             format,
             verbose,
             ranges,
-        } => verify::verify(config.as_deref(), refname, format, verbose, &ranges),
+        } => verify::verify(&env, config.as_deref(), refname, format, verbose, &ranges),
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
@@ -252,7 +249,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             log,
             config,
             format,
-        } => audit::audit_summary(log, config.as_deref(), format),
+        } => audit::audit_summary(&env, log, config.as_deref(), format),
     };
     match result {
         Ok(code) => code,
@@ -277,15 +274,6 @@ pub(super) fn read_stdin() -> Result<Vec<u8>, Error> {
     Ok(input)
 }
 
-/// The repository's git directory as the hook sees it, made absolute so that
-/// messages name a real path rather than git's `GIT_DIR=.`.
-pub(super) fn git_dir_from_env() -> PathBuf {
-    let dir = std::env::var_os("GIT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    std::fs::canonicalize(&dir).unwrap_or(dir)
-}
-
 pub(super) fn emit(judgement: &crate::verdict::Judgement, format: Format, opts: &TextOptions) {
     match format {
         Format::Json => {
@@ -301,13 +289,16 @@ pub(super) fn emit(judgement: &crate::verdict::Judgement, format: Format, opts: 
 
 /// The policy for `check` and `verify`: `--config`, `$TRAILGATE_CONFIG`, the
 /// repository's `trailgate.toml` when run inside one, then the system file.
-pub(super) fn policy_path_for_tools(config: Option<&Path>) -> Result<PathBuf, Error> {
+pub(super) fn policy_path_for_tools(
+    env: &HookEnv,
+    config: Option<&Path>,
+) -> Result<PathBuf, Error> {
     let git_dir = Repo::discover()
         .map(|r| r.path().to_owned())
-        .unwrap_or_else(|_| git_dir_from_env());
+        .unwrap_or_else(|_| env.git_dir());
     Ok(policy::discover(
         config,
-        std::env::var_os("TRAILGATE_CONFIG").map(PathBuf::from),
+        env.get_os("TRAILGATE_CONFIG").map(PathBuf::from),
         &git_dir,
     )?)
 }

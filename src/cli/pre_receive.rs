@@ -7,6 +7,7 @@ use super::*;
 use crate::rules::PushedBy;
 
 pub(super) fn pre_receive(
+    env: &HookEnv,
     config: Option<&Path>,
     format: Format,
     verbose: bool,
@@ -19,33 +20,39 @@ pub(super) fn pre_receive(
     if updates.is_empty() {
         return Ok(EXIT_ACCEPT);
     }
-    let git_dir = git_dir_from_env();
+    let git_dir = env.git_dir();
     let path = policy::discover(
         config,
-        std::env::var_os("TRAILGATE_CONFIG").map(PathBuf::from),
+        env.get_os("TRAILGATE_CONFIG").map(PathBuf::from),
         &git_dir,
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
     let policy = crate::rules::load(&path)?;
-    let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
+    let pusher = host::pusher(env);
+    let pusher_variables = host::pusher_variables();
     let ctx = Context {
         pusher: pusher.as_ref(),
-        pusher_variables: identity::PUSHER_VARIABLES,
+        pusher_variables: &pusher_variables,
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
-        quarantined: std::env::var_os("GIT_QUARANTINE_PATH").is_some(),
+        quarantined: env.quarantined(),
     };
-    let judged = Repo::open_for_hook()
+    // The repository git runs the hook in (`GIT_DIR`, else the working
+    // directory git set), with the push's quarantined objects.
+    let repo_dir = env
+        .get_os("GIT_DIR")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let judged = Repo::open_with(&repo_dir, &env.object_dirs())
         .map_err(Error::from)
         .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
         .map(|mut judgement| {
-            let pushed = PushedBy::new(&policy, pusher.as_ref(), identity::PUSHER_VARIABLES);
-            crate::rules::apply_override(&mut judgement, &policy, &pushed, &push_options());
+            let pushed = PushedBy::new(&policy, pusher.as_ref(), &pusher_variables);
+            crate::rules::apply_override(&mut judgement, &policy, &pushed, &env.push_options());
             judgement
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let info = crate::report::audit::PushInfo::from_env(&git_dir, |k| std::env::var(k).ok());
+    let info = host::push_info(env, &git_dir);
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
@@ -77,17 +84,4 @@ pub(super) fn pre_receive(
     } else {
         EXIT_ACCEPT
     })
-}
-
-/// The push options git passes to the hook (`git push -o ...`, which needs
-/// `receive.advertisePushOptions` on the server).
-fn push_options() -> Vec<String> {
-    let count = std::env::var("GIT_PUSH_OPTION_COUNT")
-        .ok()
-        .and_then(|c| c.trim().parse::<usize>().ok())
-        .unwrap_or(0);
-    // git caps push options far below this; a larger count is not git's.
-    (0..count.min(1000))
-        .filter_map(|i| std::env::var(format!("GIT_PUSH_OPTION_{i}")).ok())
-        .collect()
 }

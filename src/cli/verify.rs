@@ -5,6 +5,7 @@ use std::path::Path;
 use super::*;
 
 pub(super) fn verify(
+    env: &HookEnv,
     config: Option<&Path>,
     refname: Option<String>,
     format: Format,
@@ -12,7 +13,7 @@ pub(super) fn verify(
     ranges: &[String],
 ) -> Result<u8, Error> {
     let repo = Repo::discover()?;
-    let path = policy_path_for_tools(config)?;
+    let path = policy_path_for_tools(env, config)?;
     let policy = crate::rules::load(&path)?;
     let refname = match refname {
         Some(name) if name.starts_with("refs/") => name,
@@ -35,10 +36,11 @@ pub(super) fn verify(
             name: refname.clone(),
         })
         .collect();
-    let pusher = identity::pusher_from_env(|k| std::env::var(k).ok());
+    let pusher = host::pusher(env);
+    let pusher_variables = host::pusher_variables();
     let ctx = Context {
         pusher: pusher.as_ref(),
-        pusher_variables: identity::PUSHER_VARIABLES,
+        pusher_variables: &pusher_variables,
         baseline: Baseline::Explicit(negative),
         deadline: None,
         quarantined: false,

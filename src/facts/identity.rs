@@ -4,8 +4,8 @@
 //! E-mail addresses are compared ASCII-case-insensitively as bytes; a person
 //! joins several e-mails and host logins into one identity, so that one human
 //! is counted once. This module does not read commits or the environment
-//! beyond the pusher variables; it answers "who is this?" and "is this one in
-//! that group?".
+//! (the pusher comes from [`crate::host`]); it answers "who is this?" and
+//! "is this one in that group?".
 
 use std::collections::HashMap;
 
@@ -210,59 +210,6 @@ fn trim(s: &[u8]) -> &[u8] {
     s.get(start..end).unwrap_or_default()
 }
 
-pub use crate::push::{Identified, Pusher};
-
-/// The host variables read for the pusher's identity, in order; a signed
-/// push certificate that git verified comes last.
-pub const PUSHER_VARIABLES: &[&str] = &[
-    "GL_USERNAME",
-    "GITHUB_USER_LOGIN",
-    "GITEA_PUSHER_NAME",
-    "GL_USER",
-    "REMOTE_USER",
-    PUSH_CERT_KEY,
-];
-
-/// The source of a pusher identified by a signed push certificate; the
-/// pusher's `login` is then the key's fingerprint.
-pub const PUSH_CERT_KEY: &str = "GIT_PUSH_CERT_KEY";
-
-/// Reads the pusher from the environment a git host sets for its hooks.
-pub fn pusher_from_env(get: impl Fn(&str) -> Option<String>) -> Option<Pusher> {
-    for &var in PUSHER_VARIABLES {
-        if var == PUSH_CERT_KEY {
-            // git reports `G` for any key that verifies, even one in no
-            // allowed-signers file: the key itself is matched to a person
-            // later, never the signer name git reports.
-            let verified = get("GIT_PUSH_CERT_STATUS").as_deref() == Some("G")
-                && get("GIT_PUSH_CERT_NONCE_STATUS").as_deref() == Some("OK");
-            if let Some(key) = get(var).filter(|k| verified && !k.trim().is_empty()) {
-                return Some(Pusher {
-                    login: key.trim().to_owned(),
-                    email: None,
-                    source: PUSH_CERT_KEY,
-                    by: Identified::SigningKey,
-                });
-            }
-            continue;
-        }
-        if let Some(login) = get(var).filter(|v| !v.trim().is_empty()) {
-            let email = if var == "GITEA_PUSHER_NAME" {
-                get("GITEA_PUSHER_EMAIL").filter(|v| !v.trim().is_empty())
-            } else {
-                None
-            };
-            return Some(Pusher {
-                login: login.trim().to_owned(),
-                email,
-                source: var,
-                by: Identified::Login,
-            });
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,22 +292,17 @@ mod tests {
     }
 
     #[test]
-    fn pusher_is_read_in_host_order() {
-        let env = |k: &str| match k {
-            "GL_USER" => Some("gitolite-user".to_string()),
-            "REMOTE_USER" => Some("http-user".to_string()),
-            _ => None,
-        };
-        let p = pusher_from_env(env).unwrap();
-        assert_eq!((p.login.as_str(), p.source), ("gitolite-user", "GL_USER"));
-        assert!(pusher_from_env(|_| None).is_none());
-        let gitea = |k: &str| match k {
-            "GITEA_PUSHER_NAME" => Some("alice1".to_string()),
-            "GITEA_PUSHER_EMAIL" => Some("alice@example.com".to_string()),
-            _ => None,
-        };
-        let p = pusher_from_env(gitea).unwrap();
-        assert_eq!(p.email.as_deref(), Some("alice@example.com"));
-        assert_eq!(dir().pusher(&p.login, p.email.as_deref()), Who::Person(0));
+    fn a_pusher_is_matched_by_login_then_by_email() {
+        let d = dir();
+        assert_eq!(d.pusher("alice1", None), Who::Person(0));
+        assert_eq!(
+            d.pusher("someone", Some("alice@example.com")),
+            Who::Person(0)
+        );
+        assert_eq!(d.pusher("alice", None), Who::Unknown);
+        assert_eq!(
+            d.pusher("x", Some("x@y.example")),
+            Who::Email(b"x@y.example".to_vec())
+        );
     }
 }

@@ -5,8 +5,9 @@
 //! (`GIT_QUARANTINE_PATH`, announced through `GIT_OBJECT_DIRECTORY` and
 //! `GIT_ALTERNATE_OBJECT_DIRECTORIES`). libgit2 does not look there when a
 //! repository is opened by path, so a hook that forgets it cannot see a single
-//! new commit. [`Repo::open_for_hook`] adds those directories to the object
-//! database explicitly.
+//! new commit. [`Repo::open_with`] adds those directories (as the hook's
+//! environment announces them) to the object database
+//! explicitly.
 //!
 //! libgit2 is an implementation detail of this module (and of the rest of
 //! [`crate::git`]): callers see [`Repo`], [`Objects`], [`Object`],
@@ -117,16 +118,6 @@ pub struct Repo {
 }
 
 impl Repo {
-    /// Opens the repository a pre-receive hook runs in (`$GIT_DIR`, or the
-    /// current directory, which git sets to the repository) and makes the
-    /// push's quarantined objects visible.
-    pub fn open_for_hook() -> Result<Repo, RepoError> {
-        let git_dir = std::env::var_os("GIT_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("."));
-        Repo::open_with(&git_dir, &announced_object_dirs())
-    }
-
     /// Opens a repository by path without searching parent directories and
     /// without reading `GIT_*` variables (the hook decides which it trusts).
     pub fn open(path: &Path) -> Result<Repo, RepoError> {
@@ -318,21 +309,6 @@ impl Reopen {
 fn tune_libgit2() {
     git2::opts::enable_caching(false);
     git2::opts::strict_hash_verification(false);
-}
-
-/// The object directories git announces to a hook (the quarantine, the
-/// repository's own), as the environment names them.
-fn announced_object_dirs() -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for var in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
-        if let Some(dir) = std::env::var_os(var) {
-            dirs.push(PathBuf::from(dir));
-        }
-    }
-    if let Some(list) = std::env::var_os("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
-        dirs.extend(std::env::split_paths(&list));
-    }
-    dirs
 }
 
 /// A configuration value from a repository's own `config` file (not the

@@ -29,8 +29,3 @@ pub struct TextOptions {
     /// Print a line even when the push is accepted with nothing to say.
     pub verbose: bool,
 }
-
-/// Whether the environment is a GitLab server hook.
-pub fn is_gitlab(get: impl Fn(&str) -> Option<String>) -> bool {
-    get("GL_ID").is_some() || get("GL_PROTOCOL").is_some()
-}

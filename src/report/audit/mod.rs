@@ -16,12 +16,9 @@ mod append;
 mod record;
 mod summary;
 
-use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::PathBuf;
 
 use thiserror::Error;
-
-use crate::facts::identity::Pusher;
 
 pub use append::{append, record_push};
 pub use record::{records, rfc3339, Outcome};
@@ -47,61 +44,12 @@ pub enum AuditError {
     NoLog,
 }
 
-/// Who pushed where, as the host told the hook.
-#[derive(Debug, Clone)]
-pub struct PushInfo {
-    /// The host's name for the repository (`GL_PROJECT_PATH`, `GL_REPO`, ...),
-    /// else its git directory.
-    pub repository: String,
-    pub git_dir: String,
-    pub pusher: Option<Pusher>,
-    /// `ssh`, `http`, `web`, ... as far as the host tells; `unknown` otherwise.
-    pub protocol: String,
-    /// Shared by the lines of one push.
-    pub push_id: String,
-}
-
-impl PushInfo {
-    /// Reads what the host set for the hook.
-    pub fn from_env(git_dir: &Path, get: impl Fn(&str) -> Option<String>) -> PushInfo {
-        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let repository = get("GL_PROJECT_PATH")
-            .or_else(|| get("GITHUB_REPO_NAME"))
-            .or_else(|| {
-                let owner = get("GITEA_REPO_USER_NAME")?;
-                let name = get("GITEA_REPO_NAME")?;
-                Some(format!("{owner}/{name}"))
-            })
-            .or_else(|| get("GL_REPO"))
-            .unwrap_or_else(|| git_dir.display().to_string());
-        let protocol = get("GL_PROTOCOL")
-            .or_else(|| get("GITHUB_VIA"))
-            .or_else(|| {
-                (get("SSH_CONNECTION").is_some() || get("SSH_CLIENT").is_some())
-                    .then(|| "ssh".to_owned())
-            })
-            .or_else(|| {
-                (get("GATEWAY_INTERFACE").is_some() || get("REQUEST_METHOD").is_some())
-                    .then(|| "http".to_owned())
-            })
-            .unwrap_or_else(|| "unknown".to_owned());
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        PushInfo {
-            repository,
-            git_dir: git_dir.display().to_string(),
-            pusher: crate::facts::identity::pusher_from_env(get),
-            protocol,
-            push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
-        }
-    }
-}
+pub use crate::push::PushInfo;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn rfc3339_formats_known_instants() {
@@ -130,54 +78,6 @@ mod tests {
         assert_eq!(s.rejections_by_rule.get("r2"), Some(&1));
         assert_eq!(s.rejections_by_pusher.get("carol"), Some(&1));
         assert_eq!(s.malformed, vec![4]);
-    }
-
-    fn info(vars: &[(&str, &str)]) -> PushInfo {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        PushInfo::from_env(Path::new("/srv/git/a.git"), |k| {
-            vars.iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        })
-    }
-
-    #[test]
-    fn push_info_reads_each_hosts_names_for_repository_and_protocol() {
-        let gitlab = info(&[
-            ("GL_USERNAME", "carol"),
-            ("GL_PROTOCOL", "web"),
-            ("GL_PROJECT_PATH", "acme/pay"),
-        ]);
-        assert_eq!(
-            (gitlab.repository.as_str(), gitlab.protocol.as_str()),
-            ("acme/pay", "web")
-        );
-        let gitea = info(&[
-            ("GITEA_PUSHER_NAME", "c"),
-            ("GITEA_REPO_USER_NAME", "acme"),
-            ("GITEA_REPO_NAME", "pay"),
-        ]);
-        assert_eq!(gitea.repository, "acme/pay");
-        let gitolite = info(&[
-            ("GL_USER", "alice"),
-            ("GL_REPO", "trail"),
-            ("SSH_CONNECTION", "127.0.0.1 5 127.0.0.1 22"),
-        ]);
-        assert_eq!(
-            (gitolite.repository.as_str(), gitolite.protocol.as_str()),
-            ("trail", "ssh")
-        );
-        assert_eq!(gitolite.pusher.map(|p| p.login), Some("alice".to_owned()));
-        let http = info(&[("REMOTE_USER", "bob"), ("GATEWAY_INTERFACE", "CGI/1.1")]);
-        assert_eq!(
-            (http.repository.as_str(), http.protocol.as_str()),
-            ("/srv/git/a.git", "http")
-        );
-        assert_eq!(info(&[]).protocol, "unknown");
-        assert!(info(&[]).pusher.is_none());
     }
 
     #[test]
