@@ -40,22 +40,14 @@ pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
 
 /// Anyone who can write the policy can switch it off.
 fn permission_warnings(path: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode();
-            if mode & 0o022 != 0 {
-                out.push(format!(
-                    "{} is writable by {} (mode {:o}); anyone who can edit the policy can switch it off: chmod go-w {}",
-                    path.display(),
-                    if mode & 0o002 != 0 { "everyone" } else { "its group" },
-                    mode & 0o777,
-                    path.display()
-                ));
-            }
-        }
-    }
-    out
+    writable_by_others(path)
+        .map(|(who, mode)| {
+            format!(
+                "{} is writable by {who} (mode {mode:o}); anyone who can edit the policy can switch it off: chmod go-w {}",
+                path.display(),
+                path.display()
+            )
+        })
+        .into_iter()
+        .collect()
 }

@@ -596,17 +596,12 @@ pub fn hook_permission_warnings(git_dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen_dirs: Vec<PathBuf> = Vec::new();
     let warn = |path: &Path, what: &str, out: &mut Vec<String>| {
-        if let Ok(meta) = std::fs::metadata(path) {
-            let mode = meta.permissions().mode();
-            if mode & 0o022 != 0 {
-                out.push(format!(
-                    "{what} {} is writable by {} (mode {:o}); anyone who can change it can switch trailgate off: chmod go-w {}",
-                    path.display(),
-                    if mode & 0o002 != 0 { "everyone" } else { "its group" },
-                    mode & 0o777,
-                    path.display()
-                ));
-            }
+        if let Some((who, mode)) = super::writable_by_others(path) {
+            out.push(format!(
+                "{what} {} is writable by {who} (mode {mode:o}); anyone who can change it can switch trailgate off: chmod go-w {}",
+                path.display(),
+                path.display()
+            ));
         }
     };
     for file in files.iter().filter(|f| f.is_file()) {

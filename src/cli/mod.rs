@@ -302,3 +302,18 @@ pub(super) fn policy_path_for_tools(
         &git_dir,
     )?)
 }
+
+/// Who besides its owner may write `path` ("everyone" or "its group"), and
+/// its permission bits; `None` when nobody else may (or it cannot be read).
+pub(super) fn writable_by_others(path: &Path) -> Option<(&'static str, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o022 != 0).then(|| {
+        let who = if mode & 0o002 != 0 {
+            "everyone"
+        } else {
+            "its group"
+        };
+        (who, mode & 0o777)
+    })
+}

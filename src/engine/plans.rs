@@ -25,6 +25,7 @@ use crate::rules::{self, Input, Known, Outcome, Policy, Rule, Selects, Subject};
 use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
 
 use super::parallel::{self, Ahead, Links};
+use super::stores::with_object;
 use super::update::Flow;
 use super::{Engine, JudgeError};
 
@@ -414,15 +415,14 @@ impl Engine<'_, '_> {
         let new_tree = tree_of(new)?;
         let old_tree = base.map(tree_of).transpose()?;
         let opts = DiffOptions { renames: true };
-        let stats = if rules::needs(rule).diff == Some(rules::DiffNeed::Lines) {
-            diff::tree_stats(self.repo, old_tree, new_tree, &opts)
-        } else {
-            diff::tree_paths(self.repo, old_tree, new_tree, &opts)
-        }
-        .map_err(|source| JudgeError::Diff {
-            refname: refname.to_owned(),
-            source: Box::new(source),
-        })?;
+        let lines = rules::needs(rule).diff == Some(rules::DiffNeed::Lines);
+        let stats =
+            diff::tree_diff(self.repo, old_tree, new_tree, lines, &opts).map_err(|source| {
+                JudgeError::Diff {
+                    refname: refname.to_owned(),
+                    source: Box::new(source),
+                }
+            })?;
         self.diffs.computed += 1;
         let outcome = rules::evaluate(
             rule,
@@ -472,17 +472,13 @@ impl Engine<'_, '_> {
         refname: &str,
         oid: ObjectId,
     ) -> Result<(Option<ObjectId>, Vec<ObjectId>), JudgeError> {
-        let read_err = |source| JudgeError::Repo {
-            refname: refname.to_owned(),
-            source,
-        };
-        let objects = self.repo.objects().map_err(read_err)?;
-        let object = objects.read(oid).map_err(read_err)?;
-        let parsed = object::parse(object.data()).map_err(|reason| JudgeError::BadCommit {
-            refname: refname.to_owned(),
-            oid,
-            reason,
-        })?;
-        Ok((parsed.tree, parsed.parents))
+        with_object(self.repo, refname, oid, |data| {
+            let parsed = object::parse(data).map_err(|reason| JudgeError::BadCommit {
+                refname: refname.to_owned(),
+                oid,
+                reason,
+            })?;
+            Ok((parsed.tree, parsed.parents))
+        })
     }
 }

@@ -15,6 +15,22 @@ use crate::git::walk::{OidMap, RawCommits};
 
 use super::JudgeError;
 
+/// Reads an object's bytes and hands them to `f`.
+pub(super) fn with_object<T>(
+    repo: &Repo,
+    refname: &str,
+    oid: ObjectId,
+    f: impl FnOnce(&[u8]) -> Result<T, JudgeError>,
+) -> Result<T, JudgeError> {
+    let read_err = |source| JudgeError::Repo {
+        refname: refname.to_owned(),
+        source,
+    };
+    let objects = repo.objects().map_err(read_err)?;
+    let object = objects.read(oid).map_err(read_err)?;
+    f(object.data())
+}
+
 /// Commits' facts, computed from the bytes the walk read where it kept them.
 pub(super) struct FactStore {
     /// Commits as the walks read them.
@@ -50,26 +66,17 @@ impl FactStore {
         if let Some(facts) = self.cache.get(&oid) {
             return Ok(Rc::clone(facts));
         }
-        let read_err = |source| JudgeError::Repo {
-            refname: refname.to_owned(),
-            source,
-        };
-        let (objects, object);
-        let data = match self.raw.get(oid) {
-            Some(data) => data,
-            None => {
-                objects = repo.objects().map_err(read_err)?;
-                object = objects.read(oid).map_err(read_err)?;
-                object.data()
-            }
-        };
-        let facts = Rc::new(facts::of_commit(oid, data, config).map_err(|reason| {
-            JudgeError::BadCommit {
+        let of_commit = |data: &[u8]| {
+            facts::of_commit(oid, data, config).map_err(|reason| JudgeError::BadCommit {
                 refname: refname.to_owned(),
                 oid,
                 reason,
-            }
-        })?);
+            })
+        };
+        let facts = Rc::new(match self.raw.get(oid) {
+            Some(data) => of_commit(data)?,
+            None => with_object(repo, refname, oid, of_commit)?,
+        });
         if self.keep {
             self.cache.insert(oid, Rc::clone(&facts));
         }
@@ -139,16 +146,11 @@ impl DiffStore {
         if let Some(stats) = self.ready.remove(&oid) {
             return Ok(self.add(oid, stats));
         }
-        let opts = DiffOptions { renames: true };
-        let stats = if self.lines {
-            diff::commit_stats(repo, oid, &opts)
-        } else {
-            diff::commit_paths(repo, oid, &opts)
-        }
-        .map_err(|source| JudgeError::Diff {
-            refname: refname.to_owned(),
-            source: Box::new(source),
-        })?;
+        let stats = diff::commit_diff(repo, oid, self.lines, &DiffOptions { renames: true })
+            .map_err(|source| JudgeError::Diff {
+                refname: refname.to_owned(),
+                source: Box::new(source),
+            })?;
         Ok(self.add(oid, stats))
     }
 }
@@ -174,13 +176,9 @@ impl SigStore {
         if let Some(sig) = self.sigs.get(&oid) {
             return Ok(Rc::clone(sig));
         }
-        let read_err = |source| JudgeError::Repo {
-            refname: refname.to_owned(),
-            source,
-        };
-        let objects = repo.objects().map_err(read_err)?;
-        let object = objects.read(oid).map_err(read_err)?;
-        let sig = Rc::new(keys.verify_commit(object.data()));
+        let sig = Rc::new(with_object(repo, refname, oid, |data| {
+            Ok(keys.verify_commit(data))
+        })?);
         self.sigs.insert(oid, Rc::clone(&sig));
         Ok(sig)
     }

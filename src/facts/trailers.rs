@@ -66,6 +66,11 @@ impl Trailer<'_> {
     }
 }
 
+/// A key git would recognise as a trailer key: letters, digits and `-`.
+pub fn valid_key(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// What `git log -1 --format='%(trailers:only,unfold)' C` shows for a commit whose message is `msg` (message bytes only, after the header's blank line; already re-encoded to UTF-8 if it had an encoding header).
 pub fn from_commit_message(msg: &[u8]) -> Vec<Trailer<'_>> {
     // pretty.c hands `%(trailers)` the message from its subject on: leading

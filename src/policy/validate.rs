@@ -29,6 +29,11 @@ impl<'t> Validator<'t> {
         }
     }
 
+    /// How many problems were found so far.
+    pub fn count(&self) -> usize {
+        self.problems.len()
+    }
+
     /// The problems found, in the order they were found.
     pub fn into_problems(self) -> Vec<Problem> {
         self.problems
@@ -514,10 +519,7 @@ pub fn valid_rule_name(name: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// A key git would recognise as a trailer key: letters, digits and `-`.
-pub fn valid_trailer_key(key: &str) -> bool {
-    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
+pub use crate::facts::trailers::valid_key as valid_trailer_key;
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -46,17 +46,22 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
         })
         .collect();
     let mut requires: Vec<Requires> = Vec::new();
+    // Rules whose `require` table has problems of its own: that it then
+    // checks nothing is no news.
+    let mut unreadable: Vec<bool> = Vec::new();
     for source in sources {
+        let before = v.count();
         let mut cx = Build {
             problems: &mut v,
             directory: &policy.directory,
             keys: &policy.keys,
         };
         requires.push(require::build(source, &mut cx));
+        unreadable.push(v.count() > before);
     }
     let mut requires = requires.into_iter();
     let policy = policy.map_rules(|rule| rule.map_require(|_| requires.next().unwrap_or_default()));
-    for rule in &policy.rules {
+    for (rule, unreadable) in policy.rules.iter().zip(unreadable) {
         let name = &rule.name;
         if !rule.deny.is_empty() && when::on_commits(rule) {
             v.error(
@@ -64,7 +69,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
                 format!("rule `{name}` mixes `deny` (which judges ref updates) with conditions on commits in `when`; split it into two rules"),
             );
         }
-        if rule.deny.is_empty() && rule.require.is_empty() {
+        if rule.deny.is_empty() && rule.require.is_empty() && !unreadable {
             v.error(
                 rule.name_span.clone(),
                 format!("rule `{name}` checks nothing: give it a `require` table or a `deny` list"),

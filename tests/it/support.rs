@@ -576,6 +576,33 @@ impl World {
         self.git(&["rev-parse", "HEAD"])
     }
 
+    /// Commits on the clone's branch as `author` and pushes `main`: the push
+    /// must go through without a word, and the server's `main` must be the
+    /// new commit, which is returned.
+    pub fn push_accepted(&self, author: &Person, message: &str) -> String {
+        let oid = self.commit(author, message);
+        self.push(&["origin", "main"]).assert_accepted_silently();
+        self.assert_server_ref("refs/heads/main", Some(&oid));
+        oid
+    }
+
+    /// Commits as `author` and pushes `main`: the push must be rejected for
+    /// `violations` violations, and the server's `main` must not move.
+    /// Returns the commit and what the push printed.
+    pub fn push_rejected(
+        &self,
+        author: &Person,
+        message: &str,
+        violations: usize,
+    ) -> (String, Run) {
+        let before = self.server_ref("refs/heads/main");
+        let oid = self.commit(author, message);
+        let run = self.push(&["origin", "main"]);
+        run.assert_rejected_with(violations);
+        self.assert_server_ref("refs/heads/main", before.as_deref());
+        (oid, run)
+    }
+
     /// `git push ARGS...` from the clone.
     pub fn push(&self, args: &[&str]) -> Run {
         self.push_env(args, &[])

@@ -104,7 +104,7 @@ fn every_builtin_marker_names_its_tool_and_mark() {
             _ => None,
         };
         if let Some(key) = trailer_key {
-            assert!(crate::policy::valid_trailer_key(key), "{key}");
+            assert!(crate::facts::trailers::valid_key(key), "{key}");
         }
         let needs_pattern = !matches!(b.place, Place::Disclosure(_));
         assert_eq!(needs_pattern, !b.pattern.is_empty(), "{b:?}");

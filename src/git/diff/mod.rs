@@ -215,8 +215,18 @@ pub fn commit_stats(
     commit: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
+    commit_diff(repo, commit, true, opts)
+}
+
+/// [`commit_stats`] when `lines`, else [`commit_paths`].
+pub fn commit_diff(
+    repo: &Repo,
+    commit: ObjectId,
+    lines: bool,
+    opts: &DiffOptions,
+) -> Result<DiffStats, DiffError> {
     let (old, new) = commit_trees(repo, commit)?;
-    Differ::new(repo, format!("commit {commit}"), true).run(old, new, opts)
+    Differ::new(repo, format!("commit {commit}"), lines).run(old, new, opts)
 }
 
 /// [`commit_stats`] (with `lines`) or [`commit_paths`], reusing the trees of
@@ -256,7 +266,18 @@ pub fn tree_stats(
     new_tree: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
-    Differ::new(repo, trees_context(old_tree, new_tree), true).run(old_tree, Some(new_tree), opts)
+    tree_diff(repo, old_tree, new_tree, true, opts)
+}
+
+/// [`tree_stats`] when `lines`, else [`tree_paths`].
+pub fn tree_diff(
+    repo: &Repo,
+    old_tree: Option<ObjectId>,
+    new_tree: ObjectId,
+    lines: bool,
+    opts: &DiffOptions,
+) -> Result<DiffStats, DiffError> {
+    Differ::new(repo, trees_context(old_tree, new_tree), lines).run(old_tree, Some(new_tree), opts)
 }
 
 /// The paths [`commit_stats`] reports, without line counts (`added` and
@@ -267,8 +288,7 @@ pub fn commit_paths(
     commit: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
-    let (old, new) = commit_trees(repo, commit)?;
-    Differ::new(repo, format!("commit {commit}"), false).run(old, new, opts)
+    commit_diff(repo, commit, false, opts)
 }
 
 /// The paths [`tree_stats`] reports, without line counts.
@@ -278,7 +298,7 @@ pub fn tree_paths(
     new_tree: ObjectId,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
-    Differ::new(repo, trees_context(old_tree, new_tree), false).run(old_tree, Some(new_tree), opts)
+    tree_diff(repo, old_tree, new_tree, false, opts)
 }
 
 fn trees_context(old: Option<ObjectId>, new: ObjectId) -> String {

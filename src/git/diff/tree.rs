@@ -182,17 +182,7 @@ impl<'r> Differ<'r> {
             self.trees.borrow_mut().put(oid, &tree);
             return Ok(tree);
         }
-        let object = self
-            .objects("tree", oid)?
-            .read_git2(oid)
-            .map_err(|e| self.missing_or_read("tree", oid, e))?;
-        if object.kind() != ObjectKind::Tree {
-            return Err(self.missing_or_read(
-                "tree",
-                oid,
-                git2::Error::from_str(&format!("it is a {}", object.kind().name())),
-            ));
-        }
+        let object = self.object_of_kind(ObjectKind::Tree, oid)?;
         let tree = RawTree {
             oid,
             data: Rc::from(object.data()),
@@ -224,13 +214,19 @@ impl<'r> Differ<'r> {
     }
 
     pub(super) fn blob(&self, oid: ObjectId) -> Result<Object<'_>, DiffError> {
+        self.object_of_kind(ObjectKind::Blob, oid)
+    }
+
+    /// Reads an object that must be of `kind`.
+    fn object_of_kind(&self, kind: ObjectKind, oid: ObjectId) -> Result<Object<'_>, DiffError> {
+        let name = kind.name();
         let object = self
-            .objects("blob", oid)?
+            .objects(name, oid)?
             .read_git2(oid)
-            .map_err(|e| self.missing_or_read("blob", oid, e))?;
-        if object.kind() != ObjectKind::Blob {
+            .map_err(|e| self.missing_or_read(name, oid, e))?;
+        if object.kind() != kind {
             return Err(self.missing_or_read(
-                "blob",
+                name,
                 oid,
                 git2::Error::from_str(&format!("it is a {}", object.kind().name())),
             ));

@@ -1,16 +1,9 @@
-//! git as the oracle: a hermetic git, a repository built from a fast-import
-//! stream, and one parse of `git diff-tree -z --raw --numstat` output for a
-//! whole batch of commits.
+//! git as the oracle for diffs (on the shared [`crate::oracle::GitRepo`]):
+//! one parse of `git diff-tree -z --raw --numstat` output for a whole batch
+//! of commits.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use trailgate::git::ObjectId;
-
-use tempfile::TempDir;
-
-use crate::support::hermetic;
 
 /// One changed path as git reports it (or as trailgate's answer is rendered
 /// for comparison).
@@ -49,80 +42,9 @@ impl std::fmt::Display for GitFile {
     }
 }
 
-/// A throwaway bare repository and a hermetic git to ask about it.
-pub struct Repo {
-    home: TempDir,
-    pub path: PathBuf,
-}
+pub use crate::oracle::GitRepo as Repo;
 
 impl Repo {
-    /// A bare repository holding what `stream` (fast-import) describes.
-    pub fn from_fast_import(stream: &[u8]) -> Repo {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().join("repo.git");
-        let repo = Repo { home, path };
-        let init = repo
-            .git(&["init", "-q", "--bare", "--initial-branch=main"])
-            .arg(&repo.path)
-            .output()
-            .unwrap();
-        assert!(init.status.success(), "git init: {init:?}");
-        let out = repo.run_with_input(&["fast-import", "--quiet"], stream);
-        assert!(
-            out.is_empty(),
-            "fast-import said: {}",
-            String::from_utf8_lossy(&out)
-        );
-        repo
-    }
-
-    pub fn git(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        hermetic(&mut cmd, self.home.path());
-        cmd.arg("--git-dir").arg(&self.path).args(args);
-        cmd
-    }
-
-    /// Runs git with `input` on stdin; returns stdout, fails on error.
-    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Vec<u8> {
-        let mut child = self
-            .git(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    pub fn run(&self, args: &[&str]) -> Vec<u8> {
-        self.run_with_input(args, b"")
-    }
-
-    /// Every commit of `main`, parents first.
-    pub fn commits(&self) -> Vec<ObjectId> {
-        let out = self.run(&["rev-list", "--reverse", "--topo-order", "main"]);
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| ObjectId::from_hex(l.as_bytes()).unwrap())
-            .collect()
-    }
-
-    pub fn open(&self) -> trailgate::git::Repo {
-        trailgate::git::Repo::open(&self.path).unwrap()
-    }
-
     /// `git diff-tree -r -z --raw --numstat --root --diff-merges=first-parent
     /// <rename flag> --stdin` over all `commits`, parsed once.
     pub fn diff_tree_commits(

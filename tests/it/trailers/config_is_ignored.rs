@@ -58,10 +58,9 @@ fn rendered(trailers: &[trailgate::facts::trailers::Trailer<'_>]) -> Vec<u8> {
 #[test]
 fn comment_char_and_trailer_config_change_git_but_not_trailgate() {
     let git = Git::new();
-    let repo = git.repo();
     let messages: Vec<Vec<u8>> = CASES.iter().map(|c| c.message.to_vec()).collect();
-    let ids = repo.commits(&messages, None);
-    let plain_log = repo.log(&[], &ids, "%(trailers:only,unfold)");
+    let ids = git.write_messages(&messages, None);
+    let plain_log = git.log(&[], &ids, "%(trailers:only,unfold)");
 
     for (case, id) in CASES.iter().zip(&ids) {
         let what = format!("{:?} on {}", case.config, escaped(case.message));
@@ -80,7 +79,7 @@ fn comment_char_and_trailer_config_change_git_but_not_trailgate() {
             configured, case.empty_config_answer,
             "{what}: setting made no difference to git"
         );
-        let configured_log = repo.log(
+        let configured_log = git.log(
             case.config,
             std::slice::from_ref(id),
             "%(trailers:only,unfold)",

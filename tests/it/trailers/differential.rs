@@ -106,10 +106,9 @@ fn generated_messages_on_stdin_agree_with_interpret_trailers() {
 #[test]
 fn generated_commits_agree_with_git_log_trailers() {
     let git = Git::new();
-    let repo = git.repo();
     let messages = messages();
-    let ids = repo.commits(&messages, None);
-    let answers = repo.log(&[], &ids, "%(trailers:only,unfold)");
+    let ids = git.write_messages(&messages, None);
+    let answers = git.log(&[], &ids, "%(trailers:only,unfold)");
     let mut with_trailers = 0;
     let mut mismatches = Vec::new();
     for (msg, id) in messages.iter().zip(&ids) {
