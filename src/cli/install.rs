@@ -172,14 +172,14 @@ fn hooks_path_of(git_dir: &Path) -> Option<String> {
 }
 
 /// What is at a hook path now.
-enum Existing {
+pub(super) enum Existing {
     Nothing,
     /// Ours, with its full text.
     Ours(String),
     Foreign,
 }
 
-fn existing(path: &Path) -> Result<Existing, InstallError> {
+pub(super) fn existing(path: &Path) -> Result<Existing, InstallError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::Nothing),
@@ -575,51 +575,6 @@ pub fn uninstall(args: &UninstallArgs) -> Result<String, InstallError> {
         execute(plan, args.dry_run, &mut out)?;
     }
     Ok(out)
-}
-
-/// Hook files of a repository (every layout's place) that users other than
-/// their owner may change: anyone who can edit the hook can switch trailgate
-/// off. Also the binary a trailgate shim runs, and the folders holding them.
-pub fn hook_permission_warnings(git_dir: &Path) -> Vec<String> {
-    let mut files: Vec<PathBuf> = host::LAYOUTS
-        .iter()
-        .flat_map(|l| l.hook_files)
-        .map(|f| git_dir.join(f))
-        .collect();
-    for d in host::LAYOUTS.iter().flat_map(|l| l.hook_dirs) {
-        if let Ok(entries) = std::fs::read_dir(git_dir.join(d)) {
-            let mut list: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-            list.sort();
-            files.extend(list);
-        }
-    }
-    let mut out = Vec::new();
-    let mut seen_dirs: Vec<PathBuf> = Vec::new();
-    let warn = |path: &Path, what: &str, out: &mut Vec<String>| {
-        if let Some((who, mode)) = super::writable_by_others(path) {
-            out.push(format!(
-                "{what} {} is writable by {who} (mode {mode:o}); anyone who can change it can switch trailgate off: chmod go-w {}",
-                path.display(),
-                path.display()
-            ));
-        }
-    };
-    for file in files.iter().filter(|f| f.is_file()) {
-        warn(file, "the hook", &mut out);
-        if let Some(parent) = file.parent() {
-            if !seen_dirs.iter().any(|d| d == parent) {
-                seen_dirs.push(parent.to_owned());
-                warn(parent, "the hook folder", &mut out);
-            }
-        }
-        if let Ok(Existing::Ours(text)) = existing(file) {
-            if let Some(bin) = text.lines().find_map(|l| l.strip_prefix("bin='")) {
-                let bin = bin.trim_end_matches('\'').replace("'\\''", "'");
-                warn(Path::new(&bin), "the binary the hook runs,", &mut out);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

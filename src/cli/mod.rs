@@ -1,4 +1,5 @@
-//! The command line: argument parsing and the commands, each returning an
+//! The command line: argument parsing, the environment read once
+//! ([`crate::host::HookEnv`]), and one file per command, each returning an
 //! exit code. `main.rs` only calls [`run`].
 //!
 //! Exit codes everywhere: 0 accepted / valid, 1 rejected by policy, 2 cannot

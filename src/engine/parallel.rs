@@ -6,8 +6,8 @@
 //! git's own `log --numstat` uses one core. The commits' diffs are
 //! independent, so they are split over a few threads. libgit2's
 //! `Repository` cannot be shared between threads, so each thread opens its
-//! own, with the same quarantine directories as the caller's (the hook
-//! environment's `GIT_*` variables, which every thread sees).
+//! own ([`Reopen`]), with the same object directories (the push's
+//! quarantine) as the caller's.
 //!
 //! This is only a prefetch: a diff that fails here is left out, and the
 //! caller computes it again on its own path, which reports the error with
@@ -34,7 +34,7 @@ pub type Job = (ObjectId, Option<(Option<ObjectId>, ObjectId)>);
 /// when `lines`, computed on up to `threads` threads. Commits whose diff
 /// fails are missing from the result.
 pub fn commit_diffs(
-    git_dir: &Reopen,
+    repo: &Reopen,
     commits: &[Job],
     lines: bool,
     opts: &DiffOptions,
@@ -42,7 +42,7 @@ pub fn commit_diffs(
 ) -> Vec<(ObjectId, DiffStats)> {
     let threads = threads.clamp(1, 8);
     if threads == 1 || commits.len() < MIN_PARALLEL {
-        return diff_all(git_dir, commits.iter().copied(), lines, opts);
+        return diff_all(repo, commits.iter().copied(), lines, opts);
     }
     std::thread::scope(|scope| {
         // Contiguous shares, not interleaved ones: neighbouring commits'
@@ -52,7 +52,7 @@ pub fn commit_diffs(
         let share = commits.len().div_ceil(threads);
         let handles: Vec<_> = commits
             .chunks(share)
-            .map(|chunk| scope.spawn(move || diff_all(git_dir, chunk.iter().copied(), lines, opts)))
+            .map(|chunk| scope.spawn(move || diff_all(repo, chunk.iter().copied(), lines, opts)))
             .collect();
         handles
             .into_iter()
@@ -62,12 +62,12 @@ pub fn commit_diffs(
 }
 
 fn diff_all(
-    git_dir: &Reopen,
+    repo: &Reopen,
     commits: impl Iterator<Item = Job>,
     lines: bool,
     opts: &DiffOptions,
 ) -> Vec<(ObjectId, DiffStats)> {
-    let Some(repo) = open_worker_repo(git_dir) else {
+    let Some(repo) = open_worker_repo(repo) else {
         return Vec::new();
     };
     // Each share is in walk order, newest first, so each commit's parent
@@ -249,7 +249,7 @@ const REMEMBERED: usize = 4096;
 pub struct Ahead<'s, 'e> {
     scope: Option<&'s std::thread::Scope<'s, 'e>>,
     classify: &'e Classify<'e>,
-    git_dir: &'e Reopen,
+    repo: &'e Reopen,
     /// The pack files the threads read trees and blobs from, opened by the
     /// first thread that needs them.
     packs: &'e OnceLock<Packs>,
@@ -273,7 +273,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
     pub fn new(
         scope: Option<&'s std::thread::Scope<'s, 'e>>,
         classify: &'e Classify<'e>,
-        git_dir: &'e Reopen,
+        repo: &'e Reopen,
         packs: &'e OnceLock<Packs>,
         lines: bool,
         deadline: Option<std::time::Instant>,
@@ -282,7 +282,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
         Ahead {
             scope: scope.filter(|_| cores > 1),
             classify,
-            git_dir,
+            repo,
             packs,
             lines,
             deadline,
@@ -316,16 +316,16 @@ impl<'s, 'e> Ahead<'s, 'e> {
         }
         if self.workers.len() < self.max_workers {
             if let Some(scope) = self.scope {
-                let (classify, git_dir, packs, lines, deadline) = (
+                let (classify, repo, packs, lines, deadline) = (
                     self.classify,
-                    self.git_dir,
+                    self.repo,
                     self.packs,
                     self.lines,
                     self.deadline,
                 );
                 let spawned = spawn_batch_worker(scope, "trailgate-diff", AHEAD_QUEUE, move |rx| {
-                    let packs = packs.get_or_init(|| Packs::open(&git_dir.object_dirs()));
-                    diff_ahead(rx, classify, git_dir, packs, lines, deadline)
+                    let packs = packs.get_or_init(|| Packs::open(&repo.object_dirs()));
+                    diff_ahead(rx, classify, repo, packs, lines, deadline)
                 });
                 match spawned {
                     Some((tx, handle)) => self.workers.push(Worker {
@@ -372,7 +372,7 @@ impl<'s, 'e> Ahead<'s, 'e> {
 fn diff_ahead(
     rx: std::sync::mpsc::Receiver<Batch>,
     classify: &Classify<'_>,
-    git_dir: &Reopen,
+    reopen: &Reopen,
     packs: &Packs,
     lines: bool,
     deadline: Option<std::time::Instant>,
@@ -392,7 +392,7 @@ fn diff_ahead(
         }
         let repo = match &repo {
             Some(repo) => repo,
-            None => match open_worker_repo(git_dir) {
+            None => match open_worker_repo(reopen) {
                 Some(opened) => repo.insert(opened),
                 None => break,
             },

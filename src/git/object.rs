@@ -1,5 +1,5 @@
-//! Reading a commit object's raw bytes: parents, author, committer, encoding
-//! and message, exactly as stored.
+//! Reading a commit object's raw bytes (parents, author, committer, encoding
+//! and message, exactly as stored) and a tag's target.
 //!
 //! trailgate parses commits itself instead of going through libgit2's commit
 //! parser so that it sees the real object (no grafts, no replace refs), keeps

@@ -156,7 +156,8 @@ pub const DEFAULT_OVERRIDE_OPTION: &str = "trailgate.override";
 /// Default for `settings.max_commits`.
 pub const DEFAULT_MAX_COMMITS: usize = 1_000_000;
 
-/// Finds the policy for hook mode, in the order of SPEC section 2:
+/// Finds the policy for hook mode, in the order of the README's "Installing on a
+/// bare repository":
 /// `--config`, `$TRAILGATE_CONFIG`, `$GIT_DIR/trailgate.toml`, the system file.
 pub fn discover(
     explicit: Option<&Path>,

@@ -1,11 +1,12 @@
-//! Rendering a judgement: text for the pusher (git shows it as `remote:`
-//! lines, GitLab only shows lines prefixed `GL-HOOK-ERR: `) and JSON for
-//! machines.
+//! Rendering a judgement: the words of each violation, made from its typed
+//! findings ([`words`]), text for the pusher (git shows it as `remote:`
+//! lines; GitLab only shows lines prefixed `GL-HOOK-ERR: `), JSON for
+//! machines, and the audit log. Nothing here judges.
 
 pub mod audit;
 mod json;
 mod text;
-mod words;
+pub mod words;
 
 pub use json::json;
 pub use text::{failure, text};

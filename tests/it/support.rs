@@ -95,7 +95,7 @@ senior = ["alice", "bob@example.com"]
 bots = ["ci-bot@example.com"]
 "#;
 
-/// The rule of the SPEC's example policy, restricted to `main`.
+/// The senior-approval rule of `config.example.toml`, restricted to `main`.
 pub const SENIOR_RULE: &str = r#"
 [[rule]]
 name = "ai-needs-senior-approval"

@@ -1,4 +1,4 @@
-//! SPEC section 5: trailgate reads trailers as git does under an *empty*
+//! README "Trailers": trailgate reads trailers as git does under an *empty*
 //! configuration, so that a repository's `core.commentChar` or `trailer.*`
 //! settings cannot change what the policy sees. Each case below is one where
 //! such a setting does change git's own answer; trailgate must keep the
