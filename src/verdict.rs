@@ -6,6 +6,8 @@
 //! it, for people and for the JSON alike, and the JSON also carries each
 //! finding as it is, under a stable `kind`.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::git::oid::ObjectId;
@@ -81,26 +83,29 @@ impl Finding {
     }
 }
 
+/// A missing approval. What depends only on the rule (its groups, who
+/// could approve, the trailer key) is shared between the findings of every
+/// commit it rejects: a large push can fail on thousands of commits.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MissingApproval {
     /// Distinct approvals the rule asks for.
     pub need: usize,
     /// The groups an approver must belong to (one of them).
-    pub groups: Vec<String>,
+    pub groups: Arc<[String]>,
     /// What an approval must rest on.
     pub proof: Proof,
     /// Every approval looked at, in order, and why each did or did not count.
     pub found: Vec<Approval>,
     /// People whose approval would count (the first few), as the policy
     /// names them.
-    pub candidates: Vec<String>,
+    pub candidates: Arc<[String]>,
     /// How many people would count in all.
     pub candidates_total: usize,
     /// A ready-to-paste trailer value (`Name <email>`) for the first of them
     /// with an address.
-    pub example: Option<String>,
+    pub example: Option<Arc<str>>,
     /// The trailer key that records an approval.
-    pub trailer_key: String,
+    pub trailer_key: Arc<str>,
 }
 
 /// What else than its own trailer an approval rests on (`approvals.proof`).
@@ -169,7 +174,7 @@ pub enum Signature {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalNotPushed {
-    pub groups: Vec<String>,
+    pub groups: Arc<[String]>,
     /// The approvers that counted, as the policy names them.
     pub approvers: Vec<String>,
     /// Who pushed (`login (VARIABLE)`); `None` when the host named nobody.

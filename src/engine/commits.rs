@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use crate::git::oid::ObjectId;
 use crate::git::refs::ExistingRef;
 use crate::git::repo::Repo;
-use crate::git::walk::{OnRead, WalkError, Walked, Walker};
+use crate::git::walk::{IdList, OnRead, WalkError, Walked, Walker};
 
 use super::{Baseline, Context, JudgeError, Rule};
 
@@ -18,7 +18,7 @@ pub(super) struct Commits<'r> {
     /// The refs that exist before the push, listed on first need.
     existing: Option<Vec<ExistingRef>>,
     /// Walks already done, by tip and hidden tips.
-    walks: HashMap<(ObjectId, Vec<ObjectId>), Vec<ObjectId>>,
+    walks: HashMap<(ObjectId, Vec<ObjectId>), IdList>,
 }
 
 impl<'r> Commits<'r> {

@@ -19,7 +19,7 @@ use crate::facts::{self, CommitFacts};
 use crate::git::diff::{self, DiffOptions};
 use crate::git::object;
 use crate::git::oid::ObjectId;
-use crate::git::walk::{OidMap, WalkError, Walked};
+use crate::git::walk::{IdList, OidMap, WalkError, Walked};
 use crate::policy::{Mode, Per};
 use crate::rules::{self, Input, Known, Outcome, Policy, Rule, Selects, Subject};
 use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
@@ -173,16 +173,16 @@ impl Engine<'_, '_> {
         if self.once {
             self.counted = Some(commits.len());
         } else {
-            self.checked.extend(commits.iter().copied());
-            self.ref_commits.extend(commits.iter().copied());
+            self.checked.extend(commits.iter());
+            self.ref_commits.extend(commits.iter());
         }
         if rule.per == Per::Push {
             self.net_change(rule, refname, new, old, &commits)?;
             return Ok(Flow::Continue);
         }
         if let Some(mut streamed) = streamed {
-            let not_handed: HashSet<ObjectId> = not_handed.into_iter().collect();
-            for oid in commits {
+            let not_handed: HashSet<ObjectId> = not_handed.iter().collect();
+            for oid in commits.iter() {
                 if not_handed.contains(&oid) {
                     self.judge_one(rule, refname, oid)?;
                     continue;
@@ -215,7 +215,7 @@ impl Engine<'_, '_> {
             self.cover_merges(refname, &commits)?;
         }
         self.prefetch_diffs(rule, refname, &commits, ahead)?;
-        for oid in commits {
+        for oid in commits.iter() {
             self.check_deadline(refname)?;
             self.judge_one(rule, refname, oid)?;
         }
@@ -281,7 +281,7 @@ impl Engine<'_, '_> {
         &mut self,
         rule: &Rule,
         refname: &str,
-        commits: &[ObjectId],
+        commits: &IdList,
         ahead: &mut Ahead<'_, '_>,
     ) -> Result<(), JudgeError> {
         if rules::needs(rule).diff.is_none() {
@@ -289,7 +289,7 @@ impl Engine<'_, '_> {
         }
         let policy = self.policy;
         let mut wanted = Vec::new();
-        for &oid in commits {
+        for oid in commits.iter() {
             if self.diffs.has(oid) {
                 continue;
             }
@@ -329,9 +329,9 @@ impl Engine<'_, '_> {
     /// Records, for every commit that a validly signed merge of this push
     /// brings in (reachable from its other parents, not from its first), who
     /// signed that merge.
-    fn cover_merges(&mut self, refname: &str, commits: &[ObjectId]) -> Result<(), JudgeError> {
+    fn cover_merges(&mut self, refname: &str, commits: &IdList) -> Result<(), JudgeError> {
         let policy = self.policy;
-        for &oid in commits {
+        for oid in commits.iter() {
             if !self.sigs.merges_seen.insert(oid) {
                 continue;
             }
@@ -373,11 +373,11 @@ impl Engine<'_, '_> {
         refname: &str,
         new: ObjectId,
         old: Option<ObjectId>,
-        commits: &[ObjectId],
+        commits: &IdList,
     ) -> Result<(), JudgeError> {
         let policy = self.policy;
         let mut holds = !rules::when::on_commits(rule);
-        for &oid in commits {
+        for oid in commits.iter() {
             if holds {
                 break;
             }
@@ -452,8 +452,8 @@ impl Engine<'_, '_> {
     /// Where a newly created ref forked off the history a rule already
     /// covers: the first commit on the new tip's first-parent line that the
     /// push does not bring in. `None` when the whole history is new.
-    fn fork_point(&mut self, new: ObjectId, commits: &[ObjectId]) -> Option<ObjectId> {
-        let brought: HashSet<ObjectId> = commits.iter().copied().collect();
+    fn fork_point(&mut self, new: ObjectId, commits: &IdList) -> Option<ObjectId> {
+        let brought: HashSet<ObjectId> = commits.iter().collect();
         let mut current = new;
         // Bounded by the number of commits brought in, plus one step out.
         for _ in 0..=commits.len() {

@@ -276,10 +276,10 @@ mod tests {
         let mut approval = v(Mode::Enforce);
         approval.findings = vec![Finding::MissingApproval(MissingApproval {
             need: 1,
-            groups: vec!["senior".into()],
+            groups: vec!["senior".to_owned()].into(),
             proof: Proof::Trailer,
             found: Vec::new(),
-            candidates: vec!["alice (Alice)".into()],
+            candidates: vec!["alice (Alice)".to_owned()].into(),
             candidates_total: 1,
             example: Some("Alice <alice@example.com>".into()),
             trailer_key: "Approved-By".into(),

@@ -55,6 +55,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
             problems: &mut v,
             directory: &policy.directory,
             keys: &policy.keys,
+            trailers: &policy.trailers,
         };
         requires.push(require::build(source, &mut cx));
         unreadable.push(v.count() > before);

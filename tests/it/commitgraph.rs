@@ -322,7 +322,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
         // Every commit found was read by this walk, so its bytes were handed
         // over; a second walk of the same walker reads nothing and says so.
         assert!(walked.not_handed.is_empty(), "{:?}", walked.not_handed);
-        assert!(walked.commits.iter().all(|c| handed.contains(c)));
+        assert!(walked.commits.iter().all(|c| handed.contains(&c)));
         let again = walker
             .walk_with(&[tip], &hidden, 0, true, &mut |oid, _| {
                 panic!("{oid} read twice")
@@ -330,7 +330,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
             .unwrap();
         assert_eq!(again.not_handed, again.commits);
         assert_eq!(again.commits, walked.commits);
-        let mut found = walked.commits;
+        let mut found = walked.commits.to_vec();
         found.sort();
         (found, walker.commits_read)
     };
@@ -368,7 +368,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
         walked.map(|w| {
             assert_eq!(handed, w.commits.len());
             assert!(w.not_handed.is_empty());
-            w.commits
+            w.commits.to_vec()
         })
     };
     let main_oid = ObjectId::from_hex(main.as_bytes()).unwrap();

@@ -152,3 +152,101 @@ impl Hasher for KeyHasher {
         self.0
     }
 }
+
+/// Object ids in order, kept as their bytes (20 per id in a SHA-1
+/// repository, where a list of [`ObjectId`]s takes 33): a walk's answer can
+/// be a million commits. Ids of another hash kind than the first (which one
+/// repository never has) are kept aside, whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IdList {
+    kind: Option<HashKind>,
+    bytes: Vec<u8>,
+    len: usize,
+    /// Positions and ids of another kind, in order.
+    others: Vec<(usize, ObjectId)>,
+}
+
+impl IdList {
+    pub fn push(&mut self, id: ObjectId) {
+        let kind = *self.kind.get_or_insert(id.kind());
+        if id.kind() == kind {
+            self.bytes.extend_from_slice(id.as_bytes());
+        } else {
+            self.bytes.resize(self.bytes.len() + kind.byte_len(), 0);
+            self.others.push((self.len, id));
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `i`-th id.
+    pub fn get(&self, i: usize) -> Option<ObjectId> {
+        if i >= self.len {
+            return None;
+        }
+        if let Ok(k) = self.others.binary_search_by_key(&i, |&(at, _)| at) {
+            return self.others.get(k).map(|&(_, id)| id);
+        }
+        let kind = self.kind?;
+        let width = kind.byte_len();
+        kind.from_bytes(self.bytes.get(i * width..(i + 1) * width)?)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        (0..self.len).filter_map(|i| self.get(i))
+    }
+
+    pub fn to_vec(&self) -> Vec<ObjectId> {
+        self.iter().collect()
+    }
+}
+
+impl FromIterator<ObjectId> for IdList {
+    fn from_iter<I: IntoIterator<Item = ObjectId>>(ids: I) -> Self {
+        let mut list = IdList::default();
+        for id in ids {
+            list.push(id);
+        }
+        list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_list_gives_back_what_it_was_given_in_order() {
+        let a = ObjectId::from_hex(b"0123456789abcdef0123456789abcdef01234567").unwrap();
+        let b = ObjectId::from_hex(&[b'f'; 40]).unwrap();
+        let other = ObjectId::from_hex(&[b'a'; 64]).unwrap();
+        let list: IdList = [a, b, other, a].into_iter().collect();
+        assert_eq!(list.len(), 4);
+        assert_eq!(list.to_vec(), vec![a, b, other, a]);
+        assert_eq!(list.get(4), None);
+        assert!(IdList::default().is_empty());
+    }
+
+    #[test]
+    fn the_id_table_numbers_ids_and_tells_apart_equal_prefixes() {
+        let mut table = IdTable::default();
+        let a = ObjectId::from_hex(b"0123456789abcdef0000000000000000000000aa").unwrap();
+        // Same first eight bytes, another id.
+        let b = ObjectId::from_hex(b"0123456789abcdef0000000000000000000000bb").unwrap();
+        assert_eq!(table.push(a), 0);
+        assert_eq!(table.get(b), None);
+        assert_eq!(table.push(b), 1);
+        assert_eq!((table.get(a), table.get(b)), (Some(0), Some(1)));
+        assert_eq!((table.id(0), table.id(1)), (Some(a), Some(b)));
+        let other = ObjectId::from_hex(&[b'c'; 64]).unwrap();
+        assert_eq!(table.push(other), 2);
+        assert_eq!((table.get(other), table.id(2)), (Some(2), Some(other)));
+    }
+}

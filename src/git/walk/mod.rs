@@ -26,7 +26,7 @@ mod read;
 pub use ancestry::is_ancestor;
 
 use map::IdTable;
-pub use map::{OidHasher, OidMap, RawCommits};
+pub use map::{IdList, OidHasher, OidMap, RawCommits};
 
 /// How many extra hidden commits git's walk looks at after the last
 /// interesting one, to survive commit dates that go backwards.
@@ -90,10 +90,10 @@ const FLAG_MASK: u32 = (1 << FLAG_BITS) - 1;
 pub struct Walked {
     /// Commits reachable from the tips and not from the hidden ones, newest
     /// first.
-    pub commits: Vec<ObjectId>,
+    pub commits: IdList,
     /// Those of `commits` whose bytes this walk did not hand to its caller:
     /// read by an earlier walk, or known from the commit-graph.
-    pub not_handed: Vec<ObjectId>,
+    pub not_handed: IdList,
 }
 
 #[derive(PartialEq, Eq)]
@@ -345,7 +345,7 @@ impl<'r> Walker<'r> {
         limit: usize,
     ) -> Result<Vec<ObjectId>, WalkError> {
         self.walk_with(tips, hidden, limit, false, &mut |_, _| {})
-            .map(|walked| walked.commits)
+            .map(|walked| walked.commits.to_vec())
     }
 
     /// [`Walker::walk`], also handing `on_read` the raw bytes of every commit

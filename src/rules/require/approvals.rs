@@ -2,11 +2,14 @@
 //! "pusher" | "signature" }`: distinct approvers from the groups, not the
 //! author, each resting on what `proof` says.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::facts::identity::{Directory, GroupId, Member, Who};
 use crate::facts::signature::SigStatus;
+use crate::facts::trailers::Trailer;
 use crate::facts::CommitFacts;
 use crate::policy::max_members;
 use crate::verdict::{
@@ -37,6 +40,55 @@ pub struct Approvals {
     pub from: Vec<GroupId>,
     pub count: usize,
     pub proof: Proof,
+    /// What every finding of this requirement says alike, made once.
+    groups: Arc<[String]>,
+    trailer_key: Arc<str>,
+    /// Everybody who could approve, in the order of the groups.
+    candidates: Vec<Candidate>,
+    /// The findings' list of whom to ask when the author is none of them.
+    asked: Asked,
+}
+
+/// Someone who could approve.
+#[derive(Debug)]
+struct Candidate {
+    who: Who,
+    /// As the policy names them.
+    shown: String,
+    /// A trailer value naming them (`Name <email>`), when they have an address.
+    trailer: Option<String>,
+}
+
+/// Whom a finding says to ask.
+#[derive(Debug, Clone)]
+struct Asked {
+    /// The first [`CANDIDATES_NAMED`].
+    named: Arc<[String]>,
+    total: usize,
+    example: Option<Arc<str>>,
+}
+
+impl Asked {
+    /// The candidates but `author`.
+    fn of<'c>(candidates: impl Iterator<Item = &'c Candidate>) -> Asked {
+        let mut named = Vec::new();
+        let mut total = 0;
+        let mut example = None;
+        for c in candidates {
+            total += 1;
+            if named.len() < CANDIDATES_NAMED {
+                named.push(c.shown.clone());
+            }
+            if example.is_none() {
+                example = c.trailer.as_deref().map(Arc::from);
+            }
+        }
+        Asked {
+            named: named.into(),
+            total,
+            example,
+        }
+    }
 }
 
 fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requirement>> {
@@ -76,7 +128,70 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
             );
         }
     }
-    Some(Box::new(Approvals { from, count, proof }))
+    let groups: Arc<[String]> = from
+        .iter()
+        .map(|&g| cx.directory.group_name(g).to_owned())
+        .collect();
+    let candidates = candidates(cx.directory, &from);
+    let asked = Asked::of(candidates.iter());
+    Some(Box::new(Approvals {
+        from,
+        count,
+        proof,
+        groups,
+        trailer_key: Arc::from(
+            cx.trailers
+                .approval
+                .first()
+                .map_or("Approved-By", String::as_str),
+        ),
+        candidates,
+        asked,
+    }))
+}
+
+/// Who could approve: every member of the groups, each once, in the order
+/// of the groups, as the policy names them.
+fn candidates(dir: &Directory, from: &[GroupId]) -> Vec<Candidate> {
+    let mut out: Vec<Candidate> = Vec::new();
+    for &g in from {
+        let Some(group) = dir.groups.get(g.0) else {
+            continue;
+        };
+        for m in &group.members {
+            let candidate = match m {
+                Member::Person(p) => {
+                    let who = Who::Person(*p);
+                    let trailer = dir.people.get(*p).and_then(|person| {
+                        let email = person.emails.first()?;
+                        Some(format!(
+                            "{} <{email}>",
+                            person.name.as_deref().unwrap_or(&person.id)
+                        ))
+                    });
+                    Candidate {
+                        shown: dir.describe(&who),
+                        who,
+                        trailer,
+                    }
+                }
+                Member::Email(e) => Candidate {
+                    who: dir.by_email(e.as_bytes()),
+                    shown: format!("<{e}>"),
+                    trailer: Some(format!("Name <{e}>")),
+                },
+                Member::Glob { pattern, .. } => Candidate {
+                    who: Who::Unknown,
+                    shown: format!("someone matching {pattern}"),
+                    trailer: None,
+                },
+            };
+            if !out.iter().any(|c| c.shown == candidate.shown) {
+                out.push(candidate);
+            }
+        }
+    }
+    out
 }
 
 impl Requirement for Approvals {
@@ -122,14 +237,11 @@ impl Approvals {
             Who::Person(p) => sig.signer() == Some(*p) || merge_signers.contains(p),
             _ => false,
         };
+        // Counted first; what each approval was is written out only for a
+        // commit that fails, most commits of a large push pass.
         let mut counted: Vec<Who> = Vec::new();
-        let mut found: Vec<Approval> = Vec::new();
+        let mut looked_at: Vec<(&Trailer<'static>, Who, Option<NotCounted>)> = Vec::new();
         for t in c.trailers_named(&policy.trailers.approval) {
-            let trailer = format!(
-                "{}: {}",
-                String::from_utf8_lossy(&t.key),
-                String::from_utf8_lossy(&t.value)
-            );
             let who = dir.approver(&t.value);
             let not_counted = if who == Who::Unknown {
                 Some(NotCounted::NamesNobody)
@@ -146,34 +258,22 @@ impl Approvals {
             } else {
                 None
             };
-            found.push(Approval {
-                trailer: Some(trailer),
-                approver: (who != Who::Unknown).then(|| dir.describe(&who)),
-                not_counted: not_counted.clone(),
-            });
             if not_counted.is_none() {
-                counted.push(who);
+                counted.push(who.clone());
             }
+            looked_at.push((t, who, not_counted));
         }
+        let mut by_merges: Vec<usize> = Vec::new();
         if signature_proof {
             // A signed merge is an approval in itself of what it brings in.
             for &p in merge_signers {
                 let who = Who::Person(p);
                 if who != c.author_who && dir.in_any(&who, &self.from) && !counted.contains(&who) {
-                    found.push(Approval {
-                        trailer: None,
-                        approver: Some(dir.describe(&who)),
-                        not_counted: None,
-                    });
                     counted.push(who);
+                    by_merges.push(p);
                 }
             }
         }
-        let groups: Vec<String> = self
-            .from
-            .iter()
-            .map(|&g| dir.group_name(g).to_owned())
-            .collect();
         if counted.len() >= self.count {
             if self.proof != Proof::Pusher {
                 return None;
@@ -182,75 +282,46 @@ impl Approvals {
             return match &pushed.who {
                 Some(who) if dir.in_any(who, &self.from) => None,
                 _ => Some(Finding::ApprovalNotPushed(ApprovalNotPushed {
-                    groups,
+                    groups: Arc::clone(&self.groups),
                     approvers: counted.iter().map(|w| dir.describe(w)).collect(),
                     pusher: pushed.shown(),
                     looked_at: pushed.looked_at(),
                 })),
             };
         }
-        let (candidates, candidates_total, example) = self.candidates(dir, &c.author_who);
+        let mut found: Vec<Approval> = looked_at
+            .into_iter()
+            .map(|(t, who, not_counted)| Approval {
+                trailer: Some(format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(&t.key),
+                    String::from_utf8_lossy(&t.value)
+                )),
+                approver: (who != Who::Unknown).then(|| dir.describe(&who)),
+                not_counted,
+            })
+            .collect();
+        found.extend(by_merges.into_iter().map(|p| Approval {
+            trailer: None,
+            approver: Some(dir.describe(&Who::Person(p))),
+            not_counted: None,
+        }));
+        // The author is not asked to approve their own commit.
+        let asked = if self.candidates.iter().any(|k| k.who == c.author_who) {
+            Asked::of(self.candidates.iter().filter(|k| k.who != c.author_who))
+        } else {
+            self.asked.clone()
+        };
         Some(Finding::MissingApproval(MissingApproval {
             need: self.count,
-            groups,
+            groups: Arc::clone(&self.groups),
             proof: self.proof,
             found,
-            candidates,
-            candidates_total,
-            example,
-            trailer_key: policy
-                .trailers
-                .approval
-                .first()
-                .map_or("Approved-By", String::as_str)
-                .to_owned(),
+            candidates: asked.named,
+            candidates_total: asked.total,
+            example: asked.example,
+            trailer_key: Arc::clone(&self.trailer_key),
         }))
-    }
-
-    /// Who could approve (the first [`CANDIDATES_NAMED`] and how many in
-    /// all) and a ready-to-paste trailer value for the first of them with an
-    /// address.
-    fn candidates(&self, dir: &Directory, author: &Who) -> (Vec<String>, usize, Option<String>) {
-        let mut names: Vec<String> = Vec::new();
-        let mut example: Option<String> = None;
-        for &g in &self.from {
-            let Some(group) = dir.groups.get(g.0) else {
-                continue;
-            };
-            for m in &group.members {
-                let (who, shown, value) = match m {
-                    Member::Person(p) => {
-                        let who = Who::Person(*p);
-                        let value = dir.people.get(*p).and_then(|person| {
-                            let email = person.emails.first()?;
-                            Some(format!(
-                                "{} <{email}>",
-                                person.name.as_deref().unwrap_or(&person.id)
-                            ))
-                        });
-                        let shown = dir.describe(&who);
-                        (who, shown, value)
-                    }
-                    Member::Email(e) => (
-                        dir.by_email(e.as_bytes()),
-                        format!("<{e}>"),
-                        Some(format!("Name <{e}>")),
-                    ),
-                    Member::Glob { pattern, .. } => {
-                        (Who::Unknown, format!("someone matching {pattern}"), None)
-                    }
-                };
-                if &who != author && !names.contains(&shown) {
-                    names.push(shown);
-                    if example.is_none() {
-                        example = value;
-                    }
-                }
-            }
-        }
-        let total = names.len();
-        names.truncate(CANDIDATES_NAMED);
-        (names, total, example)
     }
 }
 

@@ -21,6 +21,7 @@ use toml::Spanned;
 
 use crate::facts::identity::Directory;
 use crate::facts::signature::KeyRing;
+use crate::facts::TrailerKeys;
 use crate::policy::Validator;
 use crate::verdict::Finding;
 
@@ -83,6 +84,7 @@ pub struct Build<'v, 't> {
     pub problems: &'v mut Validator<'t>,
     pub directory: &'v Directory,
     pub keys: &'v KeyRing,
+    pub trailers: &'v TrailerKeys,
 }
 
 impl Build<'_, '_> {

@@ -79,8 +79,8 @@ fn every_approval_that_does_not_count_says_why() {
     assert_eq!(f.found[0].approver, None);
     assert_eq!(f.found[2].approver.as_deref(), Some("<dave@example.com>"));
     assert_eq!(f.need, 1);
-    assert_eq!(f.groups, ["senior"]);
-    assert_eq!(f.trailer_key, "Approved-By");
+    assert_eq!(&f.groups[..], ["senior"]);
+    assert_eq!(&*f.trailer_key, "Approved-By");
 }
 
 #[test]
@@ -110,7 +110,10 @@ fn the_candidates_leave_out_the_author_and_give_a_trailer_to_paste() {
     let p = approvals(1, "trailer");
     let c = by_carol(&p, &ai(&[]));
     let f = missing_approval(evaluate(&p, "r", &c, Given::default()));
-    assert_eq!(f.candidates, ["alice (Alice Senior)", "<bob@example.com>"]);
+    assert_eq!(
+        &f.candidates[..],
+        ["alice (Alice Senior)", "<bob@example.com>"]
+    );
     assert_eq!(f.candidates_total, 2);
     assert_eq!(
         f.example.as_deref(),
@@ -120,7 +123,7 @@ fn the_candidates_leave_out_the_author_and_give_a_trailer_to_paste() {
     // Alice is not asked to approve her own commit.
     let by_alice = commit(&p, "Alice <alice@example.com>", 1, &ai(&[]));
     let f = missing_approval(evaluate(&p, "r", &by_alice, Given::default()));
-    assert_eq!(f.candidates, ["<bob@example.com>"]);
+    assert_eq!(&f.candidates[..], ["<bob@example.com>"]);
     assert_eq!(f.example.as_deref(), Some("Name <bob@example.com>"));
 }
 
@@ -139,7 +142,7 @@ fn under_proof_pusher_the_approvals_count_only_when_an_approver_pushes() {
     assert_eq!(
         f,
         Finding::ApprovalNotPushed(ApprovalNotPushed {
-            groups: vec!["senior".into()],
+            groups: vec!["senior".to_owned()].into(),
             approvers: vec!["alice (Alice Senior)".into()],
             pusher: Some("carol (REMOTE_USER)".into()),
             looked_at: vec!["GL_USERNAME".into(), "REMOTE_USER".into()],
