@@ -222,28 +222,37 @@ pub fn read(path: &Path) -> Result<String, PolicyError> {
     Ok(text)
 }
 
-/// Validates policy text: the policy (as far as it could be read) and every
-/// problem found. A syntax or type error, which stops the TOML parser, is
-/// the error; `path` is only used in messages.
-pub fn validate(path: &Path, text: &str) -> Result<(Policy, Vec<Problem>), PolicyError> {
-    let file: raw::PolicyFile = match toml::from_str(text) {
-        Ok(file) => file,
-        Err(e) => {
-            let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
-            return Err(invalid(
-                path,
-                vec![Problem {
-                    line,
-                    column,
-                    message: e.message().trim().to_owned(),
-                }],
-            ));
-        }
+/// Validates policy text: the policy (as far as it could be read), every
+/// problem found, and the parsed document (with the position of every
+/// value, for the `require` tables). A syntax or type error, which stops
+/// the TOML parser, is the error; `path` is only used in messages.
+pub fn validate<'t>(
+    path: &Path,
+    text: &'t str,
+) -> Result<(Policy, Vec<Problem>, Document<'t>), PolicyError> {
+    let toml_error = |e: toml::de::Error| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        invalid(
+            path,
+            vec![Problem {
+                line,
+                column,
+                message: e.message().trim().to_owned(),
+            }],
+        )
     };
+    let doc = toml::de::DeTable::parse(text).map_err(toml_error)?;
+    let file = <raw::PolicyFile as serde::Deserialize>::deserialize(toml::de::Deserializer::from(
+        doc.clone(),
+    ))
+    .map_err(toml_error)?;
     let mut v = Validator::new(text);
     let policy = v.policy(path, file);
-    Ok((policy, v.into_problems()))
+    Ok((policy, v.into_problems(), doc))
 }
+
+/// A policy text parsed, every value with its position.
+pub type Document<'t> = toml::Spanned<toml::de::DeTable<'t>>;
 
 /// The error for a policy with these problems, in the order of the file.
 pub fn invalid(path: &Path, mut problems: Vec<Problem>) -> PolicyError {

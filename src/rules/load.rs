@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 use toml::Spanned;
 
 use crate::policy::{self, PolicyError, Validator};
@@ -23,17 +23,8 @@ pub fn load(path: &Path) -> Result<Policy, PolicyError> {
 
 /// Validates policy text; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
-    let (policy, mut problems) = policy::validate(path, text)?;
+    let (policy, mut problems, doc) = policy::validate(path, text)?;
     let mut v = Validator::new(text);
-    // The text parsed once already; this second parse keeps the position
-    // of every value, for the requirement kinds' messages.
-    let doc = match DeTable::parse(text) {
-        Ok(doc) => Some(doc),
-        Err(e) => {
-            v.error(e.span().unwrap_or(0..0), e.message().trim().to_owned());
-            None
-        }
-    };
     let sources: Vec<Option<&Spanned<DeValue<'_>>>> = policy
         .rules
         .iter()
@@ -41,8 +32,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
             rule.require
                 .span
                 .as_ref()
-                .and(doc.as_ref())
-                .and_then(|doc| require_value(doc, rule.require.index))
+                .and_then(|_| require_value(&doc, rule.require.index))
         })
         .collect();
     let mut requires: Vec<Requires> = Vec::new();
@@ -95,7 +85,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
 
 /// The `require` value of the `index`-th `[[rule]]` of a document.
 fn require_value<'d, 'i>(
-    doc: &'d Spanned<DeTable<'i>>,
+    doc: &'d policy::Document<'i>,
     index: usize,
 ) -> Option<&'d Spanned<DeValue<'i>>> {
     let (_, rules) = doc
