@@ -12,7 +12,7 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use trailgate::trailers::{from_commit_message, from_text};
+use trailgate::facts::trailers::{from_commit_message, from_text};
 
 const MESSAGES: usize = 100_000;
 const ROUNDS: usize = 5;

@@ -1,33 +1,28 @@
 //! trailgate: a git pre-receive hook that judges pushed commits against a TOML policy.
 //!
-//! Data flows one way: [`push`] (the ref updates git hands the hook) ->
-//! [`walk`] (the commits each update brings in, read through [`repo`] and
-//! [`commit`], and [`commitgraph`] where git wrote one) -> [`facts`] (what each commit declares and who wrote it, built
-//! on [`trailers`], [`ai`] and [`identity`]) -> [`rules`] (the validated
-//! [`policy`] applied to the facts, giving violations) -> [`report`].
-//! [`cli`] is the command line around it; [`demo`] the embedded walkthrough;
-//! [`install`] wires the hook into each git host's hook folders; [`audit`]
-//! writes and summarises the audit log.
+//! Modules are declared in the order data flows through them: the ref
+//! updates of the push, the repository read as git reads it, the facts of
+//! each commit, the validated policy, the rules applied to those facts, the
+//! engine that plans and runs them, the verdict, its report, and the
+//! command line around it.
 
-pub mod ai;
-pub mod audit;
-pub mod cli;
-pub mod commit;
-pub mod commitgraph;
-pub mod demo;
-pub mod diff;
-pub mod encoding;
-pub mod facts;
-pub mod identity;
-pub mod install;
-pub mod oid;
-pub mod pack;
-pub mod parallel;
-pub mod policy;
+// stdin -> ref updates
 pub mod push;
-pub mod repo;
-pub mod report;
+// reading git: objects, refs, walks, diffs; knows nothing of policy
+pub mod git;
+// what one commit is: trailers, identities, AI signals, signature
+pub mod facts;
+// the TOML policy, validated
+pub mod policy;
+// pure judgement: a rule applied to one commit or ref update
 pub mod rules;
-pub mod signature;
-pub mod trailers;
-pub mod walk;
+// planning and running the rules over a push
+pub mod engine;
+// findings, violations, the judgement
+pub mod verdict;
+// text, JSON, audit log
+pub mod report;
+// the git hosts: pusher, repository name, message prefix, install layout
+pub mod host;
+// the commands
+pub mod cli;

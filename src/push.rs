@@ -2,9 +2,9 @@
 //!
 //! Each line is `<old-oid> SP <new-oid> SP <refname> LF`. This module only
 //! parses and validates the lines; it knows nothing about the repository
-//! (whether the objects exist is the [`crate::repo`] module's concern).
+//! (whether the objects exist is the [`crate::git::repo`] module's concern).
 
-use git2::Oid;
+use crate::git::oid::ObjectId;
 use thiserror::Error;
 
 /// Longest ref name accepted; git's own limit on a path component is far
@@ -15,8 +15,8 @@ const MAX_REFNAME: usize = 4096;
 /// `None` stands for git's all-zero id (the ref does not exist on that side).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefUpdate {
-    pub old: Option<Oid>,
-    pub new: Option<Oid>,
+    pub old: Option<ObjectId>,
+    pub new: Option<ObjectId>,
     pub name: String,
 }
 
@@ -28,6 +28,43 @@ impl RefUpdate {
     pub fn is_delete(&self) -> bool {
         self.new.is_none()
     }
+}
+
+/// Who pushed, as the git host reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pusher {
+    /// The user name the host authenticated; for a signed push, the
+    /// fingerprint of the key that signed it (`SHA256:...`).
+    pub login: String,
+    /// An e-mail address the host reported with it (Gitea).
+    pub email: Option<String>,
+    /// The variable it was read from, for messages and the audit log.
+    pub source: &'static str,
+    /// What `login` is.
+    pub by: Identified,
+}
+
+/// Who pushed where, as the host told the hook (see [`crate::host`]).
+#[derive(Debug, Clone)]
+pub struct PushInfo {
+    /// The host's name for the repository (`GL_PROJECT_PATH`, `GL_REPO`, ...),
+    /// else its git directory.
+    pub repository: String,
+    pub git_dir: String,
+    pub pusher: Option<Pusher>,
+    /// `ssh`, `http`, `web`, ... as far as the host tells; `unknown` otherwise.
+    pub protocol: String,
+    /// Shared by the audit lines of one push.
+    pub push_id: String,
+}
+
+/// How the host identified the pusher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identified {
+    /// By a user name.
+    Login,
+    /// By the key of a signed push, which trailgate matches to a person itself.
+    SigningKey,
 }
 
 /// Why the push's standard input could not be read.
@@ -115,16 +152,16 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<RefUpdate, PushError> {
     })
 }
 
-fn parse_oid(line: usize, value: &str) -> Result<Option<Oid>, PushError> {
+fn parse_oid(line: usize, value: &str) -> Result<Option<ObjectId>, PushError> {
     let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
     match (value.len(), hex) {
         (40, true) => {
             if value.bytes().all(|b| b == b'0') {
                 return Ok(None);
             }
-            Oid::from_str(value)
+            ObjectId::from_hex(value.as_bytes())
                 .map(Some)
-                .map_err(|_| PushError::BadOid {
+                .ok_or_else(|| PushError::BadOid {
                     line,
                     value: value.to_owned(),
                 })
@@ -137,13 +174,10 @@ fn parse_oid(line: usize, value: &str) -> Result<Option<Oid>, PushError> {
     }
 }
 
-/// A full ref name as git would accept it in a push: starts with `refs/`
-/// and passes git's `check-ref-format` rules (libgit2 implements them).
+/// A full ref name as git would accept it in a push (see
+/// [`crate::git::refs::valid_push_name`]), and not absurdly long.
 fn valid_refname(name: &str) -> bool {
-    name.len() <= MAX_REFNAME
-        && name.starts_with("refs/")
-        && !name.bytes().any(|b| b.is_ascii_control())
-        && git2::Reference::is_valid_name(name)
+    name.len() <= MAX_REFNAME && crate::git::refs::valid_push_name(name)
 }
 
 /// A short, printable rendering of untrusted bytes for error messages.
@@ -171,7 +205,10 @@ mod tests {
         let updates = parse(input.as_bytes()).unwrap();
         assert_eq!(updates.len(), 1);
         assert_eq!(updates[0].name, "refs/heads/main");
-        assert_eq!(updates[0].old, Some(Oid::from_str(A).unwrap()));
+        assert_eq!(
+            updates[0].old,
+            Some(ObjectId::from_hex(A.as_bytes()).unwrap())
+        );
         assert!(!updates[0].is_create() && !updates[0].is_delete());
     }
 

@@ -1,4 +1,4 @@
-//! Fuzzes the raw commit parser, `trailgate::commit::parse`, and what the
+//! Fuzzes the raw commit parser, `trailgate::git::object::parse`, and what the
 //! hook does with its result (identity splitting, the subject, re-encoding
 //! and the trailers): no object may panic, and the message is a suffix of the
 //! object.
@@ -6,7 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trailgate::{commit, encoding, trailers};
+use trailgate::facts::{encoding, trailers};
+use trailgate::git::object as commit;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = commit::parse(data) else {

@@ -1,4 +1,5 @@
-//! Fuzzes the policy loader, `trailgate::policy::parse`: no text may panic,
+//! Fuzzes the policy loader, `trailgate::rules::parse` (the policy and its
+//! requirement kinds): no text may panic,
 //! and every problem it reports must point inside the text (line and column
 //! are 1-based and the line exists).
 
@@ -7,7 +8,8 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use trailgate::policy::{parse, PolicyError};
+use trailgate::policy::PolicyError;
+use trailgate::rules::parse;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

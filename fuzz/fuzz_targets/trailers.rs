@@ -1,4 +1,4 @@
-//! Fuzzes `trailgate::trailers` (and the re-encoding in front of it): no input
+//! Fuzzes `trailgate::facts::trailers` (and the re-encoding in front of it): no input
 //! may panic, and every trailer returned must be one git could return.
 //!
 //! git's `find_separator` only accepts a line as a trailer when it starts with
@@ -11,8 +11,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use trailgate::encoding::message_as_utf8;
-use trailgate::trailers::{from_commit_message, from_text, render, Trailer};
+use trailgate::facts::encoding::message_as_utf8;
+use trailgate::facts::trailers::{from_commit_message, from_text, render, Trailer};
 
 fn is_git_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')

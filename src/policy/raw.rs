@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 pub type S<T> = Spanned<T>;
@@ -29,7 +29,7 @@ pub struct PolicyFile {
     pub rule: Vec<S<Rule>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Enforce,
@@ -106,7 +106,9 @@ pub struct Rule {
     pub message: Option<String>,
     pub refs: Option<S<Vec<S<String>>>>,
     pub when: Option<S<When>>,
-    pub require: Option<S<Require>>,
+    /// Read by the requirement kinds of `crate::rules::require`, which own
+    /// its keys; here only its place in the file is kept.
+    pub require: Option<S<toml::Value>>,
     pub deny: Option<S<Vec<S<DenyKind>>>>,
     pub exempt: Option<S<Exempt>>,
     pub mode: Option<S<Mode>>,
@@ -120,7 +122,7 @@ pub enum Per {
     Push,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DenyKind {
     Create,
@@ -142,42 +144,6 @@ pub struct When {
     pub touches: Option<S<Vec<S<String>>>>,
     pub message: Option<S<String>>,
     pub merge: Option<S<bool>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Require {
-    pub approvals: Option<S<Approvals>>,
-    pub trailers: Option<Vec<S<TrailerRequirement>>>,
-    pub signed: Option<S<bool>>,
-    pub max_files_changed: Option<S<i64>>,
-    pub max_files_deleted: Option<S<i64>>,
-    pub max_lines_added: Option<S<i64>>,
-    pub max_lines_deleted: Option<S<i64>>,
-    pub max_lines_changed: Option<S<i64>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Proof {
-    Trailer,
-    Pusher,
-    Signature,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Approvals {
-    pub from: Vec<S<String>>,
-    pub count: Option<S<i64>>,
-    pub proof: Option<S<Proof>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrailerRequirement {
-    pub key: S<String>,
-    pub value: Option<S<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

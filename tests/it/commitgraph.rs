@@ -1,4 +1,4 @@
-//! The commit-graph reader (`trailgate::commitgraph`) against the commit
+//! The commit-graph reader (`trailgate::git::commitgraph`) against the commit
 //! objects git wrote it from, as one file and as a split chain, and the walk
 //! with the graph against the walk without it.
 
@@ -8,10 +8,10 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use git2::{Oid, Repository};
-use trailgate::commit;
-use trailgate::commitgraph::CommitGraph;
-use trailgate::walk::Walker;
+use trailgate::git::commitgraph::CommitGraph;
+use trailgate::git::object as commit;
+use trailgate::git::walk::Walker;
+use trailgate::git::{ObjectId, Repo as Repository};
 
 use crate::support::hermetic;
 
@@ -77,13 +77,12 @@ fn stream(first: usize, count: usize) -> Vec<u8> {
     out
 }
 
-fn every_commit_agrees_with_its_object(repo: &Repository, graph: &CommitGraph) -> usize {
-    let odb = repo.odb().unwrap();
-    let mut walk = repo.revwalk().unwrap();
-    walk.push_glob("refs/*").unwrap();
+fn every_commit_agrees_with_its_object(dir: &Path, home: &Path, graph: &CommitGraph) -> usize {
+    let repo = Repository::open(dir).unwrap();
+    let odb = repo.objects().unwrap();
     let mut n = 0;
-    for oid in walk {
-        let oid = oid.unwrap();
+    for line in git(dir, home, &["rev-list", "--all"], None).lines() {
+        let oid = ObjectId::from_hex(line.as_bytes()).unwrap();
         let object = odb.read(oid).unwrap();
         let parsed = commit::parse(object.data()).unwrap();
         let from_graph = graph.get(oid).expect("listed in the graph");
@@ -107,10 +106,12 @@ fn the_commit_graph_gives_each_commit_the_parents_and_date_of_its_object() {
         Some(&stream(1, 300)),
     );
     git(&dir, &home, &["commit-graph", "write", "--reachable"], None);
-    let repo = Repository::open(&dir).unwrap();
     let graph = CommitGraph::open(&dir.join("objects")).expect("a commit-graph");
-    assert_eq!(every_commit_agrees_with_its_object(&repo, &graph), 300);
-    let missing = Oid::from_str("1234567890123456789012345678901234567890").unwrap();
+    assert_eq!(
+        every_commit_agrees_with_its_object(&dir, &home, &graph),
+        300
+    );
+    let missing = ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap();
     assert!(graph.get(missing).is_none());
 
     // A split chain: the older part of the history in a first layer, the
@@ -133,7 +134,10 @@ fn the_commit_graph_gives_each_commit_the_parents_and_date_of_its_object() {
         std::fs::read_to_string(dir.join("objects/info/commit-graphs/commit-graph-chain")).unwrap();
     assert_eq!(chain.lines().count(), 2, "two layers");
     let graph = CommitGraph::open(&dir.join("objects")).expect("a chain");
-    assert_eq!(every_commit_agrees_with_its_object(&repo, &graph), 300);
+    assert_eq!(
+        every_commit_agrees_with_its_object(&dir, &home, &graph),
+        300
+    );
 }
 
 #[test]
@@ -187,15 +191,15 @@ fn the_walk_finds_the_same_commits_with_and_without_the_commit_graph() {
         Some(old.as_bytes()),
     );
     let repo = Repository::open(&dir).unwrap();
-    let revs = |spec: &str| -> Vec<Oid> {
+    let revs = |spec: &str| -> Vec<ObjectId> {
         git(&dir, &home, &["rev-list", spec], None)
             .lines()
-            .map(|l| Oid::from_str(l).unwrap())
+            .map(|l| ObjectId::from_hex(l.as_bytes()).unwrap())
             .collect()
     };
     let main = revs("main");
     let side = revs("side");
-    let cases: Vec<(Oid, Vec<Oid>)> = vec![
+    let cases: Vec<(ObjectId, Vec<ObjectId>)> = vec![
         (main[0], vec![]),
         (main[0], vec![side[0]]),
         (side[0], vec![main[0]]),
@@ -203,8 +207,9 @@ fn the_walk_finds_the_same_commits_with_and_without_the_commit_graph() {
         (main[0], main.iter().step_by(9).copied().collect()),
     ];
     for (tip, hidden) in cases {
-        let mut plain = Walker::new(repo.odb().unwrap());
-        let mut graphed = Walker::new(repo.odb().unwrap()).with_commit_graph(dir.join("objects"));
+        let mut plain = Walker::new(repo.objects().unwrap());
+        let mut graphed =
+            Walker::new(repo.objects().unwrap()).with_commit_graph(dir.join("objects"));
         let a = plain.walk(&[tip], &hidden, 0).unwrap();
         let b = graphed.walk(&[tip], &hidden, 0).unwrap();
         let mut a_sorted = a.clone();
@@ -217,9 +222,9 @@ fn the_walk_finds_the_same_commits_with_and_without_the_commit_graph() {
         let mut args: Vec<String> = vec!["rev-list".into(), tip.to_string()];
         args.extend(hidden.iter().map(|h| format!("^{h}")));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut expected: Vec<Oid> = git(&dir, &home, &args, None)
+        let mut expected: Vec<ObjectId> = git(&dir, &home, &args, None)
             .lines()
-            .map(|l| Oid::from_str(l).unwrap())
+            .map(|l| ObjectId::from_hex(l.as_bytes()).unwrap())
             .collect();
         expected.sort();
         assert_eq!(a_sorted, expected);
@@ -234,7 +239,7 @@ fn quarantined_commit(
     quarantine: &Path,
     parent: &str,
     message: &str,
-) -> Oid {
+) -> ObjectId {
     let mut cmd = Command::new("git");
     hermetic(&mut cmd, home);
     let out = cmd
@@ -256,7 +261,7 @@ fn quarantined_commit(
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    Oid::from_str(String::from_utf8(out.stdout).unwrap().trim()).unwrap()
+    ObjectId::from_hex(String::from_utf8(out.stdout).unwrap().trim().as_bytes()).unwrap()
 }
 
 #[test]
@@ -295,23 +300,21 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
     let new = quarantined_commit(&dir, &home, &quarantine, &main, "new");
     let on_dangling = quarantined_commit(&dir, &home, &quarantine, &dangling, "on dangling");
 
-    let hook_view = || {
-        let repo = Repository::open_bare(&dir).unwrap();
-        repo.odb()
-            .unwrap()
-            .add_disk_alternate(quarantine.to_str().unwrap())
-            .unwrap();
-        repo
-    };
-    let walk = |tip: Oid, with_store: bool| {
+    let hook_view = || Repository::open_with(&dir, std::slice::from_ref(&quarantine)).unwrap();
+    let walk = |tip: ObjectId, with_store: bool| {
         let repo = hook_view();
-        let mut walker = Walker::new(repo.odb().unwrap());
+        let mut walker = Walker::new(repo.objects().unwrap());
         if with_store {
-            walker = walker.with_store(Some(Repository::open_bare(&dir).unwrap()));
+            walker = walker.with_store(Some(Repository::open(&dir).unwrap()));
         }
         let hidden = [
-            Oid::from_str(&main).unwrap(),
-            Oid::from_str(git(&dir, &home, &["rev-parse", "side"], None).trim()).unwrap(),
+            ObjectId::from_hex(main.as_bytes()).unwrap(),
+            ObjectId::from_hex(
+                git(&dir, &home, &["rev-parse", "side"], None)
+                    .trim()
+                    .as_bytes(),
+            )
+            .unwrap(),
         ];
         let mut handed = Vec::new();
         let walked = walker
@@ -320,7 +323,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
         // Every commit found was read by this walk, so its bytes were handed
         // over; a second walk of the same walker reads nothing and says so.
         assert!(walked.not_handed.is_empty(), "{:?}", walked.not_handed);
-        assert!(walked.commits.iter().all(|c| handed.contains(c)));
+        assert!(walked.commits.iter().all(|c| handed.contains(&c)));
         let again = walker
             .walk_with(&[tip], &hidden, 0, true, &mut |oid, _| {
                 panic!("{oid} read twice")
@@ -328,7 +331,7 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
             .unwrap();
         assert_eq!(again.not_handed, again.commits);
         assert_eq!(again.commits, walked.commits);
-        let mut found = walked.commits;
+        let mut found = walked.commits.to_vec();
         found.sort();
         (found, walker.commits_read)
     };
@@ -346,16 +349,19 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
     // An old commit among those found: git's rule stands, and the dangling
     // commit (no ref reaches it) is judged.
     let (early, _) = walk(on_dangling, true);
-    let mut expected = vec![on_dangling, Oid::from_str(&dangling).unwrap()];
+    let mut expected = vec![
+        on_dangling,
+        ObjectId::from_hex(dangling.as_bytes()).unwrap(),
+    ];
     expected.sort();
     assert_eq!(early, expected);
 
     // The shortcut that looks at no hidden tip: the same answer when every
     // old commit the new ones lead to is hidden, and no answer otherwise.
-    let new_only = |tip: Oid, hidden: &[Oid]| {
+    let new_only = |tip: ObjectId, hidden: &[ObjectId]| {
         let repo = hook_view();
         let mut walker =
-            Walker::new(repo.odb().unwrap()).with_store(Some(Repository::open_bare(&dir).unwrap()));
+            Walker::new(repo.objects().unwrap()).with_store(Some(Repository::open(&dir).unwrap()));
         let mut handed = 0;
         let walked = walker
             .walk_new_only(&[tip], hidden, 0, &mut |_, _| handed += 1)
@@ -363,10 +369,10 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
         walked.map(|w| {
             assert_eq!(handed, w.commits.len());
             assert!(w.not_handed.is_empty());
-            w.commits
+            w.commits.to_vec()
         })
     };
-    let main_oid = Oid::from_str(&main).unwrap();
+    let main_oid = ObjectId::from_hex(main.as_bytes()).unwrap();
     let second = {
         let hex = new.to_string();
         quarantined_commit(&dir, &home, &quarantine, &hex, "second new")
@@ -375,7 +381,12 @@ fn a_walk_that_finds_only_new_commits_stops_without_the_slop_and_agrees_with_git
     assert_eq!(new_only(new, &[main_oid]), Some(plain));
     // main~1 hidden instead: main itself is old and not hidden, so the
     // answer would also hold main; the shortcut gives none.
-    let below = Oid::from_str(git(&dir, &home, &["rev-parse", "main~1"], None).trim()).unwrap();
+    let below = ObjectId::from_hex(
+        git(&dir, &home, &["rev-parse", "main~1"], None)
+            .trim()
+            .as_bytes(),
+    )
+    .unwrap();
     assert_eq!(new_only(new, &[below]), None);
     // Only the dangling commit leads on, and nothing hides it.
     assert_eq!(new_only(on_dangling, &[main_oid]), None);

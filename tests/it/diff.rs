@@ -1,4 +1,4 @@
-//! Diff facts (`trailgate::diff`) against `git diff-tree --numstat`: a seeded
+//! Diff facts (`trailgate::git::diff`) against `git diff-tree --numstat`: a seeded
 //! history of thousands of commits, every commit compared with git, with and
 //! without rename detection, plus net diffs between trees.
 

@@ -3,6 +3,7 @@
 // Test code may index and panic: a failed assertion is its job.
 #![allow(clippy::indexing_slicing, clippy::panic)]
 
+mod oracle;
 mod support;
 
 mod ai;
@@ -14,5 +15,6 @@ mod hardening;
 mod hook;
 mod hosts;
 mod proof;
+mod rules;
 mod snapshots;
 mod trailers;

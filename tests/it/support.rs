@@ -95,7 +95,7 @@ senior = ["alice", "bob@example.com"]
 bots = ["ci-bot@example.com"]
 "#;
 
-/// The rule of the SPEC's example policy, restricted to `main`.
+/// The senior-approval rule of `config.example.toml`, restricted to `main`.
 pub const SENIOR_RULE: &str = r#"
 [[rule]]
 name = "ai-needs-senior-approval"
@@ -584,6 +584,33 @@ impl World {
         )
         .assert_code(0);
         self.git(&["rev-parse", "HEAD"])
+    }
+
+    /// Commits on the clone's branch as `author` and pushes `main`: the push
+    /// must go through without a word, and the server's `main` must be the
+    /// new commit, which is returned.
+    pub fn push_accepted(&self, author: &Person, message: &str) -> String {
+        let oid = self.commit(author, message);
+        self.push(&["origin", "main"]).assert_accepted_silently();
+        self.assert_server_ref("refs/heads/main", Some(&oid));
+        oid
+    }
+
+    /// Commits as `author` and pushes `main`: the push must be rejected for
+    /// `violations` violations, and the server's `main` must not move.
+    /// Returns the commit and what the push printed.
+    pub fn push_rejected(
+        &self,
+        author: &Person,
+        message: &str,
+        violations: usize,
+    ) -> (String, Run) {
+        let before = self.server_ref("refs/heads/main");
+        let oid = self.commit(author, message);
+        let run = self.push(&["origin", "main"]);
+        run.assert_rejected_with(violations);
+        self.assert_server_ref("refs/heads/main", before.as_deref());
+        (oid, run)
     }
 
     /// `git push ARGS...` from the clone.

@@ -414,13 +414,13 @@ fn every_builtin_marker_has_a_realistic_case() {
     // Each case must be the first marker to fire on its commit, and together
     // they must exercise every row of the built-in table.
     let all: Vec<Case> = [CLAUDE, AIDER, COPILOT, CURSOR_CODEX, AGENTS, DISCLOSURES].concat();
-    let markers = trailgate::ai::builtin();
+    let markers = trailgate::facts::ai::builtin();
     let mut fired = vec![false; markers.len()];
     for case in &all {
         let author = ident(case.author);
         let committer = ident(case.committer);
-        let trailers = trailgate::trailers::from_commit_message(case.message.as_bytes());
-        let seen = trailgate::ai::Seen::new(&trailers, &author, &committer, case.message);
+        let trailers = trailgate::facts::trailers::from_commit_message(case.message.as_bytes());
+        let seen = trailgate::facts::ai::Seen::new(&trailers, &author, &committer, case.message);
         let first = markers.iter().position(|m| m.detect(&seen).is_some());
         let first = first.unwrap_or_else(|| panic!("{}: no marker fires", case.slug));
         fired[first] = true;
@@ -437,8 +437,8 @@ fn every_builtin_marker_has_a_realistic_case() {
     );
 }
 
-fn ident(who: Who) -> trailgate::commit::Ident {
-    trailgate::commit::Ident {
+fn ident(who: Who) -> trailgate::git::object::Ident {
+    trailgate::git::object::Ident {
         name: who.0.as_bytes().to_vec(),
         email: who.1.as_bytes().to_vec(),
         time: 0,

@@ -16,6 +16,7 @@ mod markers;
 mod precision;
 
 use crate::support::*;
+use trailgate::git::ObjectId;
 
 /// The rule under test: detected but undeclared AI assistance needs
 /// `AI-Assisted: yes` (the example policy's `declare-detected-ai`, on every
@@ -115,11 +116,11 @@ fn env(author: Who, committer: Who) -> [(&'static str, &'static str); 4] {
 /// The facts the hook computes for a commit of the clone, under the policy
 /// installed on the server.
 pub fn facts(w: &World, oid: &str) -> trailgate::facts::CommitFacts {
-    let policy = trailgate::policy::load(&w.server.join("trailgate.toml")).unwrap();
+    let policy = trailgate::rules::load(&w.server.join("trailgate.toml")).unwrap();
     let raw = w.run_git(&w.work, &["cat-file", "commit", oid]);
     raw.assert_code(0);
-    let id = git2::Oid::from_str(oid).unwrap();
-    trailgate::facts::of_commit(id, raw.stdout.as_bytes(), &policy).unwrap()
+    let id = ObjectId::from_hex(oid.as_bytes()).unwrap();
+    trailgate::facts::of_commit(id, raw.stdout.as_bytes(), &policy.facts()).unwrap()
 }
 
 /// Asserts detection names the case's tool and what matched.

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use trailgate::diff::{self, DiffOptions};
+use trailgate::git::diff::{self, DiffOptions};
 
 use super::generator::Generator;
 use super::oracle::Repo;

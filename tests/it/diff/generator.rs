@@ -13,35 +13,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-/// splitmix64: small, fast and the same everywhere.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// 0..n (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    pub fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
+pub use crate::oracle::Rng;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Kind {
@@ -173,7 +145,7 @@ fn text(rng: &mut Rng, lines: usize) -> Vec<u8> {
 
 fn binary(rng: &mut Rng) -> Vec<u8> {
     let len = 1 + rng.below(3000);
-    let mut data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+    let mut data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
     let at = rng.below(len);
     data[at] = 0;
     data
@@ -248,7 +220,7 @@ fn edit(rng: &mut Rng, data: &[u8], percent: usize) -> Vec<u8> {
 fn hex_id(rng: &mut Rng) -> Vec<u8> {
     let mut s = String::new();
     for _ in 0..5 {
-        let _ = write!(s, "{:08x}", rng.next() as u32);
+        let _ = write!(s, "{:08x}", rng.next_u64() as u32);
     }
     s.into_bytes()
 }

@@ -1,15 +1,9 @@
-//! git as the oracle: a hermetic git, a repository built from a fast-import
-//! stream, and one parse of `git diff-tree -z --raw --numstat` output for a
-//! whole batch of commits.
+//! git as the oracle for diffs (on the shared [`crate::oracle::GitRepo`]):
+//! one parse of `git diff-tree -z --raw --numstat` output for a whole batch
+//! of commits.
 
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
-use tempfile::TempDir;
-
-use crate::support::hermetic;
+use trailgate::git::ObjectId;
 
 /// One changed path as git reports it (or as trailgate's answer is rendered
 /// for comparison).
@@ -48,87 +42,16 @@ impl std::fmt::Display for GitFile {
     }
 }
 
-/// A throwaway bare repository and a hermetic git to ask about it.
-pub struct Repo {
-    home: TempDir,
-    pub path: PathBuf,
-}
+pub use crate::oracle::GitRepo as Repo;
 
 impl Repo {
-    /// A bare repository holding what `stream` (fast-import) describes.
-    pub fn from_fast_import(stream: &[u8]) -> Repo {
-        let home = tempfile::tempdir().unwrap();
-        let path = home.path().join("repo.git");
-        let repo = Repo { home, path };
-        let init = repo
-            .git(&["init", "-q", "--bare", "--initial-branch=main"])
-            .arg(&repo.path)
-            .output()
-            .unwrap();
-        assert!(init.status.success(), "git init: {init:?}");
-        let out = repo.run_with_input(&["fast-import", "--quiet"], stream);
-        assert!(
-            out.is_empty(),
-            "fast-import said: {}",
-            String::from_utf8_lossy(&out)
-        );
-        repo
-    }
-
-    pub fn git(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new("git");
-        hermetic(&mut cmd, self.home.path());
-        cmd.arg("--git-dir").arg(&self.path).args(args);
-        cmd
-    }
-
-    /// Runs git with `input` on stdin; returns stdout, fails on error.
-    pub fn run_with_input(&self, args: &[&str], input: &[u8]) -> Vec<u8> {
-        let mut child = self
-            .git(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdin = child.stdin.take().unwrap();
-        let input = input.to_vec();
-        let writer = std::thread::spawn(move || stdin.write_all(&input));
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap().unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    pub fn run(&self, args: &[&str]) -> Vec<u8> {
-        self.run_with_input(args, b"")
-    }
-
-    /// Every commit of `main`, parents first.
-    pub fn commits(&self) -> Vec<git2::Oid> {
-        let out = self.run(&["rev-list", "--reverse", "--topo-order", "main"]);
-        String::from_utf8(out)
-            .unwrap()
-            .lines()
-            .map(|l| git2::Oid::from_str(l).unwrap())
-            .collect()
-    }
-
-    pub fn open(&self) -> git2::Repository {
-        git2::Repository::open_bare(&self.path).unwrap()
-    }
-
     /// `git diff-tree -r -z --raw --numstat --root --diff-merges=first-parent
     /// <rename flag> --stdin` over all `commits`, parsed once.
     pub fn diff_tree_commits(
         &self,
-        commits: &[git2::Oid],
+        commits: &[ObjectId],
         renames: bool,
-    ) -> HashMap<git2::Oid, Vec<GitFile>> {
+    ) -> HashMap<ObjectId, Vec<GitFile>> {
         let mut input = String::new();
         for c in commits {
             input.push_str(&c.to_string());
@@ -155,7 +78,7 @@ impl Repo {
     }
 
     /// `git diff-tree -r -z --raw --numstat OLD NEW` for two trees.
-    pub fn diff_tree_trees(&self, old: git2::Oid, new: git2::Oid, renames: bool) -> Vec<GitFile> {
+    pub fn diff_tree_trees(&self, old: ObjectId, new: ObjectId, renames: bool) -> Vec<GitFile> {
         let (old, new) = (old.to_string(), new.to_string());
         let out = self.run(&[
             "diff-tree",
@@ -173,9 +96,9 @@ impl Repo {
 
 /// Parses `-z --raw --numstat` output: optional commit-id headers, then per
 /// commit the raw records followed by the numstat records in the same order.
-fn parse(out: &[u8]) -> Vec<(Option<git2::Oid>, Vec<GitFile>)> {
+fn parse(out: &[u8]) -> Vec<(Option<ObjectId>, Vec<GitFile>)> {
     let mut tokens = out.split(|&c| c == 0).peekable();
-    let mut result: Vec<(Option<git2::Oid>, Vec<GitFile>)> = Vec::new();
+    let mut result: Vec<(Option<ObjectId>, Vec<GitFile>)> = Vec::new();
     let mut numstat_at = 0;
     while let Some(tok) = tokens.next() {
         if tok.is_empty() && tokens.peek().is_none() {
@@ -230,7 +153,7 @@ fn parse(out: &[u8]) -> Vec<(Option<git2::Oid>, Vec<GitFile>)> {
             numstat_at += 1;
         } else {
             let id = std::str::from_utf8(tok).unwrap();
-            result.push((Some(git2::Oid::from_str(id).unwrap()), Vec::new()));
+            result.push((Some(ObjectId::from_hex(id.as_bytes()).unwrap()), Vec::new()));
             numstat_at = 0;
         }
     }

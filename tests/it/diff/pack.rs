@@ -1,18 +1,19 @@
-//! The diffs' own pack reader (`trailgate::pack`) against git: every object
+//! The diffs' own pack reader (`trailgate::git::pack`) against git: every object
 //! of a generated history, repacked with offset deltas and with by-id
 //! deltas, read back byte for byte as `git cat-file --batch` shows it; every
 //! commit's diff through the reader equal to git's; and damaged packs
 //! refused without a panic.
 
-use trailgate::diff::{self, DiffOptions, TreeCache};
-use trailgate::pack::{PackReader, Packs};
+use trailgate::git::diff::{self, DiffOptions, TreeCache};
+use trailgate::git::pack::{PackReader, Packs};
+use trailgate::git::ObjectId;
 
 use super::generator::Generator;
 use super::oracle::Repo;
 
 /// `git cat-file --batch-all-objects --batch`: every object's id, type and
 /// content.
-fn all_objects(repo: &Repo) -> Vec<(git2::Oid, String, Vec<u8>)> {
+fn all_objects(repo: &Repo) -> Vec<(ObjectId, String, Vec<u8>)> {
     let out = repo.run(&["cat-file", "--batch-all-objects", "--batch"]);
     let mut objects = Vec::new();
     let mut rest = &out[..];
@@ -20,7 +21,7 @@ fn all_objects(repo: &Repo) -> Vec<(git2::Oid, String, Vec<u8>)> {
         let nl = rest.iter().position(|&b| b == b'\n').unwrap();
         let header = std::str::from_utf8(&rest[..nl]).unwrap();
         let mut parts = header.split(' ');
-        let oid = git2::Oid::from_str(parts.next().unwrap()).unwrap();
+        let oid = ObjectId::from_hex(parts.next().unwrap().as_bytes()).unwrap();
         let kind = parts.next().unwrap().to_owned();
         let size: usize = parts.next().unwrap().parse().unwrap();
         let content = rest[nl + 1..nl + 1 + size].to_vec();
@@ -44,13 +45,13 @@ fn check_every_object(repo: &Repo) -> usize {
         let (found_kind, data) = reader
             .read(*oid)
             .unwrap_or_else(|| panic!("{oid} ({kind}) not read"));
-        assert_eq!(found_kind.str(), kind.as_str(), "{oid}");
+        assert_eq!(found_kind.name(), kind.as_str(), "{oid}");
         assert!(data[..] == content[..], "{oid} ({kind}) differs");
     }
     objects.len()
 }
 
-fn history() -> (Repo, Vec<git2::Oid>) {
+fn history() -> (Repo, Vec<ObjectId>) {
     let stream = Generator::new(0x9ac4).history(400);
     let repo = Repo::from_fast_import(&stream);
     let commits = repo.commits();
@@ -131,7 +132,7 @@ fn a_damaged_pack_is_refused_not_misread() {
         for (oid, kind, content) in &objects {
             match reader.read(*oid) {
                 Some((found_kind, data)) => {
-                    assert_eq!(found_kind.str(), kind.as_str(), "{oid}");
+                    assert_eq!(found_kind.name(), kind.as_str(), "{oid}");
                     assert!(data[..] == content[..], "{oid} misread");
                 }
                 None => refused += 1,

@@ -33,22 +33,14 @@ refs = ["refs/heads/main"]
 require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
 "#,
     ));
-    let ok = w.commit(&CAROL, &msg("Declared", &["ai-assisted: No"]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&ok));
+    w.push_accepted(&CAROL, &msg("Declared", &["ai-assisted: No"]));
 
-    let missing = w.commit(&CAROL, &msg("Undeclared", &[]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "declare-ai-use", MAIN, &missing, "Undeclared");
-    w.assert_server_ref(MAIN, Some(&ok));
+    let (missing, out) = w.push_rejected(&CAROL, &msg("Undeclared", &[]), 1);
+    out.assert_violation("error", "declare-ai-use", MAIN, &missing, "Undeclared");
 
     w.reset_to_origin();
-    let wrong = w.commit(&CAROL, &msg("Vague", &["AI-Assisted: maybe"]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "declare-ai-use", MAIN, &wrong, "Vague");
-    w.assert_server_ref(MAIN, Some(&ok));
+    let (wrong, out) = w.push_rejected(&CAROL, &msg("Vague", &["AI-Assisted: maybe"]), 1);
+    out.assert_violation("error", "declare-ai-use", MAIN, &wrong, "Vague");
 }
 
 #[test]
@@ -59,15 +51,10 @@ fn when_ai_declared_selects_commits_with_a_positive_ai_trailer() {
         SENIOR_APPROVAL,
     )));
     w.commit(&CAROL, &msg("Declared no", &["AI-Assisted: no"]));
-    let ok = w.commit(&CAROL, &msg("Nothing declared", &[]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&ok));
+    w.push_accepted(&CAROL, &msg("Nothing declared", &[]));
 
-    let bad = w.commit(&CAROL, &msg("Declared yes", &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "declared-ai", MAIN, &bad, "Declared yes");
-    w.assert_server_ref(MAIN, Some(&ok));
+    let (bad, out) = w.push_rejected(&CAROL, &msg("Declared yes", &["AI-Assisted: yes"]), 1);
+    out.assert_violation("error", "declared-ai", MAIN, &bad, "Declared yes");
 }
 
 #[test]
@@ -77,21 +64,14 @@ fn when_message_selects_commits_by_regex() {
         r#"{ message = "(?m)^hotfix:" }"#,
         SENIOR_APPROVAL,
     )));
-    let ok = w.commit(&CAROL, &msg("Ordinary fix", &[]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&ok));
+    w.push_accepted(&CAROL, &msg("Ordinary fix", &[]));
 
     let subject = "hotfix: stop the bleeding";
-    let bad = w.commit(&CAROL, &msg(subject, &[]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "hotfix-needs-approval", MAIN, &bad, subject);
-    w.assert_server_ref(MAIN, Some(&ok));
+    let (bad, out) = w.push_rejected(&CAROL, &msg(subject, &[]), 1);
+    out.assert_violation("error", "hotfix-needs-approval", MAIN, &bad, subject);
 
     w.reset_to_origin();
-    let approved = w.commit(&CAROL, &msg(subject, &[&approved_by(&BOB)]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&approved));
+    w.push_accepted(&CAROL, &msg(subject, &[&approved_by(&BOB)]));
 }
 
 #[test]

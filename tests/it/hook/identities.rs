@@ -26,16 +26,11 @@ require = {{ approvals = {{ from = ["senior"], count = 1 }} }}
 /// Pushes an unapproved AI-assisted commit by `ok` (accepted), then one by
 /// `caught` (rejected by `watched-authors`).
 fn assert_caught(w: &World, ok: &Person, caught: &Person) {
-    let accepted = w.commit(ok, &msg("Not watched", &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&accepted));
+    w.push_accepted(ok, &msg("Not watched", &["AI-Assisted: yes"]));
 
     let subject = "Watched author";
-    let oid = w.commit(caught, &msg(subject, &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "watched-authors", MAIN, &oid, subject);
-    w.assert_server_ref(MAIN, Some(&accepted));
+    let (oid, out) = w.push_rejected(caught, &msg(subject, &["AI-Assisted: yes"]), 1);
+    out.assert_violation("error", "watched-authors", MAIN, &oid, subject);
 }
 
 #[test]
@@ -43,19 +38,12 @@ fn authors_in_an_exempt_group_are_skipped() {
     let w = World::with_policy(&policy(&format!(
         "{SENIOR_RULE}exempt = {{ authors = [\"bots\"] }}\n"
     )));
-    let before = w.server_ref(MAIN).unwrap();
-
     let subject = "Not exempt";
-    let oid = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, subject);
-    w.assert_server_ref(MAIN, Some(&before));
+    let (oid, out) = w.push_rejected(&CAROL, &msg(subject, &["AI-Assisted: yes"]), 1);
+    out.assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, subject);
 
     w.reset_to_origin();
-    let oid = w.commit(&BOT, &msg("Bump dependencies", &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&oid));
+    w.push_accepted(&BOT, &msg("Bump dependencies", &["AI-Assisted: yes"]));
 }
 
 #[test]
@@ -114,17 +102,12 @@ fn author_not_in_matches_a_person_id_and_an_email() {
         &ALICE_OLD,
         &msg("Alice, second address", &["AI-Assisted: yes"]),
     );
-    let b = w.commit(&BOB, &msg("Bob", &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"]).assert_accepted_silently();
-    w.assert_server_ref(MAIN, Some(&b));
+    let b = w.push_accepted(&BOB, &msg("Bob", &["AI-Assisted: yes"]));
     assert_ne!(a, b);
 
     let subject = "Carol is not senior";
-    let oid = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
-    w.push(&["origin", "main"])
-        .assert_rejected_with(1)
-        .assert_violation("error", "watched-authors", MAIN, &oid, subject);
-    w.assert_server_ref(MAIN, Some(&b));
+    let (oid, out) = w.push_rejected(&CAROL, &msg(subject, &["AI-Assisted: yes"]), 1);
+    out.assert_violation("error", "watched-authors", MAIN, &oid, subject);
 }
 
 #[test]

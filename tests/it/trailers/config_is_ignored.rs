@@ -1,10 +1,10 @@
-//! SPEC section 5: trailgate reads trailers as git does under an *empty*
+//! README "Trailers": trailgate reads trailers as git does under an *empty*
 //! configuration, so that a repository's `core.commentChar` or `trailer.*`
 //! settings cannot change what the policy sees. Each case below is one where
 //! such a setting does change git's own answer; trailgate must keep the
 //! empty-configuration answer regardless.
 
-use trailgate::trailers::{from_commit_message, from_text, render};
+use trailgate::facts::trailers::{from_commit_message, from_text, render};
 
 use super::git::{escaped, Git};
 
@@ -49,7 +49,7 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn rendered(trailers: &[trailgate::trailers::Trailer<'_>]) -> Vec<u8> {
+fn rendered(trailers: &[trailgate::facts::trailers::Trailer<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     render(trailers, &mut out);
     out
@@ -58,10 +58,9 @@ fn rendered(trailers: &[trailgate::trailers::Trailer<'_>]) -> Vec<u8> {
 #[test]
 fn comment_char_and_trailer_config_change_git_but_not_trailgate() {
     let git = Git::new();
-    let repo = git.repo();
     let messages: Vec<Vec<u8>> = CASES.iter().map(|c| c.message.to_vec()).collect();
-    let ids = repo.commits(&messages, None);
-    let plain_log = repo.log(&[], &ids, "%(trailers:only,unfold)");
+    let ids = git.write_messages(&messages, None);
+    let plain_log = git.log(&[], &ids, "%(trailers:only,unfold)");
 
     for (case, id) in CASES.iter().zip(&ids) {
         let what = format!("{:?} on {}", case.config, escaped(case.message));
@@ -80,7 +79,7 @@ fn comment_char_and_trailer_config_change_git_but_not_trailgate() {
             configured, case.empty_config_answer,
             "{what}: setting made no difference to git"
         );
-        let configured_log = repo.log(
+        let configured_log = git.log(
             case.config,
             std::slice::from_ref(id),
             "%(trailers:only,unfold)",

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use trailgate::trailers::{from_commit_message, from_text, render};
+use trailgate::facts::trailers::{from_commit_message, from_text, render};
 
 use super::generator::{message, Rng};
 use super::git::{escaped, Git};
@@ -35,7 +35,7 @@ fn messages() -> Vec<Vec<u8>> {
     (0..count()).map(|_| message(&mut rng)).collect()
 }
 
-fn rendered(trailers: &[trailgate::trailers::Trailer<'_>]) -> Vec<u8> {
+fn rendered(trailers: &[trailgate::facts::trailers::Trailer<'_>]) -> Vec<u8> {
     let mut out = Vec::new();
     render(trailers, &mut out);
     out
@@ -106,10 +106,9 @@ fn generated_messages_on_stdin_agree_with_interpret_trailers() {
 #[test]
 fn generated_commits_agree_with_git_log_trailers() {
     let git = Git::new();
-    let repo = git.repo();
     let messages = messages();
-    let ids = repo.commits(&messages, None);
-    let answers = repo.log(&[], &ids, "%(trailers:only,unfold)");
+    let ids = git.write_messages(&messages, None);
+    let answers = git.log(&[], &ids, "%(trailers:only,unfold)");
     let mut with_trailers = 0;
     let mut mismatches = Vec::new();
     for (msg, id) in messages.iter().zip(&ids) {

@@ -1,18 +1,17 @@
-//! `trailgate::encoding::message_as_utf8` against what `git log` shows for
+//! `trailgate::facts::encoding::message_as_utf8` against what `git log` shows for
 //! commits carrying an `encoding` header (git converts with glibc's iconv).
 
-use trailgate::encoding::message_as_utf8;
-use trailgate::trailers::{from_commit_message, render};
+use trailgate::facts::encoding::message_as_utf8;
+use trailgate::facts::trailers::{from_commit_message, render};
 
 use super::git::{escaped, Git};
 
 /// Commits with `header` as their encoding, checked for both the message git
 /// shows (`%B`, the message from its subject on) and its trailers.
 fn check(git: &Git, header: &str, messages: &[Vec<u8>]) -> Vec<String> {
-    let repo = git.repo();
-    let ids = repo.commits(messages, Some(header));
-    let bodies = repo.log(&[], &ids, "%B");
-    let trailers = repo.log(&[], &ids, "%(trailers:only,unfold)");
+    let ids = git.write_messages(messages, Some(header));
+    let bodies = git.log(&[], &ids, "%B");
+    let trailers = git.log(&[], &ids, "%(trailers:only,unfold)");
     let mut failures = Vec::new();
     for (msg, id) in messages.iter().zip(&ids) {
         let ours = message_as_utf8(Some(header.as_bytes()), msg);

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use trailgate::trailers::{from_commit_message, from_text, render, Trailer};
+use trailgate::facts::trailers::{from_commit_message, from_text, render, Trailer};
 
 use super::git::escaped;
 

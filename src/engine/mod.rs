@@ -1,0 +1,273 @@
+//! The engine: the only place that combines the repository, the facts and
+//! the rules. For each ref update it asks [`crate::rules::applies`] which
+//! rules judge it, walks the commits each rule judges, and runs a plan per
+//! rule ([`plans`]): judging commits as the walk reads them, judging them
+//! from the stores once walked, or judging the net change of the update.
+//! Every plan asks the same pure functions of [`crate::rules`] what a rule
+//! selects and finds, and computes facts, diffs and signatures (kept in
+//! [`stores`]) only when a rule asks for them.
+//!
+//! A violation is data, not an error: `Err` from [`judge`] means trailgate
+//! could not judge (a missing object, a branch pointing at a tree), which the
+//! caller turns into a rejected push.
+
+mod commits;
+pub mod parallel;
+mod plans;
+mod stores;
+mod update;
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use thiserror::Error;
+
+use crate::facts::CommitFacts;
+use crate::git::diff::DiffError;
+use crate::git::oid::ObjectId;
+use crate::git::repo::{Repo, RepoError};
+use crate::git::walk::{WalkError, Walker};
+use crate::policy::Mode;
+use crate::push::{Pusher, RefUpdate};
+use crate::rules::{self, Policy, PushedBy, Rule};
+use crate::verdict::{CommitRef, Finding, Judgement, Violation};
+
+use commits::Commits;
+use stores::{DiffStore, FactStore, SigStore};
+
+#[derive(Debug, Error)]
+pub enum JudgeError {
+    #[error("{refname}: {source}")]
+    Repo {
+        refname: String,
+        #[source]
+        source: RepoError,
+    },
+    #[error("{refname}: {source}")]
+    Walk {
+        refname: String,
+        #[source]
+        source: WalkError,
+    },
+    #[error("{refname}: a branch must point at a commit, but {oid} is a {kind}")]
+    BranchNotCommit {
+        refname: String,
+        oid: ObjectId,
+        kind: String,
+    },
+    #[error("{refname}: {source}")]
+    Diff {
+        refname: String,
+        #[source]
+        source: Box<DiffError>,
+    },
+    #[error("{refname}: commit {oid} cannot be read: {reason}")]
+    BadCommit {
+        refname: String,
+        oid: ObjectId,
+        reason: String,
+    },
+    #[error("{refname}: rule `{rule}` cannot be judged on commit {oid}: it asks for facts trailgate did not compute (a bug; please report it)")]
+    Unjudgeable {
+        refname: String,
+        rule: String,
+        oid: ObjectId,
+    },
+    #[error("judging this push takes longer than the policy's time budget (settings.time_budget_ms = {budget_ms} ms): stopped after {elapsed_ms} ms at {refname}, {commits} commits in; the push is rejected rather than let the git host kill the hook mid-way\n  help: push the history in smaller parts, or ask an administrator to raise settings.time_budget_ms")]
+    OutOfTime {
+        refname: String,
+        budget_ms: u64,
+        elapsed_ms: u128,
+        commits: usize,
+    },
+}
+
+/// When judging must stop (`settings.time_budget_ms`).
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    /// When the hook started, to report the time spent.
+    pub started: Instant,
+    pub budget_ms: u64,
+}
+
+impl Deadline {
+    /// The deadline of a budget counted from `started`; `None` for 0 (no budget).
+    pub fn from_budget(started: Instant, budget_ms: u64) -> Option<Deadline> {
+        (budget_ms > 0).then_some(Deadline { started, budget_ms })
+    }
+
+    pub fn at(&self) -> Instant {
+        self.started + std::time::Duration::from_millis(self.budget_ms)
+    }
+
+    fn out_of_time(&self, refname: &str, commits: usize) -> JudgeError {
+        JudgeError::OutOfTime {
+            refname: refname.to_owned(),
+            budget_ms: self.budget_ms,
+            elapsed_ms: self.started.elapsed().as_millis(),
+            commits,
+        }
+    }
+}
+
+/// Which commits count as already judged for a ref update.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// Hook mode (README "Which commits are judged"): commits reachable from
+    /// the ref's old value or from any existing ref that the same rule covers.
+    ExistingRefs,
+    /// `trailgate verify A..B`: exactly the commits the range excludes.
+    Explicit(Vec<ObjectId>),
+}
+
+/// What the caller knows about the push besides the updates.
+pub struct Context<'a> {
+    pub pusher: Option<&'a Pusher>,
+    /// The host variables read for the pusher, for messages.
+    pub pusher_variables: &'a [&'a str],
+    pub baseline: Baseline,
+    /// Stop and fail with [`JudgeError::OutOfTime`] past this.
+    pub deadline: Option<Deadline>,
+    /// The push's new objects sit in git's quarantine (`GIT_QUARANTINE_PATH`),
+    /// so the repository opened without it tells new commits from old ones.
+    pub quarantined: bool,
+}
+
+/// Judges every ref update of a push against every rule.
+pub fn judge(
+    repo: &Repo,
+    policy: &Policy,
+    updates: &[RefUpdate],
+    ctx: &Context<'_>,
+) -> Result<Judgement, JudgeError> {
+    let objects = repo.objects().map_err(|source| JudgeError::Repo {
+        refname: String::new(),
+        source,
+    })?;
+    let mut walker = Walker::new(objects)
+        .with_commit_graph(repo.path().join("objects"))
+        .graph_after_reads(64)
+        .with_store(if ctx.quarantined {
+            Repo::open(repo.path()).ok()
+        } else {
+            None
+        });
+    walker.deadline = ctx.deadline.map(|d| d.at());
+    // One rule judges the commits of one update and no rule diffs: each
+    // commit's facts are asked for once and are not worth keeping.
+    let once = updates.len() == 1
+        && policy.rules.iter().all(|r| rules::needs(r).diff.is_none())
+        && policy
+            .rules
+            .iter()
+            .filter(|r| r.mode != Mode::Off && rules::judges_commits(r))
+            .count()
+            == 1;
+    let lines = policy
+        .rules
+        .iter()
+        .filter_map(|r| rules::needs(r).diff)
+        .max()
+        == Some(rules::DiffNeed::Lines);
+    let mut engine = Engine {
+        repo,
+        policy,
+        ctx,
+        pushed: PushedBy::new(policy, ctx.pusher, ctx.pusher_variables),
+        commits: Commits::new(walker),
+        facts: FactStore::new(!once),
+        diffs: DiffStore::new(lines),
+        sigs: SigStore::default(),
+        once,
+        ref_commits: HashSet::new(),
+        checked: HashSet::new(),
+        counted: None,
+        out: Judgement::default(),
+    };
+    for update in updates {
+        engine.ref_commits.clear();
+        engine.check_deadline(&update.name)?;
+        engine.update(update)?;
+        let judged = engine.counted.unwrap_or(engine.ref_commits.len());
+        engine
+            .out
+            .commits_per_ref
+            .push((update.name.clone(), judged));
+    }
+    engine.out.commits_checked = engine.counted.unwrap_or(engine.checked.len());
+    engine.out.diffs_computed = engine.diffs.computed;
+    Ok(engine.out)
+}
+
+/// The state of judging one push.
+struct Engine<'a, 'r> {
+    repo: &'r Repo,
+    policy: &'a Policy,
+    ctx: &'a Context<'a>,
+    pushed: PushedBy<'a>,
+    /// The walks of history, and the refs they hide.
+    commits: Commits<'r>,
+    facts: FactStore,
+    diffs: DiffStore,
+    sigs: SigStore,
+    /// See [`judge`]: when set, only the number of commits judged is kept,
+    /// not `checked` and `ref_commits` (a million ids on a large push).
+    once: bool,
+    /// Commits judged for the current ref update.
+    ref_commits: HashSet<ObjectId>,
+    /// Every commit some rule judged.
+    checked: HashSet<ObjectId>,
+    /// With `once`, the number of commits judged.
+    counted: Option<usize>,
+    out: Judgement,
+}
+
+impl Engine<'_, '_> {
+    fn check_deadline(&self, refname: &str) -> Result<(), JudgeError> {
+        match self.ctx.deadline {
+            Some(d) if Instant::now() >= d.at() => Err(d.out_of_time(refname, self.facts.len())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Records a violation of `rule`, of a commit or of the ref update as a
+    /// whole.
+    fn record(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        commit: Option<&CommitFacts>,
+        findings: Vec<Finding>,
+        detected: Option<String>,
+    ) {
+        self.record_ref(
+            rule,
+            refname,
+            commit.map(|c| CommitRef {
+                oid: c.oid,
+                subject: c.subject.clone(),
+            }),
+            findings,
+            detected,
+        );
+    }
+
+    fn record_ref(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        commit: Option<CommitRef>,
+        findings: Vec<Finding>,
+        detected: Option<String>,
+    ) {
+        self.out.violations.push(Violation {
+            rule: rule.name.clone(),
+            refname: refname.to_owned(),
+            commit,
+            mode: rule.mode,
+            findings,
+            detected,
+            message: rule.message.clone(),
+        });
+    }
+}

@@ -1,0 +1,378 @@
+//! Detecting AI assistance from the marks AI coding tools leave in commits.
+//!
+//! This module owns the built-in table of marks (`builtin::BUILTIN`) and the
+//! matching of a [`Marker`] against what a commit shows: its trailers, its
+//! author and committer (name and e-mail), the e-mails of its
+//! `Co-authored-by` trailers, and its message. `ai.markers` in the policy adds
+//! an organisation's own markers; [`crate::policy`] compiles them through the
+//! `*_owned` constructors.
+//!
+//! It does not own declared assistance (`AI-Assisted: yes`): that is read in
+//! [`crate::facts`] from the policy's `trailers.ai` keys. Nor does it decide
+//! anything: [`crate::facts`] keeps the first marker that fires, and rules
+//! decide what a detection means.
+//!
+//! Precision comes first: every built-in pattern is anchored to a tool's own
+//! address, bot account, trailer key or footer format, so a commit that only
+//! mentions "Claude", "Copilot", "Cursor" or "aider" in its subject or body,
+//! or credits a human co-author, is not detected.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use crate::facts::trailers::Trailer;
+use crate::git::object::Ident;
+
+mod builtin;
+
+pub use builtin::builtin;
+#[cfg(test)]
+use builtin::{Place, BUILTIN};
+
+/// The trailer key that credits a co-author (case-insensitive, as GitHub
+/// and GitLab read it).
+const CO_AUTHORED_BY: &str = "Co-authored-by";
+
+/// Values of a disclosure trailer that disclose nothing (`Assisted-by: none`),
+/// matched after trimming, case-insensitively. Mirrors the default
+/// `trailers.ai_negative`, plus the empty value.
+const NEGATIVE: &str = r"(?i)^(|no|none|false|0|n/a|-)$";
+
+/// What a commit shows a marker: everything a mark can sit in, decoded
+/// once per commit rather than once per marker (with some 27 markers, the
+/// repeated UTF-8 checks were a fifth of a large push's time).
+#[derive(Debug, Clone)]
+pub struct Seen<'a> {
+    /// The trailers as git reads them.
+    trailers: &'a [Trailer<'a>],
+    /// Author, then committer.
+    people: [Person<'a>; 2],
+    /// The whole message, UTF-8 (lossy) as `git log` shows it.
+    message: &'a str,
+}
+
+#[derive(Debug, Clone)]
+struct Person<'a> {
+    role: &'static str,
+    who: &'a Ident,
+    name: Cow<'a, str>,
+    email: Cow<'a, str>,
+}
+
+impl<'a> Person<'a> {
+    fn new(role: &'static str, who: &'a Ident) -> Self {
+        Person {
+            role,
+            who,
+            name: String::from_utf8_lossy(&who.name),
+            email: String::from_utf8_lossy(&who.email),
+        }
+    }
+}
+
+impl<'a> Seen<'a> {
+    /// `message` is the commit message as `git log` shows it (lossy UTF-8).
+    pub fn new(
+        trailers: &'a [Trailer<'a>],
+        author: &'a Ident,
+        committer: &'a Ident,
+        message: &'a str,
+    ) -> Self {
+        Seen {
+            trailers,
+            people: [
+                Person::new("author", author),
+                Person::new("committer", committer),
+            ],
+            message,
+        }
+    }
+}
+
+/// A marker's regex. The built-in ones are compiled on first use, and only
+/// when the text contains the literal every match must contain (derived
+/// from the pattern): compiling all of them up front cost 8 ms of every
+/// hook run, four times the rest of the start-up, and an ordinary commit
+/// needs none of them. Policy markers arrive compiled (the loader reports
+/// bad ones at their line).
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    source: &'static str,
+    /// Lower-cased text every match contains; where it is absent from the
+    /// (lower-cased) input the regex cannot match and is not even compiled.
+    needle: Option<String>,
+    re: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn lazy(source: &'static str) -> Self {
+        Pattern {
+            source,
+            needle: required_literal(source),
+            re: OnceLock::new(),
+        }
+    }
+
+    pub fn compiled(re: Regex) -> Self {
+        Pattern {
+            source: "",
+            needle: None,
+            re: OnceLock::from(Some(re)),
+        }
+    }
+
+    /// The compiled regex; `None` only for a built-in pattern that does not
+    /// compile, which a unit test rules out.
+    fn regex(&self) -> Option<&Regex> {
+        self.re
+            .get_or_init(|| Regex::new(self.source).ok())
+            .as_ref()
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        self.find(text).is_some()
+    }
+
+    pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        // Only on ASCII text is lower-casing exactly what `(?i)` matches
+        // (Unicode case folding also pairs `ſ` with `s`, `K` with `k`).
+        if let Some(needle) = &self.needle {
+            if text.is_ascii() && !contains_ignore_ascii_case(text.as_bytes(), needle.as_bytes()) {
+                return None;
+            }
+        }
+        self.regex()?.find(text)
+    }
+}
+
+/// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII
+/// case; without lower-casing a copy of the haystack, which allocated once
+/// per marker and commit.
+fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    let upper = first.to_ascii_uppercase();
+    let mut from = 0;
+    while let Some(at) = haystack
+        .get(from..)
+        .and_then(|h| memchr::memchr2(first, upper, h))
+    {
+        let start = from + at + 1;
+        match haystack.get(start..start + rest.len()) {
+            Some(tail) if tail.eq_ignore_ascii_case(rest) => return true,
+            Some(_) => from = start,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// The longest run of literal text that every match of `pattern` contains,
+/// lower-cased, if it is at least 4 characters long. Conservative: only runs
+/// outside groups and classes, none when the pattern has a top-level `|`,
+/// and a character followed by `?`, `*` or `{` is not part of a run.
+fn required_literal(pattern: &str) -> Option<String> {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut depth = 0usize;
+    let mut i = 0;
+    let flush = |run: &mut String, best: &mut String| {
+        if run.chars().count() > best.chars().count() {
+            *best = run.clone();
+        }
+        run.clear();
+    };
+    while let Some(&c) = chars.get(i) {
+        i += 1;
+        let literal = match c {
+            '\\' => {
+                let next = chars.get(i).copied();
+                i += 1;
+                match next {
+                    Some(n) if n.is_ascii_punctuation() => Some(n),
+                    _ => None,
+                }
+            }
+            '(' => {
+                depth += 1;
+                None
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                None
+            }
+            '[' => {
+                // Skip the class, including an escaped or leading `]`.
+                if chars.get(i) == Some(&']') {
+                    i += 1;
+                }
+                while let Some(&d) = chars.get(i) {
+                    i += 1;
+                    if d == '\\' {
+                        i += 1;
+                    } else if d == ']' {
+                        break;
+                    }
+                }
+                None
+            }
+            '|' if depth == 0 => return None,
+            '?' | '*' | '{' => {
+                run.pop();
+                if c == '{' {
+                    // A counted repetition: `{m,n}` is not text to match.
+                    while let Some(&d) = chars.get(i) {
+                        i += 1;
+                        if d == '}' {
+                            break;
+                        }
+                    }
+                }
+                None
+            }
+            '+' | '^' | '$' | '.' | '|' | '}' => None,
+            c => Some(c),
+        };
+        match literal {
+            Some(l) if depth == 0 => {
+                // A quantifier right after the character makes it optional.
+                if matches!(chars.get(i), Some('?' | '*' | '{')) {
+                    flush(&mut run, &mut best);
+                } else {
+                    run.push(l);
+                }
+            }
+            _ => flush(&mut run, &mut best),
+        }
+    }
+    flush(&mut run, &mut best);
+    (best.chars().count() >= 4 && best.is_ascii()).then(|| best.to_ascii_lowercase())
+}
+
+/// What a marker looks at.
+#[derive(Debug, Clone)]
+pub enum MarkerKind {
+    /// A trailer with this key (case-insensitive) whose value matches, if a
+    /// pattern is given.
+    Trailer { key: String, value: Option<Pattern> },
+    /// A disclosure trailer (`Assisted-by: ...`): this key with any value but
+    /// an empty or negative one.
+    Disclosure { key: String, negative: Pattern },
+    /// The author's or committer's e-mail (the policy's `{ author = ... }`).
+    Author(Pattern),
+    /// The e-mail of the author, the committer or any `Co-authored-by`
+    /// trailer: the places a tool's own address shows up.
+    Identity(Pattern),
+    /// The author's or committer's name.
+    Name(Pattern),
+    /// The whole commit message.
+    Message(Pattern),
+}
+
+#[derive(Debug, Clone)]
+pub struct Marker {
+    pub kind: MarkerKind,
+    /// Where the mark comes from, shown when it fires.
+    pub evidence: String,
+}
+
+impl Marker {
+    pub fn trailer_owned(key: String, value: Option<Regex>) -> Self {
+        Marker {
+            kind: MarkerKind::Trailer {
+                key,
+                value: value.map(Pattern::compiled),
+            },
+            evidence: "ai.markers in the policy".into(),
+        }
+    }
+
+    pub fn author_owned(re: Regex) -> Self {
+        Marker {
+            kind: MarkerKind::Author(Pattern::compiled(re)),
+            evidence: "ai.markers in the policy".into(),
+        }
+    }
+
+    pub fn message_owned(re: Regex) -> Self {
+        Marker {
+            kind: MarkerKind::Message(Pattern::compiled(re)),
+            evidence: "ai.markers in the policy".into(),
+        }
+    }
+
+    /// Whether the marker fires on a commit; returns a description of what
+    /// matched (`trailer `Key: value``, `author Name <email>`, ...).
+    pub fn detect(&self, seen: &Seen<'_>) -> Option<String> {
+        match &self.kind {
+            MarkerKind::Trailer { key, value } => seen.trailers.iter().find_map(|t| {
+                let hit = t.key_is(key)
+                    && value
+                        .as_ref()
+                        .is_none_or(|re| re.is_match(&String::from_utf8_lossy(&t.value)));
+                hit.then(|| describe_trailer(t))
+            }),
+            MarkerKind::Disclosure { key, negative } => seen.trailers.iter().find_map(|t| {
+                let hit =
+                    t.key_is(key) && !negative.is_match(String::from_utf8_lossy(&t.value).trim());
+                hit.then(|| describe_trailer(t))
+            }),
+            MarkerKind::Author(re) => seen.people.iter().find_map(|p| {
+                re.is_match(&p.email)
+                    .then(|| describe_person(p.role, p.who))
+            }),
+            MarkerKind::Identity(re) => seen
+                .people
+                .iter()
+                .find_map(|p| {
+                    re.is_match(&p.email)
+                        .then(|| describe_person(p.role, p.who))
+                })
+                .or_else(|| {
+                    seen.trailers
+                        .iter()
+                        .filter(|t| t.key_is(CO_AUTHORED_BY))
+                        .find_map(|t| {
+                            let value = String::from_utf8_lossy(&t.value);
+                            re.is_match(email_of(&value)).then(|| describe_trailer(t))
+                        })
+                }),
+            MarkerKind::Name(re) => seen
+                .people
+                .iter()
+                .find_map(|p| re.is_match(&p.name).then(|| describe_person(p.role, p.who))),
+            MarkerKind::Message(re) => re
+                .find(seen.message)
+                .map(|m| format!("message text `{}`", m.as_str().trim())),
+        }
+    }
+}
+
+fn describe_trailer(t: &Trailer<'_>) -> String {
+    format!(
+        "trailer `{}: {}`",
+        String::from_utf8_lossy(&t.key),
+        String::from_utf8_lossy(&t.value)
+    )
+}
+
+fn describe_person(role: &str, who: &Ident) -> String {
+    format!("{role} `{}`", who.display())
+}
+
+/// The address of a `Name <email>` trailer value (what is between the last
+/// `<` and the `>` after it), or the whole trimmed value when it has none.
+fn email_of(value: &str) -> &str {
+    value
+        .rsplit_once('<')
+        .and_then(|(_, rest)| rest.split_once('>'))
+        .map_or(value, |(email, _)| email)
+        .trim()
+}
+
+#[cfg(test)]
+mod tests;

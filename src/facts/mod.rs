@@ -1,0 +1,136 @@
+//! Facts about one commit, computed once and shared by every rule: who wrote
+//! it, its trailers as git reads them, whether it declares or shows AI
+//! assistance, and whether it is a merge.
+//!
+//! Facts are derived from the raw commit object (see [`crate::git::object`])
+//! and what the policy says about reading it ([`Config`]: the trailer keys,
+//! the AI markers, the people); rules never look at the object again.
+
+pub mod ai;
+pub mod encoding;
+pub mod identity;
+pub mod signature;
+pub mod trailers;
+
+use crate::git::oid::ObjectId;
+
+use crate::facts::identity::Who;
+use crate::git::object::{self, Ident};
+use trailers::Trailer;
+
+/// The trailer keys a policy reads (`[trailers]`).
+#[derive(Debug)]
+pub struct TrailerKeys {
+    /// Keys that declare AI assistance.
+    pub ai: Vec<String>,
+    /// Values of those keys that declare none; lower-cased.
+    pub ai_negative: Vec<String>,
+    /// Keys that name an approver.
+    pub approval: Vec<String>,
+}
+
+/// What computing a commit's facts needs to know, as the policy says it.
+#[derive(Debug, Clone, Copy)]
+pub struct Config<'a> {
+    pub trailers: &'a TrailerKeys,
+    /// The AI markers, built-in and the policy's own, in the order tried.
+    pub markers: &'a [ai::Marker],
+    /// The people and groups that authors are matched to.
+    pub directory: &'a identity::Directory,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommitFacts {
+    pub oid: ObjectId,
+    pub subject: String,
+    /// The message, re-encoded to UTF-8 as `git log` shows it (lossy where
+    /// it is not valid UTF-8), for `when.message`.
+    pub message: String,
+    pub author: Ident,
+    pub committer: Ident,
+    pub author_who: Who,
+    pub parents: usize,
+    pub parent_ids: Vec<ObjectId>,
+    pub trailers: Vec<Trailer<'static>>,
+    /// The trailer that declared AI assistance, as `Key: value`.
+    pub ai_declared: Option<String>,
+    /// What revealed AI assistance, with the marker's evidence.
+    pub ai_detected: Option<String>,
+}
+
+impl CommitFacts {
+    pub fn ai_assisted(&self) -> bool {
+        self.ai_declared.is_some() || self.ai_detected.is_some()
+    }
+
+    pub fn is_merge(&self) -> bool {
+        self.parents > 1
+    }
+
+    pub fn short_id(&self) -> String {
+        short(self.oid)
+    }
+
+    /// Trailers whose key is one of `keys` (case-insensitive).
+    pub fn trailers_named<'s>(
+        &'s self,
+        keys: &'s [String],
+    ) -> impl Iterator<Item = &'s Trailer<'static>> + 's {
+        self.trailers
+            .iter()
+            .filter(move |t| keys.iter().any(|k| t.key_is(k)))
+    }
+}
+
+/// The 7-character abbreviation used in reports (git's default `--abbrev`).
+pub fn short(oid: ObjectId) -> String {
+    let hex = oid.to_string();
+    hex.get(..7).unwrap_or(&hex).to_owned()
+}
+
+/// Computes the facts of a commit from its raw object bytes.
+pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<CommitFacts, String> {
+    let raw = object::parse(data)?;
+    let message = encoding::message_as_utf8(raw.encoding, raw.message);
+    let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
+        .into_iter()
+        .map(Trailer::into_owned)
+        .collect();
+
+    let mut ai_declared = None;
+    for t in &trailers {
+        if config.trailers.ai.iter().any(|k| t.key_is(k)) {
+            let value = String::from_utf8_lossy(&t.value)
+                .trim()
+                .to_ascii_lowercase();
+            if !config.trailers.ai_negative.contains(&value) {
+                ai_declared = Some(format!(
+                    "{}: {}",
+                    String::from_utf8_lossy(&t.key),
+                    String::from_utf8_lossy(&t.value)
+                ));
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&message).into_owned();
+    let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
+    let ai_detected = config
+        .markers
+        .iter()
+        .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)));
+    let author_who = config.directory.by_email(&raw.author.email);
+    Ok(CommitFacts {
+        oid,
+        subject: object::subject(&message),
+        message: text,
+        author: raw.author,
+        committer: raw.committer,
+        author_who,
+        parents: raw.parents.len(),
+        parent_ids: raw.parents.clone(),
+        trailers,
+        ai_declared,
+        ai_detected,
+    })
+}

@@ -1,0 +1,167 @@
+//! Line counts of a changed file, as `git diff --numstat` counts them: the
+//! bytes git diffs for each side, binary detection, and libgit2's copy of
+//! git's xdiff for the lines added and deleted.
+
+use crate::git::oid::ObjectId;
+use crate::git::repo::{Object, ObjectKind};
+
+use super::*;
+
+impl<'r> Differ<'r> {
+    /// The public record of one pair, with line counts when asked for.
+    pub(super) fn change(&mut self, pair: Pair) -> Result<FileChange, DiffError> {
+        let status = match (&pair.old, &pair.new, pair.rename_score) {
+            (_, _, Some(score)) => ChangeKind::Renamed {
+                similarity: (score * 100 / MAX_SCORE as u32).min(100) as u8,
+            },
+            (None, _, _) => ChangeKind::Added,
+            (_, None, _) => ChangeKind::Deleted,
+            (Some(o), Some(n), _) if o.mode & S_IFMT != n.mode & S_IFMT => ChangeKind::TypeChanged,
+            _ => ChangeKind::Modified,
+        };
+        let (added, deleted) = if self.lines {
+            match self.line_counts(pair.old.as_ref(), pair.new.as_ref())? {
+                Some((a, d)) => (Some(a), Some(d)),
+                None => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        Ok(FileChange {
+            status,
+            old_mode: pair.old.as_ref().map(|s| s.mode),
+            new_mode: pair.new.as_ref().map(|s| s.mode),
+            old_path: pair.old.map(|s| s.path),
+            new_path: pair.new.map(|s| s.path),
+            added,
+            deleted,
+        })
+    }
+
+    /// Numstat's numbers for one pair; `None` when either side is binary.
+    pub(super) fn line_counts(
+        &self,
+        old: Option<&Side>,
+        new: Option<&Side>,
+    ) -> Result<Option<(u64, u64)>, DiffError> {
+        let old_data = old.map(|s| self.content(s)).transpose()?;
+        let new_data = new.map(|s| self.content(s)).transpose()?;
+        let old_bytes = old_data.as_ref().map(|c| c.bytes());
+        let new_bytes = new_data.as_ref().map(|c| c.bytes());
+        if old_bytes.is_some_and(is_binary) || new_bytes.is_some_and(is_binary) {
+            return Ok(None);
+        }
+        match (old_bytes, new_bytes) {
+            (None, None) => Ok(Some((0, 0))),
+            (Some(o), None) => Ok(Some((0, count_lines(o)))),
+            (None, Some(n)) => Ok(Some((count_lines(n), 0))),
+            (Some(o), Some(n)) => {
+                if old.map(|s| s.oid) == new.map(|s| s.oid)
+                    && old.map(|s| s.mode & S_IFMT) == new.map(|s| s.mode & S_IFMT)
+                {
+                    return Ok(Some((0, 0)));
+                }
+                if o.is_empty() || n.is_empty() {
+                    return Ok(Some((count_lines(n), count_lines(o))));
+                }
+                let path = new.or(old).map(|s| s.path.as_slice()).unwrap_or_default();
+                self.xdiff(o, n, path).map(Some)
+            }
+        }
+    }
+
+    /// Lines added and deleted between two texts, by libgit2's xdiff.
+    pub(super) fn xdiff(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        path: &[u8],
+    ) -> Result<(u64, u64), DiffError> {
+        let mut opts = git2::DiffOptions::new();
+        opts.force_text(true).context_lines(0).interhunk_lines(0);
+        let patch = git2::Patch::from_buffers(old, None, new, None, Some(&mut opts))
+            .and_then(|p| p.line_stats());
+        match patch {
+            Ok((_, added, deleted)) => Ok((added as u64, deleted as u64)),
+            Err(source) => Err(DiffError::Lines {
+                context: self.context.clone(),
+                path: String::from_utf8_lossy(path).into_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// The bytes git diffs for one side: blob content, or
+    /// `Subproject commit <hex>\n` for a gitlink.
+    pub(super) fn content(&self, side: &Side) -> Result<Content<'_>, DiffError> {
+        if side.mode & S_IFMT == S_IFGITLINK {
+            Ok(Content::Owned(
+                format!("Subproject commit {}\n", side.oid).into_bytes(),
+            ))
+        } else {
+            self.blob_content(side.oid)
+        }
+    }
+
+    /// A blob's bytes, from the pack files directly where possible.
+    pub(super) fn blob_content(&self, oid: ObjectId) -> Result<Content<'_>, DiffError> {
+        match self.packs.and_then(|p| p.read(oid)) {
+            Some((ObjectKind::Blob, data)) => Ok(Content::Shared(data)),
+            _ => Ok(Content::Blob(self.blob(oid)?)),
+        }
+    }
+}
+
+/// Bytes to diff: a blob's, or made up (gitlinks).
+pub(super) enum Content<'o> {
+    Blob(Object<'o>),
+    Shared(Rc<[u8]>),
+    Owned(Vec<u8>),
+}
+
+impl Content<'_> {
+    pub(super) fn bytes(&self) -> &[u8] {
+        match self {
+            Content::Blob(b) => b.data(),
+            Content::Shared(v) => v,
+            Content::Owned(v) => v,
+        }
+    }
+}
+
+/// Git's `buffer_is_binary` (plus the big-file rule).
+pub(super) fn is_binary(data: &[u8]) -> bool {
+    data.len() > BIG_FILE_THRESHOLD || data[..data.len().min(FIRST_FEW_BYTES)].contains(&0)
+}
+
+/// Git's `count_lines`: newlines, plus an unterminated last line.
+pub(super) fn count_lines(data: &[u8]) -> u64 {
+    let newlines = data.iter().filter(|&&c| c == b'\n').count() as u64;
+    newlines + u64::from(data.last().is_some_and(|&c| c != b'\n'))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn lines_are_newlines_plus_an_unterminated_last_line() {
+        assert_eq!(count_lines(b""), 0);
+        assert_eq!(count_lines(b"a"), 1);
+        assert_eq!(count_lines(b"a\n"), 1);
+        assert_eq!(count_lines(b"a\r\nb"), 2);
+        assert_eq!(count_lines(b"\n\n"), 2);
+    }
+
+    #[test]
+    fn a_nul_in_the_first_8000_bytes_makes_a_file_binary() {
+        assert!(is_binary(b"a\0b"));
+        let mut late = vec![b'a'; 8000];
+        late.push(0);
+        assert!(!is_binary(&late));
+        late[7999] = 0;
+        assert!(is_binary(&late));
+    }
+}

@@ -1,0 +1,393 @@
+//! The repository: opened the way a pre-receive hook must, and the object
+//! reads everything above this layer is built on.
+//!
+//! During pre-receive git keeps the pushed objects in a quarantine directory
+//! (`GIT_QUARANTINE_PATH`, announced through `GIT_OBJECT_DIRECTORY` and
+//! `GIT_ALTERNATE_OBJECT_DIRECTORIES`). libgit2 does not look there when a
+//! repository is opened by path, so a hook that forgets it cannot see a single
+//! new commit. [`Repo::open_with`] adds those directories (as the hook's
+//! environment announces them) to the object database
+//! explicitly.
+//!
+//! libgit2 is an implementation detail of this module (and of the rest of
+//! [`crate::git`]): callers see [`Repo`], [`Objects`], [`Object`],
+//! [`ObjectKind`] and [`ObjectId`], so that another object reader can take
+//! its place behind the same calls.
+
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Repository, RepositoryOpenFlags};
+use thiserror::Error;
+
+use crate::git::oid::ObjectId;
+use crate::git::refs::{FilesRefs, RefStore};
+
+/// Why the repository or one of its objects could not be read.
+#[derive(Debug, Error)]
+pub enum RepoError {
+    #[error("cannot open the git repository at {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot open a git repository from the current directory or $GIT_DIR: {source}")]
+    Discover {
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot add the quarantine object directory {path}: {source}")]
+    Quarantine {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("object {oid} is not in the repository (nor in the push's quarantine)")]
+    MissingObject { oid: ObjectId },
+    #[error("cannot read object {oid}: {source}")]
+    Read {
+        oid: ObjectId,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot list the repository's refs: {source}")]
+    Refs {
+        #[source]
+        source: git2::Error,
+    },
+    #[error("object {oid} is a {kind}, not a commit")]
+    NotACommit { oid: ObjectId, kind: String },
+    #[error("commit {oid} cannot be parsed: {reason}")]
+    BadCommit { oid: ObjectId, reason: String },
+    #[error(
+        "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
+    )]
+    TooMany { limit: usize },
+    #[error("`{spec}` does not name a revision in this repository: {source}")]
+    Revision {
+        spec: String,
+        #[source]
+        source: git2::Error,
+    },
+    #[error("cannot read HEAD ({source}); pass --ref REFNAME")]
+    Head {
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// The kind of a git object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Commit,
+    Tree,
+    Blob,
+    Tag,
+    /// Anything else an object database may answer.
+    Unknown,
+}
+
+impl ObjectKind {
+    /// The name git gives the kind (`commit`, `tree`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tree => "tree",
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tag => "tag",
+            ObjectKind::Unknown => "unknown object",
+        }
+    }
+
+    fn of(kind: ObjectType) -> ObjectKind {
+        match kind {
+            ObjectType::Commit => ObjectKind::Commit,
+            ObjectType::Tree => ObjectKind::Tree,
+            ObjectType::Blob => ObjectKind::Blob,
+            ObjectType::Tag => ObjectKind::Tag,
+            ObjectType::Any => ObjectKind::Unknown,
+        }
+    }
+}
+
+/// A repository opened for reading, with the object directories it was
+/// given besides its own (the push's quarantine).
+pub struct Repo {
+    inner: Repository,
+    alternates: Vec<PathBuf>,
+}
+
+impl Repo {
+    /// Opens a repository by path without searching parent directories and
+    /// without reading `GIT_*` variables (the hook decides which it trusts).
+    pub fn open(path: &Path) -> Result<Repo, RepoError> {
+        tune_libgit2();
+        let inner = Repository::open_ext(
+            path,
+            RepositoryOpenFlags::NO_SEARCH,
+            std::iter::empty::<&std::ffi::OsStr>(),
+        )
+        .map_err(|source| RepoError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Repo {
+            inner,
+            alternates: Vec::new(),
+        })
+    }
+
+    /// [`Repo::open`], with `dirs` read as object directories too (each once;
+    /// the repository's own is skipped). Relative paths are relative to the
+    /// working directory, which git sets to the repository for a hook.
+    pub fn open_with(path: &Path, dirs: &[PathBuf]) -> Result<Repo, RepoError> {
+        let mut repo = Repo::open(path)?;
+        repo.add_alternates(dirs)?;
+        Ok(repo)
+    }
+
+    /// Opens the repository for `trailgate verify`: a normal clone or a bare
+    /// repository found from the current directory, honouring `$GIT_DIR` as git does.
+    pub fn discover() -> Result<Repo, RepoError> {
+        tune_libgit2();
+        let inner = Repository::open_from_env().map_err(|source| RepoError::Discover { source })?;
+        Ok(Repo {
+            inner,
+            alternates: Vec::new(),
+        })
+    }
+
+    /// How to open this repository again, with the same object
+    /// directories, on another thread (libgit2's handles cannot be shared
+    /// between threads).
+    pub fn reopener(&self) -> Reopen {
+        Reopen {
+            path: self.path().to_owned(),
+            alternates: self.alternates.clone(),
+        }
+    }
+
+    /// The git directory.
+    pub fn path(&self) -> &Path {
+        self.inner.path()
+    }
+
+    /// Every object directory read from: the repository's own and those
+    /// added, each once (canonical paths).
+    pub fn object_dirs(&self) -> Vec<PathBuf> {
+        self.reopener().object_dirs()
+    }
+
+    /// The object database.
+    pub fn objects(&self) -> Result<Objects<'_>, RepoError> {
+        let odb = self.inner.odb().map_err(|source| RepoError::Read {
+            oid: crate::git::oid::HashKind::Sha1.null(),
+            source,
+        })?;
+        Ok(Objects { odb })
+    }
+
+    /// The refs, as the repository stores them.
+    pub fn refs(&self) -> Box<dyn RefStore + '_> {
+        Box::new(FilesRefs::new(&self.inner))
+    }
+
+    /// The libgit2 handle, for the rest of the git layer.
+    pub(in crate::git) fn git2(&self) -> &Repository {
+        &self.inner
+    }
+
+    /// The commit an object id stands for: itself if it is a commit, the
+    /// commit an annotated tag (or chain of tags) points at, or `None` for
+    /// trees and blobs.
+    pub fn peel_to_commit(&self, oid: ObjectId) -> Result<Option<ObjectId>, RepoError> {
+        // Raw object reads, not libgit2's object parser: a commit whose author
+        // line libgit2 refuses must still be judged (as an unknown author), the
+        // same at the tip as further down, and a tag is followed by its own
+        // `object` line.
+        let objects = self.objects()?;
+        let mut current = oid;
+        // A chain of tags longer than this is an attack, not a release process.
+        for _ in 0..64 {
+            match objects.header(current)? {
+                ObjectKind::Commit => return Ok(Some(current)),
+                ObjectKind::Tag => {
+                    let object = objects.read(current)?;
+                    current = crate::git::object::tag_target(object.data()).ok_or(
+                        RepoError::NotACommit {
+                            oid: current,
+                            kind: "damaged tag".into(),
+                        },
+                    )?;
+                }
+                _ => return Ok(None),
+            }
+        }
+        Err(RepoError::NotACommit {
+            oid,
+            kind: "tag chain deeper than 64 levels".into(),
+        })
+    }
+
+    /// Describes what kind of object `oid` is ("tree", "blob", ...), for messages.
+    pub fn kind_of(&self, oid: ObjectId) -> Result<String, RepoError> {
+        Ok(self.objects()?.header(oid)?.name().to_owned())
+    }
+
+    fn add_alternates(&mut self, dirs: &[PathBuf]) -> Result<(), RepoError> {
+        if dirs.is_empty() {
+            return Ok(());
+        }
+        let odb = self.inner.odb().map_err(|source| RepoError::Quarantine {
+            path: PathBuf::new(),
+            source,
+        })?;
+        let own = self.inner.path().join("objects");
+        for dir in dirs {
+            if dir.as_os_str().is_empty() {
+                continue;
+            }
+            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            let is_own = std::fs::canonicalize(&own).is_ok_and(|o| o == dir);
+            if is_own || self.alternates.contains(&dir) {
+                continue;
+            }
+            odb.add_disk_alternate(&dir.to_string_lossy())
+                .map_err(|source| RepoError::Quarantine {
+                    path: dir.clone(),
+                    source,
+                })?;
+            self.alternates.push(dir);
+        }
+        Ok(())
+    }
+}
+
+/// A repository's path and extra object directories: what another thread
+/// needs to open its own handle on the same objects.
+#[derive(Debug, Clone)]
+pub struct Reopen {
+    path: PathBuf,
+    alternates: Vec<PathBuf>,
+}
+
+impl Reopen {
+    /// Opens another handle.
+    pub fn open(&self) -> Result<Repo, RepoError> {
+        Repo::open_with(&self.path, &self.alternates)
+    }
+
+    /// The git directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The repository's own object directory and the extra ones, each once
+    /// (canonical paths).
+    pub fn object_dirs(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = Vec::new();
+        let own = self.path.join("objects");
+        for dir in std::iter::once(&own).chain(&self.alternates) {
+            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            if !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+        out
+    }
+}
+
+/// Process-wide libgit2 settings for reading a push's history once.
+///
+/// libgit2 keeps every commit and tree it reads in an object cache of up to
+/// 256 MiB. trailgate reads each commit once in the walk and keeps what it
+/// needs itself, so the cache only cost memory and time: on a
+/// 100,000-commit push it held 256 MB of RSS and its bookkeeping (hashing,
+/// evicting, freeing) took a fifth of the run. And objects already in the
+/// repository were hashed by git when they arrived; checking each one again
+/// on read doubles the cost of the walk.
+fn tune_libgit2() {
+    git2::opts::enable_caching(false);
+    git2::opts::strict_hash_verification(false);
+}
+
+/// A configuration value from a repository's own `config` file (not the
+/// user's or the system's).
+pub fn config_string(git_dir: &Path, key: &str) -> Option<String> {
+    let config = git2::Config::open(&git_dir.join("config")).ok()?;
+    config.get_string(key).ok().filter(|s| !s.is_empty())
+}
+
+/// A repository's object database, open for reads.
+pub struct Objects<'r> {
+    odb: git2::Odb<'r>,
+}
+
+/// One object as read: its kind and its bytes.
+pub struct Object<'o> {
+    inner: git2::OdbObject<'o>,
+}
+
+impl Object<'_> {
+    pub fn kind(&self) -> ObjectKind {
+        ObjectKind::of(self.inner.kind())
+    }
+
+    pub fn data(&self) -> &[u8] {
+        self.inner.data()
+    }
+}
+
+impl<'r> Objects<'r> {
+    /// Reads an object; a missing one is [`RepoError::MissingObject`].
+    pub fn read(&self, oid: ObjectId) -> Result<Object<'_>, RepoError> {
+        self.read_git2(oid).map_err(|e| missing(oid, e))
+    }
+
+    /// The kind of an object, without reading its bytes where the storage
+    /// allows.
+    pub fn header(&self, oid: ObjectId) -> Result<ObjectKind, RepoError> {
+        let id = git2_id(oid).map_err(|e| missing(oid, e))?;
+        let (_, kind) = self.odb.read_header(id).map_err(|e| missing(oid, e))?;
+        Ok(ObjectKind::of(kind))
+    }
+
+    /// Whether the object is there.
+    pub fn exists(&self, oid: ObjectId) -> bool {
+        git2_id(oid).is_ok_and(|id| self.odb.exists(id))
+    }
+
+    /// [`Objects::read`] with libgit2's own error, for the git layer's
+    /// readers that report "not found" in their own words.
+    pub(in crate::git) fn read_git2(&self, oid: ObjectId) -> Result<Object<'_>, git2::Error> {
+        let id = git2_id(oid)?;
+        Ok(Object {
+            inner: self.odb.read(id)?,
+        })
+    }
+}
+
+/// The libgit2 name of an id; the vendored libgit2 names SHA-1 objects only.
+pub(in crate::git) fn git2_id(oid: ObjectId) -> Result<git2::Oid, git2::Error> {
+    oid.to_git2().ok_or_else(|| {
+        git2::Error::from_str(&format!(
+            "{} object ids cannot be read by this trailgate",
+            oid.kind()
+        ))
+    })
+}
+
+/// Whether a libgit2 error means "no such object".
+pub(in crate::git) fn is_not_found(e: &git2::Error) -> bool {
+    e.code() == git2::ErrorCode::NotFound
+}
+
+/// Maps libgit2's "not found" to [`RepoError::MissingObject`] and everything
+/// else to [`RepoError::Read`].
+fn missing(oid: ObjectId, source: git2::Error) -> RepoError {
+    if is_not_found(&source) {
+        RepoError::MissingObject { oid }
+    } else {
+        RepoError::Read { oid, source }
+    }
+}

@@ -1,0 +1,544 @@
+//! Validation: the raw policy file checked and turned into a [`Policy`],
+//! every problem collected with its position.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use globset::{GlobBuilder, GlobSetBuilder};
+use regex::{Regex, RegexBuilder};
+
+use super::*;
+use crate::facts::ai::{self, Marker};
+use crate::facts::identity::{Directory, GroupId, Member};
+
+/// Collects the problems of one policy text, each at its `line:column`;
+/// also used by the requirement kinds of [`crate::rules::require`] for
+/// their part of the file.
+pub struct Validator<'t> {
+    text: &'t str,
+    problems: Vec<Problem>,
+}
+
+type S<T> = toml::Spanned<T>;
+
+impl<'t> Validator<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Validator {
+            text,
+            problems: Vec::new(),
+        }
+    }
+
+    /// How many problems were found so far.
+    pub fn count(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// The problems found, in the order they were found.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    /// Records a problem at the start of `span` (a byte range of the text).
+    pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
+        let (line, column) = line_col(self.text, span.start);
+        self.problems.push(Problem {
+            line,
+            column,
+            message: message.into(),
+        });
+    }
+
+    fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
+        line_col(self.text, span.start).0
+    }
+
+    pub(super) fn policy(&mut self, path: &Path, file: raw::PolicyFile) -> Policy {
+        if *file.version.get_ref() != 1 {
+            self.error(
+                file.version.span(),
+                format!(
+                    "unsupported policy version {}; this trailgate reads `version = 1`",
+                    file.version.get_ref()
+                ),
+            );
+        }
+        let (directory, keys) = self.directory(file.people, file.groups);
+        let mut settings = self.settings(file.settings, &directory);
+        if let Some(log) = settings.audit_log.take() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            settings.audit_log = Some(base.join(log));
+        }
+        let trailers = self.trailer_keys(file.trailers);
+        let ai_markers = self.ai(file.ai);
+        let mut rules = Vec::new();
+        let mut names: HashMap<String, usize> = HashMap::new();
+        for (index, rule) in file.rule.into_iter().enumerate() {
+            let span = rule.span();
+            let rule = self.rule(rule.into_inner(), span, index, settings.mode, &directory);
+            if let Some(first) = names.get(&rule.name) {
+                self.error(
+                    rule.name_span.clone(),
+                    format!(
+                        "duplicate rule name `{}` (first defined on line {first}); rule names must be unique",
+                        rule.name
+                    ),
+                );
+            } else {
+                names.insert(rule.name.clone(), rule.line);
+            }
+            rules.push(rule);
+        }
+        Policy {
+            path: path.to_owned(),
+            settings,
+            trailers,
+            ai_markers,
+            keys,
+            directory,
+            rules,
+        }
+    }
+
+    /// The groups named, each unknown one reported at its position.
+    pub fn groups(&mut self, directory: &Directory, names: Vec<S<String>>) -> Vec<GroupId> {
+        let mut out = Vec::new();
+        for name in names {
+            let span = name.span();
+            let name = name.into_inner();
+            match directory.group(&name) {
+                Some(id) => out.push(id),
+                None => {
+                    let known: Vec<&str> =
+                        directory.groups.iter().map(|g| g.name.as_str()).collect();
+                    self.error(
+                        span,
+                        format!(
+                            "unknown group `{name}`; groups defined in [groups]: {}",
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn settings(&mut self, settings: Option<S<raw::Settings>>, directory: &Directory) -> Settings {
+        let mut out = Settings {
+            mode: Mode::Enforce,
+            max_commits: DEFAULT_MAX_COMMITS,
+            override_: None,
+            audit_log: None,
+            audit_required: false,
+            time_budget_ms: 0,
+        };
+        let Some(settings) = settings else {
+            return out;
+        };
+        let settings = settings.into_inner();
+        if let Some(mode) = settings.mode {
+            if *mode.get_ref() == Mode::Off {
+                self.error(mode.span(), "settings.mode may be \"enforce\" or \"warn\"; to switch one rule off use its own `mode = \"off\"`");
+            }
+            out.mode = *mode.get_ref();
+        }
+        if let Some(max) = settings.max_commits {
+            match usize::try_from(*max.get_ref()) {
+                Ok(n) => out.max_commits = n,
+                Err(_) => self.error(
+                    max.span(),
+                    "max_commits must be 0 (no limit) or a positive number",
+                ),
+            }
+        }
+        if let Some(log) = settings.audit_log {
+            if log.get_ref().trim().is_empty() {
+                self.error(log.span(), "settings.audit_log is empty; give a file path (for example \"/var/log/trailgate/audit.jsonl\") or leave it out");
+            } else {
+                out.audit_log = Some(PathBuf::from(log.into_inner()));
+            }
+        }
+        if let Some(required) = settings.audit_required {
+            out.audit_required = *required.get_ref();
+            if out.audit_required && out.audit_log.is_none() {
+                self.error(
+                    required.span(),
+                    "settings.audit_required = true needs settings.audit_log (the file to write)",
+                );
+            }
+        }
+        if let Some(budget) = settings.time_budget_ms {
+            match u64::try_from(*budget.get_ref()) {
+                Ok(ms) => out.time_budget_ms = ms,
+                Err(_) => self.error(
+                    budget.span(),
+                    "time_budget_ms must be 0 (no limit) or a positive number of milliseconds",
+                ),
+            }
+        }
+        if let Some(o) = settings.override_ {
+            let span = o.span();
+            let o = o.into_inner();
+            let named = o.by.len();
+            let by = self.groups(directory, o.by);
+            if named == 0 {
+                self.error(
+                    span,
+                    "settings.override.by must name at least one group: nobody could ever override",
+                );
+            }
+            let push_option = match o.push_option {
+                Some(opt) => {
+                    let name = opt.get_ref().trim().to_owned();
+                    if name.is_empty() || name.contains(['=', ' ']) {
+                        self.error(opt.span(), "settings.override.push_option must be a non-empty name without `=` or spaces");
+                    }
+                    name
+                }
+                None => DEFAULT_OVERRIDE_OPTION.to_owned(),
+            };
+            out.override_ = Some(OverrideSettings { push_option, by });
+        }
+        out
+    }
+
+    fn trailer_keys(&mut self, keys: Option<raw::TrailerKeys>) -> TrailerKeys {
+        let defaults = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut out = TrailerKeys {
+            ai: defaults(&["AI-Assisted", "Assisted-by", "Generated-by"]),
+            ai_negative: defaults(&["no", "none", "false", "0"]),
+            approval: defaults(&["Approved-By"]),
+        };
+        let Some(keys) = keys else {
+            return out;
+        };
+        if let Some(ai) = keys.ai {
+            out.ai = self.keys(ai, "trailers.ai");
+        }
+        if let Some(approval) = keys.approval {
+            out.approval = self.keys(approval, "trailers.approval");
+        }
+        if let Some(neg) = keys.ai_negative {
+            out.ai_negative = neg
+                .into_iter()
+                .map(|v| v.into_inner().trim().to_ascii_lowercase())
+                .collect();
+        }
+        out
+    }
+
+    fn keys(&mut self, keys: Vec<S<String>>, what: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for key in keys {
+            let span = key.span();
+            let key = key.into_inner();
+            if valid_trailer_key(&key) {
+                out.push(key);
+            } else {
+                self.error(span, format!("`{key}` in {what} is not a trailer key git would read: use letters, digits and `-` only"));
+            }
+        }
+        out
+    }
+
+    fn ai(&mut self, ai: Option<raw::Ai>) -> Vec<Marker> {
+        let mut detect = true;
+        let mut markers = Vec::new();
+        if let Some(ai) = ai {
+            if let Some(d) = ai.detect {
+                detect = *d.get_ref() == raw::Detect::Builtin;
+            }
+            for marker in ai.markers.unwrap_or_default() {
+                let span = marker.span();
+                match self.marker(marker.into_inner()) {
+                    Ok(Some(m)) => markers.push(m),
+                    Ok(None) => {}
+                    Err(message) => self.error(span, message),
+                }
+            }
+        }
+        if detect {
+            markers.splice(0..0, ai::builtin());
+        }
+        markers
+    }
+
+    fn marker(&mut self, m: raw::Marker) -> Result<Option<Marker>, String> {
+        let value = match &m.value {
+            Some(v) => Some(self.regex(v)?),
+            None => None,
+        };
+        match (m.trailer, m.author, m.message) {
+            (Some(key), None, None) => {
+                let key = key.into_inner();
+                if !valid_trailer_key(&key) {
+                    return Err(format!("`{key}` is not a trailer key git would read"));
+                }
+                Ok(Some(Marker::trailer_owned(key, value)))
+            }
+            (None, Some(author), None) if value.is_none() => Ok(self.regex(&author).ok().map(Marker::author_owned)),
+            (None, None, Some(message)) if value.is_none() => Ok(self.regex(&message).ok().map(Marker::message_owned)),
+            _ => Err("an AI marker is one of `{ trailer = \"Key\", value = \"regex\" }`, `{ author = \"regex\" }` (author or committer e-mail) or `{ message = \"regex\" }`".into()),
+        }
+    }
+
+    /// Compiles a regex, reporting a bad one at its span.
+    pub fn regex(&mut self, pattern: &S<String>) -> Result<Regex, String> {
+        match RegexBuilder::new(pattern.get_ref())
+            .size_limit(REGEX_SIZE_LIMIT)
+            .build()
+        {
+            Ok(re) => Ok(re),
+            Err(e) => {
+                let message = match e {
+                    regex::Error::CompiledTooBig(_) => format!(
+                        "regex `{}` is too large once compiled (limit {} KiB); simplify it",
+                        pattern.get_ref(),
+                        REGEX_SIZE_LIMIT / 1024
+                    ),
+                    other => format!(
+                        "invalid regex `{}`: {}",
+                        pattern.get_ref(),
+                        one_line(&other.to_string())
+                    ),
+                };
+                self.error(pattern.span(), message.clone());
+                Err(String::new())
+            }
+        }
+    }
+
+    fn rule(
+        &mut self,
+        rule: raw::Rule,
+        span: std::ops::Range<usize>,
+        index: usize,
+        default_mode: Mode,
+        dir: &Directory,
+    ) -> Rule {
+        let name_span = rule.name.span();
+        let name = rule.name.into_inner();
+        let line = self.line_of(&name_span);
+        if !valid_rule_name(&name) {
+            self.error(
+                name_span.clone(),
+                format!("rule name `{name}` may only use a-z, 0-9 and `-`"),
+            );
+        }
+        let refs = rule.refs.and_then(|refs| self.ref_patterns(refs));
+        let mut when = When::default();
+        if let Some(w) = rule.when {
+            let w = w.into_inner();
+            when.ai_assisted = w.ai_assisted.as_ref().map(|b| *b.get_ref());
+            when.ai_declared = w.ai_declared.as_ref().map(|b| *b.get_ref());
+            when.ai_detected = w.ai_detected.as_ref().map(|b| *b.get_ref());
+            when.merge = w.merge.as_ref().map(|b| *b.get_ref());
+            if let (Some(false), Some(true)) =
+                (when.ai_assisted, when.ai_declared.or(when.ai_detected))
+            {
+                if let Some(a) = &w.ai_assisted {
+                    self.error(a.span(), "`ai_assisted = false` contradicts `ai_declared`/`ai_detected = true`: the rule can never apply");
+                }
+            }
+            let author_in_spans: Vec<S<String>> = w.author_in.unwrap_or_default();
+            let author_not_in_spans: Vec<S<String>> = w.author_not_in.unwrap_or_default();
+            let overlap: Vec<(std::ops::Range<usize>, String)> = author_in_spans
+                .iter()
+                .filter(|g| {
+                    author_not_in_spans
+                        .iter()
+                        .any(|h| h.get_ref() == g.get_ref())
+                })
+                .map(|g| (g.span(), g.get_ref().clone()))
+                .collect();
+            for (span, g) in overlap {
+                self.error(span, format!("group `{g}` is in both author_in and author_not_in: the rule can never apply"));
+            }
+            when.author_in = self.groups(dir, author_in_spans);
+            when.author_not_in = self.groups(dir, author_not_in_spans);
+            when.pusher_in = self.groups(dir, w.pusher_in.unwrap_or_default());
+            when.pusher_not_in = self.groups(dir, w.pusher_not_in.unwrap_or_default());
+            if let Some(m) = &w.message {
+                when.message = self.regex(m).ok();
+            }
+            if let Some(t) = w.touches {
+                when.touches = self.path_patterns(t);
+            }
+        }
+        let per = rule.per.as_ref().map_or(Per::Commit, |p| *p.get_ref());
+        let deny: Vec<DenyKind> = rule
+            .deny
+            .map(|d| d.into_inner().into_iter().map(S::into_inner).collect())
+            .unwrap_or_default();
+        let (exempt_authors, exempt_pushers) = match rule.exempt {
+            Some(e) => {
+                let e = e.into_inner();
+                (self.groups(dir, e.authors), self.groups(dir, e.pushers))
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let mode = rule.mode.map_or(default_mode, |m| *m.get_ref());
+        Rule {
+            name,
+            message: rule
+                .message
+                .map(|m| m.trim().to_owned())
+                .filter(|m| !m.is_empty()),
+            refs,
+            when,
+            require: RequireSource {
+                index,
+                span: rule.require.as_ref().map(|r| r.span()),
+            },
+            deny,
+            exempt_authors,
+            exempt_pushers,
+            mode,
+            per,
+            line,
+            span,
+            name_span,
+            per_span: rule.per.as_ref().map(|p| p.span()),
+        }
+    }
+
+    fn path_patterns(&mut self, paths: S<Vec<S<String>>>) -> Option<PathPatterns> {
+        self.globs(paths, "path", "`touches = []` matches no path: the rule can never apply", |p| {
+            p.starts_with('/').then(|| {
+                format!(
+                    "path pattern `{p}` starts with `/`; paths are relative to the repository root (write `{}`)",
+                    p.trim_start_matches('/')
+                )
+            })
+        })
+    }
+
+    fn ref_patterns(&mut self, refs: S<Vec<S<String>>>) -> Option<RefPatterns> {
+        self.globs(
+            refs,
+            "ref",
+            "`refs = []` matches no ref: the rule can never apply (leave `refs` out to cover every ref)",
+            |p| {
+                (!p.starts_with("refs/")).then(|| {
+                    let hint = if p.contains('/') || p.starts_with('*') {
+                        String::new()
+                    } else {
+                        format!(" (did you mean \"refs/heads/{p}\"?)")
+                    };
+                    format!("ref pattern `{p}` does not start with `refs/` and can never match a full ref name{hint}")
+                })
+            },
+        )
+    }
+
+    /// Compiles a list of globs, reporting an empty list, each pattern that
+    /// `reject` refuses, and each invalid glob at its own position.
+    fn globs(
+        &mut self,
+        list: S<Vec<S<String>>>,
+        what: &str,
+        empty: &str,
+        reject: impl Fn(&str) -> Option<String>,
+    ) -> Option<Globs> {
+        let list_span = list.span();
+        let list = list.into_inner();
+        if list.is_empty() {
+            self.error(list_span, empty);
+            return None;
+        }
+        let mut builder = GlobSetBuilder::new();
+        let mut patterns = Vec::new();
+        for pattern in list {
+            let span = pattern.span();
+            let pattern = pattern.into_inner();
+            if let Some(message) = reject(&pattern) {
+                self.error(span, message);
+                continue;
+            }
+            match GlobBuilder::new(&pattern)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            {
+                Ok(glob) => {
+                    builder.add(glob);
+                    patterns.push(pattern);
+                }
+                Err(e) => self.error(
+                    span,
+                    format!("invalid {what} glob `{pattern}`: {}", e.kind()),
+                ),
+            }
+        }
+        match builder.build() {
+            Ok(set) if !patterns.is_empty() => Some(Globs { patterns, set }),
+            _ => None,
+        }
+    }
+}
+
+/// The most distinct approvers the groups can supply, or `None` when a glob
+/// makes it unbounded.
+pub fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
+    let mut people = HashSet::new();
+    let mut emails = HashSet::new();
+    for g in groups {
+        let group = dir.groups.get(g.0)?;
+        for m in &group.members {
+            match m {
+                Member::Person(p) => {
+                    people.insert(*p);
+                }
+                Member::Email(e) => {
+                    match dir.by_email(e.as_bytes()) {
+                        crate::facts::identity::Who::Person(p) => people.insert(p),
+                        _ => emails.insert(e.clone()),
+                    };
+                }
+                Member::Glob { .. } => return None,
+            }
+        }
+    }
+    Some(people.len() + emails.len())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// `[a-z0-9-]+`, the form rule and group names take.
+pub fn valid_rule_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub use crate::facts::trailers::valid_key as valid_trailer_key;
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncd", 4), (2, 2));
+        assert_eq!(line_col("é\nx", 3), (2, 1));
+        assert_eq!(line_col("", 10), (1, 1));
+    }
+}

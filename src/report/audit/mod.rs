@@ -1,0 +1,94 @@
+//! The audit log (`settings.audit_log`): one JSON line per ref update judged,
+//! appended by every push, and `trailgate audit`, which summarises a log.
+//!
+//! This module owns the record format, the append discipline and the
+//! summary. It does not judge anything: the hook hands it the
+//! [`Judgement`] (or the error that prevented one) after judging.
+//!
+//! Appends from concurrent pushes never interleave, tear or vanish: the file
+//! is opened with `O_APPEND`, every record of one push is written with one
+//! `write()` while an exclusive `flock(2)` is held (std's `File::lock`), then
+//! `fsync`ed. A write that fails half-way is cut back to the length the file
+//! had before, so a reader never sees half a line; a log whose last line lacks
+//! its newline (a crash elsewhere) gets one before the next record.
+
+mod append;
+mod record;
+mod summary;
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+pub use append::{append, record_push};
+pub use record::{records, rfc3339, Outcome};
+pub use summary::{summarise, summarise_text, Summary};
+
+#[derive(Debug, Error)]
+pub enum AuditError {
+    #[error("cannot write the audit log {path}: {source}; check that its folder exists and that the user git runs hooks as may append to it")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read the audit log {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}; settings.audit_required = true, so the push is rejected")]
+    Required(#[source] Box<AuditError>),
+    #[error("no audit log to read: pass --log PATH, or a policy (--config) whose settings.audit_log names one")]
+    NoLog,
+}
+
+pub use crate::push::PushInfo;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn rfc3339_formats_known_instants() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
+    }
+
+    #[test]
+    fn summary_counts_pushes_rejections_by_rule_and_malformed_lines() {
+        let text = concat!(
+            r#"{"push_id":"a","decision":"reject","pusher":"carol","violations":[{"rule":"r1"},{"rule":"r1"}],"warnings":[],"overrides":[]}"#,
+            "\n",
+            r#"{"push_id":"a","decision":"reject","pusher":"carol","violations":[{"rule":"r2"}],"warnings":[],"overrides":[]}"#,
+            "\n",
+            r#"{"push_id":"b","decision":"accept","pusher":"alice","violations":[],"warnings":[{"rule":"w"}],"overrides":[]}"#,
+            "\nnot json\n"
+        );
+        let s = summarise_text("log", text);
+        assert_eq!((s.pushes, s.ref_updates), (2, 3));
+        assert_eq!(
+            (s.accepted, s.rejected, s.accepted_with_warnings),
+            (1, 1, 1)
+        );
+        assert_eq!(s.rejections_by_rule.get("r1"), Some(&1));
+        assert_eq!(s.rejections_by_rule.get("r2"), Some(&1));
+        assert_eq!(s.rejections_by_pusher.get("carol"), Some(&1));
+        assert_eq!(s.malformed, vec![4]);
+    }
+
+    #[test]
+    fn append_adds_a_missing_newline_before_the_next_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, "{\"torn\":").unwrap();
+        append(&path, "{\"a\":1}\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "{\"torn\":\n{\"a\":1}\n"
+        );
+    }
+}

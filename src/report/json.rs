@@ -1,0 +1,67 @@
+//! The JSON report: one object on stdout for `--format json`.
+//!
+//! Each violation keeps the fields it always had (`rule`, `ref`, `commit`,
+//! `subject`, `mode`, `message` with what was found, `rule_message`,
+//! `help`) and adds its findings as data: `kind` and the typed fields of the
+//! first finding at the top level (README "What the pusher sees"), and every
+//! finding under `findings`, each with its own `kind`.
+
+use serde_json::{json, Map, Value};
+
+use super::words;
+use crate::verdict::{Judgement, Violation};
+
+/// The JSON report (README "What the pusher sees"). Written a violation at
+/// a time: a push with thousands of them needs no tree of them all.
+pub fn json(judgement: &Judgement) -> String {
+    let head = json!({
+        "decision": if judgement.rejects() { "reject" } else { "accept" },
+        "commits_checked": judgement.commits_checked,
+        "diffs_computed": judgement.diffs_computed,
+        "override": judgement.override_used.as_ref().map(|o| json!({
+            "by": o.by,
+            "reason": o.reason,
+            "overridden": o.overridden,
+        })),
+    });
+    // The keys in order, as a map of them all prints them: `violations` last.
+    let mut out = head.to_string();
+    out.pop();
+    out.push_str(",\"violations\":[");
+    for (i, v) in judgement.violations.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&violation(v).to_string());
+    }
+    out.push_str("]}");
+    out
+}
+
+fn violation(v: &Violation) -> Value {
+    let findings: Vec<Value> = v
+        .findings
+        .iter()
+        .map(|f| serde_json::to_value(f).unwrap_or(Value::Null))
+        .collect();
+    let mut out = match findings.first() {
+        Some(Value::Object(first)) => first.clone(),
+        _ => Map::new(),
+    };
+    let fields = json!({
+        "rule": v.rule,
+        "ref": v.refname,
+        "commit": v.commit.as_ref().map(|c| c.oid.to_string()),
+        "subject": v.commit.as_ref().map(|c| c.subject.as_str()),
+        "mode": v.mode.to_string(),
+        "message": words::what(v),
+        "rule_message": v.message,
+        "help": words::help(v),
+        "detected": v.detected,
+        "findings": findings,
+    });
+    if let Value::Object(fields) = fields {
+        out.extend(fields);
+    }
+    Value::Object(out)
+}

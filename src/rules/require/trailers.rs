@@ -1,0 +1,103 @@
+//! `require.trailers = [ { key = "Key", value = "regex" } ]`: for each entry,
+//! a trailer with that key (and, with `value`, a value the regex matches).
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::policy::valid_trailer_key;
+use crate::verdict::{Finding, MissingTrailer};
+
+use super::{Build, Entry, Kind, Requirement};
+use crate::rules::{Input, Needs, Rule, Subject};
+
+pub(super) const KIND: Kind = Kind {
+    keys: &["trailers"],
+    build,
+};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    key: Spanned<String>,
+    value: Option<Spanned<String>>,
+}
+
+#[derive(Debug)]
+struct Wanted {
+    key: String,
+    /// The pattern as written, for messages.
+    pattern: Option<String>,
+    value: Option<Regex>,
+}
+
+#[derive(Debug)]
+struct Trailers(Vec<Wanted>);
+
+fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requirement>> {
+    let raw: Vec<Spanned<Raw>> = cx.read(entries.first()?)?;
+    let mut wanted = Vec::new();
+    for t in raw {
+        let t = t.into_inner();
+        let key_span = t.key.span();
+        let key = t.key.into_inner();
+        if !valid_trailer_key(&key) {
+            cx.problems.error(
+                key_span,
+                format!(
+                    "`{key}` is not a trailer key git would read: use letters, digits and `-` only"
+                ),
+            );
+        }
+        let (pattern, value) = match &t.value {
+            Some(v) => (Some(v.get_ref().clone()), cx.problems.regex(v).ok()),
+            None => (None, None),
+        };
+        wanted.push(Wanted {
+            key,
+            pattern,
+            value,
+        });
+    }
+    if wanted.is_empty() {
+        return None;
+    }
+    Some(Box::new(Trailers(wanted)))
+}
+
+impl Requirement for Trailers {
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
+
+    fn check(&self, _rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs> {
+        let Subject::Commit(c) = input.subject else {
+            return Ok(());
+        };
+        for w in &self.0 {
+            let found: Vec<_> = c.trailers.iter().filter(|t| t.key_is(&w.key)).collect();
+            let ok = found.iter().any(|t| {
+                w.value
+                    .as_ref()
+                    .is_none_or(|re| re.is_match(&String::from_utf8_lossy(&t.value)))
+            });
+            if !ok {
+                out.push(Finding::MissingTrailer(MissingTrailer {
+                    key: w.key.clone(),
+                    pattern: w.pattern.clone(),
+                    found: found
+                        .iter()
+                        .map(|t| {
+                            format!(
+                                "{}: {}",
+                                String::from_utf8_lossy(&t.key),
+                                String::from_utf8_lossy(&t.value)
+                            )
+                        })
+                        .collect(),
+                }));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,227 @@
+//! `when` and `exempt.authors`: which commits a rule selects, asked of
+//! `rules::selects` with what is known (the shape the walk read, the facts,
+//! the diff), and `rules::looks_at_diff`.
+
+use trailgate::git::diff::ChangeKind;
+use trailgate::rules::{self, DiffNeed, Known, Selects};
+
+use super::*;
+
+/// A rule with these conditions that requires a `Ticket` trailer.
+fn with_when(when: &str) -> Policy {
+    policy(&format!(
+        "[[rule]]\nname = \"r\"\nwhen = {{ {when} }}\nrequire = {{ trailers = [{{ key = \"Ticket\" }}] }}\n"
+    ))
+}
+
+fn selects(p: &Policy, c: &CommitFacts) -> Selects {
+    rules::selects(rule(p, "r"), p, Known::Facts(c), None)
+}
+
+const AI_YES: &str = "Change\n\nAI-Assisted: yes\n";
+const AI_NO: &str = "Change\n\nAI-Assisted: no\n";
+const PLAIN: &str = "Change\n\nBody.\n";
+const CLAUDE: &str = "Change\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n";
+
+#[test]
+fn ai_assisted_selects_declared_and_detected_assistance() {
+    let p = with_when("ai_assisted = true");
+    assert_eq!(selects(&p, &by_carol(&p, AI_YES)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, CLAUDE)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, PLAIN)), Selects::No);
+    // A negative value declares no assistance.
+    assert_eq!(selects(&p, &by_carol(&p, AI_NO)), Selects::No);
+    let p = with_when("ai_assisted = false");
+    assert_eq!(selects(&p, &by_carol(&p, PLAIN)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, CLAUDE)), Selects::No);
+}
+
+#[test]
+fn ai_declared_and_ai_detected_are_told_apart() {
+    let p = with_when("ai_declared = true");
+    assert_eq!(selects(&p, &by_carol(&p, AI_YES)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, CLAUDE)), Selects::No);
+    let p = with_when("ai_detected = true");
+    assert_eq!(selects(&p, &by_carol(&p, CLAUDE)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, AI_YES)), Selects::No);
+    // Detected but undeclared: the marks without `AI-Assisted: yes`.
+    let p = with_when("ai_detected = true, ai_declared = false");
+    assert_eq!(selects(&p, &by_carol(&p, CLAUDE)), Selects::Yes);
+    let both = format!("{CLAUDE}AI-Assisted: yes\n");
+    assert_eq!(selects(&p, &by_carol(&p, &both)), Selects::No);
+}
+
+#[test]
+fn author_in_and_author_not_in_match_people_by_any_address_in_any_case() {
+    let p = with_when("author_in = [\"senior\"]");
+    let alice = commit(&p, "Alice <ALICE@old.example.com>", 1, PLAIN);
+    let bob = commit(&p, "Bob <bob@example.com>", 1, PLAIN);
+    assert_eq!(selects(&p, &alice), Selects::Yes);
+    assert_eq!(selects(&p, &bob), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, PLAIN)), Selects::No);
+    let p = with_when("author_not_in = [\"senior\"]");
+    assert_eq!(selects(&p, &by_carol(&p, PLAIN)), Selects::Yes);
+    assert_eq!(
+        selects(&p, &commit(&p, "A <alice@example.com>", 1, PLAIN)),
+        Selects::No
+    );
+    // The name on the author line identifies nobody.
+    let named = commit(&p, "Alice Senior <mallory@example.com>", 1, PLAIN);
+    assert_eq!(selects(&p, &named), Selects::Yes);
+}
+
+#[test]
+fn a_glob_group_matches_addresses_and_nothing_longer() {
+    let p = with_when("author_in = [\"bots\"]");
+    let bot = commit(&p, "CI <ci@bots.example>", 1, PLAIN);
+    let evil = commit(&p, "CI <ci@bots.example.evil>", 1, PLAIN);
+    assert_eq!(selects(&p, &bot), Selects::Yes);
+    assert_eq!(selects(&p, &evil), Selects::No);
+}
+
+#[test]
+fn exempt_authors_are_not_selected_even_when_every_condition_holds() {
+    let p = policy(
+        "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nexempt = { authors = [\"juniors\"] }\nrequire = { trailers = [{ key = \"Ticket\" }] }\n",
+    );
+    assert_eq!(selects(&p, &by_carol(&p, AI_YES)), Selects::No);
+    let dave = commit(&p, "Dave <dave@example.com>", 1, AI_YES);
+    assert_eq!(selects(&p, &dave), Selects::Yes);
+}
+
+#[test]
+fn message_is_a_regex_over_the_whole_message() {
+    let p = with_when("message = \"(?m)^Hotfix:\"");
+    let body = "Change things\n\nHotfix: for INC-1\n";
+    assert_eq!(selects(&p, &by_carol(&p, body)), Selects::Yes);
+    assert_eq!(selects(&p, &by_carol(&p, "No hotfix: here\n")), Selects::No);
+}
+
+#[test]
+fn merge_selects_by_the_number_of_parents_before_reading_any_facts() {
+    let p = with_when("merge = true");
+    let r = rule(&p, "r");
+    assert_eq!(
+        rules::selects(r, &p, Known::Shape { merge: false }, None),
+        Selects::No
+    );
+    assert_eq!(
+        rules::selects(r, &p, Known::Shape { merge: true }, None),
+        Selects::Yes
+    );
+    let merge = commit(&p, "Carol <carol@example.com>", 2, PLAIN);
+    assert_eq!(selects(&p, &merge), Selects::Yes);
+    let p = with_when("merge = false");
+    assert_eq!(selects(&p, &merge), Selects::No);
+}
+
+#[test]
+fn conditions_on_a_commits_text_ask_for_its_facts_first() {
+    for when in [
+        "ai_assisted = true",
+        "author_in = [\"senior\"]",
+        "message = \"x\"",
+    ] {
+        let p = with_when(when);
+        assert_eq!(
+            rules::selects(rule(&p, "r"), &p, Known::Shape { merge: false }, None),
+            Selects::NeedsFacts,
+            "{when}"
+        );
+    }
+    // A rule without conditions needs nothing.
+    let p = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
+    assert_eq!(
+        rules::selects(rule(&p, "r"), &p, Known::Shape { merge: false }, None),
+        Selects::Yes
+    );
+}
+
+#[test]
+fn touches_asks_for_the_diff_and_matches_old_and_new_paths() {
+    let p = with_when("touches = [\"infra/**\"]");
+    let c = by_carol(&p, PLAIN);
+    let r = rule(&p, "r");
+    assert_eq!(selects(&p, &c), Selects::NeedsDiff(DiffNeed::Paths));
+    let infra = diff(&[("infra/main.tf", ChangeKind::Modified, 1, 1)]);
+    let docs = diff(&[("docs/infra.md", ChangeKind::Modified, 1, 1)]);
+    assert_eq!(
+        rules::selects(r, &p, Known::Facts(&c), Some(&infra)),
+        Selects::Yes
+    );
+    assert_eq!(
+        rules::selects(r, &p, Known::Facts(&c), Some(&docs)),
+        Selects::No
+    );
+    // A rename out of the folder still touches it.
+    let mut renamed = diff(&[(
+        "attic/main.tf",
+        ChangeKind::Renamed { similarity: 100 },
+        0,
+        0,
+    )]);
+    renamed.files[0].old_path = Some(b"infra/main.tf".to_vec());
+    assert_eq!(
+        rules::selects(r, &p, Known::Facts(&c), Some(&renamed)),
+        Selects::Yes
+    );
+}
+
+#[test]
+fn a_merges_diff_is_not_looked_at_unless_the_rule_is_about_merges() {
+    let p = with_when("touches = [\"infra/**\"]");
+    let merge = commit(&p, "Carol <carol@example.com>", 2, PLAIN);
+    assert_eq!(selects(&p, &merge), Selects::No);
+    assert_eq!(rules::looks_at_diff(rule(&p, "r"), true), None);
+    assert_eq!(
+        rules::looks_at_diff(rule(&p, "r"), false),
+        Some(DiffNeed::Paths)
+    );
+    let p = with_when("merge = true, touches = [\"infra/**\"]");
+    assert_eq!(selects(&p, &merge), Selects::NeedsDiff(DiffNeed::Paths));
+    assert_eq!(
+        rules::looks_at_diff(rule(&p, "r"), true),
+        Some(DiffNeed::Paths)
+    );
+}
+
+#[test]
+fn wants_diff_follows_selection_and_the_diff_rule_of_merges() {
+    let p = policy(
+        "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nrequire = { max_lines_added = 10 }\n",
+    );
+    let r = rule(&p, "r");
+    assert_eq!(
+        rules::wants_diff(r, &p, Known::Shape { merge: false }),
+        None,
+        "the facts decide"
+    );
+    let ai = by_carol(&p, AI_YES);
+    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&ai)), Some(true));
+    let plain = by_carol(&p, PLAIN);
+    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&plain)), Some(false));
+    let merge = commit(&p, "Carol <carol@example.com>", 2, AI_YES);
+    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&merge)), Some(false));
+    assert_eq!(rules::needs(r).diff, Some(DiffNeed::Lines));
+}
+
+#[test]
+fn the_ai_marks_are_named_first_when_they_made_the_rule_apply() {
+    let p = policy(
+        "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nrequire = { trailers = [{ key = \"Ticket\" }] }\n",
+    );
+    match evaluate(&p, "r", &by_carol(&p, CLAUDE), Given::default()) {
+        Outcome::Fail { detected, .. } => {
+            let detected = detected.expect("the marks are named");
+            assert!(detected.contains("noreply@anthropic.com"), "{detected}");
+            assert!(detected.contains("Claude Code"), "{detected}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Declared: the pusher knows, nothing to name.
+    let both = format!("{CLAUDE}AI-Assisted: yes\n");
+    match evaluate(&p, "r", &by_carol(&p, &both), Given::default()) {
+        Outcome::Fail { detected, .. } => assert_eq!(detected, None),
+        other => panic!("{other:?}"),
+    }
+}
