@@ -14,7 +14,7 @@ pub(super) fn print_trailers(commits: &[String]) -> Result<u8, Error> {
         for spec in commits {
             let oid = revision::resolve_commit(&repo, spec)?;
             let data = objects.read(oid)?;
-            let raw = commit::parse(data.data())
+            let raw = commit::parse(data.data(), oid.kind())
                 .map_err(|reason| RepoError::BadCommit { oid, reason })?;
             let message = encoding::message_as_utf8(raw.encoding, raw.message);
             if commits.len() > 1 {

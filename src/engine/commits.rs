@@ -47,6 +47,26 @@ impl<'r> Commits<'r> {
         remember: bool,
         on_read: &mut OnRead<'_>,
     ) -> Result<Walked, JudgeError> {
+        let covers = |name: &str| rule.applies_to(name);
+        self.for_refs(
+            repo, ctx, &covers, refname, new, old, limit, remember, on_read,
+        )
+    }
+
+    /// [`Commits::for_rule`] for a rule that covers the refs `covers` says.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn for_refs(
+        &mut self,
+        repo: &Repo,
+        ctx: &Context<'_>,
+        covers: &dyn Fn(&str) -> bool,
+        refname: &str,
+        new: ObjectId,
+        old: Option<ObjectId>,
+        limit: usize,
+        remember: bool,
+        on_read: &mut OnRead<'_>,
+    ) -> Result<Walked, JudgeError> {
         let walk_err = |source| match (source, ctx.deadline) {
             (WalkError::Deadline { commits }, Some(d)) => d.out_of_time(refname, commits),
             (source, _) => JudgeError::Walk {
@@ -81,7 +101,7 @@ impl<'r> Commits<'r> {
                     .existing
                     .iter()
                     .flatten()
-                    .filter(|r| rule.applies_to(&r.name))
+                    .filter(|r| covers(&r.name))
                     .map(|r| r.target)
                     .collect();
                 hidden.extend(old);

@@ -45,7 +45,7 @@ pub(super) fn classify(
     oid: ObjectId,
     data: &[u8],
 ) -> Option<Links> {
-    let raw = object::parse(data).ok()?;
+    let raw = object::parse(data, oid.kind()).ok()?;
     let merge = raw.parents.len() > 1;
     let mut facts: Option<CommitFacts> = None;
     let mut wanted = false;
@@ -298,7 +298,7 @@ impl Engine<'_, '_> {
                 // Tree ids from the bytes the walk kept, where it kept both
                 // the commit and its first parent.
                 let tree_and_parent = |oid: ObjectId| {
-                    let raw = object::parse(self.facts.raw.get(oid)?).ok()?;
+                    let raw = object::parse(self.facts.raw.get(oid)?, oid.kind()).ok()?;
                     Some((raw.tree?, raw.parents.first().copied()))
                 };
                 let known = tree_and_parent(oid).and_then(|(tree, parent)| match parent {
@@ -473,7 +473,7 @@ impl Engine<'_, '_> {
         oid: ObjectId,
     ) -> Result<(Option<ObjectId>, Vec<ObjectId>), JudgeError> {
         with_object(self.repo, refname, oid, |data| {
-            let parsed = object::parse(data).map_err(|reason| JudgeError::BadCommit {
+            let parsed = object::parse(data, oid.kind()).map_err(|reason| JudgeError::BadCommit {
                 refname: refname.to_owned(),
                 oid,
                 reason,

@@ -64,6 +64,9 @@ impl Engine<'_, '_> {
     ) -> Result<(), JudgeError> {
         let refname = update.name.as_str();
         let (kind, new_commit, old_commit) = self.kind_of(update)?;
+        // Whether a rule's walk read every commit the update brings (and so
+        // checked the new ones: see `git::walk`).
+        let mut walked = false;
         for (rule, applies) in applying {
             match applies {
                 Applies::No => continue,
@@ -81,11 +84,41 @@ impl Engine<'_, '_> {
             }
             let Some(new) = new_commit else { continue };
             match self.judge_commits(rule, refname, new, old_commit, ahead)? {
-                Flow::Continue => {}
+                Flow::Continue => walked = true,
                 Flow::Stop => return Ok(()),
             }
         }
-        Ok(())
+        match new_commit {
+            Some(new) if !walked => self.check_new_commits(refname, new, old_commit),
+            _ => Ok(()),
+        }
+    }
+
+    /// Reads every commit an update brings that no rule judged, so that a
+    /// malformed new commit is refused whatever ref it is pushed to: once in
+    /// the repository it would be old history, never checked again, and a
+    /// later push could move a protected ref onto it.
+    fn check_new_commits(
+        &mut self,
+        refname: &str,
+        new: ObjectId,
+        old: Option<ObjectId>,
+    ) -> Result<(), JudgeError> {
+        let (repo, ctx) = (self.repo, self.ctx);
+        // Hidden: every existing ref, as for a rule that covers them all.
+        self.commits
+            .for_refs(
+                repo,
+                ctx,
+                &|_| true,
+                refname,
+                new,
+                old,
+                0,
+                false,
+                &mut |_, _| {},
+            )
+            .map(|_| ())
     }
 
     /// The kind of the update for `deny`, and the commits its new and old
@@ -103,7 +136,11 @@ impl Engine<'_, '_> {
         let new_commit = match update.new {
             None => None,
             Some(new) => {
-                let commit = self.repo.peel_to_commit(new).map_err(repo_err)?;
+                let walker = &self.commits.walker;
+                let commit = self
+                    .repo
+                    .peel_to_commit_checked(new, &|oid| walker.known_old(oid))
+                    .map_err(repo_err)?;
                 if commit.is_none() && refname.starts_with("refs/heads/") {
                     let kind = self.repo.kind_of(new).map_err(repo_err)?;
                     return Err(JudgeError::BranchNotCommit {

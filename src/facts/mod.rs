@@ -90,7 +90,7 @@ pub fn short(oid: ObjectId) -> String {
 
 /// Computes the facts of a commit from its raw object bytes.
 pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<CommitFacts, String> {
-    let raw = object::parse(data)?;
+    let raw = object::parse(data, oid.kind())?;
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
         .into_iter()

@@ -59,6 +59,12 @@ pub enum RepoError {
     NotACommit { oid: ObjectId, kind: String },
     #[error("commit {oid} cannot be parsed: {reason}")]
     BadCommit { oid: ObjectId, reason: String },
+    #[error("{kind} {oid} is malformed: {problem}\n  help: write it again with plain git (`git tag -f`, `git commit --amend`), which writes well-formed objects, and push again")]
+    Malformed {
+        oid: ObjectId,
+        kind: &'static str,
+        problem: crate::git::object::fsck::Malformed,
+    },
     #[error(
         "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
     )]
@@ -201,6 +207,18 @@ impl Repo {
     /// commit an annotated tag (or chain of tags) points at, or `None` for
     /// trees and blobs.
     pub fn peel_to_commit(&self, oid: ObjectId) -> Result<Option<ObjectId>, RepoError> {
+        self.peel_to_commit_checked(oid, &|_| true)
+    }
+
+    /// [`Repo::peel_to_commit`], refusing every tag of the chain that is new
+    /// (`is_old` says it is not) and malformed: one git's fsck reports, or
+    /// one that names an object of another type than it says (git refuses
+    /// to peel it).
+    pub fn peel_to_commit_checked(
+        &self,
+        oid: ObjectId,
+        is_old: &dyn Fn(ObjectId) -> bool,
+    ) -> Result<Option<ObjectId>, RepoError> {
         // Raw object reads, not libgit2's object parser: a commit whose author
         // line libgit2 refuses must still be judged (as an unknown author), the
         // same at the tip as further down, and a tag is followed by its own
@@ -213,12 +231,35 @@ impl Repo {
                 ObjectKind::Commit => return Ok(Some(current)),
                 ObjectKind::Tag => {
                     let object = objects.read(current)?;
-                    current = crate::git::object::tag_target(object.data()).ok_or(
+                    let data = object.data();
+                    let new = !is_old(current);
+                    let malformed = |problem| RepoError::Malformed {
+                        oid: current,
+                        kind: "tag",
+                        problem,
+                    };
+                    if new {
+                        crate::git::object::fsck::check_tag(data, current.kind())
+                            .map_err(malformed)?;
+                    }
+                    let tag = crate::git::object::parse_tag(data, current.kind()).ok_or(
                         RepoError::NotACommit {
                             oid: current,
                             kind: "damaged tag".into(),
                         },
                     )?;
+                    if new {
+                        let actual = objects.header(tag.target)?;
+                        if actual.name().as_bytes() != tag.kind {
+                            return Err(malformed(
+                                crate::git::object::fsck::Malformed::TypeMismatch {
+                                    declared: String::from_utf8_lossy(tag.kind).into_owned(),
+                                    actual: actual.name().to_owned(),
+                                },
+                            ));
+                        }
+                    }
+                    current = tag.target;
                 }
                 _ => return Ok(None),
             }

@@ -49,7 +49,7 @@ pub fn is_ancestor(
                 kind: object.kind().name().to_owned(),
             });
         }
-        let parsed = crate::git::object::parse(object.data())
+        let parsed = crate::git::object::parse(object.data(), oid.kind())
             .map_err(|reason| RepoError::BadCommit { oid, reason })?;
         Ok(Some((parsed.committer.time, parsed.parents)))
     };

@@ -46,6 +46,11 @@ pub enum WalkError {
     NotACommit { oid: ObjectId, kind: String },
     #[error("commit {oid} cannot be parsed: {reason}")]
     BadCommit { oid: ObjectId, reason: String },
+    #[error("commit {oid} is malformed: {problem}\n  help: write the commit again with plain git (`git commit --amend --no-edit`, or `git rebase` for older ones), which writes well-formed objects, and push again")]
+    Malformed {
+        oid: ObjectId,
+        problem: crate::git::object::fsck::Malformed,
+    },
     #[error("the push brings more than {limit} new commits (settings.max_commits)")]
     TooMany { limit: usize },
     #[error("the walk ran past its deadline after {commits} commits")]
@@ -202,6 +207,15 @@ impl<'r> Walker<'r> {
     pub fn with_store(mut self, store: Option<Repo>) -> Self {
         self.store = store;
         self
+    }
+
+    /// Whether an object is certainly old: the repository as it was before
+    /// the push has it. `false` when that repository is not known (no
+    /// quarantine), so that every commit read counts as new.
+    pub fn known_old(&self, oid: ObjectId) -> bool {
+        self.store
+            .as_ref()
+            .is_some_and(|store| store.objects().is_ok_and(|objects| objects.exists(oid)))
     }
 
     /// Whether a found commit may be old: in the store, or unknown.
@@ -425,7 +439,7 @@ impl<'r> Walker<'r> {
                 for &parent in &parents {
                     // The hidden side may end at a missing object (a shallow
                     // repository); that only hides less.
-                    if self.load(parent, &mut |_, _| {}).is_ok() {
+                    if self.load_hidden(parent).is_ok() {
                         self.insert(&mut state, parent, true);
                     }
                 }

@@ -1,5 +1,8 @@
 //! Reading a commit for the walk: its object (or its commit-graph entry),
-//! parsed only for its parents and date, once.
+//! parsed only for its parents and date, once. A commit read on the
+//! interesting side that is new in this push (not in the repository as it
+//! was before) must first pass [`object::fsck::check_commit`]: every commit
+//! a ref update brings is read here before anything judges it.
 
 use crate::git::object;
 use crate::git::oid::ObjectId;
@@ -8,9 +11,25 @@ use crate::git::repo::{is_not_found, ObjectKind};
 use super::{OnRead, WalkError, Walker};
 
 impl Walker<'_> {
-    /// Reads and parses a commit once; later calls are free. True when this
+    /// Reads and parses a commit of the interesting side once (later calls
+    /// are free), refusing it if it is new and malformed. True when this
     /// call read the commit and handed its bytes to `on_read`.
     pub(super) fn load(&mut self, n: u32, on_read: &mut OnRead<'_>) -> Result<bool, WalkError> {
+        self.load_checked(n, on_read, true)
+    }
+
+    /// [`Walker::load`] for the hidden side, whose commits are already in
+    /// the repository (reachable from its refs) and never checked again.
+    pub(super) fn load_hidden(&mut self, n: u32) -> Result<bool, WalkError> {
+        self.load_checked(n, &mut |_, _| {}, false)
+    }
+
+    fn load_checked(
+        &mut self,
+        n: u32,
+        on_read: &mut OnRead<'_>,
+        check: bool,
+    ) -> Result<bool, WalkError> {
         if self.loaded(n) || self.load_from_graph(n) {
             return Ok(false);
         }
@@ -28,8 +47,16 @@ impl Walker<'_> {
                 kind: object.kind().name().to_owned(),
             });
         }
+        if check {
+            if let Err(problem) = object::fsck::check_commit(object.data(), oid.kind()) {
+                // Only a new commit is refused: old history stays readable.
+                if !self.known_old(oid) {
+                    return Err(WalkError::Malformed { oid, problem });
+                }
+            }
+        }
         self.scratch.clear();
-        let time = object::parse_links(object.data(), &mut self.scratch)
+        let time = object::parse_links(object.data(), oid.kind(), &mut self.scratch)
             .map_err(|reason| WalkError::BadCommit { oid, reason })?;
         self.commits_read += 1;
         on_read(oid, object.data());
@@ -50,15 +77,14 @@ impl Walker<'_> {
             match object.kind() {
                 ObjectKind::Commit => {
                     self.scratch.clear();
-                    let time = object::parse_links(object.data(), &mut self.scratch).ok()?;
+                    let time = object::parse_links(object.data(), oid.kind(), &mut self.scratch).ok()?;
                     drop(object);
                     self.commits_read += 1;
                     self.fill(n, time).ok()?;
                     return Some(n);
                 }
                 ObjectKind::Tag => {
-                    // A tag object starts with `object <hex>`.
-                    oid = object::oid_from_hex(object.data().get(7..47)?)?;
+                    oid = object::tag_target(object.data(), oid.kind())?;
                 }
                 _ => return None,
             }
