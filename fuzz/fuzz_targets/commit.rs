@@ -1,16 +1,28 @@
-//! Fuzzes the raw commit parser, `trailgate::git::object::parse`, and what the
-//! hook does with its result (identity splitting, the subject, re-encoding
-//! and the trailers): no object may panic, and the message is a suffix of the
-//! object.
+//! Fuzzes the raw commit parser, `trailgate::git::object::parse`, the check
+//! of new commits (`object::fsck::check_commit`), and what the hook does with
+//! the result (identity splitting, the subject, re-encoding and the
+//! trailers): no object may panic, the message is a suffix of the object,
+//! and an object the check accepts is one git can read (a tree, an author
+//! and committer with an e-mail, no NUL). The differential comparison with
+//! git itself is `tests/it/objects/differential.rs`.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use trailgate::facts::{encoding, trailers};
 use trailgate::git::object as commit;
+use trailgate::git::HashKind;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(raw) = commit::parse(data) else {
+    let checked = commit::fsck::check_commit(data, HashKind::Sha1);
+    let parsed = commit::parse(data, HashKind::Sha1);
+    if checked.is_ok() {
+        let raw = parsed.as_ref().expect("an accepted commit is readable");
+        assert!(raw.tree.is_some());
+        assert!(!data.contains(&0), "no NUL in an accepted commit");
+        assert!(data.windows(8).any(|w| w == b"\nauthor "));
+    }
+    let Ok(raw) = parsed else {
         return;
     };
     assert!(

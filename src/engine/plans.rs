@@ -473,11 +473,12 @@ impl Engine<'_, '_> {
         oid: ObjectId,
     ) -> Result<(Option<ObjectId>, Vec<ObjectId>), JudgeError> {
         with_object(self.repo, refname, oid, |data| {
-            let parsed = object::parse(data, oid.kind()).map_err(|reason| JudgeError::BadCommit {
-                refname: refname.to_owned(),
-                oid,
-                reason,
-            })?;
+            let parsed =
+                object::parse(data, oid.kind()).map_err(|reason| JudgeError::BadCommit {
+                    refname: refname.to_owned(),
+                    oid,
+                    reason,
+                })?;
             Ok((parsed.tree, parsed.parents))
         })
     }

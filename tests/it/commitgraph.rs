@@ -84,7 +84,7 @@ fn every_commit_agrees_with_its_object(dir: &Path, home: &Path, graph: &CommitGr
     for line in git(dir, home, &["rev-list", "--all"], None).lines() {
         let oid = ObjectId::from_hex(line.as_bytes()).unwrap();
         let object = odb.read(oid).unwrap();
-        let parsed = commit::parse(object.data()).unwrap();
+        let parsed = commit::parse(object.data(), oid.kind()).unwrap();
         let from_graph = graph.get(oid).expect("listed in the graph");
         assert_eq!(from_graph.parents, parsed.parents, "parents of {oid}");
         assert_eq!(from_graph.time, parsed.committer.time, "date of {oid}");

@@ -43,7 +43,9 @@ pub enum Malformed {
     MissingTree,
     #[error("its `tree` line is not one {hash} object id and a newline (git fsck: badTreeSha1)")]
     BadTree { hash: HashKind },
-    #[error("a `parent` line that is not one {hash} object id and a newline (git fsck: badParentSha1)")]
+    #[error(
+        "a `parent` line that is not one {hash} object id and a newline (git fsck: badParentSha1)"
+    )]
     BadParent { hash: HashKind },
     #[error("no `author` line after the tree and parent lines (git fsck: missingAuthor)")]
     MissingAuthor,
@@ -68,7 +70,9 @@ pub enum Malformed {
     Continuation { header: String },
     #[error("it does not start with an `object` line (git fsck: missingObject)")]
     MissingObject,
-    #[error("its `object` line is not one {hash} object id and a newline (git fsck: badObjectSha1)")]
+    #[error(
+        "its `object` line is not one {hash} object id and a newline (git fsck: badObjectSha1)"
+    )]
     BadObject { hash: HashKind },
     #[error("no `type` line after the object line (git fsck: missingTypeEntry)")]
     MissingTypeEntry,
@@ -102,7 +106,9 @@ pub enum IdentProblem {
     DateOverflow,
     #[error("the date is not a number followed by a space (git fsck: badDate)")]
     BadDate,
-    #[error("the time zone is not `+hhmm` or `-hhmm` at the end of the line (git fsck: badTimezone)")]
+    #[error(
+        "the time zone is not `+hhmm` or `-hhmm` at the end of the line (git fsck: badTimezone)"
+    )]
     BadTimezone,
 }
 

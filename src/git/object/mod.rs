@@ -382,7 +382,11 @@ Subject\n\nBody\n";
     #[test]
     fn a_parent_line_that_is_too_short_to_hold_an_id_at_the_end_is_no_parent_to_git() {
         // parse_commit_buffer only reads a parent line with room for an id.
-        let c = parse(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent zz\n\nm", K).unwrap();
+        let c = parse(
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nparent zz\n\nm",
+            K,
+        )
+        .unwrap();
         assert!(c.parents.is_empty());
     }
 
@@ -442,7 +446,9 @@ encoding second\n\
     #[test]
     fn sha256_ids_are_read_at_their_length() {
         let tree = "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321";
-        let data = format!("tree {tree}\nparent {tree}\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nm\n");
+        let data = format!(
+            "tree {tree}\nparent {tree}\nauthor A <a> 1 +0000\ncommitter A <a> 1 +0000\n\nm\n"
+        );
         let c = parse(data.as_bytes(), HashKind::Sha256).unwrap();
         assert_eq!(c.tree.map(|t| t.to_hex()), Some(tree.to_owned()));
         assert_eq!(c.parents.len(), 1);
@@ -463,8 +469,11 @@ encoding second\n\
 
     #[test]
     fn a_commit_without_a_message_has_an_empty_one() {
-        let c =
-            parse(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <b> 1 +0000", K).unwrap();
+        let c = parse(
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor a <b> 1 +0000",
+            K,
+        )
+        .unwrap();
         assert_eq!(c.message, b"");
         assert_eq!(c.author.email, b"b");
     }

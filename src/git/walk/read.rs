@@ -77,7 +77,8 @@ impl Walker<'_> {
             match object.kind() {
                 ObjectKind::Commit => {
                     self.scratch.clear();
-                    let time = object::parse_links(object.data(), oid.kind(), &mut self.scratch).ok()?;
+                    let time =
+                        object::parse_links(object.data(), oid.kind(), &mut self.scratch).ok()?;
                     drop(object);
                     self.commits_read += 1;
                     self.fill(n, time).ok()?;

@@ -345,7 +345,7 @@ fn history_small() -> (Repo, Vec<ObjectId>) {
 fn tree_of(repo: &trailgate::git::Repo, commit: ObjectId) -> ObjectId {
     let objects = repo.objects().unwrap();
     let object = objects.read(commit).unwrap();
-    trailgate::git::object::parse(object.data())
+    trailgate::git::object::parse(object.data(), commit.kind())
         .unwrap()
         .tree
         .unwrap()

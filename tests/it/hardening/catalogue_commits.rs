@@ -34,11 +34,12 @@ fn an_empty_message_is_judged_and_accepted() {
 fn a_tip_commit_with_no_blank_line_and_no_message_is_judged_as_an_empty_message() {
     // git reads such an object as a commit with an empty message; so does
     // trailgate, at the tip as further down (it parses raw objects itself).
+    // git fsck accepts it as long as the last header line ends in a newline.
     let tree_and_parent = |w: &World| {
         let main = w.server_ref(MAIN).unwrap();
         let tree = empty_tree(w);
         let data = format!(
-            "tree {tree}\nparent {main}\nauthor Carol <carol@example.com> 1700000000 +0000\ncommitter Carol <carol@example.com> 1700000000 +0000"
+            "tree {tree}\nparent {main}\nauthor Carol <carol@example.com> 1700000000 +0000\ncommitter Carol <carol@example.com> 1700000000 +0000\n"
         );
         (main, raw_object(w, "commit", data.as_bytes()))
     };
@@ -61,6 +62,18 @@ fn a_tip_commit_with_no_blank_line_and_no_message_is_judged_as_an_empty_message(
         "{}",
         run.dump()
     );
+
+    // Without that newline git fsck calls the header unterminated: refused.
+    let w = World::with_policy(&senior_policy());
+    let main = w.server_ref(MAIN).unwrap();
+    let tree = empty_tree(&w);
+    let data = format!(
+        "tree {tree}\nparent {main}\nauthor Carol <carol@example.com> 1700000000 +0000\ncommitter Carol <carol@example.com> 1700000000 +0000"
+    );
+    let new = raw_object(&w, "commit", data.as_bytes());
+    let run = judge(&w, &main, &new);
+    assert_cannot_judge(&run, &new);
+    run.assert_says("unterminatedHeader");
 }
 
 #[test]
@@ -103,7 +116,9 @@ fn a_message_with_100000_trailer_lines_is_judged_within_seconds() {
 }
 
 #[test]
-fn a_nul_byte_in_the_message_ends_it_for_trailers_as_it_does_for_git() {
+fn attack_nul_byte_hides_a_declaration_from_git_log() {
+    // git log (and its trailer parser) stops at a NUL, git cat-file does
+    // not: a new commit with one is refused, whatever each reader sees.
     let w = World::with_policy(&senior_policy());
     let (old, new) = carol_commit(&w, b"Subject\n\nBody\0\n\nAI-Assisted: yes\n");
     assert_eq!(
@@ -112,18 +127,12 @@ fn a_nul_byte_in_the_message_ends_it_for_trailers_as_it_does_for_git() {
         "git sees no trailer after a NUL"
     );
     let run = judge(&w, &old, &new);
-    assert_no_crash(&run);
-    run.assert_code(0);
+    assert_cannot_judge(&run, &new);
+    run.assert_says("nulInCommit");
 
     let w = World::with_policy(&senior_policy());
     let (old, new) = carol_commit(&w, b"Sub\0ject\n\nAI-Assisted: yes\n");
-    let run = judge(&w, &old, &new);
-    assert_no_crash(&run);
-    if git_trailers(&w, &new).contains("AI-Assisted") {
-        run.assert_code(1);
-    } else {
-        run.assert_code(0);
-    }
+    assert_cannot_judge(&judge(&w, &old, &new), "NUL byte in its message");
 }
 
 #[test]
@@ -175,10 +184,7 @@ fn a_shift_jis_message_is_read_as_git_log_shows_it() {
 
 #[test]
 fn an_unknown_encoding_header_leaves_the_message_as_it_is() {
-    let run = judge_encoded(
-        b"x-no-such-charset\x00\xff",
-        b"Subject\n\nAI-Assisted: yes\n",
-    );
+    let run = judge_encoded(b"x-no-such-charset\xff", b"Subject\n\nAI-Assisted: yes\n");
     assert_rejected_by(&run, RULE);
 }
 
@@ -204,7 +210,7 @@ fn with_author_line(author: &[u8]) -> (World, String, String) {
 }
 
 /// Author lines git never writes (`git fsck` would flag them).
-const MALFORMED_AUTHORS: [&[u8]; 10] = [
+const MALFORMED_AUTHORS: [&[u8]; 9] = [
     b"author Nobody 1700000000 +0000",
     b"author Open <bracket 1700000000 +0000",
     b"author <> 1700000000 +0000",
@@ -213,7 +219,6 @@ const MALFORMED_AUTHORS: [&[u8]; 10] = [
     b"author Carol <carol@example.com> notatime +0000",
     b"author Carol <carol@example.com> 99999999999999999999999999 +0000",
     b"author Carol <carol@example.com> -5 +9999",
-    b"author Carol \xff <carol@example.com> 1 +0000",
     b"author Alice Senior alice@example.com 1700000000 +0000",
 ];
 
@@ -253,9 +258,10 @@ fn a_tip_commit_without_an_author_line_is_never_accepted() {
 }
 
 #[test]
-fn a_commit_with_two_author_lines_is_judged_by_the_one_git_log_shows() {
-    // git log shows the last author line; so does trailgate. (Author lines
-    // are the pusher's word in any case: anyone can write any author.)
+fn attack_two_author_lines_pick_the_author() {
+    // git log shows the last author line, git show both, and git fsck calls
+    // the object malformed (multipleAuthors): a new one is refused, whichever
+    // comes last.
     let w = World::with_policy(&senior_policy());
     let main = w.server_ref(MAIN).unwrap();
     let tree = empty_tree(&w);
@@ -281,16 +287,16 @@ fn a_commit_with_two_author_lines_is_judged_by_the_one_git_log_shows() {
     );
     let shown = w.server_git(&["log", "-1", "--format=%ae", &carol_last]);
     assert_eq!(shown, "carol@example.com");
-    assert_rejected_by(&judge(&w, &main, &carol_last), RULE);
+    let run = judge(&w, &main, &carol_last);
+    assert_cannot_judge(&run, &carol_last);
+    run.assert_says("multipleAuthors");
     let alice_last = two(
         b"author Carol <carol@example.com> 1700000000 +0000",
         b"author Alice Senior <alice@example.com> 1700000000 +0000",
     );
     let shown = w.server_git(&["log", "-1", "--format=%ae", &alice_last]);
     assert_eq!(shown, "alice@example.com");
-    let run = judge(&w, &main, &alice_last);
-    assert_no_crash(&run);
-    run.assert_code(0);
+    assert_cannot_judge(&judge(&w, &main, &alice_last), "multipleAuthors");
 }
 
 #[test]
@@ -376,7 +382,10 @@ fn a_tag_that_is_garbage_exits_2_or_is_judged_without_a_panic() {
 }
 
 #[test]
-fn malformed_author_lines_below_the_tip_are_judged_as_unknown_authors() {
+fn malformed_author_lines_below_the_tip_exit_2_naming_the_commit() {
+    // A name that is not UTF-8 is no fsck error: judged, as Carol.
+    let (w, main, odd) = with_author_line(b"author Carol \xff <carol@example.com> 1 +0000");
+    assert_rejected_by(&judge(&w, &main, &odd), RULE);
     for author in MALFORMED_AUTHORS {
         let (w, main, bad) = with_author_line(author);
         let tree = empty_tree(&w);
@@ -386,8 +395,8 @@ fn malformed_author_lines_below_the_tip_are_judged_as_unknown_authors() {
             &commit_bytes(&tree, &[&bad], &CAROL_LINES, b"Well-formed tip\n"),
         );
         let run = judge(&w, &main, &tip);
-        assert_rejected_by(&run, RULE);
-        run.assert_says(&bad[..7]);
+        assert_cannot_judge(&run, &bad);
+        run.assert_says("is malformed");
     }
 }
 #[test]

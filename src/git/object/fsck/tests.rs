@@ -244,10 +244,7 @@ fn ids_have_the_repositorys_length() {
     let sha256 = "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321";
     let data = ok(&[&format!("tree {sha256}"), AUTHOR, COMMITTER]);
     assert_eq!(check_commit(&data, HashKind::Sha256), Ok(()));
-    assert_eq!(
-        check_commit(&data, K),
-        Err(Malformed::BadTree { hash: K })
-    );
+    assert_eq!(check_commit(&data, K), Err(Malformed::BadTree { hash: K }));
     let data = ok(&[&tree(), AUTHOR, COMMITTER]);
     assert_eq!(
         check_commit(&data, HashKind::Sha256),
@@ -259,9 +256,8 @@ fn ids_have_the_repositorys_length() {
 
 #[test]
 fn tags_are_checked_as_fsck_checks_them() {
-    let good = format!(
-        "object {PARENT}\ntype commit\ntag v1.0\ntagger T <t@x> 1 +0000\n\nRelease\n"
-    );
+    let good =
+        format!("object {PARENT}\ntype commit\ntag v1.0\ntagger T <t@x> 1 +0000\n\nRelease\n");
     assert_eq!(check_tag(good.as_bytes(), K), Ok(()));
     let early = format!("object {PARENT}\ntype commit\ntag v0.1\n\nOld\n");
     assert_eq!(check_tag(early.as_bytes(), K), Ok(()));
