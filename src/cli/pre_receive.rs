@@ -36,6 +36,7 @@ pub(super) fn pre_receive(
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
         quarantined: env.quarantined(),
+        namespace: env.value("GIT_NAMESPACE").map(str::to_owned),
     };
     // The repository git runs the hook in (`GIT_DIR`, else the working
     // directory git set), with the push's quarantined objects.

@@ -44,6 +44,7 @@ pub(super) fn verify(
         baseline: Baseline::Explicit(negative),
         deadline: None,
         quarantined: false,
+        namespace: None,
     };
     let judgement = engine::judge(&repo, &policy, &updates, &ctx)?;
     emit(

@@ -11,6 +11,7 @@
 //! could not judge (a missing object, a branch pointing at a tree), which the
 //! caller turns into a rejected push.
 
+mod aliases;
 mod commits;
 pub mod parallel;
 mod plans;
@@ -131,6 +132,9 @@ pub struct Context<'a> {
     /// The push's new objects sit in git's quarantine (`GIT_QUARANTINE_PATH`),
     /// so the repository opened without it tells new commits from old ones.
     pub quarantined: bool,
+    /// `GIT_NAMESPACE`, when receive-pack serves a namespace: the names on
+    /// stdin are relative to it (see `aliases`).
+    pub namespace: Option<String>,
 }
 
 /// Judges every ref update of a push against every rule.

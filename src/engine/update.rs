@@ -10,7 +10,7 @@ use crate::push::RefUpdate;
 use crate::rules::{self, Applies, Rule, UpdateKind};
 
 use super::parallel::Ahead;
-use super::{plans, Engine, JudgeError};
+use super::{aliases, plans, Engine, JudgeError};
 
 /// What judging a rule's commits says about the rest of the update.
 pub(super) enum Flow {
@@ -25,11 +25,28 @@ impl Engine<'_, '_> {
     pub(super) fn update(&mut self, update: &RefUpdate) -> Result<(), JudgeError> {
         let policy = self.policy;
         let refname = update.name.as_str();
+        // The rules of every name the update moves (see `aliases`); the
+        // findings are still recorded under the name pushed.
+        let aliases = self.aliases(refname)?;
         let applying: Vec<(&Rule, Applies)> = policy
             .rules
             .iter()
-            .map(|rule| (rule, rules::applies(rule, refname, &self.pushed, policy)))
+            .map(|rule| {
+                let applies = aliases::applies_under(rule, &aliases.names, &self.pushed, policy);
+                (rule, applies)
+            })
             .collect();
+        let moved;
+        let update = match (update.old, aliases.old, update.new) {
+            (None, Some(old), Some(_)) => {
+                moved = RefUpdate {
+                    old: Some(old),
+                    ..update.clone()
+                };
+                &moved
+            }
+            _ => update,
+        };
         // The rules that will diff this ref's commits one by one.
         let diff_rules: Vec<&Rule> = applying
             .iter()
