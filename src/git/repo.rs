@@ -63,7 +63,7 @@ pub enum RepoError {
     Malformed {
         oid: ObjectId,
         kind: &'static str,
-        problem: crate::git::object::fsck::Malformed,
+        problem: Box<crate::git::object::fsck::Malformed>,
     },
     #[error(
         "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
@@ -236,7 +236,7 @@ impl Repo {
                     let malformed = |problem| RepoError::Malformed {
                         oid: current,
                         kind: "tag",
-                        problem,
+                        problem: Box::new(problem),
                     };
                     if new {
                         crate::git::object::fsck::check_tag(data, current.kind())

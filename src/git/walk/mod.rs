@@ -49,7 +49,7 @@ pub enum WalkError {
     #[error("commit {oid} is malformed: {problem}\n  help: write the commit again with plain git (`git commit --amend --no-edit`, or `git rebase` for older ones), which writes well-formed objects, and push again")]
     Malformed {
         oid: ObjectId,
-        problem: crate::git::object::fsck::Malformed,
+        problem: Box<crate::git::object::fsck::Malformed>,
     },
     #[error("the push brings more than {limit} new commits (settings.max_commits)")]
     TooMany { limit: usize },

@@ -51,7 +51,10 @@ impl Walker<'_> {
             if let Err(problem) = object::fsck::check_commit(object.data(), oid.kind()) {
                 // Only a new commit is refused: old history stays readable.
                 if !self.known_old(oid) {
-                    return Err(WalkError::Malformed { oid, problem });
+                    return Err(WalkError::Malformed {
+                        oid,
+                        problem: Box::new(problem),
+                    });
                 }
             }
         }

@@ -213,7 +213,7 @@ fn generated_commits_are_read_as_git_reads_them_or_refused() {
     .trim()
     .to_owned();
 
-    let mut rng = Rng::new(0x0b1e_c7_13);
+    let mut rng = Rng::new(0x0b1e_c713);
     let dir = repo.home.path().join("objects-in");
     std::fs::create_dir_all(&dir).unwrap();
     let mut paths = String::new();
