@@ -139,6 +139,9 @@ pub struct Settings {
     pub audit_required: bool,
     /// Milliseconds the hook may spend judging a push; 0 means no limit.
     pub time_budget_ms: u64,
+    /// `settings.contact`: whom a pusher asks (text or a URL); the last line
+    /// of every rejection.
+    pub contact: Option<String>,
 }
 
 /// `[settings.override]`.

@@ -136,6 +136,7 @@ impl<'t> Validator<'t> {
             audit_log: None,
             audit_required: false,
             time_budget_ms: 0,
+            contact: None,
         };
         let Some(settings) = settings else {
             return out;
@@ -179,6 +180,14 @@ impl<'t> Validator<'t> {
                     budget.span(),
                     "time_budget_ms must be 0 (no limit) or a positive number of milliseconds",
                 ),
+            }
+        }
+        if let Some(contact) = settings.contact {
+            let text = contact.get_ref().trim();
+            if text.is_empty() || text.contains(['\n', '\r']) {
+                self.error(contact.span(), "settings.contact must be one line of text or a URL (for example \"#git-help on chat, or git-admins@example.com\"), or left out");
+            } else {
+                out.contact = Some(text.to_owned());
             }
         }
         if let Some(o) = settings.override_ {

@@ -2,7 +2,9 @@
 //! `check` on policy files, `trailers` against git's own output, `demo`.
 
 mod check;
+mod check_setup;
 mod demo;
+mod json_errors;
 mod pre_push;
 mod trailers;
 mod verify;

@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use append::{append, record_push};
+pub use append::{append, record_push, Recorded};
 pub use record::{records, rfc3339, Outcome};
 pub use summary::{summarise, summarise_text, Summary};
 

@@ -237,7 +237,7 @@ fn an_override_by_a_senior_with_a_reason_lets_the_push_through() {
         .push("Alice overrides with a reason", &run)
         .check(
             "override_used",
-            "break-glass used by a senior; no audit log is configured (issue 14 item 11)",
+            "break-glass used by a senior; no audit log is configured, and the pusher is told that nothing records it",
         );
 }
 
