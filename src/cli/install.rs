@@ -29,6 +29,8 @@ use thiserror::Error;
 use crate::host::{self, Layout};
 use crate::policy::{self, PolicyError};
 
+mod conflicts;
+
 /// The marker line that makes a hook file trailgate's own.
 pub const MARKER: &str = "# trailgate-managed";
 const DIRS_TAG: &str = "# trailgate-created-dirs:";
@@ -96,8 +98,24 @@ pub enum InstallError {
     },
     #[error("no install layout is called `{0}`")]
     UnknownLayout(String),
-    #[error("{repo} sets core.hooksPath = {hooks_path}, so git does not run {repo}/hooks/pre-receive; install into that folder instead: trailgate install {hooks_path}")]
-    HooksPath { repo: PathBuf, hooks_path: String },
+    #[error("{repo} sets core.hooksPath = {hooks_path}, so git does not run {repo}/hooks/pre-receive; install into that folder instead: {command}")]
+    HooksPath {
+        repo: PathBuf,
+        hooks_path: String,
+        command: String,
+    },
+    #[error("{path} is not a repository but the folder of {count} repositor{}: git never runs a hook from it, so nothing was installed. Install into the repositories instead: {command}", if *count == 1 { "y" } else { "ies" })]
+    ParentFolder {
+        path: PathBuf,
+        count: usize,
+        command: String,
+    },
+    #[error("{path} is a clone with a working tree, not a bare repository: its hooks run only for pushes into this clone, never for pushes to the server, so nothing was installed. Install into the bare repository the team pushes to, for example: {command}")]
+    NonBare { path: PathBuf, command: String },
+    #[error("{path}/hooks/pre-receive does not run the hooks in hooks/pre-receive.d/ (Gitea's and Forgejo's own hook does), so git would never run trailgate from there and nothing was installed. For a plain bare repository use the plain layout: {command}")]
+    NotGitea { path: PathBuf, command: String },
+    #[error("nothing was installed: {} targets cannot take the hook:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<InstallError>),
     #[error("{path} exists and was not written by trailgate; nothing was changed. Pass --force to replace it (the old file is kept as {backup})")]
     Foreign { path: PathBuf, backup: PathBuf },
     #[error("{path}: {source}")]
@@ -135,7 +153,11 @@ fn git_dir_of(path: &Path) -> Option<PathBuf> {
 
 /// Where a layout puts the hook for a target, and the folders it needs,
 /// relative to the target.
-fn hook_location(layout: &Layout, target: &Path) -> Result<(PathBuf, PathBuf), InstallError> {
+fn hook_location(
+    layout: &Layout,
+    target: &Path,
+    args: Option<&InstallArgs>,
+) -> Result<(PathBuf, PathBuf), InstallError> {
     if !target.is_dir() {
         return Err(InstallError::NoTarget {
             path: target.to_owned(),
@@ -145,9 +167,15 @@ fn hook_location(layout: &Layout, target: &Path) -> Result<(PathBuf, PathBuf), I
         Some(git_dir) => {
             if layout.follows_hooks_path {
                 if let Some(hooks_path) = hooks_path_of(&git_dir) {
+                    let folder = git_dir.join(&hooks_path);
+                    let command = match args {
+                        Some(args) => conflicts::suggest(args, None, &[folder]),
+                        None => format!("trailgate install {}", folder.display()),
+                    };
                     return Err(InstallError::HooksPath {
                         repo: target.to_owned(),
                         hooks_path,
+                        command,
                     });
                 }
             }
@@ -312,7 +340,10 @@ fn plan_install(
     target: &Path,
 ) -> Result<Vec<Action>, InstallError> {
     let layout = layout_of(&args.layout)?;
-    let (base, rel) = hook_location(layout, target)?;
+    if let Some(refused) = conflicts::refusal(args, target) {
+        return Err(refused);
+    }
+    let (base, rel) = hook_location(layout, target, Some(args))?;
     let repo = git_dir_of(target);
     check_policy(args.config.as_deref(), repo.as_deref(), target)?;
     let hook = base.join(&rel);
@@ -395,7 +426,7 @@ fn plan_uninstall(layout: Option<&str>, target: &Path) -> Result<Vec<Action>, In
     let base = git_dir_of(target).unwrap_or_else(|| target.to_owned());
     let mut actions = Vec::new();
     for layout in layouts {
-        let rel = match hook_location(layout, target) {
+        let rel = match hook_location(layout, target, None) {
             Ok((_, rel)) => rel,
             // A plain repository with core.hooksPath, or a folder under the
             // gitea layout: install never wrote there.
@@ -536,7 +567,7 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), InstallError> {
 
 /// `trailgate install`: plans every target (validating the policy), then
 /// carries the plan out. Returns what was done, one line per change.
-pub fn install(args: &InstallArgs) -> Result<String, InstallError> {
+pub fn install(args: &InstallArgs) -> Result<Installed, InstallError> {
     let bin = match &args.bin {
         Some(b) => absolute(b)?,
         None => std::env::current_exe()
@@ -551,15 +582,44 @@ pub fn install(args: &InstallArgs) -> Result<String, InstallError> {
         Some(c) => Some(absolute(c)?.display().to_string()),
         None => None,
     };
+    // Every target is planned before any is touched, and every target's
+    // problem is reported, not just the first.
     let mut plans = Vec::new();
+    let mut refused = Vec::new();
+    let mut warnings = Vec::new();
     for target in &args.targets {
-        plans.push(plan_install(args, bin_str, config.as_deref(), target)?);
+        match plan_install(args, bin_str, config.as_deref(), target) {
+            Ok(plan) => {
+                warnings.extend(conflicts::format_warnings(target));
+                plans.push(plan);
+            }
+            // One invalid policy is one problem, however many targets.
+            Err(e) => {
+                let text = e.to_string();
+                if !refused.iter().any(|r: &InstallError| r.to_string() == text) {
+                    refused.push(e);
+                }
+            }
+        }
+    }
+    if refused.len() > 1 {
+        return Err(InstallError::Several(refused));
+    }
+    if let Some(e) = refused.pop() {
+        return Err(e);
     }
     let mut out = String::new();
     for plan in &plans {
         execute(plan, args.dry_run, &mut out)?;
     }
-    Ok(out)
+    Ok(Installed { out, warnings })
+}
+
+/// What `trailgate install` did: one line per change, and the warnings
+/// about targets where the hook will not yet work (printed loudly on stderr).
+pub struct Installed {
+    pub out: String,
+    pub warnings: Vec<String>,
 }
 
 /// `trailgate uninstall`: removes the hooks install wrote (recognised by

@@ -272,8 +272,13 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
-            .map(|out| print!("{out}"))
-            .map(|()| EXIT_ACCEPT)
+            .map(|done| {
+                let _ = std::io::stdout().write_all(done.out.as_bytes());
+                for w in &done.warnings {
+                    let _ = writeln!(std::io::stderr(), "WARNING: {w}");
+                }
+                EXIT_ACCEPT
+            })
             .map_err(Error::from),
         Command::Uninstall(args) => crate::cli::install::uninstall(&args)
             .map(|out| print!("{out}"))
