@@ -154,10 +154,13 @@ pub enum Command {
     Install(crate::cli::install::InstallArgs),
     /// Remove exactly what `trailgate install` wrote (and put back what --force moved aside).
     Uninstall(crate::cli::install::UninstallArgs),
-    /// Summarise an audit log: pushes, rejections by rule and by pusher, warnings, overrides.
+    /// Summarise an audit log: pushes, rejections by rule, by pusher and by repository,
+    /// warnings, overrides, pushes that could not be judged (with their errors), the slowest push.
     ///
-    /// The log is --log, else the settings.audit_log of the policy (--config, $TRAILGATE_CONFIG,
-    /// the repository's trailgate.toml, /etc/trailgate/policy.toml).
+    /// The log is --log, else the settings.audit_log of the policy (--config; inside a
+    /// repository, the --config of the trailgate hook installed there; $TRAILGATE_CONFIG, the
+    /// repository's trailgate.toml, /etc/trailgate/policy.toml). A log that does not exist yet
+    /// is 0 pushes.
     Audit {
         /// The audit log (JSON lines).
         #[arg(long, value_name = "PATH")]
@@ -165,6 +168,10 @@ pub enum Command {
         /// Policy whose settings.audit_log to read.
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// Only records from this time on: a UTC date or time (2026-11-16,
+        /// 2026-11-16T09:00) or an age (90m, 24h, 7d, 2w).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -287,8 +294,9 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Audit {
             log,
             config,
+            since,
             format,
-        } => audit::audit_summary(&env, log, config.as_deref(), format),
+        } => audit::audit_summary(&env, log, config.as_deref(), since.as_deref(), format),
     };
     match result {
         Ok(code) => code,

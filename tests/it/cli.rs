@@ -1,6 +1,7 @@
 //! The other subcommands, run as a user runs them: `verify` in a clone,
 //! `check` on policy files, `trailers` against git's own output, `demo`.
 
+mod audit;
 mod check;
 mod check_setup;
 mod demo;
