@@ -16,6 +16,7 @@ mod globs;
 mod people;
 pub mod raw;
 mod rule;
+pub mod suggest;
 mod validate;
 
 pub use globs::{Globs, PathPatterns, RefPatterns};

@@ -244,9 +244,11 @@ impl Approvals {
         for t in c.trailers_named(&policy.trailers.approval) {
             let who = dir.approver(&t.value);
             let not_counted = if who == Who::Unknown {
-                Some(NotCounted::NamesNobody)
+                Some(NotCounted::NamesNobody { did_you_mean: None })
             } else if who == c.author_who {
                 Some(NotCounted::IsTheAuthor)
+            } else if let Some(nobody) = names_nobody(dir, &who) {
+                Some(nobody)
             } else if !dir.in_any(&who, &self.from) {
                 Some(NotCounted::NotInGroups)
             } else if counted.contains(&who) {
@@ -323,6 +325,34 @@ impl Approvals {
             trailer_key: Arc::clone(&self.trailer_key),
         }))
     }
+}
+
+/// An address that no person has and no group lists or matches names
+/// nobody the policy knows: most often a typo of a known one
+/// (`alice@exmaple.com`), which is then suggested.
+fn names_nobody(dir: &Directory, who: &Who) -> Option<NotCounted> {
+    let Who::Email(email) = who else {
+        return None;
+    };
+    let every_group: Vec<GroupId> = (0..dir.groups.len()).map(GroupId).collect();
+    if dir.in_any(who, &every_group) {
+        return None;
+    }
+    let email = String::from_utf8_lossy(email);
+    let known = dir
+        .people
+        .iter()
+        .flat_map(|p| p.emails.iter())
+        .chain(dir.groups.iter().flat_map(|g| {
+            g.members.iter().filter_map(|m| match m {
+                Member::Email(e) => Some(e),
+                _ => None,
+            })
+        }))
+        .map(String::as_str);
+    Some(NotCounted::NamesNobody {
+        did_you_mean: crate::policy::suggest::did_you_mean(&email, known).map(str::to_owned),
+    })
 }
 
 /// What a commit's signature showed, with the signer named as the policy

@@ -286,11 +286,11 @@ fn an_override_and_the_refusal_before_it_are_audited_and_summarised() {
 }
 
 #[test]
-fn a_misspelled_approver_address_is_reported_as_outside_the_group() {
+fn a_misspelled_approver_address_names_nobody_and_suggests_the_known_one() {
     one_push(
         "approval_misspelled_address",
-        "Approved-By names alice@exmaple.com: today \"not in group senior\" \
-         (issue 14 item 13 wants \"names nobody the policy knows\", with a did-you-mean)",
+        "Approved-By names alice@exmaple.com: it names nobody the policy knows, \
+         and alice@example.com is suggested",
         SENIOR_RULE,
         &[
             "AI-Assisted: yes",
