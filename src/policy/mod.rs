@@ -18,6 +18,7 @@ pub mod raw;
 mod rule;
 pub mod suggest;
 mod validate;
+pub mod words;
 
 pub use globs::{Globs, PathPatterns, RefPatterns};
 pub use rule::{RequireSource, Rule, When};
@@ -77,12 +78,14 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         if problems.len() == 1 { "" } else { "s" }
     );
     for p in problems {
+        // A message of several lines (a regex error with its caret) keeps
+        // them, indented under its `file:line:column`.
         out.push_str(&format!(
             "\n  {}:{}:{}: {}",
             path.display(),
             p.line,
             p.column,
-            p.message
+            p.message.replace('\n', "\n      ")
         ));
     }
     out
@@ -241,7 +244,7 @@ pub fn validate<'t>(
             vec![Problem {
                 line,
                 column,
-                message: e.message().trim().to_owned(),
+                message: words::humane(e.message()),
             }],
         )
     };

@@ -111,10 +111,13 @@ impl<'t> Validator<'t> {
                 None => {
                     let known: Vec<&str> =
                         directory.groups.iter().map(|g| g.name.as_str()).collect();
+                    let guess = super::suggest::did_you_mean(&name, known.iter().copied())
+                        .map(|g| format!("did you mean `{g}`? "))
+                        .unwrap_or_default();
                     self.error(
                         span,
                         format!(
-                            "unknown group `{name}`; groups defined in [groups]: {}",
+                            "unknown group `{name}`; {guess}groups defined in [groups]: {}",
                             if known.is_empty() {
                                 "none".to_owned()
                             } else {
@@ -310,10 +313,12 @@ impl<'t> Validator<'t> {
                         pattern.get_ref(),
                         REGEX_SIZE_LIMIT / 1024
                     ),
+                    // regex's own message points at the error with a
+                    // caret under the pattern: it only reads on its lines.
                     other => format!(
-                        "invalid regex `{}`: {}",
+                        "invalid regex `{}`:\n{}",
                         pattern.get_ref(),
-                        one_line(&other.to_string())
+                        other.to_string().trim_end()
                     ),
                 };
                 self.error(pattern.span(), message.clone());
@@ -514,10 +519,6 @@ pub fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
         }
     }
     Some(people.len() + emails.len())
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `[a-z0-9-]+`, the form rule and group names take.

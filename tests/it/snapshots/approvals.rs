@@ -317,3 +317,16 @@ require = { approvals = { from = ["engineers"], count = 1 } }
         &[],
     );
 }
+
+#[test]
+fn a_rejection_ends_with_the_policys_contact() {
+    one_push(
+        "contact_ends_a_rejection",
+        "settings.contact says whom to ask, as the last line of the rejection",
+        &format!(
+            "[settings]\ncontact = \"#git-help on chat, or git-admins@example.com\"\n{SENIOR_RULE}"
+        ),
+        &["AI-Assisted: yes"],
+        &[],
+    );
+}
