@@ -4,6 +4,7 @@
 mod audit;
 mod check;
 mod check_setup;
+mod commit_msg;
 mod demo;
 mod json_errors;
 mod pre_push;
