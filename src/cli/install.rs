@@ -52,8 +52,10 @@ fn layout_of(name: &str) -> Result<&'static Layout, InstallError> {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// Policy the hook uses (written into the hook as --config). Without it, the hook finds
-    /// REPO.git/trailgate.toml or /etc/trailgate/policy.toml, and install checks that one.
+    /// Policy the hook uses (written into the hook as --config, which the hook reads first).
+    /// Without it, the hook searches at every push: $TRAILGATE_CONFIG (in the environment the
+    /// git host gives the hook), then REPO.git/trailgate.toml, then /etc/trailgate/policy.toml;
+    /// install checks the first of the last two that exists.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Which host's convention to follow.
@@ -68,7 +70,10 @@ pub struct InstallArgs {
     /// The trailgate binary the hook runs (default: this one).
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
-    /// Bare repositories (REPO.git), or folders of hooks (core.hooksPath, GitLab's custom_hooks_dir).
+    /// Bare repositories (REPO.git), or folders of hooks (core.hooksPath, GitLab's
+    /// custom_hooks_dir). Refused: the folder that holds the repositories, a clone with a
+    /// working tree, --layout gitea on a repository that is not Gitea's. Warned: SHA-256 and
+    /// reftable repositories (every push would be rejected).
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<PathBuf>,
 }

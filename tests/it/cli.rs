@@ -8,5 +8,6 @@ mod commit_msg;
 mod demo;
 mod json_errors;
 mod pre_push;
+mod readme;
 mod trailers;
 mod verify;
