@@ -247,8 +247,9 @@ impl Approvals {
                 Some(NotCounted::NamesNobody { did_you_mean: None })
             } else if who == c.author_who {
                 Some(NotCounted::IsTheAuthor)
-            } else if let Some(nobody) = names_nobody(dir, &who) {
-                Some(nobody)
+            } else if names_nobody(dir, &who) {
+                // The suggestion is looked for below, only for the few shown.
+                Some(NotCounted::NamesNobody { did_you_mean: None })
             } else if !dir.in_any(&who, &self.from) {
                 Some(NotCounted::NotInGroups)
             } else if counted.contains(&who) {
@@ -291,8 +292,21 @@ impl Approvals {
                 })),
             };
         }
+        let mut suggested = 0;
         let mut found: Vec<Approval> = looked_at
             .into_iter()
+            .map(|(t, who, mut not_counted)| {
+                if let (Some(NotCounted::NamesNobody { did_you_mean }), Who::Email(email)) =
+                    (&mut not_counted, &who)
+                {
+                    // A commit may carry 100,000 approvals; the report shows a few.
+                    if suggested < SUGGESTED_AT_MOST {
+                        suggested += 1;
+                        *did_you_mean = known_address_like(dir, email);
+                    }
+                }
+                (t, who, not_counted)
+            })
             .map(|(t, who, not_counted)| Approval {
                 trailer: Some(format!(
                     "{}: {}",
@@ -327,17 +341,18 @@ impl Approvals {
     }
 }
 
+/// How many approvals naming nobody get a "did you mean" looked for.
+const SUGGESTED_AT_MOST: usize = 8;
+
 /// An address that no person has and no group lists or matches names
 /// nobody the policy knows: most often a typo of a known one
-/// (`alice@exmaple.com`), which is then suggested.
-fn names_nobody(dir: &Directory, who: &Who) -> Option<NotCounted> {
-    let Who::Email(email) = who else {
-        return None;
-    };
-    let every_group: Vec<GroupId> = (0..dir.groups.len()).map(GroupId).collect();
-    if dir.in_any(who, &every_group) {
-        return None;
-    }
+/// (`alice@exmaple.com`).
+fn names_nobody(dir: &Directory, who: &Who) -> bool {
+    matches!(who, Who::Email(_)) && !(0..dir.groups.len()).any(|g| dir.in_group(who, GroupId(g)))
+}
+
+/// The known address closest to `email`, when it looks like a typo of it.
+fn known_address_like(dir: &Directory, email: &[u8]) -> Option<String> {
     let email = String::from_utf8_lossy(email);
     let known = dir
         .people
@@ -350,9 +365,7 @@ fn names_nobody(dir: &Directory, who: &Who) -> Option<NotCounted> {
             })
         }))
         .map(String::as_str);
-    Some(NotCounted::NamesNobody {
-        did_you_mean: crate::policy::suggest::did_you_mean(&email, known).map(str::to_owned),
-    })
+    crate::policy::suggest::did_you_mean(&email, known).map(str::to_owned)
 }
 
 /// What a commit's signature showed, with the signer named as the policy
