@@ -136,8 +136,10 @@ pub struct Approval {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum NotCounted {
-    /// The trailer names nobody the policy knows.
-    NamesNobody,
+    /// The trailer names nobody the policy knows (no person, and an address
+    /// no group lists or matches), with the known address closest to it
+    /// when it looks like a typo of one.
+    NamesNobody { did_you_mean: Option<String> },
     /// The approver is the commit's author.
     IsTheAuthor,
     /// The approver is in none of the groups.

@@ -1,50 +1,217 @@
-//! `trailgate check`: validates a policy, and warns when anyone but their
-//! owner may change the policy, the repository's hooks, their folders or the
-//! binary a trailgate hook runs.
+//! `trailgate check`: validates a policy, and warns about what would make it
+//! not do what it says: anyone but their owner able to change the policy,
+//! its folder, the repository's hooks or the binary a hook runs; an audit
+//! log the hook's user cannot write; a policy with no active rule; an
+//! override that nothing records or that git never hands to the hook.
+//! Inside a repository it checks the policy the installed hook uses.
 
 use std::path::{Path, PathBuf};
 
+use serde_json::json;
+
+use super::account::Account;
 use super::install::{existing, Existing};
+use super::locate::{self, Located};
 use super::*;
 use crate::host;
 
-pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
-    let path = policy_path_for_tools(env, config)?;
-    let policy = match crate::rules::load(&path) {
+/// `trailgate check`'s options.
+pub(super) struct CheckArgs<'a> {
+    pub config: Option<&'a Path>,
+    pub format: Format,
+    /// The user the hook runs as (`--as`).
+    pub as_user: Option<&'a str>,
+}
+
+pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
+    let located = locate::policy(env, args.config)?;
+    let path = &located.path;
+    let policy = match crate::rules::load(path) {
         Ok(p) => p,
         Err(e @ PolicyError::Invalid { .. }) => {
             // A reader that went away (`| head`) must not turn the verdict
             // into a panic: print!/eprintln! panic on EPIPE.
             let _ = writeln!(std::io::stderr(), "{e}");
+            if args.format == Format::Json {
+                let problems: Vec<_> = match &e {
+                    PolicyError::Invalid { problems, .. } => problems
+                        .iter()
+                        .map(|p| json!({"line": p.line, "column": p.column, "message": p.message}))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let out = json!({
+                    "decision": "error",
+                    "error": e.to_string(),
+                    "policy": path.display().to_string(),
+                    "source": located.source,
+                    "valid": false,
+                    "problems": problems,
+                });
+                let _ = writeln!(std::io::stdout(), "{out}");
+            }
             return Ok(EXIT_ERROR);
         }
         Err(e) => return Err(e.into()),
     };
-    let mut warnings = permission_warnings(&path);
-    if let Ok(repo) = Repo::discover() {
-        warnings.extend(hook_permission_warnings(repo.path()));
+    let mut warnings = permission_warnings(path);
+    if let Some(git_dir) = &located.git_dir {
+        warnings.extend(hook_permission_warnings(git_dir));
     }
-    for warning in warnings {
-        let _ = writeln!(std::io::stderr(), "warning: {warning}");
-    }
+    warnings.extend(setting_warnings(&policy, &located, args.as_user));
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
-    let _ = writeln!(
-        std::io::stdout(),
-        "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {})",
-        path.display(),
-        policy.rules.len(),
-        if policy.rules.len() == 1 { "" } else { "s" },
-        active,
-        policy.directory.people.len(),
-        policy.directory.groups.len(),
-        policy.settings.mode
-    );
+    match args.format {
+        Format::Text => {
+            for warning in &warnings {
+                let _ = writeln!(std::io::stderr(), "warning: {warning}");
+            }
+            let _ = writeln!(
+                std::io::stdout(),
+                "{}: valid ({} rule{}, {} active; {} people, {} groups; default mode {}); read as {}",
+                path.display(),
+                policy.rules.len(),
+                if policy.rules.len() == 1 { "" } else { "s" },
+                active,
+                policy.directory.people.len(),
+                policy.directory.groups.len(),
+                policy.settings.mode,
+                located.source,
+            );
+        }
+        Format::Json => {
+            let out = json!({
+                "decision": "valid",
+                "policy": path.display().to_string(),
+                "source": located.source,
+                "valid": true,
+                "rules": policy.rules.len(),
+                "active_rules": active,
+                "people": policy.directory.people.len(),
+                "groups": policy.directory.groups.len(),
+                "mode": policy.settings.mode.to_string(),
+                "warnings": warnings,
+            });
+            let _ = writeln!(std::io::stdout(), "{out}");
+        }
+    }
     Ok(EXIT_ACCEPT)
 }
 
-/// Anyone who can write the policy can switch it off.
+/// What the settings promise and the machine may not keep: an audit log
+/// the hook's user cannot write, no active rule, overrides that nothing
+/// records or that never reach the hook.
+fn setting_warnings(
+    policy: &crate::rules::Policy,
+    located: &Located,
+    as_user: Option<&str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let settings = &policy.settings;
+    if !policy.rules.iter().any(|r| r.mode != Mode::Off) {
+        out.push(format!(
+            "{} has no active rules (none, or every one `mode = \"off\"`): every push is accepted without a word",
+            located.path.display()
+        ));
+    }
+    if let Some(log) = &settings.audit_log {
+        out.extend(audit_log_warning(log, located, as_user));
+    }
+    if let Some(o) = &settings.override_ {
+        if settings.audit_log.is_none() {
+            out.push(format!(
+                "overrides are enabled ([settings.override]) but no audit log records them: set settings.audit_log, or every `git push -o {}=...` leaves no trace",
+                o.push_option
+            ));
+        }
+        if let Some(git_dir) = &located.git_dir {
+            if !advertises_push_options(git_dir) {
+                out.push(format!(
+                    "overrides are enabled ([settings.override]) but {} does not set receive.advertisePushOptions, so git never hands `git push -o {}=...` to the hook: git -C {} config receive.advertisePushOptions true",
+                    git_dir.display(),
+                    o.push_option,
+                    git_dir.display()
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The audit log's folder must exist and the hook's user must be able to
+/// write it (and the log, once it exists).
+fn audit_log_warning(log: &Path, located: &Located, as_user: Option<&str>) -> Option<String> {
+    let account = match as_user {
+        Some(name) => match Account::by_name(name) {
+            Some(a) => a,
+            None => {
+                return Some(format!(
+                    "--as {name}: no such user in /etc/passwd, so whether it may write the audit log {} was not checked",
+                    log.display()
+                ))
+            }
+        },
+        None => located
+            .git_dir
+            .as_deref()
+            .and_then(Account::owner_of)
+            .or_else(Account::current)?,
+    };
+    let who = match (as_user, &located.git_dir) {
+        (Some(_), _) => format!("{} (--as)", account.name),
+        (None, Some(dir)) => format!("{}, who owns {}", account.name, dir.display()),
+        (None, None) => format!(
+            "{} (you; pass --as USER for the user the hook runs as)",
+            account.name
+        ),
+    };
+    let folder = log
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let consequence = "every push will warn that it was not recorded (or, with settings.audit_required, be rejected)";
+    if !folder.is_dir() {
+        return Some(format!(
+            "the audit log's folder {} does not exist: {consequence}. Create it: install -d -o {} -m 0750 {}",
+            folder.display(),
+            account.name,
+            folder.display()
+        ));
+    }
+    let target = if log.exists() { log } else { folder };
+    (!account.can_write(target)).then(|| {
+        format!(
+            "{who} cannot write {}: {consequence}. Let the user the hook runs as write it: chown {} {}",
+            target.display(),
+            account.name,
+            target.display()
+        )
+    })
+}
+
+/// `receive.advertisePushOptions` as git reads it for the repository
+/// (its own, the global and the system configuration).
+fn advertises_push_options(git_dir: &Path) -> bool {
+    let out = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(git_dir)
+        .args(["config", "--bool", "--get", "receive.advertisePushOptions"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output();
+    match out {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).trim() == "true",
+        Err(_) => crate::git::repo::config_string(git_dir, "receive.advertisePushOptions")
+            .is_some_and(|v| {
+                matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
+            }),
+    }
+}
+
+/// Anyone who can write the policy, or replace it in its folder, can
+/// switch it off.
 fn permission_warnings(path: &Path) -> Vec<String> {
-    writable_by_others(path)
+    use std::os::unix::fs::PermissionsExt;
+    let mut out: Vec<String> = writable_by_others(path)
         .map(|(who, mode)| {
             format!(
                 "{} is writable by {who} (mode {mode:o}); anyone who can edit the policy can switch it off: chmod go-w {}",
@@ -53,7 +220,22 @@ fn permission_warnings(path: &Path) -> Vec<String> {
             )
         })
         .into_iter()
-        .collect()
+        .collect();
+    let folder = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_owned));
+    if let Some(folder) = folder {
+        // A sticky folder (/tmp) lets nobody rename or remove another's file.
+        let sticky = std::fs::metadata(&folder).is_ok_and(|m| m.permissions().mode() & 0o1000 != 0);
+        if let (Some((who, mode)), false) = (writable_by_others(&folder), sticky) {
+            out.push(format!(
+                "the policy's folder {} is writable by {who} (mode {mode:o}); anyone who can write there can replace the policy and switch it off: chmod go-w {}",
+                folder.display(),
+                folder.display()
+            ));
+        }
+    }
+    out
 }
 
 /// Hook files of a repository (every layout's place) that users other than

@@ -19,7 +19,6 @@
 //! renamed into place). This module does not judge pushes.
 
 use std::io::Read as _;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use clap::builder::{PossibleValue, PossibleValuesParser};
@@ -28,6 +27,11 @@ use thiserror::Error;
 
 use crate::host::{self, Layout};
 use crate::policy::{self, PolicyError};
+
+mod actions;
+mod conflicts;
+
+use actions::{execute, Action};
 
 /// The marker line that makes a hook file trailgate's own.
 pub const MARKER: &str = "# trailgate-managed";
@@ -50,8 +54,10 @@ fn layout_of(name: &str) -> Result<&'static Layout, InstallError> {
 
 #[derive(Debug, Args)]
 pub struct InstallArgs {
-    /// Policy the hook uses (written into the hook as --config). Without it, the hook finds
-    /// REPO.git/trailgate.toml or /etc/trailgate/policy.toml, and install checks that one.
+    /// Policy the hook uses (written into the hook as --config, which the hook reads first).
+    /// Without it, the hook searches at every push: $TRAILGATE_CONFIG (in the environment the
+    /// git host gives the hook), then REPO.git/trailgate.toml, then /etc/trailgate/policy.toml;
+    /// install checks the first of the last two that exists.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
     /// Which host's convention to follow.
@@ -66,7 +72,10 @@ pub struct InstallArgs {
     /// The trailgate binary the hook runs (default: this one).
     #[arg(long, value_name = "PATH")]
     pub bin: Option<PathBuf>,
-    /// Bare repositories (REPO.git), or folders of hooks (core.hooksPath, GitLab's custom_hooks_dir).
+    /// Bare repositories (REPO.git), or folders of hooks (core.hooksPath, GitLab's
+    /// custom_hooks_dir). Refused: the folder that holds the repositories, a clone with a
+    /// working tree, --layout gitea on a repository that is not Gitea's. Warned: SHA-256 and
+    /// reftable repositories (every push would be rejected).
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<PathBuf>,
 }
@@ -96,8 +105,24 @@ pub enum InstallError {
     },
     #[error("no install layout is called `{0}`")]
     UnknownLayout(String),
-    #[error("{repo} sets core.hooksPath = {hooks_path}, so git does not run {repo}/hooks/pre-receive; install into that folder instead: trailgate install {hooks_path}")]
-    HooksPath { repo: PathBuf, hooks_path: String },
+    #[error("{repo} sets core.hooksPath = {hooks_path}, so git does not run {repo}/hooks/pre-receive; install into that folder instead: {command}")]
+    HooksPath {
+        repo: PathBuf,
+        hooks_path: String,
+        command: String,
+    },
+    #[error("{path} is not a repository but the folder of {count} repositor{}: git never runs a hook from it, so nothing was installed. Install into the repositories instead: {command}", if *count == 1 { "y" } else { "ies" })]
+    ParentFolder {
+        path: PathBuf,
+        count: usize,
+        command: String,
+    },
+    #[error("{path} is a clone with a working tree, not a bare repository: its hooks run only for pushes into this clone, never for pushes to the server, so nothing was installed. Install into the bare repository the team pushes to, for example: {command}")]
+    NonBare { path: PathBuf, command: String },
+    #[error("{path}/hooks/pre-receive does not run the hooks in hooks/pre-receive.d/ (Gitea's and Forgejo's own hook does), so git would never run trailgate from there and nothing was installed. For a plain bare repository use the plain layout: {command}")]
+    NotGitea { path: PathBuf, command: String },
+    #[error("nothing was installed: {} targets cannot take the hook:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Several(Vec<InstallError>),
     #[error("{path} exists and was not written by trailgate; nothing was changed. Pass --force to replace it (the old file is kept as {backup})")]
     Foreign { path: PathBuf, backup: PathBuf },
     #[error("{path}: {source}")]
@@ -135,7 +160,11 @@ fn git_dir_of(path: &Path) -> Option<PathBuf> {
 
 /// Where a layout puts the hook for a target, and the folders it needs,
 /// relative to the target.
-fn hook_location(layout: &Layout, target: &Path) -> Result<(PathBuf, PathBuf), InstallError> {
+fn hook_location(
+    layout: &Layout,
+    target: &Path,
+    args: Option<&InstallArgs>,
+) -> Result<(PathBuf, PathBuf), InstallError> {
     if !target.is_dir() {
         return Err(InstallError::NoTarget {
             path: target.to_owned(),
@@ -145,9 +174,15 @@ fn hook_location(layout: &Layout, target: &Path) -> Result<(PathBuf, PathBuf), I
         Some(git_dir) => {
             if layout.follows_hooks_path {
                 if let Some(hooks_path) = hooks_path_of(&git_dir) {
+                    let folder = git_dir.join(&hooks_path);
+                    let command = match args {
+                        Some(args) => conflicts::suggest(args, None, &[folder]),
+                        None => format!("trailgate install {}", folder.display()),
+                    };
                     return Err(InstallError::HooksPath {
                         repo: target.to_owned(),
                         hooks_path,
+                        command,
                     });
                 }
             }
@@ -247,30 +282,6 @@ fn shim(
     s
 }
 
-/// One planned change.
-#[derive(Debug)]
-enum Action {
-    CreateDir(PathBuf),
-    Backup {
-        from: PathBuf,
-        to: PathBuf,
-    },
-    Write {
-        path: PathBuf,
-        text: String,
-        verb: &'static str,
-    },
-    Unchanged(PathBuf),
-    Remove(PathBuf),
-    Restore {
-        from: PathBuf,
-        to: PathBuf,
-    },
-    RemoveDir(PathBuf),
-    LeaveForeign(PathBuf),
-    Nothing(PathBuf),
-}
-
 fn absolute(path: &Path) -> Result<PathBuf, InstallError> {
     std::fs::canonicalize(path).map_err(io(path))
 }
@@ -312,7 +323,10 @@ fn plan_install(
     target: &Path,
 ) -> Result<Vec<Action>, InstallError> {
     let layout = layout_of(&args.layout)?;
-    let (base, rel) = hook_location(layout, target)?;
+    if let Some(refused) = conflicts::refusal(args, target) {
+        return Err(refused);
+    }
+    let (base, rel) = hook_location(layout, target, Some(args))?;
     let repo = git_dir_of(target);
     check_policy(args.config.as_deref(), repo.as_deref(), target)?;
     let hook = base.join(&rel);
@@ -395,7 +409,7 @@ fn plan_uninstall(layout: Option<&str>, target: &Path) -> Result<Vec<Action>, In
     let base = git_dir_of(target).unwrap_or_else(|| target.to_owned());
     let mut actions = Vec::new();
     for layout in layouts {
-        let rel = match hook_location(layout, target) {
+        let rel = match hook_location(layout, target, None) {
             Ok((_, rel)) => rel,
             // A plain repository with core.hooksPath, or a folder under the
             // gitea layout: install never wrote there.
@@ -430,113 +444,9 @@ fn plan_uninstall(layout: Option<&str>, target: &Path) -> Result<Vec<Action>, In
     Ok(actions)
 }
 
-fn execute(actions: &[Action], dry_run: bool, out: &mut String) -> Result<(), InstallError> {
-    let would = if dry_run { "would: " } else { "" };
-    for action in actions {
-        match action {
-            Action::CreateDir(d) => {
-                out.push_str(&format!("{would}create folder {}\n", d.display()));
-                if !dry_run {
-                    std::fs::create_dir(d).map_err(io(d))?;
-                }
-            }
-            Action::Backup { from, to } => {
-                out.push_str(&format!(
-                    "{would}keep the existing hook {} as {}\n",
-                    from.display(),
-                    to.display()
-                ));
-                if !dry_run {
-                    std::fs::rename(from, to).map_err(io(from))?;
-                }
-            }
-            Action::Write { path, text, verb } => {
-                let verb = if dry_run {
-                    if *verb == "installed" {
-                        "install"
-                    } else {
-                        "update"
-                    }
-                } else {
-                    verb
-                };
-                out.push_str(&format!("{would}{verb} {}\n", path.display()));
-                if !dry_run {
-                    write_atomically(path, text)?;
-                }
-            }
-            Action::Unchanged(p) => {
-                out.push_str(&format!("unchanged {} (already installed)\n", p.display()));
-            }
-            Action::Remove(p) => {
-                out.push_str(&format!("{would}remove {}\n", p.display()));
-                if !dry_run {
-                    std::fs::remove_file(p).map_err(io(p))?;
-                }
-            }
-            Action::Restore { from, to } => {
-                out.push_str(&format!(
-                    "{would}restore {} to {}\n",
-                    from.display(),
-                    to.display()
-                ));
-                if !dry_run {
-                    std::fs::rename(from, to).map_err(io(from))?;
-                }
-            }
-            Action::RemoveDir(d) => {
-                // Only if empty: someone else's hooks may live there now.
-                let empty = std::fs::read_dir(d).is_ok_and(|mut it| it.next().is_none());
-                if empty || dry_run {
-                    out.push_str(&format!(
-                        "{would}remove folder {} (install created it){}\n",
-                        d.display(),
-                        if empty {
-                            ""
-                        } else {
-                            ", if it is empty by then"
-                        }
-                    ));
-                }
-                if empty && !dry_run {
-                    std::fs::remove_dir(d).map_err(io(d))?;
-                }
-            }
-            Action::LeaveForeign(p) => {
-                out.push_str(&format!(
-                    "left {} alone (not written by trailgate)\n",
-                    p.display()
-                ));
-            }
-            Action::Nothing(t) => {
-                out.push_str(&format!("nothing of trailgate's in {}\n", t.display()));
-            }
-        }
-    }
-    Ok(())
-}
-
-fn write_atomically(path: &Path, text: &str) -> Result<(), InstallError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.trailgate-tmp-{}",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let result = std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io(path))
-}
-
 /// `trailgate install`: plans every target (validating the policy), then
 /// carries the plan out. Returns what was done, one line per change.
-pub fn install(args: &InstallArgs) -> Result<String, InstallError> {
+pub fn install(args: &InstallArgs) -> Result<Installed, InstallError> {
     let bin = match &args.bin {
         Some(b) => absolute(b)?,
         None => std::env::current_exe()
@@ -551,15 +461,44 @@ pub fn install(args: &InstallArgs) -> Result<String, InstallError> {
         Some(c) => Some(absolute(c)?.display().to_string()),
         None => None,
     };
+    // Every target is planned before any is touched, and every target's
+    // problem is reported, not just the first.
     let mut plans = Vec::new();
+    let mut refused = Vec::new();
+    let mut warnings = Vec::new();
     for target in &args.targets {
-        plans.push(plan_install(args, bin_str, config.as_deref(), target)?);
+        match plan_install(args, bin_str, config.as_deref(), target) {
+            Ok(plan) => {
+                warnings.extend(conflicts::format_warnings(target));
+                plans.push(plan);
+            }
+            // One invalid policy is one problem, however many targets.
+            Err(e) => {
+                let text = e.to_string();
+                if !refused.iter().any(|r: &InstallError| r.to_string() == text) {
+                    refused.push(e);
+                }
+            }
+        }
+    }
+    if refused.len() > 1 {
+        return Err(InstallError::Several(refused));
+    }
+    if let Some(e) = refused.pop() {
+        return Err(e);
     }
     let mut out = String::new();
     for plan in &plans {
         execute(plan, args.dry_run, &mut out)?;
     }
-    Ok(out)
+    Ok(Installed { out, warnings })
+}
+
+/// What `trailgate install` did: one line per change, and the warnings
+/// about targets where the hook will not yet work (printed loudly on stderr).
+pub struct Installed {
+    pub out: String,
+    pub warnings: Vec<String>,
 }
 
 /// `trailgate uninstall`: removes the hooks install wrote (recognised by

@@ -5,10 +5,12 @@
 //! Exit codes everywhere: 0 accepted / valid, 1 rejected by policy, 2 cannot
 //! judge (bad policy, bad input, missing object, internal error).
 
+mod account;
 mod audit;
 mod check;
 pub mod demo;
 pub mod install;
+mod locate;
 mod pre_receive;
 mod trailers;
 mod verify;
@@ -89,13 +91,26 @@ pub enum Command {
     },
     /// Validate a policy file; every problem is reported as file:line:column.
     ///
-    /// Also warns when the policy, or (run inside a repository) its pre-receive hooks, their
-    /// folders or the binary a trailgate hook runs, are writable by users other than the owner.
+    /// Run inside a repository, it checks the policy the trailgate hook installed there uses.
+    /// Also warns when the policy, its folder, or (inside a repository) its pre-receive hooks,
+    /// their folders or the binary a trailgate hook runs, are writable by users other than the
+    /// owner; when the audit log's folder is missing or the hook's user (the repository's
+    /// owner, or --as USER) cannot write it; when no rule is active; and when overrides are
+    /// enabled without an audit log or without receive.advertisePushOptions.
     Check {
-        /// Policy file (default: $TRAILGATE_CONFIG, then the repository's trailgate.toml,
-        /// then /etc/trailgate/policy.toml).
+        /// Policy file (default: inside a repository, the --config of the trailgate hook
+        /// installed there; then $TRAILGATE_CONFIG, the repository's trailgate.toml,
+        /// /etc/trailgate/policy.toml).
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// `json` prints one JSON object on stdout: the policy, `valid`, its problems or
+        /// warnings.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The user the hook runs as (git, gitolite3, www-data), whose access to the audit log
+        /// is checked (default: the repository's owner, else you).
+        #[arg(long = "as", value_name = "USER")]
+        as_user: Option<String>,
     },
     /// Judge the commits of a revision range as if they were pushed to a ref.
     ///
@@ -139,10 +154,13 @@ pub enum Command {
     Install(crate::cli::install::InstallArgs),
     /// Remove exactly what `trailgate install` wrote (and put back what --force moved aside).
     Uninstall(crate::cli::install::UninstallArgs),
-    /// Summarise an audit log: pushes, rejections by rule and by pusher, warnings, overrides.
+    /// Summarise an audit log: pushes, rejections by rule, by pusher and by repository,
+    /// warnings, overrides, pushes that could not be judged (with their errors), the slowest push.
     ///
-    /// The log is --log, else the settings.audit_log of the policy (--config, $TRAILGATE_CONFIG,
-    /// the repository's trailgate.toml, /etc/trailgate/policy.toml).
+    /// The log is --log, else the settings.audit_log of the policy (--config; inside a
+    /// repository, the --config of the trailgate hook installed there; $TRAILGATE_CONFIG, the
+    /// repository's trailgate.toml, /etc/trailgate/policy.toml). A log that does not exist yet
+    /// is 0 pushes.
     Audit {
         /// The audit log (JSON lines).
         #[arg(long, value_name = "PATH")]
@@ -150,6 +168,10 @@ pub enum Command {
         /// Policy whose settings.audit_log to read.
         #[arg(long, value_name = "PATH")]
         config: Option<PathBuf>,
+        /// Only records from this time on: a UTC date or time (2026-11-16,
+        /// 2026-11-16T09:00) or an age (90m, 24h, 7d, 2w).
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
@@ -187,6 +209,9 @@ pub enum Error {
     Install(#[from] crate::cli::install::InstallError),
     #[error(transparent)]
     Audit(#[from] crate::report::audit::AuditError),
+    /// A push that could not be judged, from a policy that says whom to ask.
+    #[error("{error}\n{}", report::contact_line(contact))]
+    WithContact { error: Box<Error>, contact: String },
 }
 
 /// Runs trailgate with these arguments (argv[0] included) and returns the exit code.
@@ -207,17 +232,21 @@ pub fn run(args: Vec<OsString>) -> u8 {
     } else {
         args
     };
+    let asked_json = asks_for_json(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
-                EXIT_ERROR
-            } else {
-                EXIT_ACCEPT
-            };
+            if !e.use_stderr() {
+                return EXIT_ACCEPT;
+            }
+            if asked_json {
+                print_json_error(&e.render().to_string());
+            }
+            return EXIT_ERROR;
         }
     };
+    let json = cli.command.wants_json();
     // The environment git and the host set for the hook, read once.
     let env = HookEnv::capture();
     let hook = matches!(cli.command, Command::PreReceive { .. });
@@ -228,7 +257,18 @@ pub fn run(args: Vec<OsString>) -> u8 {
             format,
             verbose,
         } => pre_receive::pre_receive(&env, config.as_deref(), format, verbose, prefix),
-        Command::Check { config } => check::check(&env, config.as_deref()),
+        Command::Check {
+            config,
+            format,
+            as_user,
+        } => check::check(
+            &env,
+            &check::CheckArgs {
+                config: config.as_deref(),
+                format,
+                as_user: as_user.as_deref(),
+            },
+        ),
         Command::Verify {
             config,
             refname,
@@ -239,8 +279,13 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
-            .map(|out| print!("{out}"))
-            .map(|()| EXIT_ACCEPT)
+            .map(|done| {
+                let _ = std::io::stdout().write_all(done.out.as_bytes());
+                for w in &done.warnings {
+                    let _ = writeln!(std::io::stderr(), "WARNING: {w}");
+                }
+                EXIT_ACCEPT
+            })
             .map_err(Error::from),
         Command::Uninstall(args) => crate::cli::install::uninstall(&args)
             .map(|out| print!("{out}"))
@@ -249,17 +294,71 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Audit {
             log,
             config,
+            since,
             format,
-        } => audit::audit_summary(&env, log, config.as_deref(), format),
+        } => audit::audit_summary(&env, log, config.as_deref(), since.as_deref(), format),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            let _ = std::io::stderr()
-                .write_all(report::failure(&e.to_string(), prefix, hook).as_bytes());
+            let message = e.to_string();
+            // The words for people still go to stderr (a hook's pusher sees
+            // them); a machine asking for JSON gets its one object too.
+            let mut text = match &e {
+                Error::WithContact { error, .. } => {
+                    report::failure(&error.to_string(), prefix, hook)
+                }
+                _ => report::failure(&message, prefix, hook),
+            };
+            if let Error::WithContact { contact, .. } = &e {
+                text.push_str(&format!("{prefix}{}\n", report::contact_line(contact)));
+            }
+            let _ = std::io::stderr().write_all(text.as_bytes());
+            if json {
+                print_json_error(&message);
+            }
             EXIT_ERROR
         }
     }
+}
+
+impl Command {
+    /// Whether the command was asked for `--format json`.
+    fn wants_json(&self) -> bool {
+        matches!(
+            self,
+            Command::PreReceive {
+                format: Format::Json,
+                ..
+            } | Command::Verify {
+                format: Format::Json,
+                ..
+            } | Command::Check {
+                format: Format::Json,
+                ..
+            } | Command::Audit {
+                format: Format::Json,
+                ..
+            }
+        )
+    }
+}
+
+/// Whether raw arguments that clap refused asked for JSON (`--format json`
+/// or `--format=json`): even a usage error then prints one JSON object.
+fn asks_for_json(args: &[OsString]) -> bool {
+    args.iter().any(|a| a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| matches!(w, [flag, value] if flag == "--format" && value == "json"))
+}
+
+/// `{"decision": "error", "error": MESSAGE}` on stdout (README "What the
+/// pusher sees"): exit 2 under `--format json`.
+pub(super) fn print_json_error(message: &str) {
+    let mut out = report::json_error(message.trim_end());
+    out.push('\n');
+    let _ = std::io::stdout().write_all(out.as_bytes());
 }
 
 pub(super) fn read_stdin() -> Result<Vec<u8>, Error> {
@@ -288,20 +387,14 @@ pub(super) fn emit(judgement: &crate::verdict::Judgement, format: Format, opts: 
     }
 }
 
-/// The policy for `check` and `verify`: `--config`, `$TRAILGATE_CONFIG`, the
-/// repository's `trailgate.toml` when run inside one, then the system file.
+/// The policy for `check`, `verify` and `audit`: `--config`; inside a
+/// repository, the `--config` of the trailgate hook installed there; then
+/// `$TRAILGATE_CONFIG`, the repository's `trailgate.toml`, the system file.
 pub(super) fn policy_path_for_tools(
     env: &HookEnv,
     config: Option<&Path>,
 ) -> Result<PathBuf, Error> {
-    let git_dir = Repo::discover()
-        .map(|r| r.path().to_owned())
-        .unwrap_or_else(|_| env.git_dir());
-    Ok(policy::discover(
-        config,
-        env.get_os("TRAILGATE_CONFIG").map(PathBuf::from),
-        &git_dir,
-    )?)
+    Ok(locate::policy(env, config)?.path)
 }
 
 /// Who besides its owner may write `path` ("everyone" or "its group"), and

@@ -18,6 +18,14 @@ pub(super) fn pre_receive(
     let input = read_stdin()?;
     let updates = push::parse(&input)?;
     if updates.is_empty() {
+        // Nothing to judge; a machine asking for JSON still gets its object.
+        if format == Format::Json {
+            emit(
+                &crate::verdict::Judgement::default(),
+                format,
+                &TextOptions::default(),
+            );
+        }
         return Ok(EXIT_ACCEPT);
     }
     let git_dir = env.git_dir();
@@ -68,7 +76,26 @@ pub(super) fn pre_receive(
         started.elapsed(),
         prefix,
     );
-    let judgement = judged?;
+    let contact = policy.settings.contact.clone();
+    let judgement = match judged {
+        Ok(j) => j,
+        // Whom to ask ends this rejection too.
+        Err(error) => {
+            return Err(match contact {
+                Some(contact) => Error::WithContact {
+                    error: Box::new(error),
+                    contact,
+                },
+                None => error,
+            })
+        }
+    };
+    let (recorded, audit_error) = match audited {
+        Ok(recorded) => (recorded, None),
+        // Exactly one JSON object: the error, not the judgement and then the error.
+        Err(e) if format == Format::Json => return Err(e.into()),
+        Err(e) => (crate::report::audit::Recorded::Failed, Some(e)),
+    };
     emit(
         &judgement,
         format,
@@ -77,9 +104,13 @@ pub(super) fn pre_receive(
             policy: path.display().to_string(),
             verify: false,
             verbose,
+            recorded: Some(recorded),
+            contact,
         },
     );
-    audited?;
+    if let Some(e) = audit_error {
+        return Err(e.into());
+    }
     Ok(if judgement.rejects() {
         EXIT_REJECT
     } else {

@@ -55,6 +55,8 @@ pub(super) fn verify(
             policy: path.display().to_string(),
             verify: true,
             verbose,
+            recorded: None,
+            contact: policy.settings.contact.clone(),
         },
     );
     Ok(if judgement.rejects() {

@@ -16,7 +16,9 @@ mod globs;
 mod people;
 pub mod raw;
 mod rule;
+pub mod suggest;
 mod validate;
+pub mod words;
 
 pub use globs::{Globs, PathPatterns, RefPatterns};
 pub use rule::{RequireSource, Rule, When};
@@ -76,12 +78,14 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         if problems.len() == 1 { "" } else { "s" }
     );
     for p in problems {
+        // A message of several lines (a regex error with its caret) keeps
+        // them, indented under its `file:line:column`.
         out.push_str(&format!(
             "\n  {}:{}:{}: {}",
             path.display(),
             p.line,
             p.column,
-            p.message
+            p.message.replace('\n', "\n      ")
         ));
     }
     out
@@ -139,6 +143,9 @@ pub struct Settings {
     pub audit_required: bool,
     /// Milliseconds the hook may spend judging a push; 0 means no limit.
     pub time_budget_ms: u64,
+    /// `settings.contact`: whom a pusher asks (text or a URL); the last line
+    /// of every rejection.
+    pub contact: Option<String>,
 }
 
 /// `[settings.override]`.
@@ -237,7 +244,7 @@ pub fn validate<'t>(
             vec![Problem {
                 line,
                 column,
-                message: e.message().trim().to_owned(),
+                message: words::humane(e.message()),
             }],
         )
     };

@@ -45,6 +45,7 @@ pub struct Settings {
     pub audit_log: Option<S<String>>,
     pub audit_required: Option<S<bool>>,
     pub time_budget_ms: Option<S<i64>>,
+    pub contact: Option<S<String>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
 }

@@ -111,10 +111,13 @@ impl<'t> Validator<'t> {
                 None => {
                     let known: Vec<&str> =
                         directory.groups.iter().map(|g| g.name.as_str()).collect();
+                    let guess = super::suggest::did_you_mean(&name, known.iter().copied())
+                        .map(|g| format!("did you mean `{g}`? "))
+                        .unwrap_or_default();
                     self.error(
                         span,
                         format!(
-                            "unknown group `{name}`; groups defined in [groups]: {}",
+                            "unknown group `{name}`; {guess}groups defined in [groups]: {}",
                             if known.is_empty() {
                                 "none".to_owned()
                             } else {
@@ -136,6 +139,7 @@ impl<'t> Validator<'t> {
             audit_log: None,
             audit_required: false,
             time_budget_ms: 0,
+            contact: None,
         };
         let Some(settings) = settings else {
             return out;
@@ -179,6 +183,14 @@ impl<'t> Validator<'t> {
                     budget.span(),
                     "time_budget_ms must be 0 (no limit) or a positive number of milliseconds",
                 ),
+            }
+        }
+        if let Some(contact) = settings.contact {
+            let text = contact.get_ref().trim();
+            if text.is_empty() || text.contains(['\n', '\r']) {
+                self.error(contact.span(), "settings.contact must be one line of text or a URL (for example \"#git-help on chat, or git-admins@example.com\"), or left out");
+            } else {
+                out.contact = Some(text.to_owned());
             }
         }
         if let Some(o) = settings.override_ {
@@ -301,10 +313,12 @@ impl<'t> Validator<'t> {
                         pattern.get_ref(),
                         REGEX_SIZE_LIMIT / 1024
                     ),
+                    // regex's own message points at the error with a
+                    // caret under the pattern: it only reads on its lines.
                     other => format!(
-                        "invalid regex `{}`: {}",
+                        "invalid regex `{}`:\n{}",
                         pattern.get_ref(),
-                        one_line(&other.to_string())
+                        other.to_string().trim_end()
                     ),
                 };
                 self.error(pattern.span(), message.clone());
@@ -505,10 +519,6 @@ pub fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
         }
     }
     Some(people.len() + emails.len())
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// `[a-z0-9-]+`, the form rule and group names take.

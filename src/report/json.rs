@@ -4,7 +4,8 @@
 //! `subject`, `mode`, `message` with what was found, `rule_message`,
 //! `help`) and adds its findings as data: `kind` and the typed fields of the
 //! first finding at the top level (README "What the pusher sees"), and every
-//! finding under `findings`, each with its own `kind`.
+//! finding under `findings`, each with its own `kind`. When trailgate cannot
+//! judge (exit 2) the one object is [`json_error`]'s.
 
 use serde_json::{json, Map, Value};
 
@@ -36,6 +37,13 @@ pub fn json(judgement: &Judgement) -> String {
     }
     out.push_str("]}");
     out
+}
+
+/// The one JSON object of a run that could not judge (exit 2): a bad
+/// policy, bad input, a missing object. Machines reading `--format json`
+/// always get exactly one object, whatever went wrong.
+pub fn json_error(message: &str) -> String {
+    json!({ "decision": "error", "error": message }).to_string()
 }
 
 fn violation(v: &Violation) -> Value {

@@ -8,8 +8,8 @@ mod json;
 mod text;
 pub mod words;
 
-pub use json::json;
-pub use text::{failure, text};
+pub use json::{json, json_error};
+pub use text::{contact_line, failure, text};
 pub use words::{help, what};
 
 /// How many violations are shown in full before the rest are counted.
@@ -29,4 +29,9 @@ pub struct TextOptions {
     pub verify: bool,
     /// Print a line even when the push is accepted with nothing to say.
     pub verbose: bool,
+    /// Whether this push's audit lines were written (an override is said
+    /// to be recorded only when they were); `None` outside hook mode.
+    pub recorded: Option<audit::Recorded>,
+    /// `settings.contact`: whom to ask, said at the end of every rejection.
+    pub contact: Option<String>,
 }

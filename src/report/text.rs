@@ -94,10 +94,15 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
     }
     line(&mut out, opts, "");
     if overridden {
+        let recorded = match opts.recorded {
+            Some(audit::Recorded::Written) => "the override and its reason are recorded in the audit log",
+            Some(audit::Recorded::Failed) => "the override and its reason could NOT be written to the audit log (see the warning above)",
+            _ => "no audit log records the override (the policy sets no settings.audit_log)",
+        };
         line(
             &mut out,
             opts,
-            "trailgate: the override and its reason are recorded; fix the violations above in a follow-up.",
+            &format!("trailgate: {recorded}; fix the violations above in a follow-up."),
         );
     } else if errors.is_empty() {
         line(
@@ -114,8 +119,16 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
                 opts.policy
             ),
         );
+        if let Some(contact) = &opts.contact {
+            line(&mut out, opts, &contact_line(contact));
+        }
     }
     out
+}
+
+/// The last line of every rejection when the policy sets `settings.contact`.
+pub fn contact_line(contact: &str) -> String {
+    format!("trailgate: questions about this policy: {contact}")
 }
 
 fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bool) {

@@ -151,7 +151,8 @@ fn approval(a: &Approval, groups: &str) -> String {
     };
     let reason = match &a.not_counted {
         None => return format!("`{trailer}` (counted)"),
-        Some(NotCounted::NamesNobody) => "which names nobody the policy knows (write `Name <email>` with the approver's listed e-mail)".to_owned(),
+        Some(NotCounted::NamesNobody { did_you_mean: Some(known) }) => format!("which names nobody the policy knows; did you mean {known}?"),
+        Some(NotCounted::NamesNobody { did_you_mean: None }) => "which names nobody the policy knows (write `Name <email>` with the approver's listed e-mail)".to_owned(),
         Some(NotCounted::IsTheAuthor) => "who is the commit's author; nobody approves their own commit".to_owned(),
         Some(NotCounted::NotInGroups) => format!("who is not in {groups}"),
         Some(NotCounted::AlreadyCounted) => "who was already counted once".to_owned(),

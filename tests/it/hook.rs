@@ -4,6 +4,7 @@
 
 mod approvals;
 mod conditions;
+mod contact;
 mod gitlab;
 mod identities;
 mod input;

@@ -50,6 +50,18 @@ fn append_locked(mut file: &File, text: &str) -> std::io::Result<()> {
     written
 }
 
+/// Whether a push's audit lines were written, for what the pusher is told
+/// (an override "is recorded" only when a log records it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Appended to `settings.audit_log`.
+    Written,
+    /// The policy sets no `settings.audit_log`.
+    NoLog,
+    /// The log could not be written (and `settings.audit_required` is false).
+    Failed,
+}
+
 /// What the hook does with the audit log after judging: appends the push's
 /// records when `settings.audit_log` is set. A failure is an error only when
 /// `settings.audit_required` is true; otherwise it is printed as a warning
@@ -62,18 +74,18 @@ pub fn record_push(
     started: SystemTime,
     duration: Duration,
     prefix: &str,
-) -> Result<(), AuditError> {
+) -> Result<Recorded, AuditError> {
     let Some(path) = &settings.audit_log else {
-        return Ok(());
+        return Ok(Recorded::NoLog);
     };
     match append(path, &records(info, updates, outcome, started, duration)) {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(Recorded::Written),
         Err(e) if settings.audit_required => Err(AuditError::Required(Box::new(e))),
         Err(e) => {
             let _ = std::io::stderr().write_all(
                 format!("{prefix}trailgate: warning: {e} (the push was judged all the same; settings.audit_required is false)\n").as_bytes(),
             );
-            Ok(())
+            Ok(Recorded::Failed)
         }
     }
 }

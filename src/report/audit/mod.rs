@@ -20,9 +20,9 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-pub use append::{append, record_push};
+pub use append::{append, record_push, Recorded};
 pub use record::{records, rfc3339, Outcome};
-pub use summary::{summarise, summarise_text, Summary};
+pub use summary::{summarise, summarise_since, summarise_text, RepoCounts, Summary};
 
 #[derive(Debug, Error)]
 pub enum AuditError {

@@ -244,9 +244,12 @@ impl Approvals {
         for t in c.trailers_named(&policy.trailers.approval) {
             let who = dir.approver(&t.value);
             let not_counted = if who == Who::Unknown {
-                Some(NotCounted::NamesNobody)
+                Some(NotCounted::NamesNobody { did_you_mean: None })
             } else if who == c.author_who {
                 Some(NotCounted::IsTheAuthor)
+            } else if names_nobody(dir, &who) {
+                // The suggestion is looked for below, only for the few shown.
+                Some(NotCounted::NamesNobody { did_you_mean: None })
             } else if !dir.in_any(&who, &self.from) {
                 Some(NotCounted::NotInGroups)
             } else if counted.contains(&who) {
@@ -289,8 +292,21 @@ impl Approvals {
                 })),
             };
         }
+        let mut suggested = 0;
         let mut found: Vec<Approval> = looked_at
             .into_iter()
+            .map(|(t, who, mut not_counted)| {
+                if let (Some(NotCounted::NamesNobody { did_you_mean }), Who::Email(email)) =
+                    (&mut not_counted, &who)
+                {
+                    // A commit may carry 100,000 approvals; the report shows a few.
+                    if suggested < SUGGESTED_AT_MOST {
+                        suggested += 1;
+                        *did_you_mean = known_address_like(dir, email);
+                    }
+                }
+                (t, who, not_counted)
+            })
             .map(|(t, who, not_counted)| Approval {
                 trailer: Some(format!(
                     "{}: {}",
@@ -323,6 +339,33 @@ impl Approvals {
             trailer_key: Arc::clone(&self.trailer_key),
         }))
     }
+}
+
+/// How many approvals naming nobody get a "did you mean" looked for.
+const SUGGESTED_AT_MOST: usize = 8;
+
+/// An address that no person has and no group lists or matches names
+/// nobody the policy knows: most often a typo of a known one
+/// (`alice@exmaple.com`).
+fn names_nobody(dir: &Directory, who: &Who) -> bool {
+    matches!(who, Who::Email(_)) && !(0..dir.groups.len()).any(|g| dir.in_group(who, GroupId(g)))
+}
+
+/// The known address closest to `email`, when it looks like a typo of it.
+fn known_address_like(dir: &Directory, email: &[u8]) -> Option<String> {
+    let email = String::from_utf8_lossy(email);
+    let known = dir
+        .people
+        .iter()
+        .flat_map(|p| p.emails.iter())
+        .chain(dir.groups.iter().flat_map(|g| {
+            g.members.iter().filter_map(|m| match m {
+                Member::Email(e) => Some(e),
+                _ => None,
+            })
+        }))
+        .map(String::as_str);
+    crate::policy::suggest::did_you_mean(&email, known).map(str::to_owned)
 }
 
 /// What a commit's signature showed, with the signer named as the policy

@@ -95,7 +95,8 @@ impl Build<'_, '_> {
             Ok(value) => Some(value),
             Err(e) => {
                 let span = e.span().unwrap_or_else(|| entry.value.span());
-                self.problems.error(span, e.message().trim().to_owned());
+                self.problems
+                    .error(span, crate::policy::words::humane(e.message()));
                 None
             }
         }

@@ -189,3 +189,69 @@ fn check_refuses_an_endless_policy_file_instead_of_hanging() {
     assert!(run.stderr.contains("larger than"), "{}", run.dump());
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+#[test]
+fn check_suggests_the_key_a_misspelled_one_was_meant_to_be() {
+    let text = policy(&SENIOR_RULE.replace("require = ", "requier = "));
+    let (line, col) = pos(&text, "requier", "requier");
+    assert_invalid(
+        check(&text)
+            .assert_cites("policy.toml", line, &[col])
+            .assert_says("unknown key `requier`; did you mean `require`?"),
+    );
+    // A misspelled value and a misspelled group too.
+    let text = policy(&SENIOR_RULE.replace("refs = ", "mode = \"enforced\"\nrefs = "));
+    assert_invalid(check(&text).assert_says("did you mean `enforce`?"));
+    let text = policy(&SENIOR_RULE.replace("from = [\"senior\"]", "from = [\"seniors\"]"));
+    assert_invalid(check(&text).assert_says("did you mean `senior`?"));
+}
+
+#[test]
+fn check_speaks_of_numbers_and_lists_not_of_rust_types() {
+    let text = policy(&format!(
+        "[settings]\nmax_commits = \"lots\"\n{SENIOR_RULE}"
+    ));
+    let run = check(&text);
+    assert_invalid(&run);
+    run.assert_says("expected a whole number")
+        .assert_silent_about("i64");
+    let text =
+        policy(&SENIOR_RULE.replace("refs = [\"refs/heads/main\"]", "refs = \"refs/heads/main\""));
+    let run = check(&text);
+    assert_invalid(&run);
+    run.assert_says("expected a list in [ ]")
+        .assert_silent_about("sequence");
+}
+
+#[test]
+fn check_keeps_a_regex_error_on_its_lines_with_the_caret() {
+    let text = policy(&SENIOR_RULE.replace(
+        "when = { ai_assisted = true,",
+        "when = { ai_assisted = true, message = \"(unclosed\",",
+    ));
+    let run = check(&text);
+    assert_invalid(&run);
+    // regex's caret sits under the pattern, on a line of its own.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "(unclosed")
+        .unwrap_or_else(|| panic!("the pattern is not on a line of its own\n{}", run.dump()));
+    assert_eq!(
+        lines.get(at + 1).map(|l| l.trim()),
+        Some("^"),
+        "{}",
+        run.dump()
+    );
+    run.assert_says("unclosed group");
+}
+
+#[test]
+fn check_accepts_a_contact_and_refuses_an_empty_one() {
+    let ok = policy(&format!(
+        "[settings]\ncontact = \"#git-help on chat, or git-admins@example.com\"\n{SENIOR_RULE}"
+    ));
+    check(&ok).assert_code(0);
+    let empty = policy(&format!("[settings]\ncontact = \"  \"\n{SENIOR_RULE}"));
+    assert_invalid(check(&empty).assert_says("settings.contact"));
+}

@@ -8,6 +8,9 @@ use super::*;
 
 const FOREIGN: &str = "#!/bin/sh\n# the host's own hook\nexit 0\n";
 
+/// Gitea's own `hooks/pre-receive`, which runs `hooks/pre-receive.d/`.
+use super::conventions::GITEA_RUNNER;
+
 fn write_exec(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
@@ -106,7 +109,8 @@ fn install_refuses_a_foreign_hook_and_force_keeps_it_as_a_backup() {
 #[test]
 fn dry_run_changes_nothing_on_any_layout() {
     let (w, policy) = world();
-    write_exec(&w.server.join("hooks/pre-receive"), FOREIGN);
+    // Foreign to the plain layout; Gitea's runner for the gitea layout.
+    write_exec(&w.server.join("hooks/pre-receive"), GITEA_RUNNER);
     let before = snapshot(&w.server);
     for layout in ["plain", "gitlab", "gitea"] {
         let run = tg(
@@ -220,6 +224,7 @@ fn gitlab_global_custom_hooks_dir_round_trips() {
 #[test]
 fn gitea_layout_round_trips_next_to_giteas_own_hook() {
     let (w, policy) = world();
+    write_exec(&w.server.join("hooks/pre-receive"), GITEA_RUNNER);
     write_exec(&w.server.join("hooks/pre-receive.d/gitea"), FOREIGN);
     let before = snapshot(&w.server);
     tg(

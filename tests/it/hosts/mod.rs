@@ -21,6 +21,7 @@ mod conventions;
 mod gitolite;
 mod http;
 mod install;
+mod install_refusals;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

@@ -35,12 +35,14 @@ fn a_requirement_of_the_wrong_shape_is_reported_where_it_is() {
         "[[rule]]\nname = \"r\"\nrequire = { approvals = { from = [\"senior\"], count = \"two\" } }\n",
     );
     assert_eq!(p[0].line, line(3), "{p:?}");
-    assert!(p[0].message.contains("invalid type"), "{p:?}");
+    assert!(p[0].message.contains("expected a whole number"), "{p:?}");
     let p = problems(
         "[[rule]]\nname = \"r\"\nrequire = { approvals = { from = [\"seniors\"], cont = 1 } }\n",
     );
     assert!(
-        p.iter().any(|p| p.message.contains("unknown field `cont`")),
+        p.iter().any(|p| p
+            .message
+            .contains("unknown key `cont`; did you mean `count`?")),
         "{p:?}"
     );
 }

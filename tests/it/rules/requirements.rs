@@ -64,20 +64,29 @@ fn every_approval_that_does_not_count_says_why() {
         &ai(&[
             "Approved-By: Someone Unknown",
             "Approved-By: Carol <carol@example.com>",
+            "Approved-By: CI Bot <ci@bots.example>",
             "Approved-By: Dave <dave@example.com>",
+            "Approved-By: Alice <alice@exmaple.com>",
         ]),
     );
     let f = missing_approval(evaluate(&p, "r", &c, Given::default()));
     assert_eq!(
         reasons(&f),
         vec![
-            Some(NotCounted::NamesNobody),
+            Some(NotCounted::NamesNobody { did_you_mean: None }),
             Some(NotCounted::IsTheAuthor),
+            // Known to the policy (group bots, by a glob), not in `from`.
             Some(NotCounted::NotInGroups),
+            // An address no person has and no group lists.
+            Some(NotCounted::NamesNobody { did_you_mean: None }),
+            // One edit from Alice's address.
+            Some(NotCounted::NamesNobody {
+                did_you_mean: Some("alice@example.com".into())
+            }),
         ]
     );
     assert_eq!(f.found[0].approver, None);
-    assert_eq!(f.found[2].approver.as_deref(), Some("<dave@example.com>"));
+    assert_eq!(f.found[2].approver.as_deref(), Some("<ci@bots.example>"));
     assert_eq!(f.need, 1);
     assert_eq!(&f.groups[..], ["senior"]);
     assert_eq!(&*f.trailer_key, "Approved-By");

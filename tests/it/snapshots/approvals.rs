@@ -237,7 +237,7 @@ fn an_override_by_a_senior_with_a_reason_lets_the_push_through() {
         .push("Alice overrides with a reason", &run)
         .check(
             "override_used",
-            "break-glass used by a senior; no audit log is configured (issue 14 item 11)",
+            "break-glass used by a senior; no audit log is configured, and the pusher is told that nothing records it",
         );
 }
 
@@ -286,11 +286,11 @@ fn an_override_and_the_refusal_before_it_are_audited_and_summarised() {
 }
 
 #[test]
-fn a_misspelled_approver_address_is_reported_as_outside_the_group() {
+fn a_misspelled_approver_address_names_nobody_and_suggests_the_known_one() {
     one_push(
         "approval_misspelled_address",
-        "Approved-By names alice@exmaple.com: today \"not in group senior\" \
-         (issue 14 item 13 wants \"names nobody the policy knows\", with a did-you-mean)",
+        "Approved-By names alice@exmaple.com: it names nobody the policy knows, \
+         and alice@example.com is suggested",
         SENIOR_RULE,
         &[
             "AI-Assisted: yes",
@@ -314,6 +314,19 @@ when = { ai_assisted = true }
 require = { approvals = { from = ["engineers"], count = 1 } }
 "#,
         &["AI-Assisted: yes", "Approved-By: Carol <carol@example.com>"],
+        &[],
+    );
+}
+
+#[test]
+fn a_rejection_ends_with_the_policys_contact() {
+    one_push(
+        "contact_ends_a_rejection",
+        "settings.contact says whom to ask, as the last line of the rejection",
+        &format!(
+            "[settings]\ncontact = \"#git-help on chat, or git-admins@example.com\"\n{SENIOR_RULE}"
+        ),
+        &["AI-Assisted: yes"],
         &[],
     );
 }

@@ -59,8 +59,8 @@ fn pre_receive_json_reports_a_rejection_and_an_acceptance() {
     accepted.assert_accepted();
     t.json_push("accepted: the approved commit alone", &accepted);
 
-    // Cannot judge (exit 2): today no JSON at all, only the text on stderr
-    // (issue 14 item 9 asks for `"decision": "error"`).
+    // Cannot judge (exit 2): the text on stderr for the pusher, and the one
+    // JSON object `{"decision": "error", "error": ...}` on stdout.
     s.write_policy("version = 1\n[settings\n");
     s.commit(&DAVE, &msg("Any change", &[]));
     let failed = s.push(&["origin", "main"], &[]);
