@@ -94,6 +94,21 @@ impl Directory {
         self.by_id.get(id).copied()
     }
 
+    /// Whether the person has keys to sign commits (or pushes) with.
+    pub fn has_keys(&self, person: usize) -> bool {
+        self.people
+            .get(person)
+            .is_some_and(|p| !p.ssh_keys.is_empty())
+    }
+
+    /// Whether a git host could name the person as the pusher: by a login,
+    /// or by a key that signed the push.
+    pub fn can_be_pusher(&self, person: usize) -> bool {
+        self.people
+            .get(person)
+            .is_some_and(|p| !p.logins.is_empty() || !p.ssh_keys.is_empty())
+    }
+
     pub fn group(&self, name: &str) -> Option<GroupId> {
         self.group_by_name.get(name).copied().map(GroupId)
     }

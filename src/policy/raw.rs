@@ -45,8 +45,22 @@ pub struct Settings {
     pub audit_log: Option<S<String>>,
     pub audit_required: Option<S<bool>>,
     pub time_budget_ms: Option<S<i64>>,
+    pub identity: Option<S<Identity>>,
+    pub host: Option<S<String>>,
+    pub trust_host_emails: Option<S<bool>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
+}
+
+/// `settings.identity`: whether author lines are believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// A commit's author is who its author line says.
+    Claimed,
+    /// A commit's author is a person only when the commit is signed by
+    /// them or they push it.
+    Proven,
 }
 
 #[derive(Debug, Deserialize)]

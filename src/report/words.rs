@@ -4,9 +4,8 @@
 
 use crate::policy::DenyKind;
 use crate::verdict::{
-    Approval, ApprovalNotPushed, Finding, Limit, LimitScope, MissingApproval, MissingTrailer,
-    NetChangeOverLimit, NotCounted, OverLimit, OverrideRefused, Proof, Refusal, Signature,
-    Violation,
+    Approval, Finding, Limit, LimitScope, MissingApproval, MissingTrailer, NetChangeOverLimit,
+    NotCounted, OverLimit, OverrideRefused, Refusal, Signature, Via, Violation,
 };
 
 /// What was found, in plain words.
@@ -41,13 +40,6 @@ pub fn help(v: &Violation) -> String {
 fn finding_what(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => missing_approval(f),
-        Finding::ApprovalNotPushed(f) => {
-            let groups = group_words(&f.groups);
-            match &f.pusher {
-                Some(pusher) => format!("the approvals count only when a member of {groups} pushes the commit (proof = \"pusher\"); this push came from {pusher}"),
-                None => format!("the approvals count only when a member of {groups} pushes the commit (proof = \"pusher\"), but the git host named nobody (looked at {})", f.looked_at.join(", ")),
-            }
-        }
         Finding::MissingTrailer(f) => missing_trailer(f),
         Finding::Unsigned(f) => format!(
             "needs a signature made with the SSH key of a person in [people]; {}",
@@ -81,10 +73,7 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
 fn finding_help(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => approval_help(v, f),
-        Finding::ApprovalNotPushed(ApprovalNotPushed { pusher: Some(_), approvers, .. }) => {
-            format!("ask one of the approvers ({}) to push it", approvers.join(", "))
-        }
-        Finding::ApprovalNotPushed(_) | Finding::NoPusher(_) => no_pusher_help(),
+        Finding::NoPusher(_) => no_pusher_help(),
         Finding::MissingTrailer(f) => {
             format!("git commit --amend --trailer \"{}: <value>\"", f.key)
         }
@@ -129,9 +118,14 @@ fn group_words(groups: &[String]) -> String {
 
 fn missing_approval(f: &MissingApproval) -> String {
     let groups = group_words(&f.groups);
+    let proof = if f.proof.trailer && !f.proof.pusher && !f.proof.signature {
+        String::new()
+    } else {
+        format!(" ({})", f.proof.shown())
+    };
     let need = match f.need {
-        1 => format!("needs an approval from {groups}"),
-        n => format!("needs {n} approvals from distinct members of {groups}"),
+        1 => format!("needs an approval from {groups}{proof}"),
+        n => format!("needs {n} approvals from distinct members of {groups}{proof}"),
     };
     let found = if f.found.is_empty() {
         format!("found no `{}` trailer", f.trailer_key)
@@ -143,26 +137,42 @@ fn missing_approval(f: &MissingApproval) -> String {
 }
 
 fn approval(a: &Approval, groups: &str) -> String {
-    let Some(trailer) = &a.trailer else {
-        return format!(
-            "a merge signed by {} brings it in (counted)",
-            a.approver.as_deref().unwrap_or("nobody the policy knows")
-        );
+    let who = a.approver.as_deref().unwrap_or("nobody the policy knows");
+    match &a.not_counted {
+        Some(NotCounted::NotSigned { signature: sig }) => {
+            return format!("no signature by a member of {groups} ({})", signature(sig))
+        }
+        Some(NotCounted::NoPusher { looked_at }) => {
+            return format!(
+                "no push by a member of {groups} (the git host named nobody; looked at {})",
+                looked_at.join(", ")
+            )
+        }
+        _ => {}
+    }
+    let what = match (a.via, &a.trailer) {
+        (Via::Trailer, Some(trailer)) => format!("`{trailer}`"),
+        (Via::Trailer, None) => "a trailer".to_owned(),
+        (Via::Push, _) => format!("the push by {who}"),
+        (Via::Signature, _) => format!("a signature by {who}"),
+        (Via::SignedMerge, _) => format!("a merge signed by {who} that brings it in"),
     };
     let reason = match &a.not_counted {
-        None => return format!("`{trailer}` (counted)"),
+        None => return format!("{what} (counted)"),
+        Some(NotCounted::NamesNobody) if a.via == Via::Push => "who is nobody the policy knows (no person in [people] has that login)".to_owned(),
         Some(NotCounted::NamesNobody) => "which names nobody the policy knows (write `Name <email>` with the approver's listed e-mail)".to_owned(),
         Some(NotCounted::IsTheAuthor) => "who is the commit's author; nobody approves their own commit".to_owned(),
         Some(NotCounted::NotInGroups) => format!("who is not in {groups}"),
         Some(NotCounted::AlreadyCounted) => "who was already counted once".to_owned(),
-        Some(NotCounted::NotSigned { signature: sig }) => format!(
-            "but no signature of theirs covers the commit ({})",
-            signature(sig)
-        ),
+        Some(NotCounted::TrailerIsNoProof) => "which does not count by itself: a trailer is only text that anyone can type".to_owned(),
+        // Said in full above.
+        Some(NotCounted::NotSigned { .. } | NotCounted::NoPusher { .. }) => String::new(),
     };
-    format!("`{trailer}`, {reason}")
+    format!("{what}, {reason}")
 }
 
+/// How to get the approvals, by the rule's proof: a trailer, a push or
+/// merge by an approver, or an approver's signature.
 fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     let asked = match f.candidates_total {
         0 => format!("a member of {}", f.groups.join(" or ")),
@@ -171,15 +181,24 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     };
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");
-    if f.proof == Proof::Signature {
-        return format!(
-            "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
-        );
-    }
     let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
-    format!(
-        "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
-    )
+    let mut ways: Vec<String> = Vec::new();
+    if f.proof.pusher {
+        ways.push(format!(
+            "ask {asked} to review it and push it (or merge the merge request) themselves: the senior who pushes is the approval, and an `{key}` trailer does not count"
+        ));
+    }
+    if f.proof.signature {
+        ways.push(format!(
+            "ask {asked} to review it and sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)"
+        ));
+    }
+    if f.proof.trailer {
+        ways.push(format!(
+            "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
+        ));
+    }
+    ways.join("\nor ")
 }
 
 fn missing_trailer(f: &MissingTrailer) -> String {

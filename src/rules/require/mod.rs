@@ -38,6 +38,12 @@ pub trait Requirement: fmt::Debug + Send + Sync {
         false
     }
 
+    /// Whether it asks for proof (a pusher or a signature), so that the
+    /// rule's conditions on authors believe only proven identities.
+    fn proves_identity(&self) -> bool {
+        false
+    }
+
     /// Checks the subject of `input`, adding what is wrong to `out`; `Err`
     /// with what it needs when `input` lacks it.
     fn check(&self, rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs>;
@@ -68,6 +74,11 @@ impl Requires {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether any requirement asks for proof (see [`Requirement::proves_identity`]).
+    pub fn proves_identity(&self) -> bool {
+        self.iter().any(|r| r.proves_identity())
     }
 }
 

@@ -130,6 +130,7 @@ fn people_with_keys(alice: &Key, bob: &Key) -> String {
 fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_else() {
     let s = Stage::new();
     let (alice, bob) = (keygen(&s, "alice"), keygen(&s, "bob"));
+    let carol = keygen(&s, "carol");
     let people = people_with_keys(&alice, &bob);
     assert!(people.contains(&alice.public));
     s.install_hook();
@@ -147,8 +148,9 @@ fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_el
     unsigned.assert_rejected();
     t.push("the commit names Alice but carries no signature", &unsigned);
 
-    // Bob signs it (amending it as its committer): his key is not Alice's.
-    let key = format!("user.signingkey={}", bob.private.display());
+    // Carol signs it herself: her key belongs to nobody in [people], and
+    // the trailer naming Alice is only text.
+    let key = format!("user.signingkey={}", carol.private.display());
     let amend = [
         "-c",
         "gpg.format=ssh",
@@ -162,13 +164,16 @@ fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_el
         &message,
     ];
     let env = [
-        ("GIT_COMMITTER_NAME", BOB.name),
-        ("GIT_COMMITTER_EMAIL", BOB.email),
+        ("GIT_COMMITTER_NAME", CAROL.name),
+        ("GIT_COMMITTER_EMAIL", CAROL.email),
     ];
     s.run_git(&s.work, &amend, &env).assert_code(0);
-    let by_bob = s.push(&["origin", "main"], &[]);
-    by_bob.assert_rejected();
-    t.push("the same commit signed by Bob, not by Alice", &by_bob);
+    let by_carol = s.push(&["origin", "main"], &[]);
+    by_carol.assert_rejected();
+    t.push(
+        "the same commit signed by Carol, whose key nobody listed",
+        &by_carol,
+    );
     t.check(
         "approval_missing_signature_proof",
         "proof = \"signature\": Alice is named but never signed",
