@@ -21,6 +21,7 @@ pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
         Err(e) => return Err(e.into()),
     };
     let mut warnings = permission_warnings(&path);
+    warnings.extend(identity_warning(&policy));
     if let Ok(repo) = Repo::discover() {
         warnings.extend(hook_permission_warnings(repo.path()));
     }
@@ -40,6 +41,29 @@ pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
         policy.settings.mode
     );
     Ok(EXIT_ACCEPT)
+}
+
+/// A policy that asks for proof in some rules but believes author lines in
+/// the others: what the proof protects, a typed author line undoes there
+/// (a blast-radius limit that exempts a bot, say).
+fn identity_warning(policy: &crate::rules::Policy) -> Option<String> {
+    if policy.settings.identity == policy::Identity::Proven {
+        return None;
+    }
+    let proving: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| r.require.proves_identity())
+        .map(|r| r.name.as_str())
+        .collect();
+    let first = proving.first()?;
+    Some(format!(
+        "rule `{first}`{} asks for proof (proof = \"pusher\" or \"signature\"), but settings.identity is \"claimed\": every other rule still believes the author line a pusher types (`git commit --author`); set settings.identity = \"proven\" (README \"Identities\")",
+        match proving.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        }
+    ))
 }
 
 /// Anyone who can write the policy can switch it off.

@@ -184,21 +184,25 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
     let mut ways: Vec<String> = Vec::new();
     if f.proof.pusher {
-        ways.push(format!(
-            "ask {asked} to review it and push it (or merge the merge request) themselves: the senior who pushes is the approval, and an `{key}` trailer does not count"
-        ));
+        ways.push("push it (or merge the merge request) themselves".to_owned());
     }
     if f.proof.signature {
-        ways.push(format!(
-            "ask {asked} to review it and sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)"
-        ));
+        ways.push("sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)".to_owned());
     }
-    if f.proof.trailer {
-        ways.push(format!(
-            "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
-        ));
+    if !f.proof.trailer {
+        return format!(
+            "ask {asked} to review it and {}; an `{key}` trailer does not count by itself",
+            ways.join(", or ")
+        );
     }
-    ways.join("\nor ")
+    let record = format!(
+        "record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
+    );
+    ways.push(record);
+    match ways.as_slice() {
+        [only] => format!("ask {asked} to review it, then {only}"),
+        _ => format!("ask {asked} to review it and {}", ways.join(", or ")),
+    }
 }
 
 fn missing_trailer(f: &MissingTrailer) -> String {

@@ -14,6 +14,7 @@ mod diff;
 mod hardening;
 mod hook;
 mod hosts;
+mod identity;
 mod proof;
 mod rules;
 mod snapshots;
