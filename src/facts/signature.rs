@@ -83,6 +83,12 @@ impl KeyRing {
         let Some((payload, signature)) = split_signed(raw) else {
             return SigStatus::Unsigned;
         };
+        self.verify_payload(&payload, &signature)
+    }
+
+    /// Verifies a signature (ASCII-armoured) over `payload` in git's
+    /// namespace, as for a commit or a signed push certificate.
+    pub fn verify_payload(&self, payload: &[u8], signature: &[u8]) -> SigStatus {
         if signature.starts_with(b"-----BEGIN PGP SIGNATURE-----") {
             return SigStatus::Unsupported { kind: "OpenPGP" };
         }
@@ -111,7 +117,7 @@ impl KeyRing {
         else {
             return SigStatus::UnknownKey { fingerprint };
         };
-        match key.verify(GIT_NAMESPACE, &payload, &sig) {
+        match key.verify(GIT_NAMESPACE, payload, &sig) {
             Ok(()) => SigStatus::Good {
                 person,
                 fingerprint,

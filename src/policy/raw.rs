@@ -111,6 +111,8 @@ pub struct Person {
     pub logins: Vec<S<String>>,
     #[serde(default)]
     pub ssh_keys: Vec<S<String>>,
+    #[serde(default)]
+    pub user_ids: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

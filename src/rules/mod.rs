@@ -126,7 +126,9 @@ impl<'a> PushedBy<'a> {
     }
 }
 
-/// The person (or e-mail) behind the pusher the host reported.
+/// The person (or e-mail) behind the pusher the host reported: by login,
+/// and the host's immutable user id where it gives one; by e-mail address
+/// only under `settings.trust_host_emails` (users set their own addresses).
 pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
     match pusher.by {
         // A signed push: the key identifies the person, never a name git reports.
@@ -134,9 +136,16 @@ pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
             .keys
             .person_by_fingerprint(&pusher.login)
             .map_or(Who::Unknown, Who::Person),
-        Identified::Login => policy
-            .directory
-            .pusher(&pusher.login, pusher.email.as_deref()),
+        // Not verified, or a key that stands for nobody in particular.
+        Identified::Certificate | Identified::DeployKey => Who::Unknown,
+        Identified::Login => {
+            let email = pusher
+                .email
+                .as_deref()
+                .filter(|_| policy.settings.trust_host_emails);
+            let user_id = pusher.user_id.as_deref().map(|id| (pusher.host, id));
+            policy.directory.pusher(&pusher.login, email, user_id)
+        }
     }
 }
 

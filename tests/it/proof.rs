@@ -323,7 +323,7 @@ deny = ["force-push"]
         ],
         &[("GITHUB_USER_LOGIN", "alice-s")],
         &[
-            ("GITEA_PUSHER_NAME", "someone"),
+            ("GITEA_PUSHER_NAME", "alice-s"),
             ("GITEA_PUSHER_EMAIL", "alice@example.com"),
         ],
         &[("GL_USER", "alice-s")],
