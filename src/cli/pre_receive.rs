@@ -118,8 +118,13 @@ fn certified(
     if p.by != Identified::Certificate {
         return Some(p);
     }
-    let blob = crate::git::oid::ObjectId::from_hex(p.login.as_bytes())
-        .and_then(|oid| repo.objects().ok()?.read(oid).ok().map(|o| o.data().to_vec()));
+    let blob = crate::git::oid::ObjectId::from_hex(p.login.as_bytes()).and_then(|oid| {
+        repo.objects()
+            .ok()?
+            .read(oid)
+            .ok()
+            .map(|o| o.data().to_vec())
+    });
     let Some(blob) = blob else {
         notes.push(format!(
             "GIT_PUSH_CERT names {}, which is no object of this repository: the push names no pusher",

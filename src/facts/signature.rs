@@ -95,7 +95,7 @@ impl KeyRing {
         if signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
             return SigStatus::Unsupported { kind: "X.509" };
         }
-        let sig = match SshSig::from_pem(&signature) {
+        let sig = match SshSig::from_pem(signature) {
             Ok(sig) => sig,
             Err(e) => {
                 return SigStatus::Bad {

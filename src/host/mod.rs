@@ -292,10 +292,7 @@ mod tests {
     #[test]
     fn the_pusher_is_read_in_host_order() {
         let p = pusher(
-            &env(&[
-                ("GL_USER", "gitolite-user"),
-                ("REMOTE_USER", "http-user"),
-            ]),
+            &env(&[("GL_USER", "gitolite-user"), ("REMOTE_USER", "http-user")]),
             None,
         )
         .unwrap();
@@ -334,9 +331,15 @@ mod tests {
         ]);
         assert_eq!(pusher(&e, None).unwrap().login, "alice");
         assert_eq!(pusher(&e, Some("http")).unwrap().login, "carol");
-        assert_eq!(ignored_variables(&e, Some("http")), ["GL_USERNAME", "GL_PROJECT_PATH"]);
+        assert_eq!(
+            ignored_variables(&e, Some("http")),
+            ["GL_USERNAME", "GL_PROJECT_PATH"]
+        );
         assert!(ignored_variables(&e, None).is_empty());
-        assert_eq!(pusher_variables(Some("http")), ["REMOTE_USER", "GIT_PUSH_CERT"]);
+        assert_eq!(
+            pusher_variables(Some("http")),
+            ["REMOTE_USER", "GIT_PUSH_CERT"]
+        );
         // The repository's name is that host's too: GL_PROJECT_PATH cannot
         // dodge a `repos` rule on an http server.
         let info = push_info(&e, Path::new("/srv/git/a.git"), Some("http"));
@@ -385,7 +388,10 @@ mod tests {
         assert!(pusher(&env(&with_cert), Some("gitlab")).is_some());
         // A host variable wins over a certificate.
         with_cert.push(("REMOTE_USER", "bob"));
-        assert_eq!(pusher(&env(&with_cert), None).unwrap().source, "REMOTE_USER");
+        assert_eq!(
+            pusher(&env(&with_cert), None).unwrap().source,
+            "REMOTE_USER"
+        );
     }
 
     #[test]

@@ -236,3 +236,166 @@ fn check_warns_when_a_rule_asks_for_proof_but_identity_stays_claimed() {
         .assert_code(0)
         .assert_silent_about("asks for proof");
 }
+
+/// Carol's AI-assisted commit, which only a senior's push approves
+/// (`proof = "pusher"`); `settings` go into the policy.
+fn pusher_world(settings: &str, alice_extra: &str) -> (World, crate::proof::Keys) {
+    let (w, keys) = world_with_keys();
+    let policy = policy_with_keys(&keys, settings, &approval_rule("pusher")).replace(
+        "logins = [\"alice-s\"]",
+        &format!("logins = [\"alice-s\"]\n{alice_extra}"),
+    );
+    w.write_policy(&policy);
+    w.commit(&CAROL, &msg("Needs a senior's push", &["AI-Assisted: yes"]));
+    (w, keys)
+}
+
+#[test]
+fn attack_setting_gits_push_certificate_variables_by_hand() {
+    let (w, keys) = pusher_world("", "");
+    // Alice's key's fingerprint, as git would report it for her signed push.
+    let pubkey = w.root.join("alice.pub");
+    std::fs::write(&pubkey, &keys.alice.public).unwrap();
+    let out = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&pubkey)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    assert!(fingerprint.starts_with("SHA256:"), "{fingerprint}");
+    // Over the file transport (or a shell) the hook inherits what the
+    // pusher sets, and receive-pack clears none of it.
+    let forged = [
+        ("GIT_PUSH_CERT_KEY", fingerprint.as_str()),
+        ("GIT_PUSH_CERT_STATUS", "G"),
+        ("GIT_PUSH_CERT_NONCE_STATUS", "OK"),
+        ("GIT_PUSH_CERT_SIGNER", "Alice Senior <alice@example.com>"),
+    ];
+    w.push_env(&["origin", "main"], &forged)
+        .assert_rejected_with(1)
+        .assert_says("ai-needs-senior-approval");
+}
+
+#[test]
+fn attack_replaying_a_seniors_push_certificate_for_another_push() {
+    let (w, keys) = pusher_world("", "");
+    w.server_config("receive.certNonceSeed", "trailgate-test-seed");
+    let allowed = w.root.join("allowed_signers");
+    std::fs::write(&allowed, "").unwrap();
+    w.server_config("gpg.ssh.allowedSignersFile", allowed.to_str().unwrap());
+    // Alice pushes Carol's commit with a signed push: her certificate is
+    // the approval, and receive-pack keeps it as a blob in the repository.
+    let signingkey = format!("user.signingkey={}", keys.alice.private.display());
+    w.run_git(
+        &w.work,
+        &[
+            "-c",
+            "gpg.format=ssh",
+            "-c",
+            &signingkey,
+            "push",
+            "--signed",
+            "origin",
+            "main",
+        ],
+    )
+    .assert_accepted_silently();
+    let blobs = w.server_git(&[
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objectname) %(objecttype)",
+    ]);
+    let cert = blobs
+        .lines()
+        .filter_map(|l| l.strip_suffix(" blob"))
+        .find(|oid| {
+            w.server_git(&["cat-file", "-p", oid])
+                .starts_with("certificate version")
+        })
+        .expect("receive-pack keeps the push certificate")
+        .to_owned();
+    // Carol's next commit, with Alice's old certificate named by hand.
+    let oid = w.commit(&CAROL, &msg("Replay", &["AI-Assisted: yes"]));
+    w.push_env(&["origin", "main"], &[("GIT_PUSH_CERT", &cert)])
+        .assert_rejected_with(1)
+        .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, "Replay")
+        .assert_says("signs other ref updates than the ones pushed");
+}
+
+#[test]
+fn attack_a_gitea_email_address_the_user_set_themselves() {
+    let gitea = [
+        ("GITEA_PUSHER_NAME", "carol"),
+        ("GITEA_PUSHER_ID", "33"),
+        ("GITEA_PUSHER_EMAIL", "alice@example.com"),
+    ];
+    let (w, _keys) = pusher_world("", "");
+    w.push_env(&["origin", "main"], &gitea)
+        .assert_rejected_with(1)
+        .assert_says("ai-needs-senior-approval");
+    // Where the host verifies addresses, the administrator may trust them.
+    let (w, _keys) = pusher_world("[settings]\ntrust_host_emails = true\n", "");
+    w.push_env(&["origin", "main"], &gitea)
+        .assert_accepted_silently();
+}
+
+#[test]
+fn attack_a_deploy_key_push_that_gitea_reports_as_the_owner() {
+    let (w, _keys) = pusher_world("", "");
+    w.push_env(
+        &["origin", "main"],
+        &[
+            ("GITEA_PUSHER_NAME", "alice-s"),
+            ("GITEA_PUSHER_ID", "1"),
+            ("GITEA_DEPLOY_KEY_ID", "12"),
+        ],
+    )
+    .assert_rejected_with(1)
+    .assert_says("ai-needs-senior-approval");
+    w.push_env(
+        &["origin", "main"],
+        &[
+            ("GITEA_PUSHER_NAME", "alice-s"),
+            ("GITEA_PUSHER_ID", "1"),
+            ("GITEA_DEPLOY_KEY_ID", "0"),
+        ],
+    )
+    .assert_accepted_silently();
+}
+
+#[test]
+fn attack_taking_over_a_departed_seniors_login() {
+    let (w, _keys) = pusher_world("", "user_ids = [\"gitlab:user-1\"]");
+    // Someone else's account now has the login `alice-s`.
+    w.push_env(
+        &["origin", "main"],
+        &[("GL_USERNAME", "alice-s"), ("GL_ID", "user-99")],
+    )
+    .assert_rejected_with(1)
+    .assert_says("ai-needs-senior-approval");
+    // Alice, renamed, is still Alice by her id.
+    w.push_env(
+        &["origin", "main"],
+        &[("GL_USERNAME", "alice-renamed"), ("GL_ID", "user-1")],
+    )
+    .assert_accepted_silently();
+}
+
+#[test]
+fn attack_another_hosts_variable_under_settings_host() {
+    let env = [("GL_USERNAME", "alice-s"), ("REMOTE_USER", "carol")];
+    // An http server: REMOTE_USER is what the web server authenticated,
+    // GL_USERNAME is not this host's and must not name the pusher.
+    let (w, _keys) = pusher_world("[settings]\nhost = \"http\"\n", "");
+    w.push_env(&["origin", "main"], &env)
+        .assert_rejected_with(1)
+        .assert_line_with(&["note:", "settings.host = \"http\"", "ignored GL_USERNAME"]);
+    // Without settings.host, GitLab's variable comes first.
+    let (w, _keys) = pusher_world("", "");
+    w.push_env(&["origin", "main"], &env)
+        .assert_accepted_silently();
+}
