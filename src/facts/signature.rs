@@ -70,7 +70,7 @@ impl KeyRing {
     }
 
     /// The person with this key, by git's `SHA256:...` fingerprint (what
-    /// `GIT_PUSH_CERT_KEY` holds for an SSH-signed push certificate).
+    /// a verified push certificate names the pusher by).
     pub fn person_by_fingerprint(&self, fingerprint: &str) -> Option<usize> {
         self.keys
             .iter()
