@@ -48,6 +48,8 @@ pub enum Finding {
     MissingTrailer(MissingTrailer),
     /// `require.signed`, and no signature of a person in the policy.
     Unsigned(Unsigned),
+    /// `require.author_is_pusher` / `committer_is_pusher`, and someone else pushed.
+    NotPushedBy(NotPushedBy),
     /// A commit's diff goes over a size limit.
     OverLimit(OverLimit),
     /// A ref update's net change goes over size limits (`per = "push"`).
@@ -69,6 +71,7 @@ impl Finding {
             Finding::MissingApproval(_) => "missing_approval",
             Finding::MissingTrailer(_) => "missing_trailer",
             Finding::Unsigned(_) => "unsigned",
+            Finding::NotPushedBy(_) => "not_pushed_by",
             Finding::OverLimit(_) => "over_limit",
             Finding::NetChangeOverLimit(_) => "net_change_over_limit",
             Finding::DeniedUpdate(_) => "denied_update",
@@ -278,6 +281,26 @@ pub struct MissingTrailer {
     pub pattern: Option<String>,
     /// The trailers with that key that were there, `Key: value`.
     pub found: Vec<String>,
+}
+
+/// Which identity line of a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Author,
+    Committer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotPushedBy {
+    /// The line that must name the pusher.
+    pub role: Role,
+    /// Who that line names, as the policy knows them; `None` for nobody.
+    pub who: Option<String>,
+    /// Who pushed (`login (VARIABLE)`); `None` when the host named nobody.
+    pub pusher: Option<String>,
+    /// The host variables read for the pusher.
+    pub looked_at: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -5,7 +5,7 @@
 use crate::policy::DenyKind;
 use crate::verdict::{
     Approval, Finding, Limit, LimitScope, MissingApproval, MissingTrailer, NetChangeOverLimit,
-    NotCounted, OverLimit, OverrideRefused, Refusal, Signature, Via, Violation,
+    NotCounted, NotPushedBy, OverLimit, OverrideRefused, Refusal, Role, Signature, Via, Violation,
 };
 
 /// What was found, in plain words.
@@ -41,6 +41,17 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => missing_approval(f),
         Finding::MissingTrailer(f) => missing_trailer(f),
+        Finding::NotPushedBy(f) => {
+            let line = match f.role {
+                Role::Author => "author",
+                Role::Committer => "committer",
+            };
+            let who = f.who.as_deref().unwrap_or("nobody the policy knows");
+            match &f.pusher {
+                Some(pusher) => format!("the commit's {line} must be the pusher; its {line} is {who}, and the push came from {pusher}"),
+                None => format!("the commit's {line} must be the pusher, but the git host named nobody (looked at {})", f.looked_at.join(", ")),
+            }
+        }
         Finding::Unsigned(f) => format!(
             "needs a signature made with the SSH key of a person in [people]; {}",
             signature(&f.signature)
@@ -73,7 +84,13 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
 fn finding_help(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => approval_help(v, f),
-        Finding::NoPusher(_) => no_pusher_help(),
+        Finding::NoPusher(_) | Finding::NotPushedBy(NotPushedBy { pusher: None, .. }) => {
+            no_pusher_help()
+        }
+        Finding::NotPushedBy(f) => match f.role {
+            Role::Author => "push only commits you wrote, or ask their author to push them (to take a commit over as yours: git commit --amend --reset-author --no-edit)".into(),
+            Role::Committer => "push only commits you committed (git commit --amend --no-edit makes you the tip's committer; git rebase --force-rebase origin/main does it for every commit)".into(),
+        },
         Finding::MissingTrailer(f) => {
             format!("git commit --amend --trailer \"{}: <value>\"", f.key)
         }

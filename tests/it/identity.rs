@@ -399,3 +399,39 @@ fn attack_another_hosts_variable_under_settings_host() {
     w.push_env(&["origin", "main"], &env)
         .assert_accepted_silently();
 }
+
+#[test]
+fn attack_pushing_someone_elses_commits_where_the_author_must_be_the_pusher() {
+    let (w, keys) = world_with_keys();
+    let carol = "[people.carol]\nname = \"Carol\"\nemails = [\"carol@example.com\"]\nlogins = [\"carol\"]\n";
+    let rule = r#"
+[[rule]]
+name = "push-your-own"
+refs = ["refs/heads/main"]
+require = { author_is_pusher = true, committer_is_pusher = true }
+"#;
+    w.write_policy(
+        &policy_with_keys(&keys, "", rule).replace("[groups]", &format!("{carol}\n[groups]")),
+    );
+    let oid = w.commit(&ALICE, &msg("Written as Alice", &[]));
+    // Carol pushes a commit whose author and committer lines say Alice.
+    w.push_env(&["origin", "main"], AS_CAROL)
+        .assert_rejected_with(1)
+        .assert_violation("error", "push-your-own", MAIN, &oid, "Written as Alice")
+        .assert_line_with(&[
+            "author must be the pusher",
+            "alice (Alice Senior)",
+            "carol (REMOTE_USER)",
+        ]);
+    // Alice pushes her own commit.
+    w.push_env(&["origin", "main"], AS_ALICE)
+        .assert_accepted_silently();
+    // Carol's own commit, pushed by Carol, passes; an author nobody knows does not.
+    w.commit(&CAROL, &msg("Carol's own", &[]));
+    w.push_env(&["origin", "main"], AS_CAROL)
+        .assert_accepted_silently();
+    w.commit(&DAVE, &msg("Dave is nobody here", &[]));
+    w.push_env(&["origin", "main"], AS_CAROL)
+        .assert_rejected_with(1)
+        .assert_line_with(&["its author is <dave@example.com>", "carol (REMOTE_USER)"]);
+}

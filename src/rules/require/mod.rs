@@ -9,6 +9,7 @@
 
 mod approvals;
 mod limits;
+mod pushed_by;
 mod signed;
 mod trailers;
 
@@ -61,7 +62,13 @@ pub struct Kind {
 pub type BuildFn = fn(&mut Build<'_, '_>, &[Entry<'_>]) -> Option<Box<dyn Requirement>>;
 
 /// Every requirement kind, in the order a rule's findings are listed.
-pub const KINDS: &[Kind] = &[approvals::KIND, signed::KIND, trailers::KIND, limits::KIND];
+pub const KINDS: &[Kind] = &[
+    approvals::KIND,
+    signed::KIND,
+    pushed_by::KIND,
+    trailers::KIND,
+    limits::KIND,
+];
 
 /// A rule's requirements, in the order of [`KINDS`].
 #[derive(Debug, Default)]

@@ -322,3 +322,46 @@ require = { approvals = { from = ["engineers"], count = 1 } }
         &[],
     );
 }
+
+#[test]
+fn a_commit_pushed_by_someone_other_than_its_author_is_rejected() {
+    one_push(
+        "author_is_pusher",
+        "Carol's commit pushed by Alice, where the author must be the pusher",
+        r#"
+[[rule]]
+name = "push-your-own"
+message = "Push your own commits; an author line is not an identity."
+refs = ["refs/heads/main"]
+require = { author_is_pusher = true }
+"#,
+        &[],
+        &[("REMOTE_USER", "alice-s")],
+    );
+}
+
+#[test]
+fn mixed_proof_help_offers_a_push_or_a_signature_and_no_trailer() {
+    let s = Stage::new();
+    let (alice, bob) = (keygen(&s, "alice"), keygen(&s, "bob"));
+    let people = people_with_keys(&alice, &bob);
+    s.install_hook();
+    s.write_policy(&format!(
+        "version = 1\n[settings]\nidentity = \"proven\"\n{people}\n{}",
+        approval_rule(2, "pusher")
+            .replace("proof = \"pusher\"", "proof = [\"pusher\", \"signature\"]")
+    ));
+    s.commit(
+        &CAROL,
+        &msg(
+            "Add retries to the uploader",
+            &["AI-Assisted: yes", &approved_by(&ALICE)],
+        ),
+    );
+    let run = s.push(&["origin", "main"], &[("REMOTE_USER", "carol")]);
+    run.assert_rejected();
+    let about = "proof = [\"pusher\", \"signature\"], count = 2: Carol pushes with a typed trailer";
+    Transcript::new(&s)
+        .push(about, &run)
+        .check("approval_missing_mixed_proof", about);
+}
