@@ -42,6 +42,11 @@ pub struct Pusher {
     pub source: &'static str,
     /// What `login` is.
     pub by: Identified,
+    /// The host's immutable id for the user (`GL_ID`'s `user-42`,
+    /// `GITEA_PUSHER_ID`), which a rename or a reused login does not change.
+    pub user_id: Option<String>,
+    /// The host (`crate::host::Host::name`) that named the pusher.
+    pub host: &'static str,
 }
 
 /// Who pushed where, as the host told the hook (see [`crate::host`]).
@@ -63,8 +68,16 @@ pub struct PushInfo {
 pub enum Identified {
     /// By a user name.
     Login,
-    /// By the key of a signed push, which trailgate matches to a person itself.
+    /// By the key of a signed push certificate that trailgate verified
+    /// itself (`login` is the key's `SHA256:...` fingerprint).
     SigningKey,
+    /// By a signed push certificate not verified yet (`login` is the
+    /// certificate blob's id, `GIT_PUSH_CERT`): names nobody until the
+    /// hook verifies it.
+    Certificate,
+    /// By a deploy key: the host names the repository's owner, not whoever
+    /// holds the key, so it names nobody.
+    DeployKey,
 }
 
 /// Why the push's standard input could not be read.

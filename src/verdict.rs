@@ -44,13 +44,12 @@ pub struct CommitRef {
 pub enum Finding {
     /// Too few approvals counted.
     MissingApproval(MissingApproval),
-    /// Enough approvals, but `proof = "pusher"` and the push did not come from
-    /// an approver.
-    ApprovalNotPushed(ApprovalNotPushed),
     /// No trailer with the key (and a value matching the pattern).
     MissingTrailer(MissingTrailer),
     /// `require.signed`, and no signature of a person in the policy.
     Unsigned(Unsigned),
+    /// `require.author_is_pusher` / `committer_is_pusher`, and someone else pushed.
+    NotPushedBy(NotPushedBy),
     /// A commit's diff goes over a size limit.
     OverLimit(OverLimit),
     /// A ref update's net change goes over size limits (`per = "push"`).
@@ -70,9 +69,9 @@ impl Finding {
     pub fn kind(&self) -> &'static str {
         match self {
             Finding::MissingApproval(_) => "missing_approval",
-            Finding::ApprovalNotPushed(_) => "approval_not_pushed",
             Finding::MissingTrailer(_) => "missing_trailer",
             Finding::Unsigned(_) => "unsigned",
+            Finding::NotPushedBy(_) => "not_pushed_by",
             Finding::OverLimit(_) => "over_limit",
             Finding::NetChangeOverLimit(_) => "net_change_over_limit",
             Finding::DeniedUpdate(_) => "denied_update",
@@ -92,8 +91,8 @@ pub struct MissingApproval {
     pub need: usize,
     /// The groups an approver must belong to (one of them).
     pub groups: Arc<[String]>,
-    /// What an approval must rest on.
-    pub proof: Proof,
+    /// What an approval may rest on.
+    pub proof: Proofs,
     /// Every approval looked at, in order, and why each did or did not count.
     pub found: Vec<Approval>,
     /// People whose approval would count (the first few), as the policy
@@ -108,25 +107,122 @@ pub struct MissingApproval {
     pub trailer_key: Arc<str>,
 }
 
-/// What else than its own trailer an approval rests on (`approvals.proof`).
+/// What an approval may rest on (`approvals.proof`, one or a list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proof {
     /// The trailer's word.
     Trailer,
-    /// The approvals count only when an approver pushes.
+    /// The pusher: a member of `from` who pushes is one approval.
     Pusher,
-    /// An approver counts only when their signature covers the commit.
+    /// A signature by a member of `from` that covers the commit.
     Signature,
+}
+
+impl Proof {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proof::Trailer => "trailer",
+            Proof::Pusher => "pusher",
+            Proof::Signature => "signature",
+        }
+    }
+}
+
+/// The proofs a rule's approvals may rest on; each approval counts once,
+/// by whichever of them it has. Serialised as the one proof when there is
+/// one (`"pusher"`), else as a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Proofs {
+    pub trailer: bool,
+    pub pusher: bool,
+    pub signature: bool,
+}
+
+impl Proofs {
+    /// Just this one.
+    pub fn only(proof: Proof) -> Proofs {
+        let mut p = Proofs::default();
+        p.add(proof);
+        p
+    }
+
+    pub fn add(&mut self, proof: Proof) {
+        match proof {
+            Proof::Trailer => self.trailer = true,
+            Proof::Pusher => self.pusher = true,
+            Proof::Signature => self.signature = true,
+        }
+    }
+
+    pub fn has(&self, proof: Proof) -> bool {
+        match proof {
+            Proof::Trailer => self.trailer,
+            Proof::Pusher => self.pusher,
+            Proof::Signature => self.signature,
+        }
+    }
+
+    /// In the order the policy reference lists them.
+    pub fn list(&self) -> Vec<Proof> {
+        [Proof::Trailer, Proof::Pusher, Proof::Signature]
+            .into_iter()
+            .filter(|p| self.has(*p))
+            .collect()
+    }
+
+    /// Whether the rule asks for proof (a pusher or a signature): its
+    /// conditions on authors then believe only proven identities.
+    pub fn proves_identity(&self) -> bool {
+        self.pusher || self.signature
+    }
+
+    /// `proof = "pusher"`, `proof = ["pusher", "signature"]`, for messages.
+    pub fn shown(&self) -> String {
+        match self.list().as_slice() {
+            [one] => format!("proof = \"{}\"", one.name()),
+            many => format!(
+                "proof = [{}]",
+                many.iter()
+                    .map(|p| format!("\"{}\"", p.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+impl Serialize for Proofs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.list().as_slice() {
+            [one] => one.serialize(s),
+            many => many.serialize(s),
+        }
+    }
+}
+
+/// What an approval looked at rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// An approval trailer.
+    Trailer,
+    /// The push itself (`proof = "pusher"`).
+    Push,
+    /// The commit's own signature (`proof = "signature"`).
+    Signature,
+    /// A signed merge in the same push that brings the commit in.
+    SignedMerge,
 }
 
 /// One approval looked at.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Approval {
-    /// The trailer, `Key: value`; `None` for a signed merge that brings the
-    /// commit in.
+    pub via: Via,
+    /// The trailer, `Key: value`, for an approval by trailer.
     pub trailer: Option<String>,
-    /// Who it names, as the policy knows them; `None` for nobody it knows.
+    /// Who it names, as the policy knows them (for a push, the pusher as
+    /// the host named them); `None` for nobody it knows.
     pub approver: Option<String>,
     /// Why it did not count; `None` when it counted.
     pub not_counted: Option<NotCounted>,
@@ -146,8 +242,14 @@ pub enum NotCounted {
     NotInGroups,
     /// The approver was counted already.
     AlreadyCounted,
-    /// `proof = "signature"`, and no signature of the approver covers the commit.
+    /// A trailer, and the rule's proof does not take trailers: the trailer
+    /// is only text the pusher typed.
+    TrailerIsNoProof,
+    /// `proof = "signature"`, and the commit carries no signature of a
+    /// person of the policy.
     NotSigned { signature: Signature },
+    /// `proof = "pusher"`, and the git host named nobody.
+    NoPusher { looked_at: Vec<String> },
 }
 
 /// What a commit's signature showed.
@@ -175,23 +277,32 @@ pub enum Signature {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ApprovalNotPushed {
-    pub groups: Arc<[String]>,
-    /// The approvers that counted, as the policy names them.
-    pub approvers: Vec<String>,
-    /// Who pushed (`login (VARIABLE)`); `None` when the host named nobody.
-    pub pusher: Option<String>,
-    /// The host variables read for the pusher.
-    pub looked_at: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MissingTrailer {
     pub key: String,
     /// The regex the value must match, as written.
     pub pattern: Option<String>,
     /// The trailers with that key that were there, `Key: value`.
     pub found: Vec<String>,
+}
+
+/// Which identity line of a commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Author,
+    Committer,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotPushedBy {
+    /// The line that must name the pusher.
+    pub role: Role,
+    /// Who that line names, as the policy knows them; `None` for nobody.
+    pub who: Option<String>,
+    /// Who pushed (`login (VARIABLE)`); `None` when the host named nobody.
+    pub pusher: Option<String>,
+    /// The host variables read for the pusher.
+    pub looked_at: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -55,6 +55,7 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
         Err(e) => return Err(e.into()),
     };
     let mut warnings = permission_warnings(path);
+    warnings.extend(identity_warning(&policy));
     if let Some(git_dir) = &located.git_dir {
         warnings.extend(hook_permission_warnings(git_dir));
     }
@@ -205,6 +206,29 @@ fn advertises_push_options(git_dir: &Path) -> bool {
                 matches!(v.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1")
             }),
     }
+}
+
+/// A policy that asks for proof in some rules but believes author lines in
+/// the others: what the proof protects, a typed author line undoes there
+/// (a blast-radius limit that exempts a bot, say).
+fn identity_warning(policy: &crate::rules::Policy) -> Option<String> {
+    if policy.settings.identity == policy::Identity::Proven {
+        return None;
+    }
+    let proving: Vec<&str> = policy
+        .rules
+        .iter()
+        .filter(|r| r.require.proves_identity())
+        .map(|r| r.name.as_str())
+        .collect();
+    let first = proving.first()?;
+    Some(format!(
+        "rule `{first}`{} asks for proof (proof = \"pusher\" or \"signature\"), but settings.identity is \"claimed\": every other rule still believes the author line a pusher types (`git commit --author`); set settings.identity = \"proven\" (README \"Identities\")",
+        match proving.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        }
+    ))
 }
 
 /// Anyone who can write the policy, or replace it in its folder, can

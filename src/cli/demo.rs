@@ -72,6 +72,9 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
     say("the policy from config.example.toml, and a clone. Every push below is real.");
     say(&format!("  server: {}", demo.server.display()));
     say(&format!("  clone:  {}", demo.work.display()));
+    say("Each push carries the pusher's login in REMOTE_USER, as a smart-HTTP server");
+    say("(git http-backend behind a web server that authenticated them) sets it; the");
+    say("policy has identity = \"proven\", so who pushed is what proves an approval.");
 
     demo.commit(
         &JAMIE,
@@ -81,6 +84,7 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
     )?;
     demo.step(
         "1. Jamie (junior) pushes a change made without AI",
+        "jamie",
         &["push", "origin", "main"],
         true,
     )?;
@@ -93,16 +97,7 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
     )?;
     demo.step(
         "2. Jamie pushes an AI-assisted change without a senior's approval",
-        &["push", "origin", "main"],
-        false,
-    )?;
-
-    demo.amend(
-        &JAMIE,
-        "Add retry to the payment client\n\nAI-Assisted: yes\nApproved-By: Carol Mid <carol@example.com>\n",
-    )?;
-    demo.step(
-        "3. Jamie adds an approval from Carol, who is not a senior",
+        "jamie",
         &["push", "origin", "main"],
         false,
     )?;
@@ -112,7 +107,15 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
         "Add retry to the payment client\n\nAI-Assisted: yes\nApproved-By: Alice Senior <alice@example.com>\n",
     )?;
     demo.step(
-        "4. Alice (senior) reviews it; Jamie records her approval",
+        "3. Jamie types an approval trailer naming Alice (a senior) himself",
+        "jamie",
+        &["push", "origin", "main"],
+        false,
+    )?;
+
+    demo.step(
+        "4. Alice reviews Jamie's branch and pushes it herself: her push is the approval",
+        "alice",
         &["push", "origin", "main"],
         true,
     )?;
@@ -125,6 +128,7 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
     )?;
     demo.step(
         "5. Jamie pushes a commit that does not say whether AI was used (a warn-mode rule)",
+        "jamie",
         &["push", "origin", "main"],
         true,
     )?;
@@ -138,11 +142,17 @@ pub fn run(keep: bool) -> Result<u8, DemoError> {
     )?;
     demo.step(
         "6. Jamie force-pushes main",
+        "jamie",
         &["push", "--force", "origin", "main"],
         false,
     )?;
 
-    demo.step("7. Jamie deletes main", &["push", "origin", ":main"], false)?;
+    demo.step(
+        "7. Jamie deletes main",
+        "jamie",
+        &["push", "origin", ":main"],
+        false,
+    )?;
 
     say("");
     say("Done: the example policy accepted 3 pushes and rejected 4, as it should.");
@@ -195,7 +205,9 @@ impl Demo {
             "README.md",
             "hi\n",
         )?;
-        self.git_ok(&["push", "--quiet", "origin", "main"])?;
+        let mut push = self.command(&self.work, &["push", "--quiet", "origin", "main"]);
+        push.env("REMOTE_USER", "alice");
+        check(&["push"], push.output().map_err(DemoError::Spawn)?)?;
         Ok(())
     }
 
@@ -243,20 +255,30 @@ impl Demo {
             .env("GIT_COMMITTER_NAME", "Demo")
             .env("GIT_COMMITTER_EMAIL", "demo@example.com")
             .env_remove("TRAILGATE_CONFIG")
+            .env_remove("REMOTE_USER")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE");
         cmd
     }
 
-    /// Runs a push, prints what the pusher sees, and checks the outcome.
-    fn step(&self, title: &str, args: &[&str], accepted: bool) -> Result<(), DemoError> {
+    /// Runs a push by `pusher` (their login in `REMOTE_USER`, as a
+    /// smart-HTTP server sets it), prints what the pusher sees, and checks
+    /// the outcome.
+    fn step(
+        &self,
+        title: &str,
+        pusher: &str,
+        args: &[&str],
+        accepted: bool,
+    ) -> Result<(), DemoError> {
         let output = self
             .command(&self.work, args)
+            .env("REMOTE_USER", pusher)
             .output()
             .map_err(DemoError::Spawn)?;
         say("");
         say(&format!("== {title}"));
-        say(&format!("$ git {}", args.join(" ")));
+        say(&format!("$ REMOTE_USER={pusher} git {}", args.join(" ")));
         let stderr = String::from_utf8_lossy(&output.stderr);
         for line in stderr
             .lines()

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::*;
+use crate::push::{Identified, Pusher};
 use crate::rules::PushedBy;
 
 pub(super) fn pre_receive(
@@ -36,8 +37,29 @@ pub(super) fn pre_receive(
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
     let policy = crate::rules::load(&path)?;
-    let pusher = host::pusher(env);
-    let pusher_variables = host::pusher_variables();
+    let only = policy.settings.host.as_deref();
+    // The repository git runs the hook in (`GIT_DIR`, else the working
+    // directory git set), with the push's quarantined objects.
+    let repo_dir = env
+        .get_os("GIT_DIR")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let repo = Repo::open_with(&repo_dir, &env.object_dirs()).map_err(Error::from);
+    let mut notes: Vec<String> = Vec::new();
+    let ignored = host::ignored_variables(env, only);
+    if let (Some(host), false) = (only, ignored.is_empty()) {
+        notes.push(format!(
+            "settings.host = \"{host}\": ignored {}, which another host sets",
+            ignored.join(", ")
+        ));
+    }
+    let mut pusher = host::pusher(env, only);
+    if let Ok(repo) = &repo {
+        pusher = certified(repo, &policy, &updates, pusher, &mut notes);
+    }
+    for note in &notes {
+        let _ = writeln!(std::io::stderr(), "{prefix}trailgate: note: {note}");
+    }
+    let pusher_variables = host::pusher_variables(only);
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,
@@ -46,13 +68,7 @@ pub(super) fn pre_receive(
         quarantined: env.quarantined(),
         namespace: env.value("GIT_NAMESPACE").map(str::to_owned),
     };
-    // The repository git runs the hook in (`GIT_DIR`, else the working
-    // directory git set), with the push's quarantined objects.
-    let repo_dir = env
-        .get_os("GIT_DIR")
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let judged = Repo::open_with(&repo_dir, &env.object_dirs())
-        .map_err(Error::from)
+    let judged = repo
         .and_then(|repo| Ok(engine::judge(&repo, &policy, &updates, &ctx)?))
         .map(|mut judgement| {
             let pushed = PushedBy::new(&policy, pusher.as_ref(), &pusher_variables);
@@ -61,7 +77,8 @@ pub(super) fn pre_receive(
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let info = host::push_info(env, &git_dir);
+    let mut info = host::push_info(env, &git_dir, only);
+    info.pusher = pusher.clone();
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
@@ -116,4 +133,46 @@ pub(super) fn pre_receive(
     } else {
         EXIT_ACCEPT
     })
+}
+
+/// The pusher a signed push certificate names, once trailgate has verified
+/// it itself against the people's keys and the updates pushed
+/// ([`crate::facts::push_cert`]); any other pusher as it is. A certificate
+/// that does not verify names nobody, and a note says why.
+fn certified(
+    repo: &Repo,
+    policy: &crate::rules::Policy,
+    updates: &[RefUpdate],
+    pusher: Option<Pusher>,
+    notes: &mut Vec<String>,
+) -> Option<Pusher> {
+    let p = pusher?;
+    if p.by != Identified::Certificate {
+        return Some(p);
+    }
+    let blob = crate::git::oid::ObjectId::from_hex(p.login.as_bytes()).and_then(|oid| {
+        repo.objects()
+            .ok()?
+            .read(oid)
+            .ok()
+            .map(|o| o.data().to_vec())
+    });
+    let Some(blob) = blob else {
+        notes.push(format!(
+            "GIT_PUSH_CERT names {}, which is no object of this repository: the push names no pusher",
+            p.login
+        ));
+        return Some(p);
+    };
+    match crate::facts::push_cert::verify(&policy.keys, &blob, updates) {
+        Ok((_, fingerprint)) => Some(Pusher {
+            login: fingerprint,
+            by: Identified::SigningKey,
+            ..p
+        }),
+        Err(problem) => {
+            notes.push(format!("{problem}: the push names no pusher"));
+            Some(p)
+        }
+    }
 }

@@ -36,8 +36,9 @@ pub(super) fn verify(
             name: refname.clone(),
         })
         .collect();
-    let pusher = host::pusher(env);
-    let pusher_variables = host::pusher_variables();
+    let only = policy.settings.host.as_deref();
+    let pusher = host::pusher(env, only);
+    let pusher_variables = host::pusher_variables(only);
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,

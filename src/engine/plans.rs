@@ -21,7 +21,7 @@ use crate::git::object;
 use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
 use crate::policy::{Mode, Per};
-use crate::rules::{self, Input, Known, Outcome, Policy, Rule, Selects, Subject};
+use crate::rules::{self, Evidence, Input, Known, Outcome, Policy, Rule, Selects, Subject};
 use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
 
 use super::parallel::{self, Ahead, Links};
@@ -50,14 +50,15 @@ pub(super) fn classify(
     let mut facts: Option<CommitFacts> = None;
     let mut wanted = false;
     for rule in rules {
-        let wants = match rules::wants_diff(rule, policy, Known::Shape { merge }) {
+        let none = Evidence::default();
+        let wants = match rules::wants_diff(rule, policy, Known::Shape { merge }, none) {
             Some(wants) => wants,
             None => {
                 let c = match &facts {
                     Some(c) => c,
                     None => facts.insert(facts::of_commit(oid, data, &policy.facts()).ok()?),
                 };
-                rules::wants_diff(rule, policy, Known::Facts(c)).unwrap_or(true)
+                rules::wants_diff(rule, policy, Known::Facts(c), none).unwrap_or(true)
             }
         };
         if wants {
@@ -294,7 +295,11 @@ impl Engine<'_, '_> {
                 continue;
             }
             let c = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
-            if rules::wants_diff(rule, policy, Known::Facts(&c)) == Some(true) {
+            let evidence = Evidence {
+                pushed: Some(&self.pushed),
+                signature: None,
+            };
+            if rules::wants_diff(rule, policy, Known::Facts(&c), evidence) == Some(true) {
                 // Tree ids from the bytes the walk kept, where it kept both
                 // the commit and its first parent.
                 let tree_and_parent = |oid: ObjectId| {
@@ -382,17 +387,32 @@ impl Engine<'_, '_> {
                 break;
             }
             let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
-            let mut diff = None;
+            let (mut diff, mut sig) = (None, None);
             holds = loop {
-                match rules::selects(rule, policy, Known::Facts(&facts), diff.as_deref()) {
+                let evidence = Evidence {
+                    pushed: Some(&self.pushed),
+                    signature: sig.as_deref(),
+                };
+                match rules::selects(
+                    rule,
+                    policy,
+                    Known::Facts(&facts),
+                    diff.as_deref(),
+                    evidence,
+                ) {
                     Selects::Yes => break true,
                     Selects::No => break false,
                     Selects::NeedsDiff(_) if diff.is_none() => {
                         diff = Some(self.diffs.get(self.repo, refname, oid)?);
                     }
-                    // Neither can be asked for twice: judging more is the
+                    Selects::NeedsProof if sig.is_none() => {
+                        sig = Some(self.sigs.get(self.repo, &policy.keys, refname, oid)?);
+                    }
+                    // None can be asked for twice: judging more is the
                     // safe side.
-                    Selects::NeedsDiff(_) | Selects::NeedsFacts => break true,
+                    Selects::NeedsDiff(_) | Selects::NeedsFacts | Selects::NeedsProof => {
+                        break true
+                    }
                 }
             };
         }

@@ -20,6 +20,9 @@ pub struct Person {
     pub emails: Vec<String>,
     pub logins: Vec<String>,
     pub ssh_keys: Vec<String>,
+    /// Immutable user ids on a host, as `HOST:ID` (`gitlab:user-42`,
+    /// `gitea:17`).
+    pub user_ids: Vec<String>,
 }
 
 /// One entry of a group.
@@ -94,6 +97,21 @@ impl Directory {
         self.by_id.get(id).copied()
     }
 
+    /// Whether the person has keys to sign commits (or pushes) with.
+    pub fn has_keys(&self, person: usize) -> bool {
+        self.people
+            .get(person)
+            .is_some_and(|p| !p.ssh_keys.is_empty())
+    }
+
+    /// Whether a git host could name the person as the pusher: by a login,
+    /// or by a key that signed the push.
+    pub fn can_be_pusher(&self, person: usize) -> bool {
+        self.people
+            .get(person)
+            .is_some_and(|p| !p.logins.is_empty() || !p.ssh_keys.is_empty())
+    }
+
     pub fn group(&self, name: &str) -> Option<GroupId> {
         self.group_by_name.get(name).copied().map(GroupId)
     }
@@ -142,10 +160,28 @@ impl Directory {
             .map_or(Who::Unknown, |&i| Who::Person(i))
     }
 
-    /// The identity of a pusher known by host login and, on some hosts, e-mail.
-    pub fn pusher(&self, login: &str, email: Option<&str>) -> Who {
+    /// The identity of a pusher known by host login, the host's immutable
+    /// user id (`(host, id)`) where it gives one, and an e-mail address the
+    /// caller trusts. The id wins: a person whose `user_ids` list one for
+    /// this host is that pusher only with that id, so that a departed
+    /// senior's login taken by someone else names nobody, and a renamed
+    /// login still names its person.
+    pub fn pusher(&self, login: &str, email: Option<&str>, user_id: Option<(&str, &str)>) -> Who {
+        if let Some((host, id)) = user_id {
+            let key = format!("{host}:{id}");
+            if let Some(i) = self.people.iter().position(|p| p.user_ids.contains(&key)) {
+                return Who::Person(i);
+            }
+        }
         if let Some(&i) = self.by_login.get(login) {
-            return Who::Person(i);
+            let pinned = user_id.is_some_and(|(host, _)| {
+                self.people.get(i).is_some_and(|p| {
+                    p.user_ids
+                        .iter()
+                        .any(|u| u.split_once(':').is_some_and(|(h, _)| h == host))
+                })
+            });
+            return if pinned { Who::Unknown } else { Who::Person(i) };
         }
         match email {
             Some(e) => self.by_email(e.as_bytes()),
@@ -222,6 +258,7 @@ mod tests {
                 emails: vec!["alice@example.com".into(), "alice@home.example".into()],
                 logins: vec!["alice1".into()],
                 ssh_keys: vec![],
+                user_ids: vec!["gitlab:user-1".into()],
             },
             Person {
                 id: "bob".into(),
@@ -229,6 +266,7 @@ mod tests {
                 emails: vec!["bob@contractor.example".into()],
                 logins: vec![],
                 ssh_keys: vec![],
+                user_ids: vec![],
             },
         ];
         let glob = globset::Glob::new("*@contractor.example")
@@ -292,17 +330,32 @@ mod tests {
     }
 
     #[test]
-    fn a_pusher_is_matched_by_login_then_by_email() {
+    fn a_pusher_is_matched_by_user_id_then_login_then_email() {
         let d = dir();
-        assert_eq!(d.pusher("alice1", None), Who::Person(0));
+        assert_eq!(d.pusher("alice1", None, None), Who::Person(0));
         assert_eq!(
-            d.pusher("someone", Some("alice@example.com")),
+            d.pusher("someone", Some("alice@example.com"), None),
             Who::Person(0)
         );
-        assert_eq!(d.pusher("alice", None), Who::Unknown);
+        assert_eq!(d.pusher("alice", None, None), Who::Unknown);
         assert_eq!(
-            d.pusher("x", Some("x@y.example")),
+            d.pusher("x", Some("x@y.example"), None),
             Who::Email(b"x@y.example".to_vec())
+        );
+        // Renamed: the id still names Alice.
+        assert_eq!(
+            d.pusher("alice-new", None, Some(("gitlab", "user-1"))),
+            Who::Person(0)
+        );
+        // Her old login, now someone else's account on GitLab: nobody.
+        assert_eq!(
+            d.pusher("alice1", None, Some(("gitlab", "user-99"))),
+            Who::Unknown
+        );
+        // Another host's id says nothing about her GitLab pin.
+        assert_eq!(
+            d.pusher("alice1", None, Some(("gitea", "5"))),
+            Who::Person(0)
         );
     }
 }

@@ -9,6 +9,7 @@
 pub mod ai;
 pub mod encoding;
 pub mod identity;
+pub mod push_cert;
 pub mod signature;
 pub mod trailers;
 

@@ -70,7 +70,7 @@ impl KeyRing {
     }
 
     /// The person with this key, by git's `SHA256:...` fingerprint (what
-    /// `GIT_PUSH_CERT_KEY` holds for an SSH-signed push certificate).
+    /// a verified push certificate names the pusher by).
     pub fn person_by_fingerprint(&self, fingerprint: &str) -> Option<usize> {
         self.keys
             .iter()
@@ -83,13 +83,19 @@ impl KeyRing {
         let Some((payload, signature)) = split_signed(raw) else {
             return SigStatus::Unsigned;
         };
+        self.verify_payload(&payload, &signature)
+    }
+
+    /// Verifies a signature (ASCII-armoured) over `payload` in git's
+    /// namespace, as for a commit or a signed push certificate.
+    pub fn verify_payload(&self, payload: &[u8], signature: &[u8]) -> SigStatus {
         if signature.starts_with(b"-----BEGIN PGP SIGNATURE-----") {
             return SigStatus::Unsupported { kind: "OpenPGP" };
         }
         if signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
             return SigStatus::Unsupported { kind: "X.509" };
         }
-        let sig = match SshSig::from_pem(&signature) {
+        let sig = match SshSig::from_pem(signature) {
             Ok(sig) => sig,
             Err(e) => {
                 return SigStatus::Bad {
@@ -111,7 +117,7 @@ impl KeyRing {
         else {
             return SigStatus::UnknownKey { fingerprint };
         };
-        match key.verify(GIT_NAMESPACE, &payload, &sig) {
+        match key.verify(GIT_NAMESPACE, payload, &sig) {
             Ok(()) => SigStatus::Good {
                 person,
                 fingerprint,

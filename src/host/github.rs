@@ -8,7 +8,8 @@ use super::{login, never, set, Host};
 pub(super) const HOST: Host = Host {
     name: "github",
     pusher_variables: &["GITHUB_USER_LOGIN"],
-    pusher: |env| login(env, "GITHUB_USER_LOGIN"),
+    other_variables: &["GITHUB_REPO_NAME", "GITHUB_VIA"],
+    pusher: |env| login(env, "GITHUB_USER_LOGIN", "github"),
     repository: |env| set(env, "GITHUB_REPO_NAME"),
     protocol: |env| set(env, "GITHUB_VIA"),
     runs_hook: never,

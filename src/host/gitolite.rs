@@ -8,7 +8,8 @@ use super::{login, never, none, set, Host};
 pub(super) const HOST: Host = Host {
     name: "gitolite",
     pusher_variables: &["GL_USER"],
-    pusher: |env| login(env, "GL_USER"),
+    other_variables: &["GL_REPO"],
+    pusher: |env| login(env, "GL_USER", "gitolite"),
     repository: |env| set(env, "GL_REPO"),
     protocol: none,
     runs_hook: never,

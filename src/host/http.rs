@@ -7,7 +7,8 @@ use super::{login, never, none, set, HookEnv, Host};
 pub(super) const HOST: Host = Host {
     name: "http",
     pusher_variables: &["REMOTE_USER"],
-    pusher: |env| login(env, "REMOTE_USER"),
+    other_variables: &[],
+    pusher: |env| login(env, "REMOTE_USER", "http"),
     repository: none,
     protocol,
     runs_hook: never,

@@ -28,6 +28,9 @@ pub struct Host {
     pub name: &'static str,
     /// The variables read for the pusher, in the order they are tried.
     pub pusher_variables: &'static [&'static str],
+    /// Its other variables (the repository's name, ids), for reporting
+    /// them when another host is configured.
+    pub other_variables: &'static [&'static str],
     /// Who pushed, as this host says.
     pub pusher: fn(&HookEnv) -> Option<Pusher>,
     /// This host's name for the repository.
@@ -175,16 +178,44 @@ impl HookEnv {
     }
 }
 
-/// The pusher, as the first host (in precedence order) that names one says.
-pub fn pusher(env: &HookEnv) -> Option<Pusher> {
-    HOSTS.iter().find_map(|h| (h.pusher)(env))
+/// Whether a host's variables are read when the policy names `only` as
+/// its host (`settings.host`). A signed push certificate is read under
+/// every host: trailgate verifies it itself, whatever the transport.
+fn reads(h: &Host, only: Option<&str>) -> bool {
+    only.is_none_or(|name| h.name == name) || h.name == push_cert::HOST.name
+}
+
+/// The pusher, as the first host (in precedence order) that names one says;
+/// with `only` (`settings.host`), only that host is asked.
+pub fn pusher(env: &HookEnv, only: Option<&str>) -> Option<Pusher> {
+    HOSTS
+        .iter()
+        .filter(|h| reads(h, only))
+        .find_map(|h| (h.pusher)(env))
 }
 
 /// Every variable read for the pusher, in the order they are tried.
-pub fn pusher_variables() -> Vec<&'static str> {
+pub fn pusher_variables(only: Option<&str>) -> Vec<&'static str> {
     HOSTS
         .iter()
+        .filter(|h| reads(h, only))
         .flat_map(|h| h.pusher_variables.iter().copied())
+        .collect()
+}
+
+/// The variables of other hosts than `only` that are set, and so were
+/// ignored: worth reporting, since something in the hook's environment
+/// claims to be a host it is not.
+pub fn ignored_variables(env: &HookEnv, only: Option<&str>) -> Vec<&'static str> {
+    if only.is_none() {
+        return Vec::new();
+    }
+    HOSTS
+        .iter()
+        .filter(|h| !reads(h, only))
+        .flat_map(|h| h.pusher_variables.iter().chain(h.other_variables))
+        .copied()
+        .filter(|v| env.value(v).is_some())
         .collect()
 }
 
@@ -197,14 +228,14 @@ pub fn line_prefix(env: &HookEnv) -> &'static str {
         .map_or("", |h| h.line_prefix)
 }
 
-/// Who pushed where, as the host told the hook.
-pub fn push_info(env: &HookEnv, git_dir: &Path) -> PushInfo {
-    let repository = HOSTS
-        .iter()
+/// Who pushed where, as the host told the hook; with `only`
+/// (`settings.host`), as that host told it.
+pub fn push_info(env: &HookEnv, git_dir: &Path, only: Option<&str>) -> PushInfo {
+    let hosts = || HOSTS.iter().filter(|h| reads(h, only));
+    let repository = hosts()
         .find_map(|h| (h.repository)(env))
         .unwrap_or_else(|| git_dir.display().to_string());
-    let protocol = HOSTS
-        .iter()
+    let protocol = hosts()
         .find_map(|h| (h.protocol)(env))
         .unwrap_or_else(|| "unknown".to_owned());
     let now = SystemTime::now()
@@ -213,19 +244,21 @@ pub fn push_info(env: &HookEnv, git_dir: &Path) -> PushInfo {
     PushInfo {
         repository,
         git_dir: git_dir.display().to_string(),
-        pusher: pusher(env),
+        pusher: pusher(env, only),
         protocol,
         push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
     }
 }
 
 /// A pusher named by a login in `var` (trimmed), as most hosts do.
-fn login(env: &HookEnv, var: &'static str) -> Option<Pusher> {
+fn login(env: &HookEnv, var: &'static str, host: &'static str) -> Option<Pusher> {
     Some(Pusher {
         login: env.value(var)?.to_owned(),
         email: None,
         source: var,
         by: crate::push::Identified::Login,
+        user_id: None,
+        host,
     })
 }
 
@@ -258,53 +291,107 @@ mod tests {
 
     #[test]
     fn the_pusher_is_read_in_host_order() {
-        let p = pusher(&env(&[
-            ("GL_USER", "gitolite-user"),
-            ("REMOTE_USER", "http-user"),
-        ]))
+        let p = pusher(
+            &env(&[("GL_USER", "gitolite-user"), ("REMOTE_USER", "http-user")]),
+            None,
+        )
         .unwrap();
         assert_eq!((p.login.as_str(), p.source), ("gitolite-user", "GL_USER"));
-        assert!(pusher(&env(&[])).is_none());
-        let p = pusher(&env(&[
-            ("GITEA_PUSHER_NAME", "alice1"),
-            ("GITEA_PUSHER_EMAIL", "alice@example.com"),
-        ]))
+        assert!(pusher(&env(&[]), None).is_none());
+        let p = pusher(
+            &env(&[
+                ("GITEA_PUSHER_NAME", "alice1"),
+                ("GITEA_PUSHER_EMAIL", "alice@example.com"),
+                ("GITEA_PUSHER_ID", "17"),
+            ]),
+            None,
+        )
         .unwrap();
         assert_eq!(p.email.as_deref(), Some("alice@example.com"));
+        assert_eq!((p.user_id.as_deref(), p.host), (Some("17"), "gitea"));
         assert_eq!(
-            pusher_variables(),
+            pusher_variables(None),
             [
                 "GL_USERNAME",
                 "GITHUB_USER_LOGIN",
                 "GITEA_PUSHER_NAME",
                 "GL_USER",
                 "REMOTE_USER",
-                "GIT_PUSH_CERT_KEY"
+                "GIT_PUSH_CERT"
             ]
         );
     }
 
     #[test]
+    fn with_settings_host_only_that_hosts_variables_are_read_and_the_others_reported() {
+        let e = env(&[
+            ("GL_USERNAME", "alice"),
+            ("GL_PROJECT_PATH", "acme/pay"),
+            ("REMOTE_USER", "carol"),
+        ]);
+        assert_eq!(pusher(&e, None).unwrap().login, "alice");
+        assert_eq!(pusher(&e, Some("http")).unwrap().login, "carol");
+        assert_eq!(
+            ignored_variables(&e, Some("http")),
+            ["GL_USERNAME", "GL_PROJECT_PATH"]
+        );
+        assert!(ignored_variables(&e, None).is_empty());
+        assert_eq!(
+            pusher_variables(Some("http")),
+            ["REMOTE_USER", "GIT_PUSH_CERT"]
+        );
+        // The repository's name is that host's too: GL_PROJECT_PATH cannot
+        // dodge a `repos` rule on an http server.
+        let info = push_info(&e, Path::new("/srv/git/a.git"), Some("http"));
+        assert_eq!(info.repository, "/srv/git/a.git");
+        assert!(pusher(&e, Some("ssh")).is_none());
+    }
+
+    #[test]
+    fn deploy_keys_and_immutable_ids() {
+        let gitlab = pusher(&env(&[("GL_USERNAME", "a"), ("GL_ID", "user-42")]), None).unwrap();
+        assert_eq!(gitlab.user_id.as_deref(), Some("user-42"));
+        let key = pusher(&env(&[("GL_USERNAME", "a"), ("GL_ID", "key-7")]), None).unwrap();
+        assert_eq!(key.by, crate::push::Identified::DeployKey);
+        let gitea = |id: &str| {
+            pusher(
+                &env(&[("GITEA_PUSHER_NAME", "owner"), ("GITEA_DEPLOY_KEY_ID", id)]),
+                None,
+            )
+            .unwrap()
+            .by
+        };
+        assert_eq!(gitea("0"), crate::push::Identified::Login);
+        assert_eq!(gitea("3"), crate::push::Identified::DeployKey);
+    }
+
+    #[test]
     fn blank_variables_name_nobody() {
-        assert!(pusher(&env(&[("GL_USERNAME", "  ")])).is_none());
-        let p = pusher(&env(&[("GL_USERNAME", " carol ")])).unwrap();
+        assert!(pusher(&env(&[("GL_USERNAME", "  ")]), None).is_none());
+        let p = pusher(&env(&[("GL_USERNAME", " carol ")]), None).unwrap();
         assert_eq!(p.login, "carol");
     }
 
     #[test]
-    fn a_push_certificate_counts_only_when_git_verified_it() {
-        let signed = [
+    fn a_push_certificate_is_only_named_until_verified_and_gits_verdict_is_never_read() {
+        let claimed = [
             ("GIT_PUSH_CERT_KEY", "SHA256:abc"),
             ("GIT_PUSH_CERT_STATUS", "G"),
             ("GIT_PUSH_CERT_NONCE_STATUS", "OK"),
         ];
-        let p = pusher(&env(&signed)).unwrap();
-        assert_eq!(p.by, crate::push::Identified::SigningKey);
-        assert!(pusher(&env(&signed[..2])).is_none());
+        assert!(pusher(&env(&claimed), None).is_none());
+        let mut with_cert = claimed.to_vec();
+        with_cert.push(("GIT_PUSH_CERT", "1111111111111111111111111111111111111111"));
+        let p = pusher(&env(&with_cert), None).unwrap();
+        assert_eq!(p.by, crate::push::Identified::Certificate);
+        // Read under any settings.host.
+        assert!(pusher(&env(&with_cert), Some("gitlab")).is_some());
         // A host variable wins over a certificate.
-        let mut both = signed.to_vec();
-        both.push(("REMOTE_USER", "bob"));
-        assert_eq!(pusher(&env(&both)).unwrap().source, "REMOTE_USER");
+        with_cert.push(("REMOTE_USER", "bob"));
+        assert_eq!(
+            pusher(&env(&with_cert), None).unwrap().source,
+            "REMOTE_USER"
+        );
     }
 
     #[test]
@@ -319,7 +406,7 @@ mod tests {
     }
 
     fn info(vars: &[(&str, &str)]) -> PushInfo {
-        push_info(&env(vars), Path::new("/srv/git/a.git"))
+        push_info(&env(vars), Path::new("/srv/git/a.git"), None)
     }
 
     #[test]

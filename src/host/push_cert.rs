@@ -1,16 +1,18 @@
-//! A signed push (`git push --signed`) that git verified: the pusher is the
-//! certificate's key (`GIT_PUSH_CERT_KEY`), which trailgate matches to a
-//! person's `ssh_keys` itself. git reports `G` for any key that verifies,
-//! even one in no allowed-signers file, and receive-pack does not clear
-//! `GIT_PUSH_CERT_*` variables a pusher may have set, so the signer name git
-//! reports is never trusted. Tried last: a host's own variable wins.
+//! A signed push (`git push --signed`): receive-pack names the
+//! certificate's blob in `GIT_PUSH_CERT`. It names nobody until the hook
+//! verifies the certificate itself (`crate::facts::push_cert`): git's
+//! `GIT_PUSH_CERT_STATUS` and `GIT_PUSH_CERT_KEY` are never read, since git
+//! says `G` for any key that verifies and receive-pack does not clear
+//! `GIT_PUSH_CERT_*` variables the pusher may have set. Tried last: a
+//! host's own variable wins.
 
 use super::{never, none, HookEnv, Host};
 use crate::push::{Identified, Pusher};
 
 pub(super) const HOST: Host = Host {
     name: "push-certificate",
-    pusher_variables: &["GIT_PUSH_CERT_KEY"],
+    pusher_variables: &["GIT_PUSH_CERT"],
+    other_variables: &[],
     pusher,
     repository: none,
     protocol: none,
@@ -20,15 +22,12 @@ pub(super) const HOST: Host = Host {
 };
 
 fn pusher(env: &HookEnv) -> Option<Pusher> {
-    let verified = env.get("GIT_PUSH_CERT_STATUS") == Some("G")
-        && env.get("GIT_PUSH_CERT_NONCE_STATUS") == Some("OK");
-    if !verified {
-        return None;
-    }
     Some(Pusher {
-        login: env.value("GIT_PUSH_CERT_KEY")?.to_owned(),
+        login: env.value("GIT_PUSH_CERT")?.to_owned(),
         email: None,
-        source: "GIT_PUSH_CERT_KEY",
-        by: Identified::SigningKey,
+        source: "GIT_PUSH_CERT",
+        by: Identified::Certificate,
+        user_id: None,
+        host: "push-certificate",
     })
 }

@@ -8,6 +8,7 @@ use super::{never, no_pusher, none, HookEnv, Host, Layout};
 pub(super) const HOST: Host = Host {
     name: "ssh",
     pusher_variables: &[],
+    other_variables: &[],
     pusher: no_pusher,
     repository: none,
     protocol,

@@ -32,7 +32,12 @@ use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
-pub use raw::{DenyKind, Mode, Per};
+pub use raw::{DenyKind, Identity, Mode, Per};
+
+/// The values of `settings.host`: the names of the hosts of
+/// `crate::host::HOSTS` a policy may restrict the pusher to (a test there
+/// keeps the two lists the same).
+pub const HOST_NAMES: &[&str] = &["gitlab", "github", "gitea", "gitolite", "http", "ssh"];
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
 /// at load time instead of eating the server's memory at push time.
@@ -146,6 +151,12 @@ pub struct Settings {
     /// `settings.contact`: whom a pusher asks (text or a URL); the last line
     /// of every rejection.
     pub contact: Option<String>,
+    /// Whether every rule believes only proven identities.
+    pub identity: Identity,
+    /// `settings.host`: only this host's variables name the pusher.
+    pub host: Option<String>,
+    /// Whether an e-mail address the host reports identifies the pusher.
+    pub trust_host_emails: bool,
 }
 
 /// `[settings.override]`.

@@ -12,6 +12,9 @@ use crate::facts::signature::KeyRing;
 
 type S<T> = toml::Spanned<T>;
 
+/// The hosts that give an immutable user id (`people.*.user_ids`).
+const USER_ID_HOSTS: &[&str] = &["gitlab", "gitea"];
+
 impl Validator<'_> {
     pub(super) fn directory(
         &mut self,
@@ -22,6 +25,7 @@ impl Validator<'_> {
         let mut out_people = Vec::new();
         let mut email_owner: HashMap<String, String> = HashMap::new();
         let mut login_owner: HashMap<String, String> = HashMap::new();
+        let mut user_id_owner: HashMap<String, String> = HashMap::new();
         for (id, person) in people {
             let id_span = id.span();
             let id = id.into_inner();
@@ -32,6 +36,7 @@ impl Validator<'_> {
                 );
             }
             let person = person.into_inner();
+            let id_of_person = id.clone();
             let mut emails = Vec::new();
             for email in person.emails {
                 let span = email.span();
@@ -80,12 +85,31 @@ impl Validator<'_> {
                     Err(e) => self.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
                 }
             }
+            let mut user_ids = Vec::new();
+            for uid in person.user_ids {
+                let span = uid.span();
+                let text = uid.into_inner();
+                match text.split_once(':') {
+                    Some((host, id))
+                        if USER_ID_HOSTS.contains(&host) && !id.trim().is_empty() && id.trim() == id =>
+                    {
+                        if let Some(owner) = user_id_owner.get(&text) {
+                            self.error(span, format!("user id `{text}` already belongs to person `{owner}`"));
+                            continue;
+                        }
+                        user_id_owner.insert(text.clone(), id_of_person.clone());
+                        user_ids.push(text);
+                    }
+                    _ => self.error(span, format!("user id `{text}` is not `HOST:ID` with HOST one of {} (for example \"gitlab:user-42\", GitLab's GL_ID, or \"gitea:17\", Gitea's GITEA_PUSHER_ID)", USER_ID_HOSTS.join(", "))),
+                }
+            }
             out_people.push(Person {
                 id,
                 name: person.name,
                 emails,
                 logins,
                 ssh_keys,
+                user_ids,
             });
         }
         let people_index: HashMap<String, usize> = out_people

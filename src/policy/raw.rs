@@ -46,8 +46,22 @@ pub struct Settings {
     pub audit_required: Option<S<bool>>,
     pub time_budget_ms: Option<S<i64>>,
     pub contact: Option<S<String>>,
+    pub identity: Option<S<Identity>>,
+    pub host: Option<S<String>>,
+    pub trust_host_emails: Option<S<bool>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
+}
+
+/// `settings.identity`: whether author lines are believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Identity {
+    /// A commit's author is who its author line says.
+    Claimed,
+    /// A commit's author is a person only when the commit is signed by
+    /// them or they push it.
+    Proven,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +112,8 @@ pub struct Person {
     pub logins: Vec<S<String>>,
     #[serde(default)]
     pub ssh_keys: Vec<S<String>>,
+    #[serde(default)]
+    pub user_ids: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -27,6 +27,10 @@ pub struct Rule<R = RequireSource> {
     pub exempt_pushers: Vec<GroupId>,
     pub mode: Mode,
     pub per: Per,
+    /// Whether `author_in`, `author_not_in` and `exempt.authors` believe
+    /// only proven identities (`settings.identity = "proven"`, or the
+    /// rule's approvals ask for proof); set when the rule is loaded.
+    pub proven_identity: bool,
     /// Line of the rule's `name` in the policy file, for messages.
     pub line: usize,
     /// Where the rule's table, its `name` and its `per` are in the file.
@@ -64,6 +68,7 @@ impl<R> Rule<R> {
             exempt_pushers: self.exempt_pushers,
             mode: self.mode,
             per: self.per,
+            proven_identity: self.proven_identity,
             line: self.line,
             span: self.span,
             name_span: self.name_span,

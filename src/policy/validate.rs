@@ -140,6 +140,9 @@ impl<'t> Validator<'t> {
             audit_required: false,
             time_budget_ms: 0,
             contact: None,
+            identity: Identity::Claimed,
+            host: None,
+            trust_host_emails: false,
         };
         let Some(settings) = settings else {
             return out;
@@ -192,6 +195,30 @@ impl<'t> Validator<'t> {
             } else {
                 out.contact = Some(text.to_owned());
             }
+        }
+        if let Some(identity) = settings.identity {
+            out.identity = *identity.get_ref();
+        }
+        if let Some(host) = settings.host {
+            let name = host.get_ref().trim();
+            if HOST_NAMES.contains(&name) {
+                out.host = Some(name.to_owned());
+            } else {
+                self.error(
+                    host.span(),
+                    format!(
+                        "unknown settings.host `{name}`; the hosts are {}",
+                        HOST_NAMES
+                            .iter()
+                            .map(|h| format!("\"{h}\""))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+        }
+        if let Some(trust) = settings.trust_host_emails {
+            out.trust_host_emails = *trust.get_ref();
         }
         if let Some(o) = settings.override_ {
             let span = o.span();
@@ -414,6 +441,7 @@ impl<'t> Validator<'t> {
             exempt_pushers,
             mode,
             per,
+            proven_identity: false,
             line,
             span,
             name_span,

@@ -231,7 +231,7 @@ mod tests {
     use super::*;
     use crate::git::oid::ObjectId;
     use crate::report::json;
-    use crate::verdict::{CommitRef, Finding, MissingApproval, MissingTrailer, Proof};
+    use crate::verdict::{CommitRef, Finding, MissingApproval, MissingTrailer, Proof, Proofs};
 
     fn v(mode: Mode) -> Violation {
         Violation {
@@ -290,7 +290,7 @@ mod tests {
         approval.findings = vec![Finding::MissingApproval(MissingApproval {
             need: 1,
             groups: vec!["senior".to_owned()].into(),
-            proof: Proof::Trailer,
+            proof: Proofs::only(Proof::Trailer),
             found: Vec::new(),
             candidates: vec!["alice (Alice)".to_owned()].into(),
             candidates_total: 1,

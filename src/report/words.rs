@@ -4,9 +4,8 @@
 
 use crate::policy::DenyKind;
 use crate::verdict::{
-    Approval, ApprovalNotPushed, Finding, Limit, LimitScope, MissingApproval, MissingTrailer,
-    NetChangeOverLimit, NotCounted, OverLimit, OverrideRefused, Proof, Refusal, Signature,
-    Violation,
+    Approval, Finding, Limit, LimitScope, MissingApproval, MissingTrailer, NetChangeOverLimit,
+    NotCounted, NotPushedBy, OverLimit, OverrideRefused, Refusal, Role, Signature, Via, Violation,
 };
 
 /// What was found, in plain words.
@@ -41,14 +40,18 @@ pub fn help(v: &Violation) -> String {
 fn finding_what(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => missing_approval(f),
-        Finding::ApprovalNotPushed(f) => {
-            let groups = group_words(&f.groups);
+        Finding::MissingTrailer(f) => missing_trailer(f),
+        Finding::NotPushedBy(f) => {
+            let line = match f.role {
+                Role::Author => "author",
+                Role::Committer => "committer",
+            };
+            let who = f.who.as_deref().unwrap_or("nobody the policy knows");
             match &f.pusher {
-                Some(pusher) => format!("the approvals count only when a member of {groups} pushes the commit (proof = \"pusher\"); this push came from {pusher}"),
-                None => format!("the approvals count only when a member of {groups} pushes the commit (proof = \"pusher\"), but the git host named nobody (looked at {})", f.looked_at.join(", ")),
+                Some(pusher) => format!("the commit's {line} must be the pusher; its {line} is {who}, and the push came from {pusher}"),
+                None => format!("the commit's {line} must be the pusher, but the git host named nobody (looked at {})", f.looked_at.join(", ")),
             }
         }
-        Finding::MissingTrailer(f) => missing_trailer(f),
         Finding::Unsigned(f) => format!(
             "needs a signature made with the SSH key of a person in [people]; {}",
             signature(&f.signature)
@@ -81,10 +84,13 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
 fn finding_help(v: &Violation, finding: &Finding) -> String {
     match finding {
         Finding::MissingApproval(f) => approval_help(v, f),
-        Finding::ApprovalNotPushed(ApprovalNotPushed { pusher: Some(_), approvers, .. }) => {
-            format!("ask one of the approvers ({}) to push it", approvers.join(", "))
+        Finding::NoPusher(_) | Finding::NotPushedBy(NotPushedBy { pusher: None, .. }) => {
+            no_pusher_help()
         }
-        Finding::ApprovalNotPushed(_) | Finding::NoPusher(_) => no_pusher_help(),
+        Finding::NotPushedBy(f) => match f.role {
+            Role::Author => "push only commits you wrote, or ask their author to push them (to take a commit over as yours: git commit --amend --reset-author --no-edit)".into(),
+            Role::Committer => "push only commits you committed (git commit --amend --no-edit makes you the tip's committer; git rebase --force-rebase origin/main does it for every commit)".into(),
+        },
         Finding::MissingTrailer(f) => {
             format!("git commit --amend --trailer \"{}: <value>\"", f.key)
         }
@@ -129,9 +135,14 @@ fn group_words(groups: &[String]) -> String {
 
 fn missing_approval(f: &MissingApproval) -> String {
     let groups = group_words(&f.groups);
+    let proof = if f.proof.trailer && !f.proof.pusher && !f.proof.signature {
+        String::new()
+    } else {
+        format!(" ({})", f.proof.shown())
+    };
     let need = match f.need {
-        1 => format!("needs an approval from {groups}"),
-        n => format!("needs {n} approvals from distinct members of {groups}"),
+        1 => format!("needs an approval from {groups}{proof}"),
+        n => format!("needs {n} approvals from distinct members of {groups}{proof}"),
     };
     let found = if f.found.is_empty() {
         format!("found no `{}` trailer", f.trailer_key)
@@ -143,27 +154,43 @@ fn missing_approval(f: &MissingApproval) -> String {
 }
 
 fn approval(a: &Approval, groups: &str) -> String {
-    let Some(trailer) = &a.trailer else {
-        return format!(
-            "a merge signed by {} brings it in (counted)",
-            a.approver.as_deref().unwrap_or("nobody the policy knows")
-        );
+    let who = a.approver.as_deref().unwrap_or("nobody the policy knows");
+    match &a.not_counted {
+        Some(NotCounted::NotSigned { signature: sig }) => {
+            return format!("no signature by a member of {groups} ({})", signature(sig))
+        }
+        Some(NotCounted::NoPusher { looked_at }) => {
+            return format!(
+                "no push by a member of {groups} (the git host named nobody; looked at {})",
+                looked_at.join(", ")
+            )
+        }
+        _ => {}
+    }
+    let what = match (a.via, &a.trailer) {
+        (Via::Trailer, Some(trailer)) => format!("`{trailer}`"),
+        (Via::Trailer, None) => "a trailer".to_owned(),
+        (Via::Push, _) => format!("the push by {who}"),
+        (Via::Signature, _) => format!("a signature by {who}"),
+        (Via::SignedMerge, _) => format!("a merge signed by {who} that brings it in"),
     };
     let reason = match &a.not_counted {
-        None => return format!("`{trailer}` (counted)"),
+        None => return format!("{what} (counted)"),
+        Some(NotCounted::NamesNobody { .. }) if a.via == Via::Push => "who is nobody the policy knows (no person in [people] has that login)".to_owned(),
         Some(NotCounted::NamesNobody { did_you_mean: Some(known) }) => format!("which names nobody the policy knows; did you mean {known}?"),
         Some(NotCounted::NamesNobody { did_you_mean: None }) => "which names nobody the policy knows (write `Name <email>` with the approver's listed e-mail)".to_owned(),
         Some(NotCounted::IsTheAuthor) => "who is the commit's author; nobody approves their own commit".to_owned(),
         Some(NotCounted::NotInGroups) => format!("who is not in {groups}"),
         Some(NotCounted::AlreadyCounted) => "who was already counted once".to_owned(),
-        Some(NotCounted::NotSigned { signature: sig }) => format!(
-            "but no signature of theirs covers the commit ({})",
-            signature(sig)
-        ),
+        Some(NotCounted::TrailerIsNoProof) => "which does not count by itself: a trailer is only text that anyone can type".to_owned(),
+        // Said in full above.
+        Some(NotCounted::NotSigned { .. } | NotCounted::NoPusher { .. }) => String::new(),
     };
-    format!("`{trailer}`, {reason}")
+    format!("{what}, {reason}")
 }
 
+/// How to get the approvals, by the rule's proof: a trailer, a push or
+/// merge by an approver, or an approver's signature.
 fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     let asked = match f.candidates_total {
         0 => format!("a member of {}", f.groups.join(" or ")),
@@ -172,15 +199,28 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     };
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");
-    if f.proof == Proof::Signature {
+    let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
+    let mut ways: Vec<String> = Vec::new();
+    if f.proof.pusher {
+        ways.push("push it (or merge the merge request) themselves".to_owned());
+    }
+    if f.proof.signature {
+        ways.push("sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)".to_owned());
+    }
+    if !f.proof.trailer {
         return format!(
-            "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
+            "ask {asked} to review it and {}; an `{key}` trailer does not count by itself",
+            ways.join(", or ")
         );
     }
-    let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
-    format!(
-        "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
-    )
+    let record = format!(
+        "record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
+    );
+    ways.push(record);
+    match ways.as_slice() {
+        [only] => format!("ask {asked} to review it, then {only}"),
+        _ => format!("ask {asked} to review it and {}", ways.join(", or ")),
+    }
 }
 
 fn missing_trailer(f: &MissingTrailer) -> String {

@@ -51,7 +51,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
         unreadable.push(v.count() > before);
     }
     let mut requires = requires.into_iter();
-    let policy = policy.map_rules(|rule| rule.map_require(|_| requires.next().unwrap_or_default()));
+    let proven = policy.settings.identity == policy::Identity::Proven;
+    let policy = policy.map_rules(|rule| {
+        let mut rule = rule.map_require(|_| requires.next().unwrap_or_default());
+        rule.proven_identity = proven || rule.require.proves_identity();
+        rule
+    });
     for (rule, unreadable) in policy.rules.iter().zip(unreadable) {
         let name = &rule.name;
         if !rule.deny.is_empty() && when::on_commits(rule) {

@@ -126,7 +126,9 @@ impl<'a> PushedBy<'a> {
     }
 }
 
-/// The person (or e-mail) behind the pusher the host reported.
+/// The person (or e-mail) behind the pusher the host reported: by login,
+/// and the host's immutable user id where it gives one; by e-mail address
+/// only under `settings.trust_host_emails` (users set their own addresses).
 pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
     match pusher.by {
         // A signed push: the key identifies the person, never a name git reports.
@@ -134,9 +136,16 @@ pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
             .keys
             .person_by_fingerprint(&pusher.login)
             .map_or(Who::Unknown, Who::Person),
-        Identified::Login => policy
-            .directory
-            .pusher(&pusher.login, pusher.email.as_deref()),
+        // Not verified, or a key that stands for nobody in particular.
+        Identified::Certificate | Identified::DeployKey => Who::Unknown,
+        Identified::Login => {
+            let email = pusher
+                .email
+                .as_deref()
+                .filter(|_| policy.settings.trust_host_emails);
+            let user_id = pusher.user_id.as_deref().map(|id| (pusher.host, id));
+            policy.directory.pusher(&pusher.login, email, user_id)
+        }
     }
 }
 
@@ -206,17 +215,29 @@ pub enum Selects {
     NeedsFacts,
     /// The commit's diff (`touches`).
     NeedsDiff(DiffNeed),
+    /// What proves who its author is: the pusher and its signature
+    /// (under proven identity).
+    NeedsProof,
+}
+
+/// What proves who wrote a commit, as far as it is known: the pusher and
+/// the commit's signature.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Evidence<'a> {
+    pub pushed: Option<&'a PushedBy<'a>>,
+    pub signature: Option<&'a SigStatus>,
 }
 
 /// Whether the rule judges this commit: `exempt.authors` and every commit
-/// condition of `when`.
+/// condition of `when` (the author as [`when::author`] takes it).
 pub fn selects(
     rule: &Rule,
     policy: &Policy,
     commit: Known<'_>,
     diff: Option<&DiffStats>,
+    evidence: Evidence<'_>,
 ) -> Selects {
-    when::selects(rule, &policy.directory, commit, diff)
+    when::selects(rule, &policy.directory, commit, diff, evidence)
 }
 
 /// Whether the rule looks at the diff of a commit (a merge's only when the
@@ -228,11 +249,20 @@ pub fn looks_at_diff(rule: &Rule, merge: bool) -> Option<DiffNeed> {
 
 /// Whether [`evaluate`] will ask for this commit's diff: the rule selects
 /// it, or needs the diff to say, and looks at its diff. `None` when that
-/// takes the commit's facts.
-pub fn wants_diff(rule: &Rule, policy: &Policy, commit: Known<'_>) -> Option<bool> {
-    match selects(rule, policy, commit, None) {
+/// takes the commit's facts. Where selecting takes proof of the author,
+/// the diff is wanted if the rule would look at it: computing one too many
+/// costs time, never a verdict.
+pub fn wants_diff(
+    rule: &Rule,
+    policy: &Policy,
+    commit: Known<'_>,
+    evidence: Evidence<'_>,
+) -> Option<bool> {
+    match selects(rule, policy, commit, None, evidence) {
         Selects::No => Some(false),
-        Selects::Yes => Some(looks_at_diff(rule, commit.is_merge()).is_some()),
+        Selects::Yes | Selects::NeedsProof => {
+            Some(looks_at_diff(rule, commit.is_merge()).is_some())
+        }
         Selects::NeedsDiff(_) => Some(true),
         Selects::NeedsFacts => None,
     }
@@ -282,7 +312,11 @@ pub enum Outcome {
 pub fn evaluate(rule: &Rule, input: &Input<'_>) -> Outcome {
     let commit = match input.subject {
         Subject::Commit(c) => {
-            match selects(rule, input.policy, Known::Facts(c), input.diff) {
+            let evidence = Evidence {
+                pushed: Some(input.pushed),
+                signature: input.signature,
+            };
+            match selects(rule, input.policy, Known::Facts(c), input.diff, evidence) {
                 Selects::No => return Outcome::Pass,
                 Selects::NeedsDiff(level) => {
                     return Outcome::Needs(Needs {
@@ -290,9 +324,17 @@ pub fn evaluate(rule: &Rule, input: &Input<'_>) -> Outcome {
                         ..Needs::default()
                     })
                 }
-                // With the facts given, only the diff can be missing; were
-                // anything else asked, judging the commit is the safe side.
-                Selects::Yes | Selects::NeedsFacts => {}
+                // The pusher is given: what is missing is the signature.
+                Selects::NeedsProof if input.signature.is_none() => {
+                    return Outcome::Needs(Needs {
+                        signature: true,
+                        ..Needs::default()
+                    })
+                }
+                // With the facts given, only the diff and the signature can
+                // be missing; were anything else asked, judging the commit
+                // is the safe side.
+                Selects::Yes | Selects::NeedsFacts | Selects::NeedsProof => {}
             }
             Some(c)
         }

@@ -6,11 +6,12 @@
 //! error, not a rule that silently ignores it.
 
 use crate::facts::identity::{Directory, Who};
+use crate::facts::CommitFacts;
 use crate::git::diff::DiffStats;
 use crate::policy::When;
 use crate::verdict::LimitScope;
 
-use super::{DiffNeed, Known, Rule, Selects};
+use super::{DiffNeed, Evidence, Known, Rule, Selects};
 
 /// Whether the rule judges this commit: its commit conditions and
 /// `exempt.authors`, cheapest first (what the walk read, then the commit's
@@ -20,6 +21,7 @@ pub(super) fn selects(
     dir: &Directory,
     commit: Known<'_>,
     diff: Option<&DiffStats>,
+    evidence: Evidence<'_>,
 ) -> Selects {
     let When {
         ai_assisted,
@@ -48,15 +50,25 @@ pub(super) fn selects(
         let Known::Facts(c) = commit else {
             return Selects::NeedsFacts;
         };
-        let holds = !dir.in_any(&c.author_who, &rule.exempt_authors)
-            && ai_assisted.is_none_or(|b| c.ai_assisted() == b)
+        let holds_but_author = ai_assisted.is_none_or(|b| c.ai_assisted() == b)
             && ai_declared.is_none_or(|b| c.ai_declared.is_some() == b)
             && ai_detected.is_none_or(|b| c.ai_detected.is_some() == b)
-            && (author_in.is_empty() || dir.in_any(&c.author_who, author_in))
-            && (author_not_in.is_empty() || !dir.in_any(&c.author_who, author_not_in))
             && message.as_ref().is_none_or(|re| re.is_match(&c.message));
-        if !holds {
+        if !holds_but_author {
             return Selects::No;
+        }
+        let reads_author =
+            !author_in.is_empty() || !author_not_in.is_empty() || !rule.exempt_authors.is_empty();
+        if reads_author {
+            let Some(author) = author(rule, dir, c, evidence) else {
+                return Selects::NeedsProof;
+            };
+            let holds = !dir.in_any(&author, &rule.exempt_authors)
+                && (author_in.is_empty() || dir.in_any(&author, author_in))
+                && (author_not_in.is_empty() || !dir.in_any(&author, author_not_in));
+            if !holds {
+                return Selects::No;
+            }
         }
     }
     if let Some(touches) = touches {
@@ -73,6 +85,62 @@ pub(super) fn selects(
         }
     }
     Selects::Yes
+}
+
+/// Who the rule takes the commit's author to be; `None` when that takes
+/// evidence not given (the pusher, the commit's signature).
+///
+/// Under proven identity (`settings.identity = "proven"`, or approvals
+/// that ask for proof) the author line is the pusher's word: it names a
+/// person only when the commit is signed by one of that person's keys or
+/// that person pushes it; otherwise the author is unknown, in no group.
+pub fn author(
+    rule: &Rule,
+    dir: &Directory,
+    c: &CommitFacts,
+    evidence: Evidence<'_>,
+) -> Option<Who> {
+    let claimed = &c.author_who;
+    if !rule.proven_identity || *claimed == Who::Unknown {
+        return Some(claimed.clone());
+    }
+    let When {
+        author_in,
+        author_not_in,
+        ai_assisted: _,
+        ai_declared: _,
+        ai_detected: _,
+        pusher_in: _,
+        pusher_not_in: _,
+        message: _,
+        merge: _,
+        touches: _,
+    } = &rule.when;
+    // Someone in none of the groups the rule asks about is judged the same
+    // whether proven or unknown: no need to prove it.
+    let asked = author_in
+        .iter()
+        .chain(author_not_in)
+        .chain(&rule.exempt_authors)
+        .any(|&g| dir.in_group(claimed, g));
+    if !asked {
+        return Some(claimed.clone());
+    }
+    let pushed = evidence.pushed?;
+    if pushed.who.as_ref() == Some(claimed) {
+        return Some(claimed.clone());
+    }
+    match claimed {
+        Who::Person(p) if dir.has_keys(*p) => {
+            let sig = evidence.signature?;
+            Some(if sig.signer() == Some(*p) {
+                claimed.clone()
+            } else {
+                Who::Unknown
+            })
+        }
+        _ => Some(Who::Unknown),
+    }
 }
 
 /// Whether the rule's pusher conditions hold for this pusher.

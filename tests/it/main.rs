@@ -15,6 +15,7 @@ mod hardening;
 mod hook;
 mod hosts;
 mod objects;
+mod identity;
 mod proof;
 mod rules;
 mod snapshots;

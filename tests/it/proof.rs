@@ -13,12 +13,12 @@ use crate::support::*;
 const MAIN: &str = "refs/heads/main";
 
 /// An SSH key pair made with the real ssh-keygen.
-struct Key {
-    private: PathBuf,
-    public: String,
+pub struct Key {
+    pub private: PathBuf,
+    pub public: String,
 }
 
-fn keygen(w: &World, name: &str) -> Key {
+pub fn keygen(w: &World, name: &str) -> Key {
     let private = w.root.join(format!("{name}_ed25519"));
     let out = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
@@ -38,15 +38,15 @@ fn keygen(w: &World, name: &str) -> Key {
     }
 }
 
-struct Keys {
-    alice: Key,
-    bob: Key,
-    dave: Key,
+pub struct Keys {
+    pub alice: Key,
+    pub bob: Key,
+    pub dave: Key,
 }
 
 /// The harness's people, with SSH keys for Alice and Bob (Dave's key is
 /// known to nobody), and `rules`.
-fn policy_with_keys(keys: &Keys, settings: &str, rules: &str) -> String {
+pub fn policy_with_keys(keys: &Keys, settings: &str, rules: &str) -> String {
     let people = PEOPLE
         .replace(
             "logins = [\"alice-s\"]",
@@ -66,7 +66,7 @@ fn policy_with_keys(keys: &Keys, settings: &str, rules: &str) -> String {
     format!("version = 1\n{settings}\n{people}\n{rules}")
 }
 
-fn world_with_keys() -> (World, Keys) {
+pub fn world_with_keys() -> (World, Keys) {
     let w = World::new();
     let keys = Keys {
         alice: keygen(&w, "alice"),
@@ -77,7 +77,7 @@ fn world_with_keys() -> (World, Keys) {
     (w, keys)
 }
 
-fn approval_rule(proof: &str) -> String {
+pub fn approval_rule(proof: &str) -> String {
     format!(
         r#"
 [[rule]]
@@ -90,7 +90,7 @@ require = {{ approvals = {{ from = ["senior"], count = 1, proof = "{proof}" }} }
 }
 
 /// `git commit --amend -S` as `who`, signing with `key`, with a new message.
-fn amend_signed(w: &World, who: &Person, key: &Key, message: &str) -> String {
+pub fn amend_signed(w: &World, who: &Person, key: &Key, message: &str) -> String {
     let signingkey = format!("user.signingkey={}", key.private.display());
     let env = [
         ("GIT_COMMITTER_NAME", who.name),
@@ -165,7 +165,11 @@ fn forged_approval_is_rejected_under_signature_proof_and_passes_once_alice_signs
     w.push(&["origin", "main"])
         .assert_rejected_with(1)
         .assert_violation("error", "ai-needs-senior-approval", MAIN, &oid, FORGED)
-        .assert_line_with(&["no signature of theirs covers the commit", "not signed"])
+        .assert_line_with(&[
+            "no signature by a member of group senior",
+            "not signed",
+            "a trailer is only text",
+        ])
         .assert_line_with(&["help:", "-S"]);
     w.assert_server_ref(MAIN, Some(&before));
 
@@ -182,9 +186,12 @@ fn forged_approval_is_rejected_under_signature_proof_and_passes_once_alice_signs
 }
 
 #[test]
-fn a_commit_signed_by_bob_does_not_count_for_alice_named_in_its_trailer() {
+fn a_commit_signed_by_bob_is_bobs_approval_whoever_its_trailer_names() {
     let (w, keys) = world_with_keys();
-    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    // Two approvals: Bob's signature is one; the trailer naming Alice is
+    // only text and is not the second.
+    let rule = approval_rule("signature").replace("count = 1", "count = 2");
+    w.write_policy(&policy_with_keys(&keys, "", &rule));
     forged_commit(&w);
     amend_signed(
         &w,
@@ -194,7 +201,13 @@ fn a_commit_signed_by_bob_does_not_count_for_alice_named_in_its_trailer() {
     );
     w.push(&["origin", "main"])
         .assert_rejected_with(1)
-        .assert_line_with(&["no signature of theirs covers the commit", "signed by bob"]);
+        .assert_line_with(&[
+            "needs 2 approvals",
+            "a signature by bob (Bob Senior) (counted)",
+            "a trailer is only text",
+        ]);
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    w.push(&["origin", "main"]).assert_accepted_silently();
 }
 
 #[test]
@@ -215,7 +228,7 @@ fn a_signature_by_a_key_nobody_owns_does_not_count() {
 
 /// Carol's unapproved AI commits on a topic branch, merged into main by
 /// Alice with `git merge --no-ff`, signed when `key` is given.
-fn merge_by_alice(w: &World, key: Option<&Key>) -> (String, String) {
+pub fn merge_by_alice(w: &World, key: Option<&Key>) -> (String, String) {
     w.git(&["checkout", "-q", "-b", "topic"]);
     let work = w.commit(&CAROL, &msg("Topic work", &["AI-Assisted: yes"]));
     w.git(&["checkout", "-q", "main"]);
@@ -310,7 +323,7 @@ deny = ["force-push"]
         ],
         &[("GITHUB_USER_LOGIN", "alice-s")],
         &[
-            ("GITEA_PUSHER_NAME", "someone"),
+            ("GITEA_PUSHER_NAME", "alice-s"),
             ("GITEA_PUSHER_EMAIL", "alice@example.com"),
         ],
         &[("GL_USER", "alice-s")],

@@ -1,7 +1,18 @@
 //! `require.approvals = { from = [groups], count = N, proof = "trailer" |
-//! "pusher" | "signature" }`: distinct approvers from the groups, not the
-//! author, each resting on what `proof` says.
+//! "pusher" | "signature" | [several] }`: distinct approvers from the
+//! groups, not the author, each resting on its own proof.
+//!
+//! - trailer: an approval trailer naming a member of `from` (its word only);
+//! - pusher: the pusher, when a member of `from`, is one approval, with or
+//!   without a trailer; no trailer counts (the senior who merges approves);
+//! - signature: each signature by a member of `from` that covers the
+//!   commit (its own, or a signed merge of the push that brings it in).
+//!
+//! With several proofs each person counts once, by whichever proof they
+//! have. Nobody approves a commit whose author line names them: that line
+//! is the pusher's word, so believing it can only refuse approvals.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -9,11 +20,10 @@ use toml::Spanned;
 
 use crate::facts::identity::{Directory, GroupId, Member, Who};
 use crate::facts::signature::SigStatus;
-use crate::facts::trailers::Trailer;
 use crate::facts::CommitFacts;
 use crate::policy::max_members;
 use crate::verdict::{
-    Approval, ApprovalNotPushed, Finding, MissingApproval, NotCounted, Proof, Signature,
+    Approval, Finding, MissingApproval, NotCounted, Proof, Proofs, Signature, Via,
 };
 
 use super::{Build, Entry, Kind, Requirement};
@@ -27,19 +37,27 @@ pub(super) const KIND: Kind = Kind {
 /// How many candidate approvers a finding names.
 const CANDIDATES_NAMED: usize = 3;
 
+/// `proof = "pusher"` or `proof = ["pusher", "signature"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawProof {
+    One(Proof),
+    Many(Vec<Proof>),
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     from: Vec<Spanned<String>>,
     count: Option<Spanned<i64>>,
-    proof: Option<Spanned<Proof>>,
+    proof: Option<Spanned<RawProof>>,
 }
 
 #[derive(Debug)]
 pub struct Approvals {
     pub from: Vec<GroupId>,
     pub count: usize,
-    pub proof: Proof,
+    pub proof: Proofs,
     /// What every finding of this requirement says alike, made once.
     groups: Arc<[String]>,
     trailer_key: Arc<str>,
@@ -108,10 +126,21 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
             }
         },
     };
-    let proof = raw.proof.as_ref().map_or(Proof::Trailer, |p| *p.get_ref());
-    if proof == Proof::Signature && cx.keys.is_empty() {
+    let proof = match raw.proof.as_ref().map(|p| p.get_ref()) {
+        None => Proofs::only(Proof::Trailer),
+        Some(RawProof::One(p)) => Proofs::only(*p),
+        Some(RawProof::Many(list)) => {
+            let mut proofs = Proofs::default();
+            list.iter().for_each(|p| proofs.add(*p));
+            proofs
+        }
+    };
+    if proof == Proofs::default() {
         if let Some(p) = &raw.proof {
-            cx.problems.error(p.span(), "`proof = \"signature\"` needs people with `ssh_keys`; no person has one, so no approval could ever count");
+            cx.problems.error(
+                p.span(),
+                "approvals.proof is an empty list; name at least one of \"trailer\", \"pusher\", \"signature\"",
+            );
         }
     }
     if named == 0 {
@@ -120,19 +149,25 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
     }
     // Only when every group resolved: an unknown group is already reported
     // and would make this count meaningless.
-    if let Some(max) = max_members(cx.directory, &from).filter(|_| from.len() == named) {
-        if max < count {
-            cx.problems.error(
+    if from.len() == named && named > 0 {
+        let where_ = raw.proof.as_ref().map_or(span.clone(), |p| p.span());
+        match max_members(cx.directory, &from) {
+            Some(max) if max < count => cx.problems.error(
                 span,
                 format!("approvals need {count} distinct approvers but the groups in `from` have only {max} member(s): the rule can never pass"),
-            );
+            ),
+            _ => {
+                if let Some(problem) = unreachable(cx.directory, &from, proof, count) {
+                    cx.problems.error(where_, problem);
+                }
+            }
         }
     }
     let groups: Arc<[String]> = from
         .iter()
         .map(|&g| cx.directory.group_name(g).to_owned())
         .collect();
-    let candidates = candidates(cx.directory, &from);
+    let candidates = candidates(cx.directory, &from, proof);
     let asked = Asked::of(candidates.iter());
     Some(Box::new(Approvals {
         from,
@@ -150,9 +185,70 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
     }))
 }
 
+/// Why `count` approvals can never be counted under `proof`, if they
+/// cannot: the pusher is one approval at most, a signature needs a member
+/// with keys, a push a member the host can name.
+fn unreachable(dir: &Directory, from: &[GroupId], proof: Proofs, count: usize) -> Option<String> {
+    if proof.trailer {
+        return None;
+    }
+    let members = people_of(dir, from);
+    // E-mail entries that are no person: a host that reports verified
+    // addresses (`settings.trust_host_emails`) may name them as pushers.
+    let pushers = members.iter().any(|m| match m {
+        Who::Person(p) => dir.can_be_pusher(*p),
+        _ => true,
+    });
+    let signers = members
+        .iter()
+        .filter(|m| matches!(m, Who::Person(p) if dir.has_keys(*p)))
+        .count();
+    let reach = usize::from(proof.pusher && pushers) + if proof.signature { signers } else { 0 };
+    if reach >= count {
+        return None;
+    }
+    let shown = proof.shown();
+    let why = match (proof.pusher, proof.signature) {
+        (true, false) if pushers => "the pusher is one approval at most".to_owned(),
+        (true, false) => "no member of `from` has a login or a key the host could name as the pusher".to_owned(),
+        (false, true) => format!("only {signers} member(s) of `from` have `ssh_keys` to sign with"),
+        _ => format!("the pusher is one approval and {signers} member(s) of `from` have `ssh_keys` to sign with"),
+    };
+    let hint = if proof.pusher && !proof.signature && pushers {
+        " (use proof = [\"pusher\", \"signature\"] so that a senior's push and another senior's signature make two)"
+    } else {
+        ""
+    };
+    Some(format!(
+        "approvals need {count} but under {shown} at most {reach} can ever be counted: {why}{hint}"
+    ))
+}
+
+/// The distinct identities the groups name (globs name nobody in particular).
+fn people_of(dir: &Directory, from: &[GroupId]) -> Vec<Who> {
+    let mut out: Vec<Who> = Vec::new();
+    for &g in from {
+        let Some(group) = dir.groups.get(g.0) else {
+            continue;
+        };
+        for m in &group.members {
+            let who = match m {
+                Member::Person(p) => Who::Person(*p),
+                Member::Email(e) => dir.by_email(e.as_bytes()),
+                Member::Glob { .. } => continue,
+            };
+            if !out.contains(&who) {
+                out.push(who);
+            }
+        }
+    }
+    out
+}
+
 /// Who could approve: every member of the groups, each once, in the order
 /// of the groups, as the policy names them.
-fn candidates(dir: &Directory, from: &[GroupId]) -> Vec<Candidate> {
+/// Under pusher or signature proof only those who could give that proof.
+fn candidates(dir: &Directory, from: &[GroupId], proof: Proofs) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
     for &g in from {
         let Some(group) = dir.groups.get(g.0) else {
@@ -186,7 +282,16 @@ fn candidates(dir: &Directory, from: &[GroupId]) -> Vec<Candidate> {
                     trailer: None,
                 },
             };
-            if !out.iter().any(|c| c.shown == candidate.shown) {
+            let can_prove = proof.trailer
+                || match &candidate.who {
+                    Who::Person(p) => {
+                        (proof.pusher && dir.can_be_pusher(*p))
+                            || (proof.signature && dir.has_keys(*p))
+                    }
+                    Who::Email(_) => proof.pusher,
+                    Who::Unknown => false,
+                };
+            if can_prove && !out.iter().any(|c| c.shown == candidate.shown) {
                 out.push(candidate);
             }
         }
@@ -196,7 +301,7 @@ fn candidates(dir: &Directory, from: &[GroupId]) -> Vec<Candidate> {
 
 impl Requirement for Approvals {
     fn needs(&self) -> Needs {
-        let signed = self.proof == Proof::Signature;
+        let signed = self.proof.signature;
         Needs {
             diff: None,
             signature: signed,
@@ -204,11 +309,15 @@ impl Requirement for Approvals {
         }
     }
 
+    fn proves_identity(&self) -> bool {
+        self.proof.proves_identity()
+    }
+
     fn check(&self, _rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs> {
         let Subject::Commit(c) = input.subject else {
             return Ok(());
         };
-        let (sig, merge_signers) = if self.proof == Proof::Signature {
+        let (sig, merge_signers) = if self.proof.signature {
             match (input.signature, input.merge_signers) {
                 (Some(sig), Some(signers)) => (sig, signers),
                 _ => return Err(self.needs()),
@@ -222,7 +331,33 @@ impl Requirement for Approvals {
 }
 
 impl Approvals {
-    /// Counts the approvals of one commit; a finding when there are too few.
+    /// Why `who` cannot approve `c` (the author, outside the groups, counted
+    /// already), or `None` when they can.
+    fn refuses(
+        &self,
+        dir: &Directory,
+        c: &CommitFacts,
+        who: &Who,
+        counted: &[Who],
+    ) -> Option<NotCounted> {
+        if *who == Who::Unknown {
+            Some(NotCounted::NamesNobody { did_you_mean: None })
+        } else if *who == c.author_who {
+            Some(NotCounted::IsTheAuthor)
+        } else if names_nobody(dir, who) {
+            // The suggestion is looked for below, only for the few shown.
+            Some(NotCounted::NamesNobody { did_you_mean: None })
+        } else if !dir.in_any(who, &self.from) {
+            Some(NotCounted::NotInGroups)
+        } else if counted.contains(who) {
+            Some(NotCounted::AlreadyCounted)
+        } else {
+            None
+        }
+    }
+
+    /// Counts the approvals of one commit, each by the proof it has; a
+    /// finding when there are too few.
     fn judge(
         &self,
         input: &Input<'_>,
@@ -230,72 +365,87 @@ impl Approvals {
         sig: &SigStatus,
         merge_signers: &[usize],
     ) -> Option<Finding> {
-        let policy = input.policy;
-        let dir = &policy.directory;
-        let signature_proof = self.proof == Proof::Signature;
-        let covered = |who: &Who| match who {
-            Who::Person(p) => sig.signer() == Some(*p) || merge_signers.contains(p),
-            _ => false,
-        };
+        let dir = &input.policy.directory;
         // Counted first; what each approval was is written out only for a
         // commit that fails, most commits of a large push pass.
         let mut counted: Vec<Who> = Vec::new();
-        let mut looked_at: Vec<(&Trailer<'static>, Who, Option<NotCounted>)> = Vec::new();
-        for t in c.trailers_named(&policy.trailers.approval) {
-            let who = dir.approver(&t.value);
-            let not_counted = if who == Who::Unknown {
-                Some(NotCounted::NamesNobody { did_you_mean: None })
-            } else if who == c.author_who {
-                Some(NotCounted::IsTheAuthor)
-            } else if names_nobody(dir, &who) {
-                // The suggestion is looked for below, only for the few shown.
-                Some(NotCounted::NamesNobody { did_you_mean: None })
-            } else if !dir.in_any(&who, &self.from) {
-                Some(NotCounted::NotInGroups)
-            } else if counted.contains(&who) {
-                Some(NotCounted::AlreadyCounted)
-            } else if signature_proof && !covered(&who) {
-                Some(NotCounted::NotSigned {
-                    signature: signature(sig, dir),
-                })
-            } else {
-                None
-            };
-            if not_counted.is_none() {
-                counted.push(who.clone());
-            }
-            looked_at.push((t, who, not_counted));
-        }
-        let mut by_merges: Vec<usize> = Vec::new();
-        if signature_proof {
-            // A signed merge is an approval in itself of what it brings in.
-            for &p in merge_signers {
-                let who = Who::Person(p);
-                if who != c.author_who && dir.in_any(&who, &self.from) && !counted.contains(&who) {
-                    counted.push(who);
-                    by_merges.push(p);
+        let mut found: Vec<(Via, Option<String>, Who, Option<NotCounted>)> = Vec::new();
+        if self.proof.pusher {
+            let pushed = input.pushed;
+            match &pushed.who {
+                None => found.push((
+                    Via::Push,
+                    None,
+                    Who::Unknown,
+                    Some(NotCounted::NoPusher {
+                        looked_at: pushed.looked_at(),
+                    }),
+                )),
+                Some(who) => {
+                    let refused = self.refuses(dir, c, who, &counted);
+                    if refused.is_none() {
+                        counted.push(who.clone());
+                    }
+                    found.push((Via::Push, pushed.shown(), who.clone(), refused));
                 }
             }
         }
-        if counted.len() >= self.count {
-            if self.proof != Proof::Pusher {
-                return None;
+        if self.proof.signature {
+            match sig.signer() {
+                Some(p) => {
+                    let who = Who::Person(p);
+                    let refused = self.refuses(dir, c, &who, &counted);
+                    if refused.is_none() {
+                        counted.push(who.clone());
+                    }
+                    found.push((Via::Signature, None, who, refused));
+                }
+                None => found.push((
+                    Via::Signature,
+                    None,
+                    Who::Unknown,
+                    Some(NotCounted::NotSigned {
+                        signature: signature(sig, dir),
+                    }),
+                )),
             }
-            let pushed = input.pushed;
-            return match &pushed.who {
-                Some(who) if dir.in_any(who, &self.from) => None,
-                _ => Some(Finding::ApprovalNotPushed(ApprovalNotPushed {
-                    groups: Arc::clone(&self.groups),
-                    approvers: counted.iter().map(|w| dir.describe(w)).collect(),
-                    pusher: pushed.shown(),
-                    looked_at: pushed.looked_at(),
-                })),
-            };
+            // A signed merge is an approval in itself of what it brings in.
+            let mut seen = HashSet::new();
+            for &p in merge_signers {
+                if !seen.insert(p) {
+                    continue;
+                }
+                let who = Who::Person(p);
+                let refused = self.refuses(dir, c, &who, &counted);
+                if refused.is_none() {
+                    counted.push(who.clone());
+                }
+                found.push((Via::SignedMerge, None, who, refused));
+            }
+        }
+        for t in c.trailers_named(&input.policy.trailers.approval) {
+            let who = dir.approver(&t.value);
+            let mut refused = self.refuses(dir, c, &who, &counted);
+            if refused.is_none() && !self.proof.trailer {
+                refused = Some(NotCounted::TrailerIsNoProof);
+            }
+            if refused.is_none() {
+                counted.push(who.clone());
+            }
+            let text = format!(
+                "{}: {}",
+                String::from_utf8_lossy(&t.key),
+                String::from_utf8_lossy(&t.value)
+            );
+            found.push((Via::Trailer, Some(text), who, refused));
+        }
+        if counted.len() >= self.count {
+            return None;
         }
         let mut suggested = 0;
-        let mut found: Vec<Approval> = looked_at
+        let found: Vec<Approval> = found
             .into_iter()
-            .map(|(t, who, mut not_counted)| {
+            .map(|(via, text, who, mut not_counted)| {
                 if let (Some(NotCounted::NamesNobody { did_you_mean }), Who::Email(email)) =
                     (&mut not_counted, &who)
                 {
@@ -305,23 +455,22 @@ impl Approvals {
                         *did_you_mean = known_address_like(dir, email);
                     }
                 }
-                (t, who, not_counted)
-            })
-            .map(|(t, who, not_counted)| Approval {
-                trailer: Some(format!(
-                    "{}: {}",
-                    String::from_utf8_lossy(&t.key),
-                    String::from_utf8_lossy(&t.value)
-                )),
-                approver: (who != Who::Unknown).then(|| dir.describe(&who)),
-                not_counted,
+                let (trailer, approver) = match via {
+                    Via::Trailer => (text, (who != Who::Unknown).then(|| dir.describe(&who))),
+                    // The pusher as the host named them: "carol (REMOTE_USER)".
+                    Via::Push => (None, text),
+                    Via::Signature | Via::SignedMerge => {
+                        (None, (who != Who::Unknown).then(|| dir.describe(&who)))
+                    }
+                };
+                Approval {
+                    via,
+                    trailer,
+                    approver,
+                    not_counted,
+                }
             })
             .collect();
-        found.extend(by_merges.into_iter().map(|p| Approval {
-            trailer: None,
-            approver: Some(dir.describe(&Who::Person(p))),
-            not_counted: None,
-        }));
         // The author is not asked to approve their own commit.
         let asked = if self.candidates.iter().any(|k| k.who == c.author_who) {
             Asked::of(self.candidates.iter().filter(|k| k.who != c.author_who))

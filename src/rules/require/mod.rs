@@ -9,6 +9,7 @@
 
 mod approvals;
 mod limits;
+mod pushed_by;
 mod signed;
 mod trailers;
 
@@ -38,6 +39,12 @@ pub trait Requirement: fmt::Debug + Send + Sync {
         false
     }
 
+    /// Whether it asks for proof (a pusher or a signature), so that the
+    /// rule's conditions on authors believe only proven identities.
+    fn proves_identity(&self) -> bool {
+        false
+    }
+
     /// Checks the subject of `input`, adding what is wrong to `out`; `Err`
     /// with what it needs when `input` lacks it.
     fn check(&self, rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs>;
@@ -55,7 +62,13 @@ pub struct Kind {
 pub type BuildFn = fn(&mut Build<'_, '_>, &[Entry<'_>]) -> Option<Box<dyn Requirement>>;
 
 /// Every requirement kind, in the order a rule's findings are listed.
-pub const KINDS: &[Kind] = &[approvals::KIND, signed::KIND, trailers::KIND, limits::KIND];
+pub const KINDS: &[Kind] = &[
+    approvals::KIND,
+    signed::KIND,
+    pushed_by::KIND,
+    trailers::KIND,
+    limits::KIND,
+];
 
 /// A rule's requirements, in the order of [`KINDS`].
 #[derive(Debug, Default)]
@@ -68,6 +81,11 @@ impl Requires {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether any requirement asks for proof (see [`Requirement::proves_identity`]).
+    pub fn proves_identity(&self) -> bool {
+        self.iter().any(|r| r.proves_identity())
     }
 }
 

@@ -7,6 +7,9 @@
 use super::*;
 
 const ALICE: Who = ("Alice Senior", "alice@example.com");
+/// Alice pushes herself: under the example's `identity = "proven"` that is
+/// what makes her commits hers.
+const AS_ALICE: &[(&str, &str)] = &[("REMOTE_USER", "alice")];
 const MESSAGE: &str = "Add retry with backoff to the uploader\n\n\
                        🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\n\
                        Co-Authored-By: Claude <noreply@anthropic.com>\n";
@@ -23,7 +26,7 @@ fn example_policy_asks_for_a_declaration_when_a_tool_left_its_marks() {
     let before = w.server_ref(main).unwrap();
     // Alice is a senior: no approval is needed, only the declaration.
     let oid = commit_as(&w, "undeclared", ALICE, ALICE, MESSAGE);
-    w.push(&["origin", "HEAD:main"])
+    w.push_env(&["origin", "HEAD:main"], AS_ALICE)
         .assert_rejected_with(1)
         .assert_violation(
             "error",
@@ -36,7 +39,8 @@ fn example_policy_asks_for_a_declaration_when_a_tool_left_its_marks() {
     w.assert_server_ref(main, Some(&before));
 
     let declared = declare(&w, ALICE, ALICE);
-    w.push(&["origin", "HEAD:main"]).assert_accepted();
+    w.push_env(&["origin", "HEAD:main"], AS_ALICE)
+        .assert_accepted();
     w.assert_server_ref(main, Some(&declared));
 }
 
@@ -45,7 +49,7 @@ fn example_policy_rejects_a_detected_commit_that_says_no_ai() {
     let w = example_world();
     let message = format!("{MESSAGE}AI-Assisted: no\n");
     let oid = commit_as(&w, "denied", ALICE, ALICE, &message);
-    w.push(&["origin", "HEAD:main"])
+    w.push_env(&["origin", "HEAD:main"], AS_ALICE)
         .assert_rejected_with(1)
         .assert_violation(
             "error",

@@ -72,8 +72,10 @@ fn a_signed_push_identifies_the_pusher_by_key_only() {
     let by_key = Pusher {
         login: "SHA256:nobody".into(),
         email: None,
-        source: "GIT_PUSH_CERT_KEY",
+        source: "GIT_PUSH_CERT",
         by: Identified::SigningKey,
+        user_id: None,
+        host: "push-certificate",
     };
     assert_eq!(
         rules::identify_pusher(&p, &by_key),
@@ -82,6 +84,37 @@ fn a_signed_push_identifies_the_pusher_by_key_only() {
     // A login that happens to look like a person id is matched as a login.
     assert_eq!(
         rules::identify_pusher(&p, &pusher("bob")),
+        trailgate::facts::identity::Who::Person(BOB)
+    );
+    // A certificate the hook has not verified, and a deploy key, name nobody.
+    for by in [Identified::Certificate, Identified::DeployKey] {
+        let p2 = Pusher {
+            by,
+            ..pusher("bob")
+        };
+        assert_eq!(
+            rules::identify_pusher(&p, &p2),
+            trailgate::facts::identity::Who::Unknown
+        );
+    }
+}
+
+#[test]
+fn a_host_reported_email_identifies_only_under_trust_host_emails() {
+    let gitea = Pusher {
+        email: Some("bob@example.com".into()),
+        source: "GITEA_PUSHER_NAME",
+        host: "gitea",
+        ..pusher("someone-else")
+    };
+    let p = policy("");
+    assert_eq!(
+        rules::identify_pusher(&p, &gitea),
+        trailgate::facts::identity::Who::Unknown
+    );
+    let trusting = policy("[settings]\ntrust_host_emails = true\n");
+    assert_eq!(
+        rules::identify_pusher(&trusting, &gitea),
         trailgate::facts::identity::Who::Person(BOB)
     );
 }

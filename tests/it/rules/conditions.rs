@@ -3,7 +3,7 @@
 //! the diff), and `rules::looks_at_diff`.
 
 use trailgate::git::diff::ChangeKind;
-use trailgate::rules::{self, DiffNeed, Known, Selects};
+use trailgate::rules::{self, DiffNeed, Evidence, Known, Selects};
 
 use super::*;
 
@@ -15,7 +15,7 @@ fn with_when(when: &str) -> Policy {
 }
 
 fn selects(p: &Policy, c: &CommitFacts) -> Selects {
-    rules::selects(rule(p, "r"), p, Known::Facts(c), None)
+    rules::selects(rule(p, "r"), p, Known::Facts(c), None, Evidence::default())
 }
 
 const AI_YES: &str = "Change\n\nAI-Assisted: yes\n";
@@ -102,11 +102,23 @@ fn merge_selects_by_the_number_of_parents_before_reading_any_facts() {
     let p = with_when("merge = true");
     let r = rule(&p, "r");
     assert_eq!(
-        rules::selects(r, &p, Known::Shape { merge: false }, None),
+        rules::selects(
+            r,
+            &p,
+            Known::Shape { merge: false },
+            None,
+            Evidence::default()
+        ),
         Selects::No
     );
     assert_eq!(
-        rules::selects(r, &p, Known::Shape { merge: true }, None),
+        rules::selects(
+            r,
+            &p,
+            Known::Shape { merge: true },
+            None,
+            Evidence::default()
+        ),
         Selects::Yes
     );
     let merge = commit(&p, "Carol <carol@example.com>", 2, PLAIN);
@@ -124,7 +136,13 @@ fn conditions_on_a_commits_text_ask_for_its_facts_first() {
     ] {
         let p = with_when(when);
         assert_eq!(
-            rules::selects(rule(&p, "r"), &p, Known::Shape { merge: false }, None),
+            rules::selects(
+                rule(&p, "r"),
+                &p,
+                Known::Shape { merge: false },
+                None,
+                Evidence::default()
+            ),
             Selects::NeedsFacts,
             "{when}"
         );
@@ -132,7 +150,13 @@ fn conditions_on_a_commits_text_ask_for_its_facts_first() {
     // A rule without conditions needs nothing.
     let p = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
     assert_eq!(
-        rules::selects(rule(&p, "r"), &p, Known::Shape { merge: false }, None),
+        rules::selects(
+            rule(&p, "r"),
+            &p,
+            Known::Shape { merge: false },
+            None,
+            Evidence::default()
+        ),
         Selects::Yes
     );
 }
@@ -146,11 +170,11 @@ fn touches_asks_for_the_diff_and_matches_old_and_new_paths() {
     let infra = diff(&[("infra/main.tf", ChangeKind::Modified, 1, 1)]);
     let docs = diff(&[("docs/infra.md", ChangeKind::Modified, 1, 1)]);
     assert_eq!(
-        rules::selects(r, &p, Known::Facts(&c), Some(&infra)),
+        rules::selects(r, &p, Known::Facts(&c), Some(&infra), Evidence::default()),
         Selects::Yes
     );
     assert_eq!(
-        rules::selects(r, &p, Known::Facts(&c), Some(&docs)),
+        rules::selects(r, &p, Known::Facts(&c), Some(&docs), Evidence::default()),
         Selects::No
     );
     // A rename out of the folder still touches it.
@@ -162,7 +186,7 @@ fn touches_asks_for_the_diff_and_matches_old_and_new_paths() {
     )]);
     renamed.files[0].old_path = Some(b"infra/main.tf".to_vec());
     assert_eq!(
-        rules::selects(r, &p, Known::Facts(&c), Some(&renamed)),
+        rules::selects(r, &p, Known::Facts(&c), Some(&renamed), Evidence::default()),
         Selects::Yes
     );
 }
@@ -192,16 +216,25 @@ fn wants_diff_follows_selection_and_the_diff_rule_of_merges() {
     );
     let r = rule(&p, "r");
     assert_eq!(
-        rules::wants_diff(r, &p, Known::Shape { merge: false }),
+        rules::wants_diff(r, &p, Known::Shape { merge: false }, Evidence::default()),
         None,
         "the facts decide"
     );
     let ai = by_carol(&p, AI_YES);
-    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&ai)), Some(true));
+    assert_eq!(
+        rules::wants_diff(r, &p, Known::Facts(&ai), Evidence::default()),
+        Some(true)
+    );
     let plain = by_carol(&p, PLAIN);
-    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&plain)), Some(false));
+    assert_eq!(
+        rules::wants_diff(r, &p, Known::Facts(&plain), Evidence::default()),
+        Some(false)
+    );
     let merge = commit(&p, "Carol <carol@example.com>", 2, AI_YES);
-    assert_eq!(rules::wants_diff(r, &p, Known::Facts(&merge)), Some(false));
+    assert_eq!(
+        rules::wants_diff(r, &p, Known::Facts(&merge), Evidence::default()),
+        Some(false)
+    );
     assert_eq!(rules::needs(r).diff, Some(DiffNeed::Lines));
 }
 

@@ -122,6 +122,8 @@ pub fn pusher(login: &str) -> Pusher {
         email: None,
         source: "REMOTE_USER",
         by: Identified::Login,
+        user_id: None,
+        host: "http",
     }
 }
 

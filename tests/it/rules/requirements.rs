@@ -5,8 +5,8 @@ use trailgate::facts::signature::SigStatus;
 use trailgate::git::diff::ChangeKind;
 use trailgate::rules::{DiffNeed, Needs};
 use trailgate::verdict::{
-    Approval, ApprovalNotPushed, Finding, Limit, MissingApproval, MissingTrailer, NotCounted,
-    OverLimit, Proof, Signature, Unsigned,
+    Finding, Limit, MissingApproval, MissingTrailer, NotCounted, OverLimit, Proof, Proofs,
+    Signature, Unsigned, Via,
 };
 
 use super::*;
@@ -137,7 +137,7 @@ fn the_candidates_leave_out_the_author_and_give_a_trailer_to_paste() {
 }
 
 #[test]
-fn under_proof_pusher_the_approvals_count_only_when_an_approver_pushes() {
+fn under_proof_pusher_the_senior_who_pushes_is_the_approval_and_no_trailer_counts() {
     let p = approvals(1, "pusher");
     let c = by_carol(&p, &ai(&["Approved-By: Alice <alice@example.com>"]));
     let alice = pusher("alice-s");
@@ -147,24 +147,47 @@ fn under_proof_pusher_the_approvals_count_only_when_an_approver_pushes() {
         ..Given::default()
     };
     assert_eq!(evaluate(&p, "r", &c, given(Some(&alice))), Outcome::Pass);
-    let f = finding(evaluate(&p, "r", &c, given(Some(&carol))));
+    // Alice's push approves without any trailer.
+    let bare = by_carol(&p, &ai(&[]));
+    assert_eq!(evaluate(&p, "r", &bare, given(Some(&alice))), Outcome::Pass);
+    // Carol pushes a trailer naming Alice: neither counts.
+    let f = missing_approval(evaluate(&p, "r", &c, given(Some(&carol))));
+    assert_eq!(f.proof, Proofs::only(Proof::Pusher));
     assert_eq!(
-        f,
-        Finding::ApprovalNotPushed(ApprovalNotPushed {
-            groups: vec!["senior".to_owned()].into(),
-            approvers: vec!["alice (Alice Senior)".into()],
-            pusher: Some("carol (REMOTE_USER)".into()),
-            looked_at: vec!["GL_USERNAME".into(), "REMOTE_USER".into()],
+        reasons(&f),
+        vec![
+            Some(NotCounted::NamesNobody),
+            Some(NotCounted::TrailerIsNoProof)
+        ]
+    );
+    assert_eq!(f.found[0].via, Via::Push);
+    assert_eq!(f.found[0].approver.as_deref(), Some("carol (REMOTE_USER)"));
+    let f = missing_approval(evaluate(&p, "r", &c, given(None)));
+    assert_eq!(
+        reasons(&f)[0],
+        Some(NotCounted::NoPusher {
+            looked_at: vec!["GL_USERNAME".into(), "REMOTE_USER".into()]
         })
     );
-    match finding(evaluate(&p, "r", &c, given(None))) {
-        Finding::ApprovalNotPushed(f) => assert_eq!(f.pusher, None),
-        other => panic!("{other:?}"),
-    }
-    // Too few approvals is still a missing approval, whoever pushes.
-    let none = by_carol(&p, &ai(&[]));
-    let f = missing_approval(evaluate(&p, "r", &none, given(Some(&alice))));
-    assert_eq!(f.proof, Proof::Pusher);
+    // Alice pushing her own commit is no approval of it.
+    let hers = commit(&p, "Alice <alice@example.com>", 1, &ai(&[]));
+    let f = missing_approval(evaluate(&p, "r", &hers, given(Some(&alice))));
+    assert_eq!(reasons(&f), vec![Some(NotCounted::IsTheAuthor)]);
+    assert_eq!(&f.candidates[..], ["<bob@example.com>"]);
+}
+
+#[test]
+fn under_proof_pusher_only_people_a_host_can_name_are_suggested() {
+    let p = rules::parse(
+        std::path::Path::new("p.toml"),
+        &format!(
+            "version = 1\n{}\n[[rule]]\nname = \"r\"\nwhen = {{ ai_assisted = true }}\nrequire = {{ approvals = {{ from = [\"senior\"], proof = \"pusher\" }} }}\n",
+            PEOPLE.replace("logins = [\"bob\"]", "")
+        ),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let f = missing_approval(evaluate(&p, "r", &by_carol(&p, &ai(&[])), Given::default()));
+    assert_eq!(&f.candidates[..], ["alice (Alice Senior)"]);
 }
 
 fn signature_policy() -> Policy {
@@ -210,16 +233,19 @@ fn under_proof_signature_the_signature_is_asked_for_and_must_be_the_approvers() 
         }
     }
     assert_eq!(evaluate(&p, "r", &c, given(&by_alice, &[])), Outcome::Pass);
+    // Bob's signature is Bob's approval, whoever the trailer names.
     let by_bob = good(BOB);
-    let f = missing_approval(evaluate(&p, "r", &c, given(&by_bob, &[])));
+    assert_eq!(evaluate(&p, "r", &c, given(&by_bob, &[])), Outcome::Pass);
+    // Unsigned, the trailer alone counts for nothing.
+    let f = missing_approval(evaluate(&p, "r", &c, given(&SigStatus::Unsigned, &[])));
     assert_eq!(
         reasons(&f),
-        vec![Some(NotCounted::NotSigned {
-            signature: Signature::Good {
-                signer: "bob (Bob Senior)".into(),
-                fingerprint: "SHA256:x".into()
-            }
-        })]
+        vec![
+            Some(NotCounted::NotSigned {
+                signature: Signature::Unsigned
+            }),
+            Some(NotCounted::TrailerIsNoProof)
+        ]
     );
     // A signed merge of Alice's that brings the commit in approves it,
     // trailer or not.
@@ -237,8 +263,13 @@ fn under_proof_signature_the_signature_is_asked_for_and_must_be_the_approvers() 
         given(&SigStatus::Unsigned, &[ALICE]),
     ));
     assert_eq!(
-        f.found,
-        Vec::<Approval>::new(),
+        reasons(&f),
+        vec![
+            Some(NotCounted::NotSigned {
+                signature: Signature::Unsigned
+            }),
+            Some(NotCounted::IsTheAuthor)
+        ],
         "the author's own merge is no approval"
     );
 }

@@ -130,6 +130,7 @@ fn people_with_keys(alice: &Key, bob: &Key) -> String {
 fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_else() {
     let s = Stage::new();
     let (alice, bob) = (keygen(&s, "alice"), keygen(&s, "bob"));
+    let carol = keygen(&s, "carol");
     let people = people_with_keys(&alice, &bob);
     assert!(people.contains(&alice.public));
     s.install_hook();
@@ -147,8 +148,9 @@ fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_el
     unsigned.assert_rejected();
     t.push("the commit names Alice but carries no signature", &unsigned);
 
-    // Bob signs it (amending it as its committer): his key is not Alice's.
-    let key = format!("user.signingkey={}", bob.private.display());
+    // Carol signs it herself: her key belongs to nobody in [people], and
+    // the trailer naming Alice is only text.
+    let key = format!("user.signingkey={}", carol.private.display());
     let amend = [
         "-c",
         "gpg.format=ssh",
@@ -162,13 +164,16 @@ fn signature_proof_fails_for_an_unsigned_commit_and_for_one_signed_by_someone_el
         &message,
     ];
     let env = [
-        ("GIT_COMMITTER_NAME", BOB.name),
-        ("GIT_COMMITTER_EMAIL", BOB.email),
+        ("GIT_COMMITTER_NAME", CAROL.name),
+        ("GIT_COMMITTER_EMAIL", CAROL.email),
     ];
     s.run_git(&s.work, &amend, &env).assert_code(0);
-    let by_bob = s.push(&["origin", "main"], &[]);
-    by_bob.assert_rejected();
-    t.push("the same commit signed by Bob, not by Alice", &by_bob);
+    let by_carol = s.push(&["origin", "main"], &[]);
+    by_carol.assert_rejected();
+    t.push(
+        "the same commit signed by Carol, whose key nobody listed",
+        &by_carol,
+    );
     t.check(
         "approval_missing_signature_proof",
         "proof = \"signature\": Alice is named but never signed",
@@ -329,4 +334,47 @@ fn a_rejection_ends_with_the_policys_contact() {
         &["AI-Assisted: yes"],
         &[],
     );
+}
+
+#[test]
+fn a_commit_pushed_by_someone_other_than_its_author_is_rejected() {
+    one_push(
+        "author_is_pusher",
+        "Carol's commit pushed by Alice, where the author must be the pusher",
+        r#"
+[[rule]]
+name = "push-your-own"
+message = "Push your own commits; an author line is not an identity."
+refs = ["refs/heads/main"]
+require = { author_is_pusher = true }
+"#,
+        &[],
+        &[("REMOTE_USER", "alice-s")],
+    );
+}
+
+#[test]
+fn mixed_proof_help_offers_a_push_or_a_signature_and_no_trailer() {
+    let s = Stage::new();
+    let (alice, bob) = (keygen(&s, "alice"), keygen(&s, "bob"));
+    let people = people_with_keys(&alice, &bob);
+    s.install_hook();
+    s.write_policy(&format!(
+        "version = 1\n[settings]\nidentity = \"proven\"\n{people}\n{}",
+        approval_rule(2, "pusher")
+            .replace("proof = \"pusher\"", "proof = [\"pusher\", \"signature\"]")
+    ));
+    s.commit(
+        &CAROL,
+        &msg(
+            "Add retries to the uploader",
+            &["AI-Assisted: yes", &approved_by(&ALICE)],
+        ),
+    );
+    let run = s.push(&["origin", "main"], &[("REMOTE_USER", "carol")]);
+    run.assert_rejected();
+    let about = "proof = [\"pusher\", \"signature\"], count = 2: Carol pushes with a typed trailer";
+    Transcript::new(&s)
+        .push(about, &run)
+        .check("approval_missing_mixed_proof", about);
 }
