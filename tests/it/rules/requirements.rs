@@ -156,7 +156,7 @@ fn under_proof_pusher_the_senior_who_pushes_is_the_approval_and_no_trailer_count
     assert_eq!(
         reasons(&f),
         vec![
-            Some(NotCounted::NamesNobody),
+            Some(NotCounted::NamesNobody { did_you_mean: None }),
             Some(NotCounted::TrailerIsNoProof)
         ]
     );
