@@ -26,10 +26,75 @@ use crate::facts::trailers::Trailer;
 use crate::git::object::Ident;
 
 mod builtin;
+mod catalogue;
+pub mod disclosure;
 
-pub use builtin::builtin;
 #[cfg(test)]
 use builtin::{Place, BUILTIN};
+pub use catalogue::{builtin, builtin_for, disclosure_keys, recent_tools, weak_marks};
+use disclosure::People;
+
+/// How sure a mark is of AI assistance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Only a tool leaves it.
+    Strong,
+    /// It also appears on commits written by hand (an editor's automatic
+    /// co-author line, a generic bot account).
+    Weak,
+}
+
+impl std::fmt::Display for Strength {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strength::Strong => "strong",
+            Strength::Weak => "weak",
+        })
+    }
+}
+
+/// `ai.detect`: which built-in marks count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detect {
+    /// Strong marks (the default).
+    #[default]
+    Builtin,
+    /// Strong and weak marks.
+    All,
+    /// None: declarations only (the policy's own markers still count).
+    Off,
+}
+
+impl Detect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detect::Builtin => "builtin",
+            Detect::All => "all",
+            Detect::Off => "off",
+        }
+    }
+
+    /// Whether marks of this strength count.
+    pub fn counts(self, strength: Strength) -> bool {
+        match self {
+            Detect::Off => false,
+            Detect::All => true,
+            Detect::Builtin => strength == Strength::Strong,
+        }
+    }
+}
+
+/// Whether `email` is an AI tool's address: a built-in identity mark (weak
+/// ones included) or one of the policy's `{ author = ... }` markers.
+pub fn is_tool_address(email: &str, markers: &[Marker]) -> bool {
+    catalogue::tool_addresses()
+        .iter()
+        .any(|p| p.is_match(email))
+        || markers.iter().any(|m| match &m.kind {
+            MarkerKind::Author(re) | MarkerKind::Identity(re) => re.is_match(email),
+            _ => false,
+        })
+}
 
 /// The trailer key that credits a co-author (case-insensitive, as GitHub
 /// and GitLab read it).
@@ -51,6 +116,8 @@ pub struct Seen<'a> {
     people: [Person<'a>; 2],
     /// The whole message, UTF-8 (lossy) as `git log` shows it.
     message: &'a str,
+    /// How disclosure values that name someone are read.
+    help: People<'a>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,7 +154,15 @@ impl<'a> Seen<'a> {
                 Person::new("committer", committer),
             ],
             message,
+            help: People::default(),
         }
+    }
+
+    /// Reads disclosure values with the policy's `ai.human_help` and people
+    /// (without: as if the policy knew nobody).
+    pub fn with_help(mut self, help: People<'a>) -> Self {
+        self.help = help;
+        self
     }
 }
 
@@ -278,6 +353,8 @@ pub struct Marker {
     pub kind: MarkerKind,
     /// Where the mark comes from, shown when it fires.
     pub evidence: String,
+    /// The policy's own markers are strong.
+    pub strength: Strength,
 }
 
 impl Marker {
@@ -288,6 +365,7 @@ impl Marker {
                 value: value.map(Pattern::compiled),
             },
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -295,6 +373,7 @@ impl Marker {
         Marker {
             kind: MarkerKind::Author(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -302,6 +381,7 @@ impl Marker {
         Marker {
             kind: MarkerKind::Message(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -317,9 +397,14 @@ impl Marker {
                 hit.then(|| describe_trailer(t))
             }),
             MarkerKind::Disclosure { key, negative } => seen.trailers.iter().find_map(|t| {
-                let hit =
-                    t.key_is(key) && !negative.is_match(String::from_utf8_lossy(&t.value).trim());
-                hit.then(|| describe_trailer(t))
+                if !t.key_is(key) {
+                    return None;
+                }
+                let value = String::from_utf8_lossy(&t.value);
+                let negative = negative.is_match(value.trim());
+                disclosure::read(&t.key, &value, negative, &seen.help)
+                    .is_ai()
+                    .then(|| describe_trailer(t))
             }),
             MarkerKind::Author(re) => seen.people.iter().find_map(|p| {
                 re.is_match(&p.email)
@@ -349,6 +434,12 @@ impl Marker {
                 .find(seen.message)
                 .map(|m| format!("message text `{}`", m.as_str().trim())),
         }
+    }
+
+    /// What a hit of this marker is reported as: what matched, then the
+    /// tool, the mark and its strength.
+    pub fn describe_hit(&self, hit: &str) -> String {
+        format!("{hit} ({}; {} mark)", self.evidence, self.strength)
     }
 }
 

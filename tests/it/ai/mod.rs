@@ -14,6 +14,7 @@ mod builtin;
 mod example;
 mod markers;
 mod precision;
+mod recent;
 
 use crate::support::*;
 use trailgate::git::ObjectId;
