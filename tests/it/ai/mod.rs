@@ -12,6 +12,7 @@
 
 mod builtin;
 mod example;
+mod human_help;
 mod markers;
 mod precision;
 mod recent;
