@@ -51,6 +51,38 @@ impl<'a> Config<'a> {
         }
     }
 
+    /// Every disclosure trailer of a commit (a `trailers.ai` key, a
+    /// built-in disclosure key, or rai-lint's `Authored-by`) and what it
+    /// says, for `trailgate explain`.
+    pub fn disclosures<'t>(
+        &self,
+        trailers: &'t [Trailer<'t>],
+    ) -> Vec<(&'t Trailer<'t>, ai::disclosure::Reading)> {
+        trailers
+            .iter()
+            .filter_map(|t| {
+                let declaring = self.trailers.ai.iter().any(|k| t.key_is(k));
+                let disclosing = ai::disclosure_keys()
+                    .chain([ai::disclosure::AUTHORED_BY])
+                    .any(|k| t.key_is(k));
+                if !declaring && !disclosing {
+                    return None;
+                }
+                let value = String::from_utf8_lossy(&t.value);
+                let negative = ai::is_negative(&value)
+                    || (declaring
+                        && self
+                            .trailers
+                            .ai_negative
+                            .contains(&value.trim().to_ascii_lowercase()));
+                Some((
+                    t,
+                    ai::disclosure::read(&t.key, &value, negative, &self.people()),
+                ))
+            })
+            .collect()
+    }
+
     /// Whether a trailer declares AI assistance: its key is a `trailers.ai`
     /// key, its value is not negative and names no person (see
     /// [`ai::disclosure`]).

@@ -84,6 +84,15 @@ impl Detect {
     }
 }
 
+/// Whether a disclosure value discloses nothing (empty, `none`, `no`,
+/// `false`, `0`, `n/a`, `-`; case-insensitive).
+pub fn is_negative(value: &str) -> bool {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(NEGATIVE).ok())
+        .as_ref()
+        .is_none_or(|re| re.is_match(value.trim()))
+}
+
 /// Whether `email` is an AI tool's address: a built-in identity mark (weak
 /// ones included) or one of the policy's `{ author = ... }` markers.
 pub fn is_tool_address(email: &str, markers: &[Marker]) -> bool {
