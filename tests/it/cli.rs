@@ -3,6 +3,7 @@
 
 mod check;
 mod demo;
+mod explain;
 mod pre_push;
 mod trailers;
 mod verify;
