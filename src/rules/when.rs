@@ -258,3 +258,25 @@ pub fn conditions(
     }
     out
 }
+
+/// Whether the rule's conditions read detected AI assistance (`ai_assisted`,
+/// `ai_detected`) and declared assistance (`ai_assisted`, `ai_declared`),
+/// for `trailgate check`'s notes on what detection changes.
+pub fn reads_ai(rule: &Rule) -> (bool, bool) {
+    let When {
+        ai_assisted,
+        ai_declared,
+        ai_detected,
+        author_in: _,
+        author_not_in: _,
+        pusher_in: _,
+        pusher_not_in: _,
+        message: _,
+        merge: _,
+        touches: _,
+    } = &rule.when;
+    (
+        ai_assisted.is_some() || ai_detected.is_some(),
+        ai_assisted.is_some() || ai_declared.is_some(),
+    )
+}
