@@ -1,21 +1,27 @@
 //! Detecting AI assistance from the marks AI coding tools leave in commits.
 //!
-//! This module owns the built-in table of marks (`builtin::BUILTIN`) and the
-//! matching of a [`Marker`] against what a commit shows: its trailers, its
-//! author and committer (name and e-mail), the e-mails of its
-//! `Co-authored-by` trailers, and its message. `ai.markers` in the policy adds
-//! an organisation's own markers; [`crate::policy`] compiles them through the
+//! This module owns the matching of a [`Marker`] against what a commit
+//! shows: its trailers, its author and committer (name and e-mail), the
+//! e-mails of its `Co-authored-by` trailers, and its message. The built-in
+//! marks are data (`builtin::BUILTIN`, each row with its evidence and its
+//! [`Strength`]); `catalogue` compiles them as `ai.detect` ([`Detect`]) asks;
+//! [`disclosure`] reads what a disclosure trailer's value says (the kernel's
+//! `AGENT:MODEL [TOOL...]`, a person's `Name <email>`, rai-lint's
+//! human-only `Authored-by`). `ai.markers` in the policy adds an
+//! organisation's own markers; [`crate::policy`] compiles them through the
 //! `*_owned` constructors.
 //!
 //! It does not own declared assistance (`AI-Assisted: yes`): that is read in
-//! [`crate::facts`] from the policy's `trailers.ai` keys. Nor does it decide
-//! anything: [`crate::facts`] keeps the first marker that fires, and rules
-//! decide what a detection means.
+//! [`crate::facts`] from the policy's `trailers.ai` keys (with
+//! [`disclosure`]'s reading of the value). Nor does it decide anything:
+//! [`crate::facts`] keeps the first marker that fires, and rules decide what
+//! a detection means.
 //!
 //! Precision comes first: every built-in pattern is anchored to a tool's own
 //! address, bot account, trailer key or footer format, so a commit that only
 //! mentions "Claude", "Copilot", "Cursor" or "aider" in its subject or body,
-//! or credits a human co-author, is not detected.
+//! or credits a human co-author, is not detected; a mark that also appears
+//! on hand-written commits is weak and counts only under `ai.detect = "all"`.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
