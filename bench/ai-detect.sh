@@ -56,14 +56,19 @@ when = { ai_assisted = true }
 require = { trailers = [ { key = "AI-Reviewed", value = "^yes$" } ] }
 TOML
 for bin in "${bins[@]}"; do
-    times=()
+    walls=()
+    cpus=()
     for _ in 1 2 3 4 5; do
-        start=$(date +%s.%N)
-        (cd "$work/repo" && "$bin" verify --config "$work/policy.toml" --ref refs/heads/main --format json main > "$work/out.json") || true
-        end=$(date +%s.%N)
-        times+=("$(echo "$end - $start" | bc)")
+        # GNU time: wall seconds, then user and system CPU seconds.
+        (cd "$work/repo" && /usr/bin/time -f "%e %U %S" -o "$work/time" \
+            "$bin" verify --config "$work/policy.toml" --ref refs/heads/main --format json main \
+            > "$work/out.json") || true
+        read -r wall user sys < <(tail -1 "$work/time")
+        walls+=("$wall")
+        cpus+=("$(echo "$user + $sys" | bc)")
     done
-    median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+    wall=$(printf '%s\n' "${walls[@]}" | sort -n | sed -n 3p)
+    cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 3p)
     summary=$(python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(j['decision'], j['commits_checked'], 'commits checked')" "$work/out.json")
-    echo "$bin: median ${median} s of 5 runs ($summary)"
+    echo "$bin: median of 5 runs: ${wall} s wall, ${cpu} s CPU ($summary)"
 done

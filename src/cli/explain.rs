@@ -90,7 +90,7 @@ fn commit(
             "  disclosure:  `{}: {}`: {}",
             String::from_utf8_lossy(&t.key),
             clean(&String::from_utf8_lossy(&t.value)),
-            reading.describe()
+            reading
         );
     }
     marks(out, policy, c);

@@ -53,11 +53,8 @@ impl<'a> Config<'a> {
 
     /// Every disclosure trailer of a commit (a `trailers.ai` key, a
     /// built-in disclosure key, or rai-lint's `Authored-by`) and what it
-    /// says, for `trailgate explain`.
-    pub fn disclosures<'t>(
-        &self,
-        trailers: &'t [Trailer<'t>],
-    ) -> Vec<(&'t Trailer<'t>, ai::disclosure::Reading)> {
+    /// says in words, for `trailgate explain`.
+    pub fn disclosures<'t>(&self, trailers: &'t [Trailer<'t>]) -> Vec<(&'t Trailer<'t>, String)> {
         trailers
             .iter()
             .filter_map(|t| {
@@ -75,10 +72,9 @@ impl<'a> Config<'a> {
                             .trailers
                             .ai_negative
                             .contains(&value.trim().to_ascii_lowercase()));
-                Some((
-                    t,
-                    ai::disclosure::read(&t.key, &value, negative, &self.people()),
-                ))
+                let people = self.people();
+                let reading = ai::disclosure::read(&t.key, &value, negative, &people);
+                Some((t, reading.describe(&people)))
             })
             .collect()
     }

@@ -64,33 +64,53 @@ pub struct People<'a> {
     pub markers: &'a [super::Marker],
 }
 
-/// What a disclosure trailer's value says.
+/// What a disclosure trailer's value says. It borrows the value: reading
+/// one allocates nothing (detection reads disclosures on every commit);
+/// [`Reading::describe`] makes the words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reading {
+pub enum Reading<'v> {
     /// Empty or negative (`none`): it discloses nothing.
     Negative,
-    /// Help from a person; the words say why it is read so.
-    Human(String),
+    /// Help from a person.
+    Human(Person<'v>),
     /// AI assistance.
-    Ai(AiUse),
+    Ai(AiUse<'v>),
     /// rai-lint's `Authored-by`: a declaration that no AI was used. It
     /// declares nothing and does not hide any mark.
     HumanOnly,
 }
 
-impl Reading {
+/// Why a value names a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Person<'v> {
+    /// A person of the policy (index into its people).
+    Known(usize),
+    /// `Name <email>` with an address that is no AI tool's.
+    Address(&'v str),
+}
+
+impl Reading<'_> {
     /// Whether the value discloses AI assistance.
     pub fn is_ai(&self) -> bool {
         matches!(self, Reading::Ai(_))
     }
 
     /// Plain words for `trailgate explain`.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, people: &People<'_>) -> String {
         match self {
             Reading::Negative => "discloses no assistance (a negative value)".into(),
-            Reading::Human(why) => format!("human help, not AI assistance ({why})"),
+            Reading::Human(Person::Known(i)) => {
+                let who = people
+                    .directory
+                    .map_or_else(|| "someone".to_owned(), |d| d.describe(&Who::Person(*i)));
+                format!("human help, not AI assistance ({who} is a person of the policy)")
+            }
+            Reading::Human(Person::Address(email)) => format!(
+                "human help, not AI assistance (`Name <email>` of a person: <{email}> is no AI tool's address)"
+            ),
             Reading::HumanOnly => "declares that no AI was used (rai-lint's human-only footer); it does not hide the marks of a tool".into(),
             Reading::Ai(AiUse::Kernel { agent, model, tools }) => {
+                let tools: Vec<&str> = tools.split_whitespace().collect();
                 let tools = if tools.is_empty() {
                     "no tools".to_owned()
                 } else {
@@ -98,23 +118,31 @@ impl Reading {
                 };
                 format!("AI assistance (kernel format: agent {agent}, model {model}, {tools})")
             }
-            Reading::Ai(AiUse::Tool(why)) => format!("AI assistance ({why})"),
+            Reading::Ai(AiUse::ToolAddress(email)) => {
+                format!("AI assistance (<{email}> is an AI tool's address)")
+            }
+            Reading::Ai(AiUse::ToolName(name)) => {
+                format!("AI assistance (`{name}` names an AI tool or model)")
+            }
             Reading::Ai(AiUse::Text) => "AI assistance (a tool or use named in free text)".into(),
         }
     }
 }
 
 /// How a value discloses AI assistance.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AiUse {
-    /// The kernel's `AGENT_NAME:MODEL_VERSION [TOOL...]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AiUse<'v> {
+    /// The kernel's `AGENT_NAME:MODEL_VERSION [TOOL...]`; `tools` is the
+    /// rest of the value, words separated by spaces.
     Kernel {
-        agent: String,
-        model: String,
-        tools: Vec<String>,
+        agent: &'v str,
+        model: &'v str,
+        tools: &'v str,
     },
-    /// `Name <email>` with an AI tool's address or name; why.
-    Tool(String),
+    /// `Name <email>` with an AI tool's address.
+    ToolAddress(&'v str),
+    /// `Name <email>` whose name names an AI tool or model.
+    ToolName(&'v str),
     /// Free text naming a tool, a model or a use.
     Text,
 }
@@ -134,7 +162,7 @@ fn tool_name() -> Option<&'static Regex> {
 
 /// Reads a disclosure value. `negative` says whether the value is one the
 /// policy counts as negative (`none`, `no`, ...); `key` is the trailer's key.
-pub fn read(key: &[u8], value: &str, negative: bool, people: &People<'_>) -> Reading {
+pub fn read<'v>(key: &[u8], value: &'v str, negative: bool, people: &People<'_>) -> Reading<'v> {
     let value = value.trim();
     let person = split_person(value);
     if key.eq_ignore_ascii_case(AUTHORED_BY.as_bytes()) {
@@ -142,7 +170,7 @@ pub fn read(key: &[u8], value: &str, negative: bool, people: &People<'_>) -> Rea
         // the address wins.
         return match person {
             Some((_, email)) if super::is_tool_address(email, people.markers) => {
-                Reading::Ai(AiUse::Tool(format!("<{email}> is an AI tool's address")))
+                Reading::Ai(AiUse::ToolAddress(email))
             }
             _ => Reading::HumanOnly,
         };
@@ -155,13 +183,9 @@ pub fn read(key: &[u8], value: &str, negative: bool, people: &People<'_>) -> Rea
     }
     if let Some(dir) = people.directory {
         if let Who::Person(i) = dir.approver(value.as_bytes()) {
-            let why = format!(
-                "{} is a person of the policy",
-                dir.describe(&Who::Person(i))
-            );
             // Even a known person's address cannot carry a tool's name.
             if !person.is_some_and(|(name, _)| names_a_tool(name)) {
-                return Reading::Human(why);
+                return Reading::Human(Person::Known(i));
             }
         }
     }
@@ -170,9 +194,7 @@ pub fn read(key: &[u8], value: &str, negative: bool, people: &People<'_>) -> Rea
     }
     match ai_use(value, person, people) {
         AiUse::Text => match person {
-            Some((_, email)) if email.contains('@') => Reading::Human(format!(
-                "`Name <email>` of a person: <{email}> is no AI tool's address"
-            )),
+            Some((_, email)) if email.contains('@') => Reading::Human(Person::Address(email)),
             _ => Reading::Ai(AiUse::Text),
         },
         other => Reading::Ai(other),
@@ -180,13 +202,17 @@ pub fn read(key: &[u8], value: &str, negative: bool, people: &People<'_>) -> Rea
 }
 
 /// How a value that does not name a person discloses AI.
-fn ai_use(value: &str, person: Option<(&str, &str)>, people: &People<'_>) -> AiUse {
+fn ai_use<'v>(
+    value: &'v str,
+    person: Option<(&'v str, &'v str)>,
+    people: &People<'_>,
+) -> AiUse<'v> {
     if let Some((name, email)) = person {
         if super::is_tool_address(email, people.markers) {
-            return AiUse::Tool(format!("<{email}> is an AI tool's address"));
+            return AiUse::ToolAddress(email);
         }
         if names_a_tool(name) {
-            return AiUse::Tool(format!("`{name}` names an AI tool or model"));
+            return AiUse::ToolName(name);
         }
         return AiUse::Text;
     }
@@ -207,17 +233,16 @@ fn split_person(value: &str) -> Option<(&str, &str)> {
 
 /// The kernel's `AGENT_NAME:MODEL_VERSION [TOOL1] [TOOL2]`: the first word
 /// holds one `:` with text on both sides (not a URL's `://`).
-fn kernel(value: &str) -> Option<AiUse> {
-    let mut words = value.split_whitespace();
-    let first = words.next()?;
+fn kernel(value: &str) -> Option<AiUse<'_>> {
+    let (first, tools) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     let (agent, model) = first.split_once(':')?;
     if agent.is_empty() || model.is_empty() || model.starts_with('/') || model.contains(':') {
         return None;
     }
     Some(AiUse::Kernel {
-        agent: agent.to_owned(),
-        model: model.to_owned(),
-        tools: words.map(str::to_owned).collect(),
+        agent,
+        model,
+        tools: tools.trim(),
     })
 }
 
@@ -225,7 +250,7 @@ fn kernel(value: &str) -> Option<AiUse> {
 mod tests {
     use super::*;
 
-    fn reading(value: &str) -> Reading {
+    fn reading(value: &str) -> Reading<'_> {
         read(b"Assisted-by", value, false, &People::default())
     }
 
@@ -234,17 +259,17 @@ mod tests {
         assert_eq!(
             reading("Claude:claude-3-opus coccinelle sparse"),
             Reading::Ai(AiUse::Kernel {
-                agent: "Claude".into(),
-                model: "claude-3-opus".into(),
-                tools: vec!["coccinelle".into(), "sparse".into()],
+                agent: "Claude",
+                model: "claude-3-opus",
+                tools: "coccinelle sparse",
             })
         );
         assert_eq!(
             reading("Claude:claude-opus-4-6"),
             Reading::Ai(AiUse::Kernel {
-                agent: "Claude".into(),
-                model: "claude-opus-4-6".into(),
-                tools: vec![],
+                agent: "Claude",
+                model: "claude-opus-4-6",
+                tools: "",
             })
         );
         // A URL is free text, not AGENT:MODEL.

@@ -129,6 +129,10 @@ pub struct Seen<'a> {
     trailers: &'a [Trailer<'a>],
     /// Author, then committer.
     people: [Person<'a>; 2],
+    /// The `Co-authored-by` trailers (index into `trailers`) and their
+    /// addresses, found once rather than by every identity marker (empty,
+    /// and so not allocated, for most commits).
+    co_authors: Vec<(usize, Cow<'a, str>)>,
     /// The whole message, UTF-8 (lossy) as `git log` shows it.
     message: &'a str,
     /// How disclosure values that name someone are read.
@@ -164,6 +168,18 @@ impl<'a> Seen<'a> {
     ) -> Self {
         Seen {
             trailers,
+            co_authors: trailers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.key_is(CO_AUTHORED_BY))
+                .map(|(i, t)| {
+                    let email = match String::from_utf8_lossy(&t.value) {
+                        Cow::Borrowed(v) => Cow::Borrowed(email_of(v)),
+                        Cow::Owned(v) => Cow::Owned(email_of(&v).to_owned()),
+                    };
+                    (i, email)
+                })
+                .collect(),
             people: [
                 Person::new("author", author),
                 Person::new("committer", committer),
@@ -433,13 +449,10 @@ impl Marker {
                         .then(|| describe_person(p.role, p.who))
                 })
                 .or_else(|| {
-                    seen.trailers
-                        .iter()
-                        .filter(|t| t.key_is(CO_AUTHORED_BY))
-                        .find_map(|t| {
-                            let value = String::from_utf8_lossy(&t.value);
-                            re.is_match(email_of(&value)).then(|| describe_trailer(t))
-                        })
+                    seen.co_authors.iter().find_map(|(i, email)| {
+                        let t = seen.trailers.get(*i)?;
+                        re.is_match(email).then(|| describe_trailer(t))
+                    })
                 }),
             MarkerKind::Name(re) => seen
                 .people
