@@ -242,15 +242,26 @@ impl Pattern {
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        // Only on ASCII text is lower-casing exactly what `(?i)` matches
-        // (Unicode case folding also pairs `ſ` with `s`, `K` with `k`).
         if let Some(needle) = &self.needle {
-            if text.is_ascii() && !contains_ignore_ascii_case(text.as_bytes(), needle.as_bytes()) {
+            if folds_like_ascii(text)
+                && !contains_ignore_ascii_case(text.as_bytes(), needle.as_bytes())
+            {
                 return None;
             }
         }
         self.regex()?.find(text)
     }
+}
+
+/// Whether ignoring ASCII case is exactly what `(?i)` does to the ASCII
+/// letters of `text`. The regex crate's Unicode simple case folding pairs
+/// only two other characters with ASCII letters: `ſ` (U+017F) with `s` and
+/// the Kelvin sign `K` (U+212A) with `k`; text without them (ASCII text, or
+/// a footer with 🤖 or 💘) may skip a pattern whose needle it lacks.
+fn folds_like_ascii(text: &str) -> bool {
+    text.is_ascii()
+        || (memchr::memmem::find(text.as_bytes(), "\u{17F}".as_bytes()).is_none()
+            && memchr::memmem::find(text.as_bytes(), "\u{212A}".as_bytes()).is_none())
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII
