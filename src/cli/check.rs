@@ -60,6 +60,9 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
         warnings.extend(hook_permission_warnings(git_dir));
     }
     warnings.extend(setting_warnings(&policy, &located, args.as_user));
+    for note in detection_notes(&policy) {
+        let _ = writeln!(std::io::stderr(), "note: {note}");
+    }
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
     match args.format {
         Format::Text => {
@@ -304,5 +307,61 @@ fn hook_permission_warnings(git_dir: &Path) -> Vec<String> {
             }
         }
     }
+    out
+}
+
+/// Where this version's AI detection changes what the policy's rules see:
+/// the tools whose marks it added, the weak marks `"builtin"` leaves out,
+/// and disclosure trailers that name a person. Only for rules that read
+/// detected or declared assistance.
+fn detection_notes(policy: &crate::rules::Policy) -> Vec<String> {
+    use crate::facts::ai::{self, Detect};
+    use crate::policy::HumanHelp;
+    let active = policy.rules.iter().filter(|r| r.mode != Mode::Off);
+    let (mut detecting, mut declaring) = (Vec::new(), Vec::new());
+    for rule in active {
+        let (detected, declared) = crate::rules::when::reads_ai(rule);
+        if detected {
+            detecting.push(rule.name.as_str());
+        }
+        if declared {
+            declaring.push(rule.name.as_str());
+        }
+    }
+    let mut notes = Vec::new();
+    if !detecting.is_empty() && policy.ai_detect != Detect::Off {
+        notes.push(format!(
+            "AI detection in this version adds marks of {}; commits carrying them are AI-assisted for {} (see `trailgate explain COMMIT`)",
+            ai::recent_tools().join(", "),
+            rules_named(&detecting)
+        ));
+    }
+    if !detecting.is_empty() && policy.ai_detect == Detect::Builtin {
+        notes.push(format!(
+            "ai.detect = \"builtin\" counts strong marks only; these weak marks also appear on commits written by hand and count only with ai.detect = \"all\": {}",
+            ai::weak_marks().join("; ")
+        ));
+    }
+    let reads_disclosures = !detecting.is_empty() || !declaring.is_empty();
+    let person = match policy.human_help {
+        HumanHelp::NameAndEmail => Some("names a person (`Assisted-by: Jane Doe <jane@example.com>`, an address that is no AI tool's, or a person of the policy)"),
+        HumanHelp::KnownPeople => Some("names a person of the policy (by e-mail, id or login)"),
+        HumanHelp::Never => None,
+    };
+    if let (true, Some(person)) = (reads_disclosures, person) {
+        let mut rules = detecting.clone();
+        rules.extend(declaring.iter().filter(|r| !detecting.contains(r)));
+        notes.push(format!(
+            "a disclosure trailer (`Assisted-by`, `Generated-by`, ...) whose value {person} is human help: it neither declares nor reveals AI assistance for {} (ai.human_help = \"{}\"; \"never\" keeps the earlier reading)",
+            rules_named(&rules),
+            policy.human_help.as_str()
+        ));
+    }
+    notes
+}
+
+fn rules_named(names: &[&str]) -> String {
+    let mut out = String::from(if names.len() == 1 { "rule " } else { "rules " });
+    out.push_str(&names.join(", "));
     out
 }

@@ -9,6 +9,7 @@ mod account;
 mod audit;
 mod check;
 pub mod demo;
+mod explain;
 pub mod install;
 mod locate;
 mod pre_receive;
@@ -144,6 +145,24 @@ pub enum Command {
         #[arg(value_name = "COMMIT")]
         commits: Vec<String>,
     },
+    /// Explain what trailgate concludes about commits, and why.
+    ///
+    /// For each commit: whether it is AI-assisted (declared, detected), each disclosure trailer
+    /// and what it says (AI assistance, help from a person, a human-only declaration), every AI
+    /// mark found with its strength (weak marks count only under ai.detect = "all"), who the
+    /// author, committer and approvers are to the policy and whether a signature proves it,
+    /// and which rules select the commit.
+    Explain {
+        /// Policy file (default: $TRAILGATE_CONFIG, then the repository's trailgate.toml,
+        /// then /etc/trailgate/policy.toml).
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// The ref whose rules apply (default: the current branch).
+        #[arg(long = "ref", value_name = "REFNAME")]
+        refname: Option<String>,
+        #[arg(value_name = "COMMIT", required = true)]
+        commits: Vec<String>,
+    },
     /// Wire the hook into repositories or hook folders, the way each git host expects.
     ///
     /// Layouts: plain (REPO.git/hooks/pre-receive, or a core.hooksPath folder's pre-receive),
@@ -277,6 +296,11 @@ pub fn run(args: Vec<OsString>) -> u8 {
             ranges,
         } => verify::verify(&env, config.as_deref(), refname, format, verbose, &ranges),
         Command::Trailers { commits } => trailers::print_trailers(&commits),
+        Command::Explain {
+            config,
+            refname,
+            commits,
+        } => explain::explain(&env, config.as_deref(), refname, &commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
             .map(|done| {

@@ -38,6 +38,62 @@ pub struct Config<'a> {
     pub markers: &'a [ai::Marker],
     /// The people and groups that authors are matched to.
     pub directory: &'a identity::Directory,
+    /// How disclosure values that name someone are read (`ai.human_help`).
+    pub human_help: ai::disclosure::HumanHelp,
+}
+
+impl<'a> Config<'a> {
+    /// What reading a disclosure value needs.
+    pub fn people(&self) -> ai::disclosure::People<'a> {
+        ai::disclosure::People {
+            mode: self.human_help,
+            directory: Some(self.directory),
+            markers: self.markers,
+        }
+    }
+
+    /// Every disclosure trailer of a commit (a `trailers.ai` key, a
+    /// built-in disclosure key, or rai-lint's `Authored-by`) and what it
+    /// says in words, for `trailgate explain`.
+    pub fn disclosures<'t>(&self, trailers: &'t [Trailer<'t>]) -> Vec<(&'t Trailer<'t>, String)> {
+        trailers
+            .iter()
+            .filter_map(|t| {
+                let declaring = self.trailers.ai.iter().any(|k| t.key_is(k));
+                let disclosing = ai::disclosure_keys()
+                    .chain([ai::disclosure::AUTHORED_BY])
+                    .any(|k| t.key_is(k));
+                if !declaring && !disclosing {
+                    return None;
+                }
+                let value = String::from_utf8_lossy(&t.value);
+                let negative = ai::is_negative(&value)
+                    || (declaring
+                        && self
+                            .trailers
+                            .ai_negative
+                            .contains(&value.trim().to_ascii_lowercase()));
+                let people = self.people();
+                let reading = ai::disclosure::read(&t.key, &value, negative, &people);
+                Some((t, reading.describe(&people)))
+            })
+            .collect()
+    }
+
+    /// Whether a trailer declares AI assistance: its key is a `trailers.ai`
+    /// key, its value is not negative and names no person (see
+    /// [`ai::disclosure`]).
+    pub fn declares(&self, t: &Trailer<'_>) -> bool {
+        if !self.trailers.ai.iter().any(|k| t.key_is(k)) {
+            return false;
+        }
+        let value = String::from_utf8_lossy(&t.value);
+        let negative = self
+            .trailers
+            .ai_negative
+            .contains(&value.trim().to_ascii_lowercase());
+        ai::disclosure::read(&t.key, &value, negative, &self.people()).is_ai()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -98,28 +154,20 @@ pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<Comm
         .map(Trailer::into_owned)
         .collect();
 
-    let mut ai_declared = None;
-    for t in &trailers {
-        if config.trailers.ai.iter().any(|k| t.key_is(k)) {
-            let value = String::from_utf8_lossy(&t.value)
-                .trim()
-                .to_ascii_lowercase();
-            if !config.trailers.ai_negative.contains(&value) {
-                ai_declared = Some(format!(
-                    "{}: {}",
-                    String::from_utf8_lossy(&t.key),
-                    String::from_utf8_lossy(&t.value)
-                ));
-                break;
-            }
-        }
-    }
+    let ai_declared = trailers.iter().find(|t| config.declares(t)).map(|t| {
+        format!(
+            "{}: {}",
+            String::from_utf8_lossy(&t.key),
+            String::from_utf8_lossy(&t.value)
+        )
+    });
     let text = String::from_utf8_lossy(&message).into_owned();
-    let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text);
+    let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text)
+        .with_help(config.people());
     let ai_detected = config
         .markers
         .iter()
-        .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)));
+        .find_map(|m| m.detect(&seen).map(|hit| m.describe_hit(&hit)));
     let author_who = config.directory.by_email(&raw.author.email);
     Ok(CommitFacts {
         oid,

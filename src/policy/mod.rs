@@ -28,6 +28,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+pub use crate::facts::ai::disclosure::HumanHelp;
+pub use crate::facts::ai::Detect;
 use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
@@ -104,6 +106,10 @@ pub struct Policy<R = RequireSource> {
     pub settings: Settings,
     pub trailers: TrailerKeys,
     pub ai_markers: Vec<Marker>,
+    /// `ai.detect`: which built-in marks are among `ai_markers`.
+    pub ai_detect: Detect,
+    /// `ai.human_help`: how disclosure values that name someone are read.
+    pub human_help: HumanHelp,
     /// The people's SSH keys, for signatures and push certificates.
     pub keys: KeyRing,
     pub directory: Directory,
@@ -118,6 +124,8 @@ impl<R> Policy<R> {
             settings: self.settings,
             trailers: self.trailers,
             ai_markers: self.ai_markers,
+            ai_detect: self.ai_detect,
+            human_help: self.human_help,
             keys: self.keys,
             directory: self.directory,
             rules: self.rules.into_iter().map(f).collect(),
@@ -130,6 +138,7 @@ impl<R> Policy<R> {
             trailers: &self.trailers,
             markers: &self.ai_markers,
             directory: &self.directory,
+            human_help: self.human_help,
         }
     }
 }

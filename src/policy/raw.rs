@@ -83,13 +83,23 @@ pub struct TrailerKeys {
 #[serde(rename_all = "lowercase")]
 pub enum Detect {
     Builtin,
+    All,
     Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HumanHelp {
+    NameAndEmail,
+    KnownPeople,
+    Never,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ai {
     pub detect: Option<S<Detect>>,
+    pub human_help: Option<S<HumanHelp>>,
     pub markers: Option<Vec<S<Marker>>>,
 }
 

@@ -70,7 +70,7 @@ impl<'t> Validator<'t> {
             settings.audit_log = Some(base.join(log));
         }
         let trailers = self.trailer_keys(file.trailers);
-        let ai_markers = self.ai(file.ai);
+        let (ai_markers, ai_detect, human_help) = self.ai(file.ai);
         let mut rules = Vec::new();
         let mut names: HashMap<String, usize> = HashMap::new();
         for (index, rule) in file.rule.into_iter().enumerate() {
@@ -94,6 +94,8 @@ impl<'t> Validator<'t> {
             settings,
             trailers,
             ai_markers,
+            ai_detect,
+            human_help,
             keys,
             directory,
             rules,
@@ -285,12 +287,26 @@ impl<'t> Validator<'t> {
         out
     }
 
-    fn ai(&mut self, ai: Option<raw::Ai>) -> Vec<Marker> {
-        let mut detect = true;
+    /// `[ai]`: the markers (the built-in ones `detect` asks for, then the
+    /// policy's own), `detect` and `human_help`.
+    fn ai(&mut self, ai: Option<raw::Ai>) -> (Vec<Marker>, ai::Detect, ai::disclosure::HumanHelp) {
+        let mut detect = ai::Detect::Builtin;
+        let mut help = ai::disclosure::HumanHelp::NameAndEmail;
         let mut markers = Vec::new();
         if let Some(ai) = ai {
             if let Some(d) = ai.detect {
-                detect = *d.get_ref() == raw::Detect::Builtin;
+                detect = match d.get_ref() {
+                    raw::Detect::Builtin => ai::Detect::Builtin,
+                    raw::Detect::All => ai::Detect::All,
+                    raw::Detect::Off => ai::Detect::Off,
+                };
+            }
+            if let Some(h) = ai.human_help {
+                help = match h.get_ref() {
+                    raw::HumanHelp::NameAndEmail => ai::disclosure::HumanHelp::NameAndEmail,
+                    raw::HumanHelp::KnownPeople => ai::disclosure::HumanHelp::KnownPeople,
+                    raw::HumanHelp::Never => ai::disclosure::HumanHelp::Never,
+                };
             }
             for marker in ai.markers.unwrap_or_default() {
                 let span = marker.span();
@@ -301,10 +317,8 @@ impl<'t> Validator<'t> {
                 }
             }
         }
-        if detect {
-            markers.splice(0..0, ai::builtin());
-        }
-        markers
+        markers.splice(0..0, ai::builtin_for(detect));
+        (markers, detect, help)
     }
 
     fn marker(&mut self, m: raw::Marker) -> Result<Option<Marker>, String> {

@@ -242,3 +242,109 @@ pub(super) fn detected(rule: &Rule, c: &crate::facts::CommitFacts) -> Option<Str
         None
     }
 }
+
+/// Each commit condition of the rule and whether it holds for this commit,
+/// in words (`ai_assisted = true: yes`), for `trailgate explain`. `touches`
+/// is listed as unknown (`None`): answering it takes the commit's diff.
+pub fn conditions(
+    rule: &Rule,
+    dir: &Directory,
+    c: &crate::facts::CommitFacts,
+) -> Vec<(String, Option<bool>)> {
+    let When {
+        ai_assisted,
+        ai_declared,
+        ai_detected,
+        author_in,
+        author_not_in,
+        pusher_in,
+        pusher_not_in,
+        message,
+        merge,
+        touches,
+    } = &rule.when;
+    let groups = |gs: &[crate::facts::identity::GroupId]| {
+        gs.iter()
+            .map(|g| dir.group_name(*g))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = Vec::new();
+    if let Some(b) = merge {
+        out.push((format!("merge = {b}"), Some(c.is_merge() == *b)));
+    }
+    if let Some(b) = ai_assisted {
+        out.push((format!("ai_assisted = {b}"), Some(c.ai_assisted() == *b)));
+    }
+    if let Some(b) = ai_declared {
+        out.push((
+            format!("ai_declared = {b}"),
+            Some(c.ai_declared.is_some() == *b),
+        ));
+    }
+    if let Some(b) = ai_detected {
+        out.push((
+            format!("ai_detected = {b}"),
+            Some(c.ai_detected.is_some() == *b),
+        ));
+    }
+    if !author_in.is_empty() {
+        out.push((
+            format!("author_in = [{}]", groups(author_in)),
+            Some(dir.in_any(&c.author_who, author_in)),
+        ));
+    }
+    if !author_not_in.is_empty() {
+        out.push((
+            format!("author_not_in = [{}]", groups(author_not_in)),
+            Some(!dir.in_any(&c.author_who, author_not_in)),
+        ));
+    }
+    if !rule.exempt_authors.is_empty() {
+        out.push((
+            format!(
+                "exempt.authors = [{}] (not exempt)",
+                groups(&rule.exempt_authors)
+            ),
+            Some(!dir.in_any(&c.author_who, &rule.exempt_authors)),
+        ));
+    }
+    if let Some(re) = message {
+        out.push((
+            format!("message matches `{re}`"),
+            Some(re.is_match(&c.message)),
+        ));
+    }
+    if touches.is_some() {
+        out.push(("touches (needs the commit's diff)".into(), None));
+    }
+    if !pusher_in.is_empty() || !pusher_not_in.is_empty() {
+        out.push((
+            "pusher_in / pusher_not_in (decided at push time)".into(),
+            None,
+        ));
+    }
+    out
+}
+
+/// Whether the rule's conditions read detected AI assistance (`ai_assisted`,
+/// `ai_detected`) and declared assistance (`ai_assisted`, `ai_declared`),
+/// for `trailgate check`'s notes on what detection changes.
+pub fn reads_ai(rule: &Rule) -> (bool, bool) {
+    let When {
+        ai_assisted,
+        ai_declared,
+        ai_detected,
+        author_in: _,
+        author_not_in: _,
+        pusher_in: _,
+        pusher_not_in: _,
+        message: _,
+        merge: _,
+        touches: _,
+    } = &rule.when;
+    (
+        ai_assisted.is_some() || ai_detected.is_some(),
+        ai_assisted.is_some() || ai_declared.is_some(),
+    )
+}

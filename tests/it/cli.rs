@@ -7,6 +7,7 @@ mod check_setup;
 mod commit_msg;
 mod demo;
 mod json_errors;
+mod explain;
 mod pre_push;
 mod readme;
 mod trailers;

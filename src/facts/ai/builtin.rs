@@ -1,8 +1,9 @@
 //! The built-in table of marks AI coding tools leave in commits: data, each
-//! row with the evidence it was taken from, and its compilation into
-//! [`Marker`]s.
+//! row with the evidence it was taken from and its strength
+//! ([`super::catalogue`] compiles it into [`Marker`]s).
 
 use super::*;
+use Strength::{Strong, Weak};
 
 /// Where a built-in mark is looked for.
 #[derive(Debug, Clone, Copy)]
@@ -31,6 +32,30 @@ pub(super) struct Builtin {
     pub(super) pattern: &'static str,
     /// The mark in a few words, shown with the match.
     pub(super) mark: &'static str,
+    /// Weak marks also appear on commits people wrote by hand; only
+    /// `ai.detect = "all"` counts them.
+    pub(super) strength: Strength,
+    /// Added with issue 16 (the 2026 tools): `trailgate check` names these
+    /// tools as newly detected for policies that detect AI assistance.
+    pub(super) recent: bool,
+}
+
+/// A row's shorthand: a strong mark of a tool, recent or not.
+const fn row(
+    tool: &'static str,
+    place: Place,
+    pattern: &'static str,
+    mark: &'static str,
+    strength: Strength,
+) -> Builtin {
+    Builtin {
+        tool,
+        place,
+        pattern,
+        mark,
+        strength,
+        recent: true,
+    }
 }
 
 /// The marks AI coding tools leave in commits. Each row's comment names
@@ -41,7 +66,7 @@ pub(super) struct Builtin {
 /// the id is optional in the patterns (hand-written trailers often drop it)
 /// but the login is matched whole, so `notdevin-ai-integration[bot]` is not
 /// Devin.
-pub(super) const BUILTIN: &[Builtin] = &[
+pub(crate) const BUILTIN: &[Builtin] = &[
     // Claude Code writes `Co-Authored-By: Claude <noreply@anthropic.com>`
     // (the name is the model: `Claude Opus 4.5`, `Claude Sonnet 4.5`).
     // Documented as the default of the `attribution.commit` setting; seen in
@@ -51,6 +76,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^noreply@anthropic\.com$",
         mark: "Anthropic's no-reply address as co-author",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Claude Code's footer `🤖 Generated with [Claude Code](https://claude.com/claude-code)`
     // (older versions link https://claude.ai/code); quoted in
@@ -61,6 +88,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Message,
         pattern: r"(?m)^[^\w\n]*Generated with \[Claude Code\]\(https?://[^)\s]+\)",
         mark: "its `Generated with [Claude Code]` footer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Newer Claude Code versions end commits with
     // `Claude-Session: https://claude.ai/code/session_<id>`
@@ -70,6 +99,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Trailer("Claude-Session"),
         pattern: r"(?i)^https://claude\.ai/code/",
         mark: "its `Claude-Session` trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // The Claude GitHub app (anthropics/claude-code-action) commits and
     // co-authors as `claude[bot] <209825114+claude[bot]@users.noreply.github.com>`;
@@ -79,6 +110,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?claude\[bot\]@users\.noreply\.github\.com$",
         mark: "the claude[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     // aider appends ` (aider)` to the author and committer names
     // (`--attribute-author`, `--attribute-committer`): aider/repo.py,
@@ -88,6 +121,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Name,
         pattern: r"(?i)\(aider\)\s*$",
         mark: "`(aider)` appended to the name",
+        strength: Strength::Strong,
+        recent: false,
     },
     // aider's `--attribute-co-authored-by` (default since v0.85):
     // `Co-authored-by: aider (<model>) <aider@aider.chat>` in aider/repo.py;
@@ -98,6 +133,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(aider|noreply)@aider\.(chat|dev)$",
         mark: "aider's address as co-author",
+        strength: Strength::Strong,
+        recent: false,
     },
     // GitHub Copilot's coding agent commits as
     // `copilot-swe-agent[bot] <198982749+Copilot@users.noreply.github.com>`
@@ -110,6 +147,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?(copilot|copilot-swe-agent(\[bot\])?)@users\.noreply\.github\.com$",
         mark: "the Copilot account's GitHub address",
+        strength: Strength::Strong,
+        recent: false,
     },
     // The coding agent's author name, whatever address it is paired with.
     Builtin {
@@ -117,6 +156,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Name,
         pattern: r"(?i)^copilot-swe-agent\[bot\]$",
         mark: "the copilot-swe-agent[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     // The coding agent links its session:
     // `Agent-Logs-Url: https://github.com/<owner>/<repo>/sessions/<uuid>`
@@ -128,6 +169,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Message,
         pattern: r"(?mi)^Agent-Logs-Url:[ \t]*https://github\.com/\S+/sessions/\S+",
         mark: "the coding agent's `Agent-Logs-Url` line",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Cursor's agents commit as `Cursor Agent <cursoragent@cursor.com>` and
     // add `Co-authored-by: Cursor <cursoragent@cursor.com>` (quoted in
@@ -137,6 +180,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^cursoragent@cursor\.com$",
         mark: "Cursor's agent address",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Cursor's `git commit --trailer "Made-with: Cursor"` (seen in public
     // scripts and in commit-msg hooks that strip it).
@@ -145,6 +190,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Trailer("Made-with"),
         pattern: r"(?i)^cursor$",
         mark: "its `Made-with: Cursor` trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // OpenAI Codex: `DEFAULT_ATTRIBUTION_VALUE = "Codex <noreply@openai.com>"`
     // and `Co-authored-by: {value}` in codex-rs/core/src/commit_attribution.rs
@@ -155,6 +202,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(noreply|codex)@openai\.com$",
         mark: "OpenAI's Codex address as co-author",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Codex cloud's GitHub app `chatgpt-codex-connector[bot]`
     // (199175422+chatgpt-codex-connector[bot]@users.noreply.github.com in
@@ -164,6 +213,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?chatgpt-codex-connector\[bot\]@users\.noreply\.github\.com$",
         mark: "the chatgpt-codex-connector[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Google Jules commits and co-authors as
     // `google-labs-jules[bot] <161369871+google-labs-jules[bot]@users.noreply.github.com>`
@@ -173,12 +224,16 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?google-labs-jules\[bot\]@users\.noreply\.github\.com$",
         mark: "the google-labs-jules[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     Builtin {
         tool: "Google Jules",
         place: Place::Name,
         pattern: r"(?i)^google-labs-jules\[bot\]$",
         mark: "the google-labs-jules[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Devin commits as `devin-ai-integration[bot]` and co-authors as
     // `Co-Authored-By: Devin <158243242+devin-ai-integration[bot]@users.noreply.github.com>`
@@ -188,12 +243,16 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?devin-ai-integration\[bot\]@users\.noreply\.github\.com$",
         mark: "the devin-ai-integration[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     Builtin {
         tool: "Devin",
         place: Place::Name,
         pattern: r"(?i)^devin-ai-integration\[bot\]$",
         mark: "the devin-ai-integration[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Devin's footer `Generated with [Devin](https://devin.ai)` (the CLI
     // links https://cli.devin.ai/docs).
@@ -202,6 +261,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Message,
         pattern: r"(?m)^[^\w\n]*Generated with \[Devin\]\(https?://[^)\s]*devin\.ai[^)\s]*\)",
         mark: "its `Generated with [Devin]` footer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Devin's PR bodies (and the squash commits made from them) end with
     // `Link to Devin run: https://app.devin.ai/sessions/<id>`.
@@ -210,6 +271,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Message,
         pattern: r"(?i)Link to Devin run\W{0,8}https://app\.devin\.ai/sessions/\w+",
         mark: "its `Link to Devin run` line",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Sourcegraph Amp rewrites `git commit` to add
     // `Co-authored-by: Amp <amp@ampcode.com>` (settings
@@ -219,6 +282,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^amp@ampcode\.com$",
         mark: "Amp's address as co-author",
+        strength: Strength::Strong,
+        recent: false,
     },
     // ... and `Amp-Thread-ID: https://ampcode.com/threads/T-<uuid>`
     // (ghostty-org/ghostty commit 3ee8ef4).
@@ -227,6 +292,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Trailer("Amp-Thread-ID"),
         pattern: r"(?i)^https://ampcode\.com/threads/",
         mark: "its `Amp-Thread-ID` trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // The footer `🤖 Generated with [Amp](https://ampcode.com)`, in the same
     // format as Claude Code's (seen in agent instruction files and PRs).
@@ -235,6 +302,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Message,
         pattern: r"(?m)^[^\w\n]*Generated with \[Amp\]\(https?://[^)\s]*ampcode\.com[^)\s]*\)",
         mark: "its `Generated with [Amp]` footer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // Amazon Q Developer's GitHub app commits as
     // `amazon-q-developer[bot] <208079219+amazon-q-developer[bot]@users.noreply.github.com>`
@@ -244,13 +313,163 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Identity,
         pattern: r"(?i)^(\d+\+)?amazon-q-developer\[bot\]@users\.noreply\.github\.com$",
         mark: "the amazon-q-developer[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
     Builtin {
         tool: "Amazon Q Developer",
         place: Place::Name,
         pattern: r"(?i)^amazon-q-developer\[bot\]$",
         mark: "the amazon-q-developer[bot] account",
+        strength: Strength::Strong,
+        recent: false,
     },
+    // ---- The tools of 2026 (issue 16). Each row's comment names the
+    // public source its format was checked against.
+    //
+    // OpenHands' system prompt: "use \"openhands\" as the user.name and
+    // \"openhands@all-hands.dev\" as the user.email by default", and add
+    // `Co-authored-by: openhands <openhands@all-hands.dev>` otherwise
+    // (OpenHands/OpenHands, the agent's system_prompt.j2 VERSION_CONTROL
+    // section; also its SWE-bench runtime's `git config --global user.email
+    // "openhands@all-hands.dev"`).
+    row(
+        "OpenHands",
+        Place::Identity,
+        r"(?i)^openhands@all-hands\.dev$",
+        "OpenHands' git identity",
+        Strong,
+    ),
+    // OpenCode's commit footer, quoted in AGENTS.md files that forbid it:
+    // `🤖 Generated with [opencode](https://opencode.ai)` and
+    // `Co-Authored-By: opencode <noreply@opencode.ai>`.
+    row(
+        "OpenCode",
+        Place::Identity,
+        r"(?i)^noreply@opencode\.ai$",
+        "OpenCode's no-reply address as co-author",
+        Strong,
+    ),
+    row(
+        "OpenCode",
+        Place::Message,
+        r"(?mi)^[^\w\n]*Generated with \[opencode\]\(https?://opencode\.ai[^)\s]*\)",
+        "its `Generated with [opencode]` footer",
+        Strong,
+    ),
+    // Crush: `💘 Generated with Crush` and `Co-Authored-By: Crush
+    // <crush@charm.land>` (charmbracelet/crush, internal/llm/tools/bash.go,
+    // the attribution settings `generated_with` and `co_authored_by`);
+    // newer versions write `Assisted-by: Crush <crush@charm.land>`.
+    row(
+        "Crush",
+        Place::Identity,
+        r"(?i)^crush@charm\.land$",
+        "Crush's address as co-author",
+        Strong,
+    ),
+    row(
+        "Crush",
+        Place::Message,
+        r"(?m)^[^\w\n]*Generated with Crush[ \t]*$",
+        "its `Generated with Crush` footer",
+        Strong,
+    ),
+    // Warp's agents: `Co-Authored-By: Oz <oz-agent@warp.dev>` (Oz, Warp's
+    // cloud agent) and `Co-Authored-By: Warp <agent@warp.dev>` (Warp's
+    // terminal agent), both in the commit instructions of public
+    // repositories' WARP.md / AGENTS.md files.
+    row(
+        "Warp",
+        Place::Identity,
+        r"(?i)^(oz-agent|agent)@warp\.dev$",
+        "Warp's agent address as co-author",
+        Strong,
+    ),
+    // Factory's Droid: `Co-authored-by: factory-droid[bot]
+    // <138933559+factory-droid[bot]@users.noreply.github.com>` (public
+    // commit scripts; "~27% of all commits are co-authored by
+    // factory-droid[bot]" in a published repository report).
+    row(
+        "Factory Droid",
+        Place::Identity,
+        r"(?i)^(\d+\+)?factory-droid\[bot\]@users\.noreply\.github\.com$",
+        "the factory-droid[bot] account",
+        Strong,
+    ),
+    row(
+        "Factory Droid",
+        Place::Name,
+        r"(?i)^factory-droid\[bot\]$",
+        "the factory-droid[bot] account",
+        Strong,
+    ),
+    // Gemini Code Assist's review suggestions, committed from the pull
+    // request page: `Co-authored-by: gemini-code-assist[bot]
+    // <176961590+gemini-code-assist[bot]@users.noreply.github.com>` (seen in
+    // vllm-project/vllm and sgl-project/sglang commits).
+    row(
+        "Gemini Code Assist",
+        Place::Identity,
+        r"(?i)^(\d+\+)?gemini-code-assist\[bot\]@users\.noreply\.github\.com$",
+        "the gemini-code-assist[bot] account",
+        Strong,
+    ),
+    // Copilot Autofix (code scanning): `Co-authored-by: Copilot Autofix
+    // powered by AI <62310815+github-advanced-security[bot]@users.noreply.github.com>`
+    // (seen in public changelogs and commit-attribution checks); the newer
+    // `<175728472+Copilot@users.noreply.github.com>` form is the Copilot
+    // account row above.
+    row(
+        "Copilot Autofix",
+        Place::Trailer("Co-authored-by"),
+        r"(?i)^Copilot Autofix powered by AI\s*<",
+        "its `Copilot Autofix powered by AI` co-author line",
+        Strong,
+    ),
+    // Cursor's CLI and agents also use `Cursor Agent <noreply@cursor.com>`
+    // (the co-author string of agent launchers such as agtx's
+    // `known_agents`, and Cursor-using projects' contributing guides).
+    row(
+        "Cursor",
+        Place::Identity,
+        r"(?i)^noreply@cursor\.com$",
+        "Cursor's no-reply address as co-author",
+        Strong,
+    ),
+    // Claude Code on the web ends messages with the session link on a line
+    // of its own when the trailer block is not the last paragraph
+    // (`https://claude.ai/code/session_<id>`, the value of its
+    // `Claude-Session` trailer; commit checks in public repositories list
+    // both forms).
+    row(
+        "Claude Code",
+        Place::Message,
+        r"(?m)^[ \t]*https://claude\.ai/code/session_\w+[ \t]*$",
+        "its `claude.ai/code/session_` link",
+        Strong,
+    ),
+    // Entire (entireio/cli) links each commit made during an agent session
+    // (Claude Code, Codex, Copilot CLI, Cursor, Factory Droid, Gemini CLI,
+    // OpenCode) to its checkpoint: `Entire-Checkpoint: <id>` (its
+    // documentation and its trailer tests).
+    row(
+        "Entire (agent session checkpoint)",
+        Place::Trailer("Entire-Checkpoint"),
+        r"^\S+$",
+        "its `Entire-Checkpoint` trailer",
+        Strong,
+    ),
+    // Roo Code Cloud's agent commits as `Roomote <roomote@roocode.com>`
+    // (listed with ~21.7K commits in a published registry of AI
+    // co-author addresses; not checked against Roo Code's own source).
+    row(
+        "Roo Code",
+        Place::Identity,
+        r"(?i)^roomote@roocode\.com$",
+        "Roo Code Cloud's address",
+        Strong,
+    ),
     // `Assisted-by: AGENT_NAME:MODEL_VERSION [TOOL1] [TOOL2]`: the Linux
     // kernel's Documentation/process/coding-assistants.rst; also Fedora's
     // AI-Assisted Contributions Policy (Oct 2025), LLVM's AI tool policy and
@@ -260,6 +479,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Disclosure("Assisted-by"),
         pattern: "",
         mark: "the `Assisted-by` disclosure trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // `Generated-by:`: the ASF Generative Tooling Guidance and the OpenInfra
     // Foundation policy (`Generated-By: <tool> [model]`, e.g. OpenStack Nova).
@@ -268,6 +489,8 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Disclosure("Generated-by"),
         pattern: "",
         mark: "the `Generated-by` disclosure trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
     // `Co-authored-by-AI: <tool> (<model>)`: the trailer some projects'
     // CONTRIBUTING files require (e.g. `Co-authored-by-AI: IBM Bob 1.0.0`).
@@ -276,35 +499,52 @@ pub(super) const BUILTIN: &[Builtin] = &[
         place: Place::Disclosure("Co-authored-by-AI"),
         pattern: "",
         mark: "the `Co-authored-by-AI` disclosure trailer",
+        strength: Strength::Strong,
+        recent: false,
     },
+    // QEMU's draft `AI-used-for:` (Paolo Bonzini's code-provenance patch on
+    // qemu-devel, May 2026: "introduce 'AI-used-for:' as a trailer recording
+    // where AI was used"; values such as `tests`, `documentation`).
+    row(
+        "an AI tool (disclosed)",
+        Place::Disclosure("AI-used-for"),
+        "",
+        "the `AI-used-for` disclosure trailer",
+        Strong,
+    ),
+    // rai-lint's `Commit-generated-by: [AI Tool] <email>` ("trivial AI:
+    // docs, commit msg, reviews, advice"; checkmark rai-lint's
+    // CONTRIBUTING and commitlint rule).
+    row(
+        "an AI tool (disclosed)",
+        Place::Disclosure("Commit-generated-by"),
+        "",
+        "the `Commit-generated-by` disclosure trailer",
+        Strong,
+    ),
+    // ---- Weak marks: they appear on commits people wrote by hand, so
+    // only `ai.detect = "all"` counts them.
+    //
+    // VS Code's `git.addAICoAuthor` (`git.ai.addCoAuthor`) setting adds
+    // `Co-authored-by: Copilot <copilot@github.com>`; for a while in 2026 it
+    // shipped enabled and added the line to commits written by hand (VS Code
+    // release notes; rai-lint's examples `Assisted-by: GitHub Copilot
+    // <copilot@github.com>` use the same address).
+    row(
+        "VS Code Copilot",
+        Place::Identity,
+        r"(?i)^copilot@github\.com$",
+        "VS Code's automatic Copilot co-author line",
+        Weak,
+    ),
+    // GitHub's code-scanning bot `github-advanced-security[bot]` also
+    // co-authors CodeQL fixes that no AI wrote; the Autofix name above is
+    // the strong mark.
+    row(
+        "GitHub code scanning",
+        Place::Identity,
+        r"(?i)^(\d+\+)?github-advanced-security\[bot\]@users\.noreply\.github\.com$",
+        "the github-advanced-security[bot] account",
+        Weak,
+    ),
 ];
-
-/// The built-in markers, compiled. An entry that fails to compile is a bug
-/// in this table and is caught by the unit tests below; at run time it is
-/// skipped rather than taking the hook down.
-pub fn builtin() -> Vec<Marker> {
-    let negative = Pattern::lazy(NEGATIVE);
-    BUILTIN
-        .iter()
-        .filter_map(|b| {
-            let re = || Some(Pattern::lazy(b.pattern));
-            let kind = match b.place {
-                Place::Trailer(key) => MarkerKind::Trailer {
-                    key: key.to_owned(),
-                    value: Some(re()?),
-                },
-                Place::Disclosure(key) => MarkerKind::Disclosure {
-                    key: key.to_owned(),
-                    negative: negative.clone(),
-                },
-                Place::Identity => MarkerKind::Identity(re()?),
-                Place::Name => MarkerKind::Name(re()?),
-                Place::Message => MarkerKind::Message(re()?),
-            };
-            Some(Marker {
-                kind,
-                evidence: format!("{}: {}", b.tool, b.mark),
-            })
-        })
-        .collect()
-}

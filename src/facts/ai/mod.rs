@@ -1,21 +1,27 @@
 //! Detecting AI assistance from the marks AI coding tools leave in commits.
 //!
-//! This module owns the built-in table of marks (`builtin::BUILTIN`) and the
-//! matching of a [`Marker`] against what a commit shows: its trailers, its
-//! author and committer (name and e-mail), the e-mails of its
-//! `Co-authored-by` trailers, and its message. `ai.markers` in the policy adds
-//! an organisation's own markers; [`crate::policy`] compiles them through the
+//! This module owns the matching of a [`Marker`] against what a commit
+//! shows: its trailers, its author and committer (name and e-mail), the
+//! e-mails of its `Co-authored-by` trailers, and its message. The built-in
+//! marks are data (`builtin::BUILTIN`, each row with its evidence and its
+//! [`Strength`]); `catalogue` compiles them as `ai.detect` ([`Detect`]) asks;
+//! [`disclosure`] reads what a disclosure trailer's value says (the kernel's
+//! `AGENT:MODEL [TOOL...]`, a person's `Name <email>`, rai-lint's
+//! human-only `Authored-by`). `ai.markers` in the policy adds an
+//! organisation's own markers; [`crate::policy`] compiles them through the
 //! `*_owned` constructors.
 //!
 //! It does not own declared assistance (`AI-Assisted: yes`): that is read in
-//! [`crate::facts`] from the policy's `trailers.ai` keys. Nor does it decide
-//! anything: [`crate::facts`] keeps the first marker that fires, and rules
-//! decide what a detection means.
+//! [`crate::facts`] from the policy's `trailers.ai` keys (with
+//! [`disclosure`]'s reading of the value). Nor does it decide anything:
+//! [`crate::facts`] keeps the first marker that fires, and rules decide what
+//! a detection means.
 //!
 //! Precision comes first: every built-in pattern is anchored to a tool's own
 //! address, bot account, trailer key or footer format, so a commit that only
 //! mentions "Claude", "Copilot", "Cursor" or "aider" in its subject or body,
-//! or credits a human co-author, is not detected.
+//! or credits a human co-author, is not detected; a mark that also appears
+//! on hand-written commits is weak and counts only under `ai.detect = "all"`.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -26,10 +32,84 @@ use crate::facts::trailers::Trailer;
 use crate::git::object::Ident;
 
 mod builtin;
+mod catalogue;
+pub mod disclosure;
 
-pub use builtin::builtin;
 #[cfg(test)]
 use builtin::{Place, BUILTIN};
+pub use catalogue::{builtin, builtin_for, disclosure_keys, recent_tools, weak_marks};
+use disclosure::People;
+
+/// How sure a mark is of AI assistance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strength {
+    /// Only a tool leaves it.
+    Strong,
+    /// It also appears on commits written by hand (an editor's automatic
+    /// co-author line, a generic bot account).
+    Weak,
+}
+
+impl std::fmt::Display for Strength {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Strength::Strong => "strong",
+            Strength::Weak => "weak",
+        })
+    }
+}
+
+/// `ai.detect`: which built-in marks count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Detect {
+    /// Strong marks (the default).
+    #[default]
+    Builtin,
+    /// Strong and weak marks.
+    All,
+    /// None: declarations only (the policy's own markers still count).
+    Off,
+}
+
+impl Detect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detect::Builtin => "builtin",
+            Detect::All => "all",
+            Detect::Off => "off",
+        }
+    }
+
+    /// Whether marks of this strength count.
+    pub fn counts(self, strength: Strength) -> bool {
+        match self {
+            Detect::Off => false,
+            Detect::All => true,
+            Detect::Builtin => strength == Strength::Strong,
+        }
+    }
+}
+
+/// Whether a disclosure value discloses nothing (empty, `none`, `no`,
+/// `false`, `0`, `n/a`, `-`; case-insensitive).
+pub fn is_negative(value: &str) -> bool {
+    static RE: OnceLock<Option<Regex>> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(NEGATIVE).ok())
+        .as_ref()
+        .is_none_or(|re| re.is_match(value.trim()))
+}
+
+/// Whether `email` is an AI tool's address: a built-in identity mark (weak
+/// ones included) or one of the policy's `{ author = ... }` markers.
+pub fn is_tool_address(email: &str, markers: &[Marker]) -> bool {
+    catalogue::tool_addresses()
+        .iter()
+        .any(|p| p.is_match(email))
+        || markers.iter().any(|m| match &m.kind {
+            MarkerKind::Author(re) | MarkerKind::Identity(re) => re.is_match(email),
+            _ => false,
+        })
+}
 
 /// The trailer key that credits a co-author (case-insensitive, as GitHub
 /// and GitLab read it).
@@ -49,8 +129,14 @@ pub struct Seen<'a> {
     trailers: &'a [Trailer<'a>],
     /// Author, then committer.
     people: [Person<'a>; 2],
+    /// The `Co-authored-by` trailers (index into `trailers`) and their
+    /// addresses, found once rather than by every identity marker (empty,
+    /// and so not allocated, for most commits).
+    co_authors: Vec<(usize, Cow<'a, str>)>,
     /// The whole message, UTF-8 (lossy) as `git log` shows it.
     message: &'a str,
+    /// How disclosure values that name someone are read.
+    help: People<'a>,
 }
 
 #[derive(Debug, Clone)]
@@ -82,12 +168,32 @@ impl<'a> Seen<'a> {
     ) -> Self {
         Seen {
             trailers,
+            co_authors: trailers
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.key_is(CO_AUTHORED_BY))
+                .map(|(i, t)| {
+                    let email = match String::from_utf8_lossy(&t.value) {
+                        Cow::Borrowed(v) => Cow::Borrowed(email_of(v)),
+                        Cow::Owned(v) => Cow::Owned(email_of(&v).to_owned()),
+                    };
+                    (i, email)
+                })
+                .collect(),
             people: [
                 Person::new("author", author),
                 Person::new("committer", committer),
             ],
             message,
+            help: People::default(),
         }
+    }
+
+    /// Reads disclosure values with the policy's `ai.human_help` and people
+    /// (without: as if the policy knew nobody).
+    pub fn with_help(mut self, help: People<'a>) -> Self {
+        self.help = help;
+        self
     }
 }
 
@@ -136,15 +242,26 @@ impl Pattern {
     }
 
     pub fn find<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        // Only on ASCII text is lower-casing exactly what `(?i)` matches
-        // (Unicode case folding also pairs `ſ` with `s`, `K` with `k`).
         if let Some(needle) = &self.needle {
-            if text.is_ascii() && !contains_ignore_ascii_case(text.as_bytes(), needle.as_bytes()) {
+            if folds_like_ascii(text)
+                && !contains_ignore_ascii_case(text.as_bytes(), needle.as_bytes())
+            {
                 return None;
             }
         }
         self.regex()?.find(text)
     }
+}
+
+/// Whether ignoring ASCII case is exactly what `(?i)` does to the ASCII
+/// letters of `text`. The regex crate's Unicode simple case folding pairs
+/// only two other characters with ASCII letters: `ſ` (U+017F) with `s` and
+/// the Kelvin sign `K` (U+212A) with `k`; text without them (ASCII text, or
+/// a footer with 🤖 or 💘) may skip a pattern whose needle it lacks.
+fn folds_like_ascii(text: &str) -> bool {
+    text.is_ascii()
+        || (memchr::memmem::find(text.as_bytes(), "\u{17F}".as_bytes()).is_none()
+            && memchr::memmem::find(text.as_bytes(), "\u{212A}".as_bytes()).is_none())
 }
 
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII
@@ -278,6 +395,8 @@ pub struct Marker {
     pub kind: MarkerKind,
     /// Where the mark comes from, shown when it fires.
     pub evidence: String,
+    /// The policy's own markers are strong.
+    pub strength: Strength,
 }
 
 impl Marker {
@@ -288,6 +407,7 @@ impl Marker {
                 value: value.map(Pattern::compiled),
             },
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -295,6 +415,7 @@ impl Marker {
         Marker {
             kind: MarkerKind::Author(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -302,6 +423,7 @@ impl Marker {
         Marker {
             kind: MarkerKind::Message(Pattern::compiled(re)),
             evidence: "ai.markers in the policy".into(),
+            strength: Strength::Strong,
         }
     }
 
@@ -317,9 +439,14 @@ impl Marker {
                 hit.then(|| describe_trailer(t))
             }),
             MarkerKind::Disclosure { key, negative } => seen.trailers.iter().find_map(|t| {
-                let hit =
-                    t.key_is(key) && !negative.is_match(String::from_utf8_lossy(&t.value).trim());
-                hit.then(|| describe_trailer(t))
+                if !t.key_is(key) {
+                    return None;
+                }
+                let value = String::from_utf8_lossy(&t.value);
+                let negative = negative.is_match(value.trim());
+                disclosure::read(&t.key, &value, negative, &seen.help)
+                    .is_ai()
+                    .then(|| describe_trailer(t))
             }),
             MarkerKind::Author(re) => seen.people.iter().find_map(|p| {
                 re.is_match(&p.email)
@@ -333,13 +460,10 @@ impl Marker {
                         .then(|| describe_person(p.role, p.who))
                 })
                 .or_else(|| {
-                    seen.trailers
-                        .iter()
-                        .filter(|t| t.key_is(CO_AUTHORED_BY))
-                        .find_map(|t| {
-                            let value = String::from_utf8_lossy(&t.value);
-                            re.is_match(email_of(&value)).then(|| describe_trailer(t))
-                        })
+                    seen.co_authors.iter().find_map(|(i, email)| {
+                        let t = seen.trailers.get(*i)?;
+                        re.is_match(email).then(|| describe_trailer(t))
+                    })
                 }),
             MarkerKind::Name(re) => seen
                 .people
@@ -349,6 +473,12 @@ impl Marker {
                 .find(seen.message)
                 .map(|m| format!("message text `{}`", m.as_str().trim())),
         }
+    }
+
+    /// What a hit of this marker is reported as: what matched, then the
+    /// tool, the mark and its strength.
+    pub fn describe_hit(&self, hit: &str) -> String {
+        format!("{hit} ({}; {} mark)", self.evidence, self.strength)
     }
 }
 

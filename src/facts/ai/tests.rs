@@ -380,3 +380,37 @@ fn trailers_in_the_body_are_not_read_as_trailers() {
     let message = "Fix\n\nMade-with: Cursor\n\nA closing paragraph of prose.\n";
     assert_eq!(detect(message), None);
 }
+
+#[test]
+fn skipping_by_needle_never_changes_the_answer_on_unicode_text() {
+    // Non-ASCII texts where the needle check runs (emoji) and where it may
+    // not (the two characters that fold to ASCII letters).
+    let texts = [
+        "🤖 Generated with [Claude Code](https://claude.com/claude-code)",
+        "💘 Generated with Crush",
+        "🤖 Generated with [Amp](https://ampcode.com)",
+        "Café: nothing to see",
+        "\u{17F}ome text with a long s: Generated with Cru\u{17F}h",
+        "Link to Devin run: https://app.devin.ai/\u{212A}",
+        "noreply@anthropic.com ✓",
+    ];
+    for b in BUILTIN.iter().filter(|b| !b.pattern.is_empty()) {
+        let lazy = Pattern::lazy(b.pattern);
+        let plain = Regex::new(b.pattern).unwrap();
+        for text in texts {
+            assert_eq!(
+                lazy.find(text).map(|m| m.range()),
+                plain.find(text).map(|m| m.range()),
+                "{} on {text:?}",
+                b.pattern
+            );
+        }
+    }
+    assert!(folds_like_ascii("🤖 x") && !folds_like_ascii("\u{212A}"));
+    // Why the two are excluded: `(?i)` does fold them to ASCII letters.
+    assert!(Regex::new("(?i)crush").unwrap().is_match("cru\u{17F}h"));
+    assert!(Regex::new("(?i)kelvin").unwrap().is_match("\u{212A}elvin"));
+    // And the needle check steps aside for them.
+    assert!(Pattern::lazy("(?i)crush").is_match("cru\u{17F}h"));
+    assert!(!Pattern::lazy("(?i)crush").is_match("🤖 cruse"));
+}

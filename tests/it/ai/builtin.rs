@@ -413,7 +413,17 @@ fn disclosure_trailers_in_the_default_keys_declare_what_they_disclose() {
 fn every_builtin_marker_has_a_realistic_case() {
     // Each case must be the first marker to fire on its commit, and together
     // they must exercise every row of the built-in table.
-    let all: Vec<Case> = [CLAUDE, AIDER, COPILOT, CURSOR_CODEX, AGENTS, DISCLOSURES].concat();
+    let all: Vec<Case> = [
+        CLAUDE,
+        AIDER,
+        COPILOT,
+        CURSOR_CODEX,
+        AGENTS,
+        DISCLOSURES,
+        super::recent::STRONG,
+        super::recent::WEAK,
+    ]
+    .concat();
     let markers = trailgate::facts::ai::builtin();
     let mut fired = vec![false; markers.len()];
     for case in &all {

@@ -12,8 +12,10 @@
 
 mod builtin;
 mod example;
+mod human_help;
 mod markers;
 mod precision;
+mod recent;
 
 use crate::support::*;
 use trailgate::git::ObjectId;

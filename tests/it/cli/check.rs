@@ -255,3 +255,60 @@ fn check_accepts_a_contact_and_refuses_an_empty_one() {
     let empty = policy(&format!("[settings]\ncontact = \"  \"\n{SENIOR_RULE}"));
     assert_invalid(check(&empty).assert_says("settings.contact"));
 }
+
+/// A policy with one rule on detected AI assistance and `[ai]` as given.
+fn detecting(ai: &str) -> String {
+    policy(&format!(
+        "[ai]\n{ai}\n\n[[rule]]\nname = \"declare-detected-ai\"\n\
+         when = {{ ai_detected = true, ai_declared = false }}\n\
+         require = {{ trailers = [ {{ key = \"AI-Assisted\", value = \"^yes$\" }} ] }}\n"
+    ))
+}
+
+#[test]
+fn check_says_where_detection_changes_what_a_policy_sees() {
+    let run = check(&detecting(""));
+    run.assert_code(0);
+    for needle in [
+        "note: AI detection in this version adds marks of OpenHands, OpenCode, Crush, Warp, Factory Droid",
+        "AI-assisted for rule declare-detected-ai",
+        "note: ai.detect = \"builtin\" counts strong marks only",
+        "VS Code Copilot: VS Code's automatic Copilot co-author line",
+        "note: a disclosure trailer (`Assisted-by`, `Generated-by`, ...) whose value names a person",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?}\n{}", run.dump());
+    }
+    // `all` counts the weak marks: no note about them.
+    let run = check(&detecting("detect = \"all\""));
+    assert!(run.stderr.contains("adds marks of"), "{}", run.dump());
+    assert!(
+        !run.stderr.contains("counts strong marks only"),
+        "{}",
+        run.dump()
+    );
+    // `never` keeps the earlier reading of disclosure values.
+    let run = check(&detecting("human_help = \"never\""));
+    assert!(!run.stderr.contains("is human help"), "{}", run.dump());
+    // `off`: detection does not change; only the disclosure note remains.
+    let run = check(&detecting("detect = \"off\""));
+    assert!(!run.stderr.contains("adds marks of"), "{}", run.dump());
+    assert!(run.stderr.contains("is human help"), "{}", run.dump());
+    // A policy that never asks about AI assistance hears nothing of it.
+    let run = check(&policy(
+        "[[rule]]\nname = \"protect-main\"\ndeny = [\"delete\"]\n",
+    ));
+    run.assert_code(0);
+    assert!(!run.stderr.contains("note:"), "{}", run.dump());
+}
+
+#[test]
+fn ai_settings_are_checked() {
+    for (bad, allowed) in [
+        ("detect = \"strong\"", "builtin"),
+        ("human_help = \"sometimes\"", "name-and-email"),
+    ] {
+        let run = check(&detecting(bad));
+        run.assert_code(2);
+        assert!(run.stderr.contains(allowed), "{bad}: {}", run.dump());
+    }
+}

@@ -27,6 +27,7 @@ mod approvals;
 mod client;
 mod content;
 mod example;
+mod explain;
 mod formats;
 mod refs;
 
