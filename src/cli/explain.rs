@@ -95,7 +95,7 @@ fn commit(
     }
     marks(out, policy, c);
     people(out, policy, c, sig);
-    rules(out, policy, c, refname);
+    rules(out, policy, c, sig, refname);
 }
 
 /// Every mark that fires, built-in (weak ones too) and the policy's own.
@@ -198,7 +198,13 @@ fn described(policy: &Policy, who: &Who) -> String {
 }
 
 /// Which rules judge the commit, and which condition decides.
-fn rules(out: &mut String, policy: &Policy, c: &CommitFacts, refname: Option<&str>) {
+fn rules(
+    out: &mut String,
+    policy: &Policy,
+    c: &CommitFacts,
+    sig: &SigStatus,
+    refname: Option<&str>,
+) {
     for rule in &policy.rules {
         let conditions = crate::rules::when::conditions(rule, &policy.directory, c);
         let shown: Vec<String> = conditions
@@ -216,11 +222,20 @@ fn rules(out: &mut String, policy: &Policy, c: &CommitFacts, refname: Option<&st
         } else if refname.is_some_and(|r| !rule.applies_to(r)) {
             format!("does not cover {}", refname.unwrap_or_default())
         } else {
-            match crate::rules::selects(rule, policy, Known::Facts(c), None) {
+            // The push is not known here: only the signature proves an author.
+            let evidence = crate::rules::Evidence {
+                pushed: None,
+                signature: Some(sig),
+            };
+            match crate::rules::selects(rule, policy, Known::Facts(c), None, evidence) {
                 Selects::Yes => "selects it".to_owned(),
                 Selects::No => "does not select it".to_owned(),
                 Selects::NeedsDiff(_) | Selects::NeedsFacts => {
                     "selects it if it changes a path its `touches` names".to_owned()
+                }
+                Selects::NeedsProof => {
+                    "depends on whether the push proves its author (decided at push time)"
+                        .to_owned()
                 }
             }
         };
