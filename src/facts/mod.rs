@@ -90,7 +90,14 @@ pub fn short(oid: ObjectId) -> String {
 
 /// Computes the facts of a commit from its raw object bytes.
 pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<CommitFacts, String> {
-    let raw = object::parse(data, oid.kind())?;
+    let mut raw = object::parse(data, oid.kind())?;
+    // git log re-encodes the whole commit, its author and committer lines
+    // included, before it shows `%an`/`%ae` (pretty.c).
+    let label = raw.encoding;
+    for ident in [&mut raw.author, &mut raw.committer] {
+        ident.name = encoding::message_as_utf8(label, &ident.name).into_owned();
+        ident.email = encoding::message_as_utf8(label, &ident.email).into_owned();
+    }
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
         .into_iter()
