@@ -1,7 +1,8 @@
 //! Fuzzes the raw commit parser, `trailgate::git::object::parse`, the check
 //! of new commits (`object::fsck::check_commit`), and what the hook does with
 //! the result (identity splitting, the subject, re-encoding and the
-//! trailers): no object may panic, the message is a suffix of the object,
+//! trailers): no object may panic, the message is a suffix of the object
+//! (up to its first NUL, as git reads it),
 //! and an object the check accepts is one git can read (a tree, an author
 //! and committer with an e-mail, no NUL). The differential comparison with
 //! git itself is `tests/it/objects/differential.rs`.
@@ -25,9 +26,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(raw) = parsed else {
         return;
     };
+    // git reads the object as a C string: the message ends at a NUL.
+    let text = data.split(|&b| b == 0).next().unwrap_or_default();
     assert!(
-        data.ends_with(raw.message),
-        "the message is the object's tail"
+        text.ends_with(raw.message),
+        "the message is the object's tail, up to its first NUL"
     );
     let _ = raw.author.display();
     let message = encoding::message_as_utf8(raw.encoding, raw.message);

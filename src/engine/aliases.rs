@@ -48,7 +48,7 @@ pub fn namespace_prefix(namespace: &str) -> String {
 
 impl Engine<'_, '_> {
     /// The names `pushed` is judged under (module docs).
-    pub(super) fn aliases(&self, pushed: &str) -> Result<Aliases, JudgeError> {
+    pub(super) fn aliases(&mut self, pushed: &str) -> Result<Aliases, JudgeError> {
         let repo_err = |source| JudgeError::Repo {
             refname: pushed.to_owned(),
             source,
@@ -75,17 +75,24 @@ impl Engine<'_, '_> {
             current = target;
         }
         let mut old = None;
-        let ignorecase = config_string(self.repo.path(), "core.ignorecase")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if ignorecase {
-            for existing in refs.existing().map_err(repo_err)? {
-                let same = names
-                    .iter()
-                    .any(|n| n.eq_ignore_ascii_case(&existing.name) && *n != existing.name);
-                if same {
-                    old.get_or_insert(existing.target);
-                    names.push(existing.name);
-                }
+        if self.case_refs.is_none() {
+            let ignorecase = config_string(self.repo.path(), "core.ignorecase")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+            // Listed once per push: a push of many tags asks for each.
+            let existing = if ignorecase {
+                refs.existing().map_err(repo_err)?
+            } else {
+                Vec::new()
+            };
+            self.case_refs = Some(existing);
+        }
+        for existing in self.case_refs.iter().flatten() {
+            let same = names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&existing.name) && *n != existing.name);
+            if same {
+                old.get_or_insert(existing.target);
+                names.push(existing.name.clone());
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -186,6 +186,7 @@ pub fn judge(
         ref_commits: HashSet::new(),
         checked: HashSet::new(),
         counted: None,
+        case_refs: None,
         out: Judgement::default(),
     };
     for update in updates {
@@ -223,6 +224,9 @@ struct Engine<'a, 'r> {
     checked: HashSet<ObjectId>,
     /// With `once`, the number of commits judged.
     counted: Option<usize>,
+    /// The existing refs a name may equal but for case (none unless
+    /// `core.ignorecase`), listed on first need (see `aliases`).
+    case_refs: Option<Vec<crate::git::refs::ExistingRef>>,
     out: Judgement,
 }
 

@@ -147,7 +147,19 @@ pub fn short(oid: ObjectId) -> String {
 
 /// Computes the facts of a commit from its raw object bytes.
 pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<CommitFacts, String> {
-    let raw = object::parse(data, oid.kind())?;
+    let mut raw = object::parse(data, oid.kind())?;
+    // git log re-encodes the whole commit, its author and committer lines
+    // included, before it shows `%an`/`%ae` (pretty.c).
+    if let Some(label) = raw.encoding {
+        for ident in [&mut raw.author, &mut raw.committer] {
+            for field in [&mut ident.name, &mut ident.email] {
+                if let std::borrow::Cow::Owned(text) = encoding::message_as_utf8(Some(label), field)
+                {
+                    *field = text;
+                }
+            }
+        }
+    }
     let message = encoding::message_as_utf8(raw.encoding, raw.message);
     let trailers: Vec<Trailer<'static>> = trailers::from_commit_message(&message)
         .into_iter()

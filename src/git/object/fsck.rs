@@ -60,7 +60,7 @@ pub enum Malformed {
     },
     #[error("a NUL byte in its message at offset {offset}: git log stops reading there, git cat-file does not (git fsck: nulInCommit)")]
     NulInBody { offset: usize },
-    #[error("a second `{header}` line after the committer line: git's readers disagree on which one counts (git log --format shows the last author, git show every one, git rev-list ignores a late parent)")]
+    #[error("an extra `{header}` line after the committer line: {}", misplaced(.header))]
     Misplaced { header: String },
     #[error("a second `{header}` header: git's readers disagree on which one counts")]
     Duplicate { header: String },
@@ -82,6 +82,15 @@ pub enum Malformed {
     MissingTagEntry,
     #[error("it says it tags a {declared}, but the object it names is a {actual}: git refuses to peel it")]
     TypeMismatch { declared: String, actual: String },
+}
+
+/// How git's readers disagree on a `header` line after the committer line.
+fn misplaced(header: &str) -> &'static str {
+    match header {
+        "parent" => "git (git log, git rev-list, the ref update) ignores it, so this commit has other parents than it seems to have",
+        "tree" => "git uses the first tree line, git cat-file shows both",
+        _ => "git's readers disagree on which one counts (git log --format shows the last, git show every one)",
+    }
 }
 
 /// What is wrong with an `author`, `committer` or `tagger` line, as

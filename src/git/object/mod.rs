@@ -441,6 +441,10 @@ encoding second\n\
     fn a_nul_ends_the_header_for_the_idents() {
         let data = b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\0\nauthor B <b@x> 1 +0000\n\nm\n";
         assert_eq!(parse(data, K).unwrap().author.email, b"a@x");
+        // ... and the message, as for git log.
+        let data =
+            b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\nauthor A <a@x> 1 +0000\n\nSub\0ject\n";
+        assert_eq!(parse(data, K).unwrap().message, b"Sub");
     }
 
     #[test]

@@ -145,3 +145,25 @@ fn old_history_with_problems_fsck_reports_today_never_blocks_a_push() {
     let run = push_as(&w, &fresh, "main");
     assert_refused(&w, &run, Some(&main), MAIN, &fresh, "badTimezone");
 }
+
+#[test]
+fn an_author_in_a_latin_1_commit_is_read_as_git_log_shows_it() {
+    // git log re-encodes the author line of an ISO-8859-1 commit to UTF-8:
+    // `andr\xe9@` is André's `andré@`, a senior.
+    let w = World::with_policy(&format!(
+        "version = 1\n[people.andre]\nname = \"Andr\u{e9} Senior\"\nemails = [\"andr\u{e9}@example.com\"]\n\n[groups]\nsenior = [\"andre\"]\n{SENIOR_RULE}"
+    ));
+    let (tree, main) = tip(&w);
+    let mut data = format!("tree {tree}\nparent {main}\n").into_bytes();
+    data.extend_from_slice(b"author Andr\xe9 <andr\xe9@example.com> 1700000000 +0000\n");
+    data.extend_from_slice(b"committer Andr\xe9 <andr\xe9@example.com> 1700000000 +0000\n");
+    data.extend_from_slice(b"encoding ISO-8859-1\n\nCaf\xe9\n\nAI-Assisted: yes\n");
+    let new = raw(&w, "commit", &data);
+    assert_eq!(
+        w.git(&["log", "-1", "--format=%ae", &new]),
+        "andré@example.com"
+    );
+    let run = push_as(&w, &new, "main");
+    assert!(run.success(), "{}", run.dump());
+    w.assert_server_ref(MAIN, Some(&new));
+}

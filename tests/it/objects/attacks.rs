@@ -40,7 +40,14 @@ fn attack_parent_line_after_the_committer_makes_a_force_push_look_like_a_fast_fo
     assert_eq!(w.git(&["log", "-1", "--format=%P", &new]), base);
     w.git(&["update-ref", MAIN, &new]);
     let run = w.push(&["origin", "+main"]);
-    assert_refused(&w, &run, Some(&kept), MAIN, &new, "second `parent` line");
+    assert_refused(
+        &w,
+        &run,
+        Some(&kept),
+        MAIN,
+        &new,
+        "`parent` line after the committer line",
+    );
 }
 
 #[test]
@@ -66,7 +73,14 @@ fn attack_tree_line_after_the_committer_hides_deleted_files() {
     let new = raw(&w, "commit", &data);
     assert_eq!(w.git(&["log", "-1", "--format=%T", &new]), empty);
     let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&before), MAIN, &new, "second `tree` line");
+    assert_refused(
+        &w,
+        &run,
+        Some(&before),
+        MAIN,
+        &new,
+        "`tree` line after the committer line",
+    );
 }
 
 #[test]
@@ -91,7 +105,14 @@ fn attack_author_line_after_the_committer_claims_a_senior() {
     );
     assert_eq!(w.git(&["show", "-s", &new]).matches("Author:").count(), 2);
     let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "second `author` line");
+    assert_refused(
+        &w,
+        &run,
+        Some(&main),
+        MAIN,
+        &new,
+        "`author` line after the committer line",
+    );
 }
 
 #[test]
@@ -139,7 +160,7 @@ fn attack_malformed_commit_through_an_unprotected_branch() {
         None,
         "refs/heads/feature",
         &new,
-        "second `author` line",
+        "`author` line after the committer line",
     );
 }
 

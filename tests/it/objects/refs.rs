@@ -119,3 +119,20 @@ fn attack_case_variant_of_a_protected_branch() {
         .assert_accepted_silently();
     w.assert_server_ref(MAIN, before.as_deref());
 }
+
+#[test]
+fn a_push_to_head_cannot_move_the_branch_head_points_at() {
+    // git sends `main:HEAD` as refs/heads/HEAD, a branch of its own; a bare
+    // `HEAD` on stdin (no git sends one) cannot be judged.
+    let w = World::with_policy(&protected());
+    let before = w.server_ref(MAIN);
+    w.commit(&CAROL, &msg("Via HEAD", &["AI-Assisted: yes"]));
+    w.push(&["origin", "main:HEAD"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, before.as_deref());
+    assert!(w.server_ref("refs/heads/HEAD").is_some());
+    let new = w.git(&["rev-parse", "HEAD"]);
+    let main = before.unwrap();
+    let run = w.pre_receive(&[], &format!("{main} {new} HEAD\n"));
+    run.assert_code(2);
+    w.assert_server_ref(MAIN, Some(&main));
+}

@@ -287,3 +287,32 @@ fn control_characters_and_bidi_overrides_in_a_subject_are_neutralised() {
         false,
     );
 }
+
+#[test]
+fn a_new_malformed_commit_is_refused_naming_it_and_the_problem() {
+    let s = Stage::guarded(&policy(SENIOR_RULE));
+    let tree = s.git(&["rev-parse", "HEAD^{tree}"]);
+    let main = s.git(&["rev-parse", "HEAD"]);
+    let data = format!(
+        "tree {tree}\nparent {main}\nauthor {} <{}> 1700000000 +0000\ncommitter {} <{}> 1700000000 +0000\nauthor {} <{}> 1700000000 +0000\n\nAdd retries\n\nAI-Assisted: yes\n",
+        CAROL.name, CAROL.email, CAROL.name, CAROL.email, ALICE.name, ALICE.email
+    );
+    let file = s.root.join("malformed-commit");
+    std::fs::write(&file, data).unwrap();
+    let oid = s.git(&[
+        "hash-object",
+        "-t",
+        "commit",
+        "--literally",
+        "-w",
+        file.to_str().unwrap(),
+    ]);
+    s.git(&["update-ref", "refs/heads/main", &oid]);
+    check_push(
+        &s,
+        "malformed_commit_refused",
+        "a commit with a second author line after the committer line (git log shows the \
+         last, git show both): refused as malformed, naming the commit and the problem",
+        false,
+    );
+}
