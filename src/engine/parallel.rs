@@ -74,6 +74,8 @@ fn diff_all(
     // trees are the ones the previous diff read.
     let mut trees = diff::TreeCache::default();
     commits
+        // Past the deadline the caller reports it; the rest are not worth starting.
+        .take_while(|_| opts.deadline.is_none_or(|d| std::time::Instant::now() < d))
         .filter_map(|(oid, known)| {
             diff::commit_diff_cached(&repo, oid, known, lines, opts, &mut trees, None)
                 .ok()
@@ -380,7 +382,7 @@ fn diff_ahead(
     let reader = (!packs.is_empty()).then(|| PackReader::new(packs));
     let mut repo = None;
     let mut trees = diff::TreeCache::default();
-    let opts = DiffOptions { renames: true };
+    let opts = DiffOptions::renames().until(deadline);
     let mut known: crate::git::walk::OidMap<ObjectId> = crate::git::walk::OidMap::default();
     let mut order: std::collections::VecDeque<ObjectId> = std::collections::VecDeque::new();
     let mut waiting: crate::git::walk::OidMap<Vec<(ObjectId, ObjectId)>> =

@@ -219,11 +219,13 @@ pub fn selects(
     when::selects(rule, &policy.directory, commit, diff)
 }
 
-/// Whether the rule looks at the diff of a commit (a merge's only when the
-/// rule is about merges), and at what detail; `None` when it does not.
-pub fn looks_at_diff(rule: &Rule, merge: bool) -> Option<DiffNeed> {
-    let need = needs(rule).diff?;
-    (!merge || when::sees_merge_diff(rule)).then_some(need)
+/// Whether the rule looks at the diff of a commit, and at what detail;
+/// `None` when it does not. A merge's diff is its own changes (its tree
+/// against the clean merge of its parents, as `git show --remerge-diff`
+/// shows them), so every rule that selects a merge measures it: a clean
+/// merge measures nothing, an evil resolution or a dropped side counts.
+pub fn looks_at_diff(rule: &Rule) -> Option<DiffNeed> {
+    needs(rule).diff
 }
 
 /// Whether [`evaluate`] will ask for this commit's diff: the rule selects
@@ -232,7 +234,7 @@ pub fn looks_at_diff(rule: &Rule, merge: bool) -> Option<DiffNeed> {
 pub fn wants_diff(rule: &Rule, policy: &Policy, commit: Known<'_>) -> Option<bool> {
     match selects(rule, policy, commit, None) {
         Selects::No => Some(false),
-        Selects::Yes => Some(looks_at_diff(rule, commit.is_merge()).is_some()),
+        Selects::Yes => Some(looks_at_diff(rule).is_some()),
         Selects::NeedsDiff(_) => Some(true),
         Selects::NeedsFacts => None,
     }

@@ -258,6 +258,7 @@ impl<'r> Differ<'r> {
         new: Option<&RawTree>,
         out: &mut Vec<Pair>,
     ) -> Result<(), DiffError> {
+        self.in_time()?;
         let mut old_entries = Entries {
             rest: old.map_or(&[][..], |t| &t.data),
         };

@@ -8,7 +8,7 @@ use crate::git::diff::{ChangeKind, DiffStats};
 use crate::verdict::{Finding, Limit, LimitScope, NetChangeOverLimit, OverLimit};
 
 use super::{Build, Entry, Kind, Requirement};
-use crate::rules::{looks_at_diff, when, DiffNeed, Input, Needs, Rule, Subject};
+use crate::rules::{when, DiffNeed, Input, Needs, Rule, Subject};
 
 pub(super) const KIND: Kind = Kind {
     keys: &[
@@ -146,12 +146,6 @@ impl Requirement for Limits {
     }
 
     fn check(&self, rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs> {
-        if let Subject::Commit(c) = input.subject {
-            // A merge's own diff is not looked at unless the rule is about merges.
-            if looks_at_diff(rule, c.is_merge()).is_none() {
-                return Ok(());
-            }
-        }
         let Some(stats) = input.diff else {
             return Err(self.needs());
         };
