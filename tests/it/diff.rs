@@ -7,6 +7,6 @@
 mod bench;
 mod differential;
 mod generator;
-mod merges;
+pub mod merges;
 mod oracle;
 mod pack;
