@@ -352,6 +352,7 @@ fn attack_rename_scoring_a_million_pairs_stops_at_the_time_budget() {
     let started = Instant::now();
     let run = hook_within(&w, &[], &line(&old, &new, MAIN), &[], LIMIT);
     let took = started.elapsed();
+    eprintln!("the hook took {took:?} under a 500 ms budget");
     assert_no_crash(&run);
     run.assert_code(2)
         .assert_says("takes longer than the policy's time budget")
@@ -359,7 +360,7 @@ fn attack_rename_scoring_a_million_pairs_stops_at_the_time_budget() {
     // Without the deadline inside rename scoring this ran for many seconds
     // (see the note); the margin here is for a loaded machine.
     assert!(
-        took < Duration::from_secs(4),
+        took < Duration::from_secs(2),
         "the hook stopped only after {took:?}"
     );
 }
