@@ -41,7 +41,7 @@ use std::time::Instant;
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::repo::Repo;
 
-use super::{DiffError, DiffOptions, DiffStats, Differ};
+use super::{DiffError, DiffOptions, DiffStats, Differ, FileChange};
 
 /// A merge commit to measure.
 #[derive(Debug, Clone)]
@@ -66,6 +66,15 @@ pub fn merge_diffs(
     if merges.is_empty() {
         return Ok(Vec::new());
     }
+    if let Some(m) = merges.iter().find(|m| m.parents.len() > MAX_PARENTS) {
+        return Err(DiffError::Remerge {
+            reason: format!(
+                "merge {} has {} parents; trailgate measures merges of up to {MAX_PARENTS}",
+                m.commit,
+                m.parents.len()
+            ),
+        });
+    }
     let kind = merges.first().map_or(HashKind::Sha1, |m| m.commit.kind());
     let scratch = Scratch::new(repo, kind)?;
     let clean = scratch.clean_merges(merges, opts.deadline)?;
@@ -81,11 +90,81 @@ pub fn merge_diffs(
             "merge {} against the clean merge of its parents",
             merge.commit
         );
-        let stats =
-            Differ::new(&with_scratch, context, lines).run(Some(clean), Some(merge.tree), opts)?;
+        let mut stats = Differ::new(&with_scratch, context, lines).run(
+            Some(clean.tree),
+            Some(merge.tree),
+            opts,
+        )?;
+        unmarked_conflicts(repo, merge, &clean, lines, opts, &mut stats)?;
         out.push((merge.commit, stats));
     }
     Ok(out)
+}
+
+/// Parents a merge may have: each further parent of an octopus is one more
+/// round of `git merge-tree`.
+const MAX_PARENTS: usize = 64;
+
+/// A conflict git cannot mark in the file (a binary file both sides
+/// changed, a file one side deleted and the other modified) leaves one
+/// side's version in the clean tree; a merge that keeps it would measure
+/// nothing there, though it dropped the other side's change. Such a path,
+/// when the merge's diff does not already show it, is measured against the
+/// parents instead: the largest of its changes from each parent's version.
+fn unmarked_conflicts(
+    repo: &Repo,
+    merge: &Merge,
+    clean: &Clean,
+    lines: bool,
+    opts: &DiffOptions,
+    stats: &mut DiffStats,
+) -> Result<(), DiffError> {
+    let mut missing: Vec<&[u8]> = clean
+        .conflicted
+        .iter()
+        .map(Vec::as_slice)
+        .filter(|p| !stats.paths().any(|q| q == *p))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let weight = |c: &FileChange| c.added.unwrap_or(0) + c.deleted.unwrap_or(0) + 1;
+    let mut best: Vec<Option<FileChange>> = vec![None; missing.len()];
+    for parent in &merge.parents {
+        let tree = tree_of(repo, *parent)?;
+        let context = format!("merge {} against its parent {parent}", merge.commit);
+        let from_parent =
+            Differ::new(repo, context, lines).run(Some(tree), Some(merge.tree), opts)?;
+        for change in from_parent.files {
+            for (k, path) in missing.iter().enumerate() {
+                let touches = change.old_path.as_deref() == Some(*path)
+                    || change.new_path.as_deref() == Some(*path);
+                let Some(slot) = best.get_mut(k) else {
+                    continue;
+                };
+                if touches && slot.as_ref().is_none_or(|b| weight(&change) > weight(b)) {
+                    *slot = Some(change.clone());
+                }
+            }
+        }
+    }
+    stats.files.extend(best.into_iter().flatten());
+    Ok(())
+}
+
+/// A commit's tree, from its raw object.
+fn tree_of(repo: &Repo, commit: ObjectId) -> Result<ObjectId, DiffError> {
+    let bad = |reason: String| DiffError::Remerge {
+        reason: format!("cannot read the tree of parent {commit}: {reason}"),
+    };
+    let objects = repo.objects().map_err(|e| bad(e.to_string()))?;
+    let object = objects.read(commit).map_err(|e| bad(e.to_string()))?;
+    crate::git::object::parse(object.data())
+        .map_err(bad)?
+        .tree
+        .ok_or_else(|| bad("it has no tree line".into()))
 }
 
 /// The private object directory `git merge-tree` writes to.
@@ -153,13 +232,13 @@ impl<'r> Scratch<'r> {
         cmd
     }
 
-    /// The tree of the clean merge of each merge's parents (sequential for
-    /// octopus merges).
+    /// The clean merge of each merge's parents (sequential for octopus
+    /// merges): its tree and the paths git left conflicted on the way.
     fn clean_merges(
         &self,
         merges: &[Merge],
         deadline: Option<Instant>,
-    ) -> Result<Vec<ObjectId>, DiffError> {
+    ) -> Result<Vec<Clean>, DiffError> {
         // What is merged so far: a commit (the first parent, then for an
         // octopus a stand-in commit with the tree so far and the parents
         // merged so far), and that tree once merged.
@@ -167,7 +246,7 @@ impl<'r> Scratch<'r> {
             .iter()
             .map(|m| m.parents.first().copied().unwrap_or(m.commit))
             .collect();
-        let mut tree: Vec<Option<ObjectId>> = vec![None; merges.len()];
+        let mut clean: Vec<Option<Clean>> = vec![None; merges.len()];
         let rounds = merges.iter().map(|m| m.parents.len()).max().unwrap_or(0);
         for k in 1..rounds {
             let todo: Vec<usize> = (0..merges.len())
@@ -194,57 +273,86 @@ impl<'r> Scratch<'r> {
                 input.as_bytes(),
                 deadline,
             )?;
-            let trees = parse_batch(&out, self.kind, todo.len())?;
-            for (&i, merged) in todo.iter().zip(trees) {
+            let results = parse_batch(&out, self.kind, todo.len())?;
+            // The octopus merges that go on: their stand-ins, in one batch.
+            let mut next: Vec<(usize, ObjectId)> = Vec::new();
+            for (&i, Clean { tree, conflicted }) in todo.iter().zip(results) {
                 let Some(m) = merges.get(i) else { continue };
-                if let Some(slot) = tree.get_mut(i) {
-                    *slot = Some(merged);
+                if let Some(slot) = clean.get_mut(i) {
+                    let mut all = slot.take().map(|c| c.conflicted).unwrap_or_default();
+                    all.extend(conflicted);
+                    *slot = Some(Clean {
+                        tree,
+                        conflicted: all,
+                    });
                 }
                 if m.parents.len() > k + 1 {
-                    let parents = m.parents.get(..=k).unwrap_or_default();
-                    let stand_in = self.stand_in(merged, parents, deadline)?;
-                    if let Some(slot) = acc.get_mut(i) {
-                        *slot = stand_in;
-                    }
+                    next.push((i, tree));
+                }
+            }
+            let bodies: Vec<Vec<u8>> = next
+                .iter()
+                .map(|&(i, tree)| {
+                    let parents = merges
+                        .get(i)
+                        .and_then(|m| m.parents.get(..=k))
+                        .unwrap_or_default();
+                    stand_in(tree, parents)
+                })
+                .collect();
+            let written = self.write_commits(&bodies, deadline)?;
+            for ((i, _), oid) in next.into_iter().zip(written) {
+                if let Some(slot) = acc.get_mut(i) {
+                    *slot = oid;
                 }
             }
         }
         merges
             .iter()
-            .zip(tree)
-            .map(|(m, t)| {
-                t.ok_or_else(|| DiffError::Remerge {
+            .zip(clean)
+            .map(|(m, c)| {
+                c.ok_or_else(|| DiffError::Remerge {
                     reason: format!("merge {} has fewer than two parents", m.commit),
                 })
             })
             .collect()
     }
 
-    /// A commit with `tree` and `parents`, written to the scratch folder:
-    /// what the next step of an octopus merge merges into.
-    fn stand_in(
+    /// Writes commit objects to the scratch folder (`git hash-object
+    /// --stdin-paths`, one process for all) and returns their ids.
+    fn write_commits(
         &self,
-        tree: ObjectId,
-        parents: &[ObjectId],
+        bodies: &[Vec<u8>],
         deadline: Option<Instant>,
-    ) -> Result<ObjectId, DiffError> {
-        let mut body = format!("tree {tree}\n");
-        for p in parents {
-            body.push_str(&format!("parent {p}\n"));
+    ) -> Result<Vec<ObjectId>, DiffError> {
+        if bodies.is_empty() {
+            return Ok(Vec::new());
         }
-        body.push_str("author trailgate <trailgate> 0 +0000\n");
-        body.push_str("committer trailgate <trailgate> 0 +0000\n\noctopus step\n");
+        let mut paths = String::new();
+        for (n, body) in bodies.iter().enumerate() {
+            let path = self.objects.join("info").join(format!("stand-in-{n}"));
+            std::fs::write(&path, body).map_err(|e| DiffError::Remerge {
+                reason: format!("cannot write {}: {e}", path.display()),
+            })?;
+            paths.push_str(&path.to_string_lossy());
+            paths.push('\n');
+        }
         let out = self.run(
-            &["hash-object", "-t", "commit", "-w", "--stdin"],
-            body.as_bytes(),
+            &["hash-object", "-t", "commit", "-w", "--stdin-paths"],
+            paths.as_bytes(),
             deadline,
         )?;
-        let hex = String::from_utf8_lossy(&out);
-        self.kind
-            .parse_hex(hex.trim().as_bytes())
-            .ok_or_else(|| DiffError::Remerge {
-                reason: format!("git hash-object printed `{}`", hex.trim()),
-            })
+        let text = String::from_utf8_lossy(&out);
+        let ids: Vec<ObjectId> = text
+            .lines()
+            .filter_map(|l| self.kind.parse_hex(l.trim().as_bytes()))
+            .collect();
+        if ids.len() != bodies.len() {
+            return Err(DiffError::Remerge {
+                reason: format!("git hash-object printed `{}`", text.trim()),
+            });
+        }
+        Ok(ids)
     }
 
     /// Runs git with `input`, killing it at the deadline.
@@ -303,6 +411,26 @@ impl<'r> Scratch<'r> {
     }
 }
 
+/// A clean merge of a merge's parents.
+#[derive(Debug, Clone)]
+struct Clean {
+    tree: ObjectId,
+    /// The paths git could not merge (on any step of an octopus).
+    conflicted: Vec<Vec<u8>>,
+}
+
+/// A commit with `tree` and `parents`: what the next step of an octopus
+/// merge merges into (its merge bases are those of the parents so far).
+fn stand_in(tree: ObjectId, parents: &[ObjectId]) -> Vec<u8> {
+    let mut body = format!("tree {tree}\n");
+    for p in parents {
+        body.push_str(&format!("parent {p}\n"));
+    }
+    body.push_str("author trailgate <trailgate> 0 +0000\n");
+    body.push_str("committer trailgate <trailgate> 0 +0000\n\noctopus step\n");
+    body.into_bytes()
+}
+
 enum Waited {
     Exited(std::process::ExitStatus),
     Failed(std::io::Error),
@@ -334,7 +462,7 @@ fn wait_until(child: &mut std::process::Child, deadline: Option<Instant>) -> Wai
 
 /// `merge-tree --stdin -z --name-only --no-messages` output: per merge,
 /// `<status> NUL <tree> NUL [<conflicted path> NUL]... NUL`.
-fn parse_batch(out: &[u8], kind: HashKind, expected: usize) -> Result<Vec<ObjectId>, DiffError> {
+fn parse_batch(out: &[u8], kind: HashKind, expected: usize) -> Result<Vec<Clean>, DiffError> {
     let bad = |why: &str| DiffError::Remerge {
         reason: format!("git merge-tree printed what trailgate cannot read: {why}"),
     };
@@ -349,15 +477,17 @@ fn parse_batch(out: &[u8], kind: HashKind, expected: usize) -> Result<Vec<Object
             )));
         }
         let tree = fields.next().ok_or_else(|| bad("no tree"))?;
-        trees.push(kind.parse_hex(tree).ok_or_else(|| bad("a tree id"))?);
+        let tree = kind.parse_hex(tree).ok_or_else(|| bad("a tree id"))?;
         // The conflicted paths, up to the empty field that ends the merge.
+        let mut conflicted = Vec::new();
         loop {
             match fields.next() {
                 Some([]) => break,
-                Some(_) => {}
+                Some(path) => conflicted.push(path.to_vec()),
                 None => return Err(bad("an unterminated result")),
             }
         }
+        trees.push(Clean { tree, conflicted });
     }
     Ok(trees)
 }
@@ -393,8 +523,10 @@ mod tests {
         let b = "ea6c118ad3a2e90e241e9ec1faeeab0259f1828b";
         let out = format!("0\0{a}\0f\0g\0\01\0{b}\0\0");
         let trees = parse_batch(out.as_bytes(), HashKind::Sha1, 2).unwrap();
-        assert_eq!(trees[0].to_hex(), a);
-        assert_eq!(trees[1].to_hex(), b);
+        assert_eq!(trees[0].tree.to_hex(), a);
+        assert_eq!(trees[0].conflicted, vec![b"f".to_vec(), b"g".to_vec()]);
+        assert_eq!(trees[1].tree.to_hex(), b);
+        assert!(trees[1].conflicted.is_empty());
         assert!(parse_batch(out.as_bytes(), HashKind::Sha1, 3).is_err());
         assert!(parse_batch(b"-1\0", HashKind::Sha1, 1).is_err());
     }

@@ -341,3 +341,52 @@ fn an_octopus_merge_is_measured_against_the_sequential_merge_of_its_parents() {
     assert_eq!(ours(&stats).len(), 2, "{stats:?}");
     assert_eq!(stats.lines_deleted(), 20);
 }
+
+#[test]
+fn a_conflict_git_cannot_mark_is_measured_against_the_parents() {
+    // Binary: both sides change it, the merge keeps ours. The clean tree
+    // holds ours too (no markers in a binary file), so the path is measured
+    // against the parent whose change it dropped.
+    let w = base();
+    side(&w, "topic", "logo.bin", "\0theirs\n");
+    write(&w, "logo.bin", "\0ours\n");
+    commit_all(&w, "Main's logo");
+    let merge = merge_with(&w, "topic", |w| write(w, "logo.bin", "\0ours\n"));
+    assert!(remerge_diff(&w, &merge).is_empty(), "git shows nothing");
+    let stats = measure(&w, &merge, true);
+    assert_eq!(ours(&stats), vec![(None, None, "logo.bin".to_owned())]);
+
+    // Modify/delete: the fix deletes a file main changed; keeping it drops
+    // the deletion, which counts as the file's lines added.
+    let w = base();
+    w.git(&["checkout", "-q", "-b", "fix"]);
+    w.git(&["rm", "-q", "security/auth.txt"]);
+    commit_all(&w, "Remove the legacy auth");
+    w.git(&["checkout", "-q", "main"]);
+    write(&w, "security/auth.txt", &lines("kept", 10));
+    commit_all(&w, "Main edits the legacy auth");
+    let merge = merge_with(&w, "fix", |w| {
+        w.git(&["add", "security/auth.txt"]);
+    });
+    assert!(remerge_diff(&w, &merge).is_empty(), "git shows nothing");
+    let stats = measure(&w, &merge, true);
+    assert_eq!(
+        ours(&stats),
+        vec![(Some(10), Some(0), "security/auth.txt".to_owned())]
+    );
+}
+
+#[test]
+fn a_merge_of_more_than_64_parents_cannot_be_measured() {
+    let w = base();
+    let head = oid(&w.git(&["rev-parse", "HEAD"]));
+    let tree = oid(&w.git(&["rev-parse", "HEAD^{tree}"]));
+    let repo = trailgate::git::Repo::open(&w.work.join(".git")).unwrap();
+    let m = Merge {
+        commit: head,
+        parents: vec![head; 65],
+        tree,
+    };
+    let err = diff::merge_diffs(&repo, &[m], true, &DiffOptions::renames()).unwrap_err();
+    assert!(err.to_string().contains("65 parents"), "{err}");
+}

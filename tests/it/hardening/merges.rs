@@ -298,7 +298,7 @@ fn rename_bomb(w: &World, n: usize, size: usize, rounds: usize) -> (String, Stri
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let _ = write!(s, "{:016x}\n", seed);
+            let _ = writeln!(s, "{seed:016x}");
         }
         s.truncate(size - 1);
         s.push('\n');
@@ -363,4 +363,27 @@ fn attack_rename_scoring_a_million_pairs_stops_at_the_time_budget() {
         took < Duration::from_secs(2),
         "the hook stopped only after {took:?}"
     );
+}
+
+#[test]
+fn attack_modify_delete_conflict_resolved_by_keeping_the_file_the_fix_deleted() {
+    // git leaves no markers for a modify/delete conflict: its clean tree
+    // keeps the modified file, and so does remerge-diff's. A merge that
+    // keeps it drops the fix's deletion; measured against the parents, it
+    // touches the path.
+    let w = world();
+    let before = w.server_ref(MAIN);
+    w.git(&["checkout", "-q", "-b", "fix"]);
+    w.git(&["rm", "-q", "security/auth.txt"]);
+    commit_all(&w, &format!("Remove the legacy auth{REVIEWED}"));
+    w.git(&["checkout", "-q", "main"]);
+    write(&w, "security/auth.txt", &lines("patched", 10));
+    commit_all(&w, &format!("Patch the legacy auth{REVIEWED}"));
+    let merge = merge_with(&w, "fix", |w| {
+        w.git(&["add", "security/auth.txt"]);
+    });
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_violation("error", "security-review", MAIN, &merge, "Merge branch");
+    w.assert_server_ref(MAIN, before.as_deref());
 }
