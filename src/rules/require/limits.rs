@@ -79,7 +79,7 @@ impl Limits {
     }
 
     /// The limits a diff goes over.
-    fn over(&self, stats: &DiffStats, scope: LimitScope) -> Vec<OverLimit> {
+    fn over(&self, stats: &DiffStats, scope: LimitScope, of_merge: bool) -> Vec<OverLimit> {
         let mut out = Vec::new();
         let paths = |paths: Vec<&[u8]>| -> (Vec<String>, usize) {
             let total = paths.len();
@@ -99,6 +99,7 @@ impl Limits {
             added: None,
             deleted: None,
             scope,
+            of_merge,
         };
         let changed = stats.files_changed() as u64;
         if let Some(max) = self.max_files_changed.filter(|&m| changed > m) {
@@ -149,7 +150,8 @@ impl Requirement for Limits {
         let Some(stats) = input.diff else {
             return Err(self.needs());
         };
-        let over = self.over(stats, when::scope(rule));
+        let of_merge = matches!(input.subject, Subject::Commit(c) if c.is_merge());
+        let over = self.over(stats, when::scope(rule), of_merge);
         match input.subject {
             Subject::Commit(_) => out.extend(over.into_iter().map(Finding::OverLimit)),
             Subject::NetChange { base, new } if !over.is_empty() => {
