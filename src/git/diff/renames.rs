@@ -100,7 +100,7 @@ impl<'r> Differ<'r> {
             if src_used[s] {
                 continue;
             }
-            if s % 256 == 0 {
+            if s.is_multiple_of(256) {
                 self.in_time()?;
             }
             let base = basename(&src_sides[s].path);
@@ -132,7 +132,7 @@ impl<'r> Differ<'r> {
                 for (k, &s) in rest_src.iter().enumerate() {
                     // A million pairs take seconds: the budget is checked
                     // every few hundred.
-                    if k % 256 == 0 {
+                    if k.is_multiple_of(256) {
                         self.in_time()?;
                     }
                     let score =

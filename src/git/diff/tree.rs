@@ -272,7 +272,7 @@ impl<'r> Differ<'r> {
             // A tree of a million entries is one call: the budget is checked
             // inside it too.
             entries = entries.wrapping_add(1);
-            if entries % 4096 == 0 {
+            if entries.is_multiple_of(4096) {
                 self.in_time()?;
             }
             let order = match (&a, &b) {
