@@ -30,7 +30,8 @@ const MIN_PARALLEL: usize = 64;
 /// caller knows them.
 pub type Job = (ObjectId, Option<(Option<ObjectId>, ObjectId)>);
 
-/// The diffs of `commits` (against their first parents), with line counts
+/// The diffs of `commits` (against their first parents: never merges, which
+/// are measured against the clean merge of their parents), with line counts
 /// when `lines`, computed on up to `threads` threads. Commits whose diff
 /// fails are missing from the result.
 pub fn commit_diffs(

@@ -31,6 +31,9 @@
 //!   git's `diffcore-delta.c` span hashing and its limit of 1,000 x 1,000
 //!   candidates. Copies are not detected (git does not by default).
 //!
+//! A merge's own changes (against a clean merge of its parents, as
+//! `git show --remerge-diff` shows them) are computed by [`merge_diffs`].
+//!
 //! Not modelled (git would read them from the repository's configuration or
 //! attributes, which a hook should not let change its answer): `.gitattributes`
 //! `diff`/`binary` attributes, `diff.renameLimit`, `core.bigFileThreshold`,
