@@ -344,6 +344,8 @@ impl Engine<'_, '_> {
             if !self.sigs.merges_seen.insert(oid) {
                 continue;
             }
+            // A signature check and a walk per merge: within the budget too.
+            self.check_deadline(refname)?;
             let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
             let [first, others @ ..] = facts.parent_ids.as_slice() else {
                 continue;
@@ -390,6 +392,7 @@ impl Engine<'_, '_> {
             if holds {
                 break;
             }
+            self.check_deadline(refname)?;
             let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
             let mut diff = None;
             holds = loop {
