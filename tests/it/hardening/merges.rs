@@ -238,6 +238,31 @@ require = { max_files_changed = 10, max_files_deleted = 2, max_lines_deleted = 2
     let merge = w.git(&["rev-parse", "HEAD"]);
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&merge));
+
+    // The clean merge trailgate measured against (a.txt with conflict
+    // markers) was written to a private folder, not into the quarantine,
+    // whose objects git moves into the repository on an accepted push.
+    let clean = w.run_git(
+        &w.work,
+        &[
+            "merge-tree",
+            "--write-tree",
+            "--name-only",
+            &format!("{merge}^1"),
+            &format!("{merge}^2"),
+        ],
+    );
+    let tree = clean.stdout.lines().next().unwrap().to_owned();
+    let marked = w.git(&["rev-parse", &format!("{tree}:a.txt")]);
+    assert!(w.git(&["cat-file", "-p", &marked]).contains("<<<<<<<"));
+    assert!(
+        !w.server_has(&marked),
+        "the merged blob leaked into the repository"
+    );
+    assert!(
+        !w.server_has(&tree),
+        "the merged tree leaked into the repository"
+    );
 }
 
 #[test]
