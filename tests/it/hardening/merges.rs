@@ -242,14 +242,18 @@ require = { max_files_changed = 10, max_files_deleted = 2, max_lines_deleted = 2
     // The clean merge trailgate measured against (a.txt with conflict
     // markers) was written to a private folder, not into the quarantine,
     // whose objects git moves into the repository on an accepted push.
+    // (Parents named by full id, as trailgate names them: git writes the
+    // names into the conflict markers.)
+    let parents = w.git(&["rev-parse", &format!("{merge}^1"), &format!("{merge}^2")]);
+    let parents: Vec<&str> = parents.lines().collect();
     let clean = w.run_git(
         &w.work,
         &[
             "merge-tree",
             "--write-tree",
             "--name-only",
-            &format!("{merge}^1"),
-            &format!("{merge}^2"),
+            parents[0],
+            parents[1],
         ],
     );
     let tree = clean.stdout.lines().next().unwrap().to_owned();
