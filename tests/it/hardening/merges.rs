@@ -416,3 +416,34 @@ fn attack_modify_delete_conflict_resolved_by_keeping_the_file_the_fix_deleted() 
         .assert_violation("error", "security-review", MAIN, &merge, "Merge branch");
     w.assert_server_ref(MAIN, before.as_deref());
 }
+
+#[test]
+fn a_measured_merge_without_git_to_merge_with_cannot_be_judged() {
+    // A server without `git` in the hook's PATH cannot compute the clean
+    // merge: the push is rejected as unjudgeable (exit 2), never accepted
+    // with the merge unmeasured.
+    let w = World::new();
+    for path in ["a.txt", "security/auth.txt"] {
+        write(&w, path, &lines(path, 10));
+    }
+    commit_all(&w, "Base");
+    w.push(&["origin", "main"]).assert_code(0);
+    let old = w.server_ref(MAIN).unwrap();
+    fix_and_move_on(&w);
+    let merge = merge_with(&w, "fix", |_| {});
+    // The objects reach the server without a hook, on a ref no rule covers.
+    w.push(&["origin", "main:refs/heads/incoming"])
+        .assert_code(0);
+    w.install_hook();
+    w.write_policy(&policy(RULES));
+    let empty = w.root.join("no-git");
+    std::fs::create_dir_all(&empty).unwrap();
+    let run = hook_within(
+        &w,
+        &[],
+        &line(&old, &merge, MAIN),
+        &[("PATH", empty.to_str().unwrap())],
+        LIMIT,
+    );
+    assert_cannot_judge(&run, "cannot run git merge-tree");
+}
