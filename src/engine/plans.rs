@@ -388,6 +388,7 @@ impl Engine<'_, '_> {
     ) -> Result<(), JudgeError> {
         let policy = self.policy;
         let mut holds = !rules::when::on_commits(rule);
+        let mut merges_batched = false;
         for oid in commits.iter() {
             if holds {
                 break;
@@ -400,6 +401,12 @@ impl Engine<'_, '_> {
                     Selects::Yes => break true,
                     Selects::No => break false,
                     Selects::NeedsDiff(_) if diff.is_none() => {
+                        if facts.is_merge() && !merges_batched && !self.diffs.has(oid) {
+                            // The first merge that needs measuring: every
+                            // merge of the update in one `git merge-tree`.
+                            merges_batched = true;
+                            self.measure_merges(refname, commits)?;
+                        }
                         diff = Some(self.diffs.get(self.repo, refname, oid, &facts.parent_ids)?);
                     }
                     // Neither can be asked for twice: judging more is the
@@ -454,6 +461,25 @@ impl Engine<'_, '_> {
                 oid: new,
             }),
         }
+    }
+
+    /// Measures every merge among `commits` not measured yet, in one batch.
+    fn measure_merges(&mut self, refname: &str, commits: &IdList) -> Result<(), JudgeError> {
+        let policy = self.policy;
+        let mut merges = Vec::new();
+        for oid in commits.iter() {
+            if self.diffs.has(oid) {
+                continue;
+            }
+            if self
+                .facts
+                .get(self.repo, &policy.facts(), refname, oid)?
+                .is_merge()
+            {
+                merges.push(stores::merge_of(self.repo, refname, oid)?);
+            }
+        }
+        self.diffs.merges(self.repo, refname, &merges)
     }
 
     /// Where a newly created ref forked off the history a rule already

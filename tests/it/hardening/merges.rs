@@ -447,3 +447,34 @@ fn a_measured_merge_without_git_to_merge_with_cannot_be_judged() {
     );
     assert_cannot_judge(&run, "cannot run git merge-tree");
 }
+
+#[test]
+fn attack_evil_merge_under_a_per_push_rule_makes_the_rule_hold() {
+    // `per = "push"`: the rule holds when any commit touches the path (a
+    // merge by what it did itself), then its limit applies to the net change.
+    let w = world();
+    w.write_policy(&policy(
+        r#"
+[[rule]]
+name = "small-security-pushes"
+refs = ["refs/heads/main"]
+per = "push"
+when = { touches = ["security/**"] }
+require = { max_files_changed = 1 }
+"#,
+    ));
+    let before = w.server_ref(MAIN);
+    w.git(&["checkout", "-q", "-b", "docs"]);
+    write(&w, "docs.txt", "docs\n");
+    commit_all(&w, "Docs");
+    w.git(&["checkout", "-q", "main"]);
+    // Only the merge's resolution touches security/.
+    merge_with(&w, "docs", |w| {
+        write(w, "security/auth.txt", "allow everyone\n");
+    });
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_says("small-security-pushes")
+        .assert_says("changes 2 files");
+    w.assert_server_ref(MAIN, before.as_deref());
+}
