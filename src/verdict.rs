@@ -341,6 +341,10 @@ pub struct OverLimit {
     pub deleted: Option<u64>,
     /// What the rule's conditions make the limit about.
     pub scope: LimitScope,
+    /// A merge's own changes were measured (against git's clean merge of
+    /// its parents, not its first parent).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub of_merge: bool,
 }
 
 /// What a rule's limits are about, from its conditions.

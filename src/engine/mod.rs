@@ -101,7 +101,7 @@ impl Deadline {
         self.started + std::time::Duration::from_millis(self.budget_ms)
     }
 
-    fn out_of_time(&self, refname: &str, commits: usize) -> JudgeError {
+    pub(crate) fn out_of_time(&self, refname: &str, commits: usize) -> JudgeError {
         JudgeError::OutOfTime {
             refname: refname.to_owned(),
             budget_ms: self.budget_ms,
@@ -180,7 +180,7 @@ pub fn judge(
         pushed: PushedBy::new(policy, ctx.pusher, ctx.pusher_variables),
         commits: Commits::new(walker),
         facts: FactStore::new(!once),
-        diffs: DiffStore::new(lines),
+        diffs: DiffStore::new(lines, ctx.deadline),
         sigs: SigStore::default(),
         once,
         ref_commits: HashSet::new(),

@@ -30,7 +30,8 @@ const MIN_PARALLEL: usize = 64;
 /// caller knows them.
 pub type Job = (ObjectId, Option<(Option<ObjectId>, ObjectId)>);
 
-/// The diffs of `commits` (against their first parents), with line counts
+/// The diffs of `commits` (against their first parents: never merges, which
+/// are measured against the clean merge of their parents), with line counts
 /// when `lines`, computed on up to `threads` threads. Commits whose diff
 /// fails are missing from the result.
 pub fn commit_diffs(
@@ -74,6 +75,8 @@ fn diff_all(
     // trees are the ones the previous diff read.
     let mut trees = diff::TreeCache::default();
     commits
+        // Past the deadline the caller reports it; the rest are not worth starting.
+        .take_while(|_| opts.deadline.is_none_or(|d| std::time::Instant::now() < d))
         .filter_map(|(oid, known)| {
             diff::commit_diff_cached(&repo, oid, known, lines, opts, &mut trees, None)
                 .ok()
@@ -380,7 +383,7 @@ fn diff_ahead(
     let reader = (!packs.is_empty()).then(|| PackReader::new(packs));
     let mut repo = None;
     let mut trees = diff::TreeCache::default();
-    let opts = DiffOptions { renames: true };
+    let opts = DiffOptions::renames().until(deadline);
     let mut known: crate::git::walk::OidMap<ObjectId> = crate::git::walk::OidMap::default();
     let mut order: std::collections::VecDeque<ObjectId> = std::collections::VecDeque::new();
     let mut waiting: crate::git::walk::OidMap<Vec<(ObjectId, ObjectId)>> =

@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 
 use crate::facts::{self, CommitFacts};
-use crate::git::diff::{self, DiffOptions};
+use crate::git::diff;
 use crate::git::object;
 use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
@@ -25,7 +25,7 @@ use crate::rules::{self, Evidence, Input, Known, Outcome, Policy, Rule, Selects,
 use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
 
 use super::parallel::{self, Ahead, Links};
-use super::stores::with_object;
+use super::stores::{self, with_object};
 use super::update::Flow;
 use super::{Engine, JudgeError};
 
@@ -69,7 +69,9 @@ pub(super) fn classify(
     Some(Links {
         tree: raw.tree?,
         first_parent: raw.parents.first().copied(),
-        wanted,
+        // A merge is measured against the clean merge of its parents, in
+        // one batch after the walk, never against its first parent here.
+        wanted: wanted && !merge,
     })
 }
 
@@ -253,7 +255,7 @@ impl Engine<'_, '_> {
             };
             let mut progress = false;
             if needs.diff.is_some() && diff.is_none() {
-                diff = Some(self.diffs.get(self.repo, refname, oid)?);
+                diff = Some(self.diffs.get(self.repo, refname, oid, &facts.parent_ids)?);
                 progress = true;
             }
             if needs.signature && sig.is_none() {
@@ -290,6 +292,7 @@ impl Engine<'_, '_> {
         }
         let policy = self.policy;
         let mut wanted = Vec::new();
+        let mut merges = Vec::new();
         for oid in commits.iter() {
             if self.diffs.has(oid) {
                 continue;
@@ -300,6 +303,10 @@ impl Engine<'_, '_> {
                 signature: None,
             };
             if rules::wants_diff(rule, policy, Known::Facts(&c), evidence) == Some(true) {
+                if c.is_merge() {
+                    merges.push(stores::merge_of(self.repo, refname, oid)?);
+                    continue;
+                }
                 // Tree ids from the bytes the walk kept, where it kept both
                 // the commit and its first parent.
                 let tree_and_parent = |oid: ObjectId| {
@@ -317,7 +324,7 @@ impl Engine<'_, '_> {
         self.diffs.offer(ahead.take());
         wanted.retain(|&(oid, _)| !self.diffs.take_ready(oid));
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        let opts = DiffOptions { renames: true };
+        let opts = self.diffs.options();
         let computed = parallel::commit_diffs(
             &self.repo.reopener(),
             &wanted,
@@ -328,6 +335,8 @@ impl Engine<'_, '_> {
         for (oid, stats) in computed {
             self.diffs.add(oid, stats);
         }
+        // Every merge the rule measures, in one `git merge-tree` batch.
+        self.diffs.merges(self.repo, refname, &merges)?;
         Ok(())
     }
 
@@ -340,6 +349,8 @@ impl Engine<'_, '_> {
             if !self.sigs.merges_seen.insert(oid) {
                 continue;
             }
+            // A signature check and a walk per merge: within the budget too.
+            self.check_deadline(refname)?;
             let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
             let [first, others @ ..] = facts.parent_ids.as_slice() else {
                 continue;
@@ -382,10 +393,12 @@ impl Engine<'_, '_> {
     ) -> Result<(), JudgeError> {
         let policy = self.policy;
         let mut holds = !rules::when::on_commits(rule);
+        let mut merges_batched = false;
         for oid in commits.iter() {
             if holds {
                 break;
             }
+            self.check_deadline(refname)?;
             let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
             let (mut diff, mut sig) = (None, None);
             holds = loop {
@@ -403,7 +416,13 @@ impl Engine<'_, '_> {
                     Selects::Yes => break true,
                     Selects::No => break false,
                     Selects::NeedsDiff(_) if diff.is_none() => {
-                        diff = Some(self.diffs.get(self.repo, refname, oid)?);
+                        if facts.is_merge() && !merges_batched && !self.diffs.has(oid) {
+                            // The first merge that needs measuring: every
+                            // merge of the update in one `git merge-tree`.
+                            merges_batched = true;
+                            self.measure_merges(refname, commits)?;
+                        }
+                        diff = Some(self.diffs.get(self.repo, refname, oid, &facts.parent_ids)?);
                     }
                     Selects::NeedsProof if sig.is_none() => {
                         sig = Some(self.sigs.get(self.repo, &policy.keys, refname, oid)?);
@@ -434,15 +453,10 @@ impl Engine<'_, '_> {
         };
         let new_tree = tree_of(new)?;
         let old_tree = base.map(tree_of).transpose()?;
-        let opts = DiffOptions { renames: true };
+        let opts = self.diffs.options();
         let lines = rules::needs(rule).diff == Some(rules::DiffNeed::Lines);
-        let stats =
-            diff::tree_diff(self.repo, old_tree, new_tree, lines, &opts).map_err(|source| {
-                JudgeError::Diff {
-                    refname: refname.to_owned(),
-                    source: Box::new(source),
-                }
-            })?;
+        let stats = diff::tree_diff(self.repo, old_tree, new_tree, lines, &opts)
+            .map_err(|source| self.diffs.error(refname, source))?;
         self.diffs.computed += 1;
         let outcome = rules::evaluate(
             rule,
@@ -467,6 +481,25 @@ impl Engine<'_, '_> {
                 oid: new,
             }),
         }
+    }
+
+    /// Measures every merge among `commits` not measured yet, in one batch.
+    fn measure_merges(&mut self, refname: &str, commits: &IdList) -> Result<(), JudgeError> {
+        let policy = self.policy;
+        let mut merges = Vec::new();
+        for oid in commits.iter() {
+            if self.diffs.has(oid) {
+                continue;
+            }
+            if self
+                .facts
+                .get(self.repo, &policy.facts(), refname, oid)?
+                .is_merge()
+            {
+                merges.push(stores::merge_of(self.repo, refname, oid)?);
+            }
+        }
+        self.diffs.merges(self.repo, refname, &merges)
     }
 
     /// Where a newly created ref forked off the history a rule already

@@ -8,12 +8,13 @@ use std::rc::Rc;
 
 use crate::facts::signature::{KeyRing, SigStatus};
 use crate::facts::{self, CommitFacts};
-use crate::git::diff::{self, DiffOptions, DiffStats};
+use crate::git::diff::{self, DiffError, DiffOptions, DiffStats};
+use crate::git::object;
 use crate::git::oid::ObjectId;
 use crate::git::repo::Repo;
 use crate::git::walk::{OidMap, RawCommits};
 
-use super::JudgeError;
+use super::{Deadline, JudgeError};
 
 /// Reads an object's bytes and hands them to `f`.
 pub(super) fn with_object<T>(
@@ -84,8 +85,9 @@ impl FactStore {
     }
 }
 
-/// Diffs against the first parent, each computed once at the detail the
-/// most demanding rule needs.
+/// Each commit's own diff, computed once at the detail the most demanding
+/// rule needs: against its first parent (or the empty tree), and for a
+/// merge against the clean merge of its parents ([`diff::merge_diffs`]).
 pub(super) struct DiffStore {
     done: HashMap<ObjectId, Rc<DiffStats>>,
     /// Diffs computed ahead on other threads and not yet asked for.
@@ -94,15 +96,35 @@ pub(super) struct DiffStore {
     pub(super) lines: bool,
     /// Diffs computed (commits and net changes).
     pub(super) computed: usize,
+    /// The time budget every diff is computed within.
+    pub(super) deadline: Option<Deadline>,
 }
 
 impl DiffStore {
-    pub(super) fn new(lines: bool) -> Self {
+    pub(super) fn new(lines: bool, deadline: Option<Deadline>) -> Self {
         DiffStore {
             done: HashMap::new(),
             ready: OidMap::default(),
             lines,
             computed: 0,
+            deadline,
+        }
+    }
+
+    /// How every diff is computed: renames detected, within the budget.
+    pub(super) fn options(&self) -> DiffOptions {
+        DiffOptions::renames().until(self.deadline.map(|d| d.at()))
+    }
+
+    /// The error for a diff that failed: the budget's message when it ran
+    /// out of time.
+    pub(super) fn error(&self, refname: &str, source: DiffError) -> JudgeError {
+        match (source, self.deadline) {
+            (DiffError::OutOfTime, Some(d)) => d.out_of_time(refname, self.computed),
+            (source, _) => JudgeError::Diff {
+                refname: refname.to_owned(),
+                source: Box::new(source),
+            },
         }
     }
 
@@ -134,25 +156,72 @@ impl DiffStore {
         stats
     }
 
+    /// The diff of commit `oid`, whose parents are `parents`.
     pub(super) fn get(
         &mut self,
         repo: &Repo,
         refname: &str,
         oid: ObjectId,
+        parents: &[ObjectId],
     ) -> Result<Rc<DiffStats>, JudgeError> {
         if let Some(stats) = self.done.get(&oid) {
             return Ok(Rc::clone(stats));
         }
+        if parents.len() > 1 {
+            let merge = merge_of(repo, refname, oid)?;
+            self.merges(repo, refname, &[merge])?;
+            if let Some(stats) = self.done.get(&oid) {
+                return Ok(Rc::clone(stats));
+            }
+        }
         if let Some(stats) = self.ready.remove(&oid) {
             return Ok(self.add(oid, stats));
         }
-        let stats = diff::commit_diff(repo, oid, self.lines, &DiffOptions { renames: true })
-            .map_err(|source| JudgeError::Diff {
-                refname: refname.to_owned(),
-                source: Box::new(source),
-            })?;
+        let stats = diff::commit_diff(repo, oid, self.lines, &self.options())
+            .map_err(|source| self.error(refname, source))?;
         Ok(self.add(oid, stats))
     }
+
+    /// Measures `merges` against the clean merges of their parents, in one
+    /// batch.
+    pub(super) fn merges(
+        &mut self,
+        repo: &Repo,
+        refname: &str,
+        merges: &[diff::Merge],
+    ) -> Result<(), JudgeError> {
+        let computed = diff::merge_diffs(repo, merges, self.lines, &self.options())
+            .map_err(|source| self.error(refname, source))?;
+        for (oid, stats) in computed {
+            self.add(oid, stats);
+        }
+        Ok(())
+    }
+}
+
+/// A merge commit's parents and tree, from its raw object (as the walk
+/// reads it, without grafts or replacements).
+pub(super) fn merge_of(
+    repo: &Repo,
+    refname: &str,
+    oid: ObjectId,
+) -> Result<diff::Merge, JudgeError> {
+    with_object(repo, refname, oid, |data| {
+        let bad = |reason: String| JudgeError::BadCommit {
+            refname: refname.to_owned(),
+            oid,
+            reason,
+        };
+        let raw = object::parse(data).map_err(bad)?;
+        let tree = raw
+            .tree
+            .ok_or_else(|| bad("it has no readable tree line".into()))?;
+        Ok(diff::Merge {
+            commit: oid,
+            parents: raw.parents,
+            tree,
+        })
+    })
 }
 
 /// Commits' signatures, verified once, and for each commit the people whose

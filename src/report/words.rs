@@ -95,6 +95,7 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
             format!("git commit --amend --trailer \"{}: <value>\"", f.key)
         }
         Finding::Unsigned(_) => "sign it with your SSH key: git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S".into(),
+        Finding::OverLimit(f) if f.of_merge => format!("a merge is measured by what it changed itself, against git's clean merge of its parents (`git show --remerge-diff {}` shows it): redo the merge keeping git's result except where you resolve conflicts, and make other changes in commits of their own", v.commit.as_ref().map_or_else(String::new, |c| c.oid.short())),
         Finding::OverLimit(_) => "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into(),
         Finding::NetChangeOverLimit(_) => "push the change in smaller steps that each stay within the limits, or ask an administrator about this rule".into(),
         Finding::DeniedUpdate(f) => match f.denied {

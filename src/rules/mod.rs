@@ -240,11 +240,13 @@ pub fn selects(
     when::selects(rule, &policy.directory, commit, diff, evidence)
 }
 
-/// Whether the rule looks at the diff of a commit (a merge's only when the
-/// rule is about merges), and at what detail; `None` when it does not.
-pub fn looks_at_diff(rule: &Rule, merge: bool) -> Option<DiffNeed> {
-    let need = needs(rule).diff?;
-    (!merge || when::sees_merge_diff(rule)).then_some(need)
+/// Whether the rule looks at the diff of a commit, and at what detail;
+/// `None` when it does not. A merge's diff is its own changes (its tree
+/// against the clean merge of its parents, as `git show --remerge-diff`
+/// shows them), so every rule that selects a merge measures it: a clean
+/// merge measures nothing, an evil resolution or a dropped side counts.
+pub fn looks_at_diff(rule: &Rule) -> Option<DiffNeed> {
+    needs(rule).diff
 }
 
 /// Whether [`evaluate`] will ask for this commit's diff: the rule selects
@@ -260,9 +262,7 @@ pub fn wants_diff(
 ) -> Option<bool> {
     match selects(rule, policy, commit, None, evidence) {
         Selects::No => Some(false),
-        Selects::Yes | Selects::NeedsProof => {
-            Some(looks_at_diff(rule, commit.is_merge()).is_some())
-        }
+        Selects::Yes | Selects::NeedsProof => Some(looks_at_diff(rule).is_some()),
         Selects::NeedsDiff(_) => Some(true),
         Selects::NeedsFacts => None,
     }

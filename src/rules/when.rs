@@ -72,11 +72,6 @@ pub(super) fn selects(
         }
     }
     if let Some(touches) = touches {
-        // A commit whose diff the rule does not look at (a merge, unless the
-        // rule is about merges) touches nothing.
-        if super::looks_at_diff(rule, is_merge).is_none() {
-            return Selects::No;
-        }
         let Some(diff) = diff else {
             return Selects::NeedsDiff(DiffNeed::Paths);
         };
@@ -207,14 +202,6 @@ pub fn on_commits(rule: &Rule) -> bool {
 /// How much of a commit's diff the conditions read.
 pub(super) fn diff_need(rule: &Rule) -> Option<DiffNeed> {
     rule.when.touches.as_ref().map(|_| DiffNeed::Paths)
-}
-
-/// Whether the rule looks at what a merge commit changes. By default it does
-/// not: the commits a merge brings in are judged on their own, and a merge's
-/// diff against its first parent would count their changes a second time.
-/// A rule with `when.merge = true` is about merges and sees their diff.
-pub(super) fn sees_merge_diff(rule: &Rule) -> bool {
-    rule.when.merge == Some(true)
 }
 
 /// What the conditions make a size limit about ("the limit for AI-assisted

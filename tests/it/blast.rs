@@ -234,7 +234,7 @@ fn a_new_branch_is_measured_from_where_it_forked() {
 }
 
 #[test]
-fn merges_are_not_judged_on_their_first_parent_diff_unless_the_rule_asks() {
+fn a_merge_is_measured_by_what_it_did_itself_not_by_what_it_brings_in() {
     let setup = |rules: &str| {
         let w = World::new();
         seed(&w, "data", 40);
@@ -248,29 +248,41 @@ fn merges_are_not_judged_on_their_first_parent_diff_unless_the_rule_asks() {
             w.commit(&CAROL, &msg(&format!("Trim part {step}"), &[]));
         }
         w.git(&["checkout", "-q", "main"]);
-        let merge = w.merge(&CAROL, "topic", "Merge topic\n");
-        (w, merge)
+        w
     };
-    let per_commit = r#"
+    let rules = r#"
 [[rule]]
 name = "small-commits"
 refs = ["refs/heads/main"]
 require = { max_files_deleted = 10 }
+
+[[rule]]
+name = "small-merges"
+refs = ["refs/heads/main"]
+when = { merge = true }
+require = { max_files_deleted = 10 }
 "#;
     // Each brought-in commit deletes 5; the merge's first-parent diff deletes
-    // 15 but is not counted again.
-    let (w, merge) = setup(per_commit);
+    // 15, but git's own merge of its parents is what the merge left, so the
+    // merge measures 0 under both rules.
+    let w = setup(rules);
+    let merge = w.merge(&CAROL, "topic", "Merge topic\n");
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&merge));
 
-    let merges_too = format!(
-        "{per_commit}\n[[rule]]\nname = \"small-merges\"\nrefs = [\"refs/heads/main\"]\nwhen = {{ merge = true }}\nrequire = {{ max_files_deleted = 10 }}\n"
-    );
-    let (w, merge) = setup(&merges_too);
+    // The same merge deleting 11 more files in its resolution counts them.
+    let w = setup(rules);
+    w.run_git(&w.work, &["merge", "-q", "--no-ff", "--no-commit", "topic"]);
+    for i in 20..31 {
+        w.git(&["rm", "-q", &format!("data/f{i:03}.txt")]);
+    }
+    w.git(&["commit", "-q", "-m", "Merge topic"]);
+    let merge = w.git(&["rev-parse", "HEAD"]);
     w.push(&["origin", "main"])
-        .assert_rejected_with(1)
+        .assert_rejected_with(2)
         .assert_violation("error", "small-merges", MAIN, &merge, "Merge topic")
-        .assert_line_with(&["deletes 15 files", "the limit for merge commits is 10"]);
+        .assert_violation("error", "small-commits", MAIN, &merge, "Merge topic")
+        .assert_line_with(&["deletes 11 files", "the limit for merge commits is 10"]);
 }
 
 #[test]

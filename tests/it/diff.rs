@@ -7,5 +7,6 @@
 mod bench;
 mod differential;
 mod generator;
+pub mod merges;
 mod oracle;
 mod pack;

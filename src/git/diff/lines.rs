@@ -19,13 +19,13 @@ impl<'r> Differ<'r> {
             (Some(o), Some(n), _) if o.mode & S_IFMT != n.mode & S_IFMT => ChangeKind::TypeChanged,
             _ => ChangeKind::Modified,
         };
-        let (added, deleted) = if self.lines {
+        let (added, deleted, binary_lines) = if self.lines {
             match self.line_counts(pair.old.as_ref(), pair.new.as_ref())? {
-                Some((a, d)) => (Some(a), Some(d)),
-                None => (None, None),
+                Counted::Text(a, d) => (Some(a), Some(d), None),
+                Counted::Binary(text) => (None, None, text),
             }
         } else {
-            (None, None)
+            (None, None, None)
         };
         Ok(FileChange {
             status,
@@ -35,39 +35,53 @@ impl<'r> Differ<'r> {
             new_path: pair.new.map(|s| s.path),
             added,
             deleted,
+            binary_lines,
         })
     }
 
-    /// Numstat's numbers for one pair; `None` when either side is binary.
+    /// Numstat's numbers for one pair, or what the limits count where
+    /// numstat shows `-`.
     pub(super) fn line_counts(
         &self,
         old: Option<&Side>,
         new: Option<&Side>,
-    ) -> Result<Option<(u64, u64)>, DiffError> {
+    ) -> Result<Counted, DiffError> {
         let old_data = old.map(|s| self.content(s)).transpose()?;
         let new_data = new.map(|s| self.content(s)).transpose()?;
         let old_bytes = old_data.as_ref().map(|c| c.bytes());
         let new_bytes = new_data.as_ref().map(|c| c.bytes());
-        if old_bytes.is_some_and(is_binary) || new_bytes.is_some_and(is_binary) {
-            return Ok(None);
+        let (old_binary, new_binary) = (
+            old_bytes.is_some_and(is_binary),
+            new_bytes.is_some_and(is_binary),
+        );
+        if old_binary || new_binary {
+            // The text side's lines still count: text turned binary deletes
+            // them, binary turned text adds them (numstat says `-`).
+            let text = match (old_bytes, new_bytes) {
+                (Some(o), Some(_)) if !old_binary => Some((0, count_lines(o))),
+                (Some(_), Some(n)) if !new_binary => Some((count_lines(n), 0)),
+                _ => None,
+            };
+            return Ok(Counted::Binary(text));
         }
-        match (old_bytes, new_bytes) {
-            (None, None) => Ok(Some((0, 0))),
-            (Some(o), None) => Ok(Some((0, count_lines(o)))),
-            (None, Some(n)) => Ok(Some((count_lines(n), 0))),
+        let (a, d) = match (old_bytes, new_bytes) {
+            (None, None) => (0, 0),
+            (Some(o), None) => (0, count_lines(o)),
+            (None, Some(n)) => (count_lines(n), 0),
             (Some(o), Some(n)) => {
                 if old.map(|s| s.oid) == new.map(|s| s.oid)
                     && old.map(|s| s.mode & S_IFMT) == new.map(|s| s.mode & S_IFMT)
                 {
-                    return Ok(Some((0, 0)));
+                    return Ok(Counted::Text(0, 0));
                 }
                 if o.is_empty() || n.is_empty() {
-                    return Ok(Some((count_lines(n), count_lines(o))));
+                    return Ok(Counted::Text(count_lines(n), count_lines(o)));
                 }
                 let path = new.or(old).map(|s| s.path.as_slice()).unwrap_or_default();
-                self.xdiff(o, n, path).map(Some)
+                self.xdiff(o, n, path)?
             }
-        }
+        };
+        Ok(Counted::Text(a, d))
     }
 
     /// Lines added and deleted between two texts, by libgit2's xdiff.
@@ -110,6 +124,15 @@ impl<'r> Differ<'r> {
             _ => Ok(Content::Blob(self.blob(oid)?)),
         }
     }
+}
+
+/// The lines of one changed file.
+pub(super) enum Counted {
+    /// Both sides text: numstat's added and deleted.
+    Text(u64, u64),
+    /// A side is binary (numstat's `-`); with the text side's lines as
+    /// (added, deleted) when the other side is text.
+    Binary(Option<(u64, u64)>),
 }
 
 /// Bytes to diff: a blob's, or made up (gitlinks).

@@ -19,13 +19,20 @@
 //!   unterminated last line).
 //! - A side is binary when its first 8,000 bytes contain a NUL (or it is
 //!   larger than 512 MiB, git's `core.bigFileThreshold`); then the file has no
-//!   line counts (`-` in numstat), even when only its mode changed.
+//!   line counts (`-` in numstat), even when only its mode changed. Where
+//!   this differs from numstat on purpose: when the other side is text, its
+//!   lines are kept in [`FileChange::binary_lines`] and the size limits count
+//!   them (a text file turned binary deletes its lines; binary turned text
+//!   adds them), so that a NUL byte cannot hide a rewrite.
 //! - Rename detection is a re-implementation of git 2.47's `diffcore-rename.c`
 //!   for plain `-M` (50%): exact renames first (a same-named source wins among
 //!   identical blobs), then files whose basename is unique on both sides at a
 //!   similarity of at least 75%, then the best-first similarity matrix with
 //!   git's `diffcore-delta.c` span hashing and its limit of 1,000 x 1,000
 //!   candidates. Copies are not detected (git does not by default).
+//!
+//! A merge's own changes (against a clean merge of its parents, as
+//! `git show --remerge-diff` shows them) are computed by [`merge_diffs`].
 //!
 //! Not modelled (git would read them from the repository's configuration or
 //! attributes, which a hook should not let change its answer): `.gitattributes`
@@ -49,8 +56,11 @@ use crate::git::pack::PackReader;
 use thiserror::Error;
 
 mod lines;
+mod merges;
 mod renames;
 mod tree;
+
+pub use merges::{merge_diffs, Merge};
 
 use lines::*;
 use renames::*;
@@ -105,6 +115,11 @@ pub struct FileChange {
     pub added: Option<u64>,
     /// Lines deleted; `None` like [`FileChange::added`].
     pub deleted: Option<u64>,
+    /// Where numstat shows `-` because one side is binary and the other is
+    /// text: the text side's lines, as (added, deleted). A text file turned
+    /// binary deletes all its lines, binary turned text adds them; the size
+    /// limits count these (git's numstat does not). `None` otherwise.
+    pub binary_lines: Option<(u64, u64)>,
 }
 
 impl FileChange {
@@ -138,14 +153,22 @@ impl DiffStats {
             .count()
     }
 
-    /// Lines added over all text files.
+    /// Lines added over all files: numstat's count for text files, and the
+    /// new text of a binary file turned text ([`FileChange::binary_lines`]).
     pub fn lines_added(&self) -> u64 {
-        self.files.iter().filter_map(|f| f.added).sum()
+        self.files
+            .iter()
+            .filter_map(|f| f.added.or(f.binary_lines.map(|(a, _)| a)))
+            .sum()
     }
 
-    /// Lines deleted over all text files.
+    /// Lines deleted over all files: numstat's count for text files, and the
+    /// old text of a text file turned binary.
     pub fn lines_deleted(&self) -> u64 {
-        self.files.iter().filter_map(|f| f.deleted).sum()
+        self.files
+            .iter()
+            .filter_map(|f| f.deleted.or(f.binary_lines.map(|(_, d)| d)))
+            .sum()
     }
 
     /// Every path the diff touches: old and new name of each change (a
@@ -165,6 +188,25 @@ pub struct DiffOptions {
     /// Detect renames like `git diff -M` (50% similarity); otherwise a rename
     /// is a deletion and an addition, like `--no-renames`.
     pub renames: bool,
+    /// Stop with [`DiffError::OutOfTime`] past this instant: checked while
+    /// walking trees, between files' line counts and while scoring rename
+    /// candidates, so that one diff cannot outlast a time budget by much.
+    pub deadline: Option<std::time::Instant>,
+}
+
+impl DiffOptions {
+    /// Rename detection on, no deadline.
+    pub fn renames() -> Self {
+        DiffOptions {
+            renames: true,
+            deadline: None,
+        }
+    }
+
+    /// These options with `deadline`.
+    pub fn until(self, deadline: Option<std::time::Instant>) -> Self {
+        DiffOptions { deadline, ..self }
+    }
 }
 
 /// Why a diff could not be computed.
@@ -198,6 +240,10 @@ pub enum DiffError {
         oid: ObjectId,
         reason: &'static str,
     },
+    #[error("the diff ran past its deadline (the time budget)")]
+    OutOfTime,
+    #[error("cannot measure a merge against the clean merge of its parents: {reason}")]
+    Remerge { reason: String },
     #[error("cannot diff {context}: cannot count the lines changed in `{path}`: {source}")]
     Lines {
         context: String,
@@ -379,6 +425,8 @@ struct Differ<'r> {
     trees: std::cell::RefCell<TreeCache>,
     /// Pack files read directly, when the caller has them open.
     packs: Option<&'r PackReader<'r>>,
+    /// See [`DiffOptions::deadline`]; set by [`Differ::run`].
+    deadline: Option<std::time::Instant>,
 }
 
 impl<'r> Differ<'r> {
@@ -391,6 +439,15 @@ impl<'r> Differ<'r> {
             spans: HashMap::new(),
             trees: std::cell::RefCell::new(TreeCache::default()),
             packs: None,
+            deadline: None,
+        }
+    }
+
+    /// Fails with [`DiffError::OutOfTime`] once the deadline has passed.
+    fn in_time(&self) -> Result<(), DiffError> {
+        match self.deadline {
+            Some(d) if std::time::Instant::now() >= d => Err(DiffError::OutOfTime),
+            _ => Ok(()),
         }
     }
 
@@ -400,6 +457,8 @@ impl<'r> Differ<'r> {
         new: Option<ObjectId>,
         opts: &DiffOptions,
     ) -> Result<DiffStats, DiffError> {
+        self.deadline = opts.deadline;
+        self.in_time()?;
         let mut pairs = Vec::new();
         if old != new {
             let old = old.map(|oid| self.tree(oid)).transpose()?;
@@ -411,7 +470,10 @@ impl<'r> Differ<'r> {
             pairs = self.detect_renames(pairs)?;
         }
         let mut files = Vec::with_capacity(pairs.len());
-        for pair in pairs {
+        for (i, pair) in pairs.into_iter().enumerate() {
+            if self.lines && i % 64 == 63 {
+                self.in_time()?;
+            }
             files.push(self.change(pair)?);
         }
         Ok(DiffStats { files })

@@ -100,6 +100,9 @@ impl<'r> Differ<'r> {
             if src_used[s] {
                 continue;
             }
+            if s.is_multiple_of(256) {
+                self.in_time()?;
+            }
             let base = basename(&src_sides[s].path);
             let (Some(Some(si)), Some(Some(d))) = (src_base.get(base), dst_base.get(base)) else {
                 continue;
@@ -126,7 +129,12 @@ impl<'r> Differ<'r> {
             let mut mx: Vec<Score> = Vec::with_capacity(rest_dst.len() * CANDIDATES_PER_DST);
             for &d in &rest_dst {
                 let mut m = [Score::EMPTY; CANDIDATES_PER_DST];
-                for &s in &rest_src {
+                for (k, &s) in rest_src.iter().enumerate() {
+                    // A million pairs take seconds: the budget is checked
+                    // every few hundred.
+                    if k.is_multiple_of(256) {
+                        self.in_time()?;
+                    }
                     let score =
                         self.similarity(&src_sides[s], &dst_sides[d], DEFAULT_RENAME_SCORE)?;
                     let this = Score {

@@ -258,6 +258,7 @@ impl<'r> Differ<'r> {
         new: Option<&RawTree>,
         out: &mut Vec<Pair>,
     ) -> Result<(), DiffError> {
+        self.in_time()?;
         let mut old_entries = Entries {
             rest: old.map_or(&[][..], |t| &t.data),
         };
@@ -266,7 +267,14 @@ impl<'r> Differ<'r> {
         };
         let mut a = self.next_entry(old, &mut old_entries)?;
         let mut b = self.next_entry(new, &mut new_entries)?;
+        let mut entries = 0u32;
         loop {
+            // A tree of a million entries is one call: the budget is checked
+            // inside it too.
+            entries = entries.wrapping_add(1);
+            if entries.is_multiple_of(4096) {
+                self.in_time()?;
+            }
             let order = match (&a, &b) {
                 (Some(a), Some(b)) => base_name_compare(a.name, a.mode, b.name, b.mode),
                 (Some(_), None) => std::cmp::Ordering::Less,

@@ -8,7 +8,7 @@ use crate::git::diff::{ChangeKind, DiffStats};
 use crate::verdict::{Finding, Limit, LimitScope, NetChangeOverLimit, OverLimit};
 
 use super::{Build, Entry, Kind, Requirement};
-use crate::rules::{looks_at_diff, when, DiffNeed, Input, Needs, Rule, Subject};
+use crate::rules::{when, DiffNeed, Input, Needs, Rule, Subject};
 
 pub(super) const KIND: Kind = Kind {
     keys: &[
@@ -79,7 +79,7 @@ impl Limits {
     }
 
     /// The limits a diff goes over.
-    fn over(&self, stats: &DiffStats, scope: LimitScope) -> Vec<OverLimit> {
+    fn over(&self, stats: &DiffStats, scope: LimitScope, of_merge: bool) -> Vec<OverLimit> {
         let mut out = Vec::new();
         let paths = |paths: Vec<&[u8]>| -> (Vec<String>, usize) {
             let total = paths.len();
@@ -99,6 +99,7 @@ impl Limits {
             added: None,
             deleted: None,
             scope,
+            of_merge,
         };
         let changed = stats.files_changed() as u64;
         if let Some(max) = self.max_files_changed.filter(|&m| changed > m) {
@@ -146,16 +147,11 @@ impl Requirement for Limits {
     }
 
     fn check(&self, rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs> {
-        if let Subject::Commit(c) = input.subject {
-            // A merge's own diff is not looked at unless the rule is about merges.
-            if looks_at_diff(rule, c.is_merge()).is_none() {
-                return Ok(());
-            }
-        }
         let Some(stats) = input.diff else {
             return Err(self.needs());
         };
-        let over = self.over(stats, when::scope(rule));
+        let of_merge = matches!(input.subject, Subject::Commit(c) if c.is_merge());
+        let over = self.over(stats, when::scope(rule), of_merge);
         match input.subject {
             Subject::Commit(_) => out.extend(over.into_iter().map(Finding::OverLimit)),
             Subject::NetChange { base, new } if !over.is_empty() => {

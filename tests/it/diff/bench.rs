@@ -35,7 +35,7 @@ fn bench_commit_stats_against_git_log_numstat() {
 
         let start = Instant::now();
         let r = repo.open();
-        let opts = DiffOptions { renames: false };
+        let opts = DiffOptions::default();
         let mut lines = 0u64;
         for &c in &ids {
             let s = diff::commit_stats(&r, c, &opts).unwrap();

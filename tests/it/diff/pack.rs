@@ -94,7 +94,7 @@ fn every_object_reads_as_git_shows_it_with_offset_and_id_deltas() {
     let r = repo.open();
     let packs = Packs::open(&objects_dir(&repo));
     let reader = PackReader::new(&packs);
-    let opts = DiffOptions { renames: true };
+    let opts = DiffOptions::renames();
     let mut cache = TreeCache::default();
     for &c in commits.iter().rev() {
         let through_reader =

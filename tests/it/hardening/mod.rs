@@ -9,4 +9,5 @@ mod catalogue_stdin;
 mod faults;
 mod fooling;
 mod limits;
+mod merges;
 pub(crate) mod support;

@@ -192,25 +192,23 @@ fn touches_asks_for_the_diff_and_matches_old_and_new_paths() {
 }
 
 #[test]
-fn a_merges_diff_is_not_looked_at_unless_the_rule_is_about_merges() {
+fn a_merges_own_diff_is_looked_at_by_every_rule_that_selects_it() {
+    // A merge's diff is what the merge itself did (against the clean merge
+    // of its parents), so `touches` asks for it like for any commit.
     let p = with_when("touches = [\"infra/**\"]");
     let merge = commit(&p, "Carol <carol@example.com>", 2, PLAIN);
-    assert_eq!(selects(&p, &merge), Selects::No);
-    assert_eq!(rules::looks_at_diff(rule(&p, "r"), true), None);
-    assert_eq!(
-        rules::looks_at_diff(rule(&p, "r"), false),
-        Some(DiffNeed::Paths)
-    );
-    let p = with_when("merge = true, touches = [\"infra/**\"]");
     assert_eq!(selects(&p, &merge), Selects::NeedsDiff(DiffNeed::Paths));
+    assert_eq!(rules::looks_at_diff(rule(&p, "r")), Some(DiffNeed::Paths));
+    let p = with_when("merge = false, touches = [\"infra/**\"]");
     assert_eq!(
-        rules::looks_at_diff(rule(&p, "r"), true),
-        Some(DiffNeed::Paths)
+        selects(&p, &merge),
+        Selects::No,
+        "`when.merge` still selects"
     );
 }
 
 #[test]
-fn wants_diff_follows_selection_and_the_diff_rule_of_merges() {
+fn wants_diff_follows_selection_for_merges_too() {
     let p = policy(
         "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nrequire = { max_lines_added = 10 }\n",
     );
@@ -233,7 +231,7 @@ fn wants_diff_follows_selection_and_the_diff_rule_of_merges() {
     let merge = commit(&p, "Carol <carol@example.com>", 2, AI_YES);
     assert_eq!(
         rules::wants_diff(r, &p, Known::Facts(&merge), Evidence::default()),
-        Some(false)
+        Some(true)
     );
     assert_eq!(rules::needs(r).diff, Some(DiffNeed::Lines));
 }

@@ -110,6 +110,7 @@ pub fn diff(files: &[(&str, ChangeKind, u64, u64)]) -> DiffStats {
                 new_mode: Some(0o100644),
                 added: Some(added),
                 deleted: Some(deleted),
+                binary_lines: None,
             })
             .collect(),
     }

@@ -426,7 +426,7 @@ fn each_limit_is_checked_on_the_diff_it_asks_for() {
 }
 
 #[test]
-fn a_paths_limit_asks_only_for_paths_and_a_merges_diff_is_not_measured() {
+fn a_paths_limit_asks_only_for_paths_and_measures_merges_too() {
     let p = limits("max_files_changed = 1");
     let c = by_carol(&p, &ai(&[]));
     assert_eq!(
@@ -437,8 +437,14 @@ fn a_paths_limit_asks_only_for_paths_and_a_merges_diff_is_not_measured() {
         })
     );
     let merge = commit(&p, "Carol <carol@example.com>", 2, &ai(&[]));
-    assert_eq!(evaluate(&p, "r", &merge, Given::default()), Outcome::Pass);
-    // A rule about merges measures them.
+    assert!(
+        matches!(
+            evaluate(&p, "r", &merge, Given::default()),
+            Outcome::Needs(_)
+        ),
+        "a merge's own diff is measured"
+    );
+    // So does a rule about merges.
     let p = policy(
         "[[rule]]\nname = \"r\"\nwhen = { merge = true }\nrequire = { max_files_changed = 1 }\n",
     );

@@ -316,3 +316,26 @@ fn a_new_malformed_commit_is_refused_naming_it_and_the_problem() {
         false,
     );
 }
+
+#[test]
+fn a_merge_that_deletes_files_in_its_resolution_is_rejected_for_what_it_did_itself() {
+    let s = Stage::new();
+    seed(&s, "legacy", 14, 2);
+    s.install_hook();
+    s.write_policy(&policy(BLAST));
+    s.git(&["checkout", "-q", "-b", "topic"]);
+    s.write("topic.txt", "topic\n");
+    s.commit_all(&CAROL, &msg("Add the topic", &["AI-Assisted: yes"]));
+    s.git(&["checkout", "-q", "main"]);
+    s.write("main.txt", "main\n");
+    s.commit_all(&ALICE, &msg("Main moves on", &[]));
+    s.git(&["merge", "-q", "--no-ff", "--no-commit", "topic"]);
+    s.git(&["rm", "-q", "-r", "legacy"]);
+    s.commit_all(&CAROL, &msg("Merge the topic", &["AI-Assisted: yes"]));
+    check_push(
+        &s,
+        "blast_radius_evil_merge",
+        "an AI-assisted merge whose resolution deletes 14 files neither side deleted; git's clean merge of its parents is what it is measured against",
+        false,
+    );
+}
