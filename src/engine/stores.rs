@@ -212,7 +212,7 @@ pub(super) fn merge_of(
             oid,
             reason,
         };
-        let raw = object::parse(data).map_err(bad)?;
+        let raw = object::parse(data, oid.kind()).map_err(bad)?;
         let tree = raw
             .tree
             .ok_or_else(|| bad("it has no readable tree line".into()))?;

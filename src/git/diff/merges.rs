@@ -161,7 +161,7 @@ fn tree_of(repo: &Repo, commit: ObjectId) -> Result<ObjectId, DiffError> {
     };
     let objects = repo.objects().map_err(|e| bad(e.to_string()))?;
     let object = objects.read(commit).map_err(|e| bad(e.to_string()))?;
-    crate::git::object::parse(object.data())
+    crate::git::object::parse(object.data(), commit.kind())
         .map_err(bad)?
         .tree
         .ok_or_else(|| bad("it has no tree line".into()))
