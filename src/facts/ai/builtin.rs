@@ -283,7 +283,6 @@ pub(super) const BUILTIN: &[Builtin] = &[
 /// in this table and is caught by the unit tests below; at run time it is
 /// skipped rather than taking the hook down.
 pub fn builtin() -> Vec<Marker> {
-    let negative = Pattern::lazy(NEGATIVE);
     BUILTIN
         .iter()
         .filter_map(|b| {
@@ -295,7 +294,6 @@ pub fn builtin() -> Vec<Marker> {
                 },
                 Place::Disclosure(key) => MarkerKind::Disclosure {
                     key: key.to_owned(),
-                    negative: negative.clone(),
                 },
                 Place::Identity => MarkerKind::Identity(re()?),
                 Place::Name => MarkerKind::Name(re()?),

@@ -35,10 +35,16 @@ use builtin::{Place, BUILTIN};
 /// and GitLab read it).
 const CO_AUTHORED_BY: &str = "Co-authored-by";
 
-/// Values of a disclosure trailer that disclose nothing (`Assisted-by: none`),
-/// matched after trimming, case-insensitively. Mirrors the default
-/// `trailers.ai_negative`, plus the empty value.
-const NEGATIVE: &str = r"(?i)^(|no|none|false|0|n/a|-)$";
+/// Whether a disclosure trailer's value discloses nothing (`Assisted-by:
+/// none`): empty, or one of [`crate::facts::AI_NEGATIVE`] (trimmed,
+/// case-insensitive).
+fn is_negative(value: &str) -> bool {
+    let value = value.trim();
+    value.is_empty()
+        || crate::facts::AI_NEGATIVE
+            .iter()
+            .any(|n| value.eq_ignore_ascii_case(n))
+}
 
 /// What a commit shows a marker: everything a mark can sit in, decoded
 /// once per commit rather than once per marker (with some 27 markers, the
@@ -261,7 +267,7 @@ pub enum MarkerKind {
     Trailer { key: String, value: Option<Pattern> },
     /// A disclosure trailer (`Assisted-by: ...`): this key with any value but
     /// an empty or negative one.
-    Disclosure { key: String, negative: Pattern },
+    Disclosure { key: String },
     /// The author's or committer's e-mail (the policy's `{ author = ... }`).
     Author(Pattern),
     /// The e-mail of the author, the committer or any `Co-authored-by`
@@ -316,9 +322,8 @@ impl Marker {
                         .is_none_or(|re| re.is_match(&String::from_utf8_lossy(&t.value)));
                 hit.then(|| describe_trailer(t))
             }),
-            MarkerKind::Disclosure { key, negative } => seen.trailers.iter().find_map(|t| {
-                let hit =
-                    t.key_is(key) && !negative.is_match(String::from_utf8_lossy(&t.value).trim());
+            MarkerKind::Disclosure { key } => seen.trailers.iter().find_map(|t| {
+                let hit = t.key_is(key) && !is_negative(&String::from_utf8_lossy(&t.value));
                 hit.then(|| describe_trailer(t))
             }),
             MarkerKind::Author(re) => seen.people.iter().find_map(|p| {
