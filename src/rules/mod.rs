@@ -140,6 +140,15 @@ pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
     }
 }
 
+/// Whether what a rule decides depends on who pushes: its pusher
+/// conditions, `exempt.pushers`, or a requirement that rests on the pusher
+/// (`proof = "pusher"`). Off the server (`verify`) the pusher is assumed.
+pub fn depends_on_pusher(rule: &Rule) -> bool {
+    when::needs_pusher(rule)
+        || !rule.exempt_pushers.is_empty()
+        || rule.require.iter().any(|r| r.uses_pusher())
+}
+
 /// Whether a rule judges a ref update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applies {

@@ -195,6 +195,10 @@ fn candidates(dir: &Directory, from: &[GroupId]) -> Vec<Candidate> {
 }
 
 impl Requirement for Approvals {
+    fn uses_pusher(&self) -> bool {
+        self.proof == Proof::Pusher
+    }
+
     fn needs(&self) -> Needs {
         let signed = self.proof == Proof::Signature;
         Needs {
