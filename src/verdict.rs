@@ -36,6 +36,9 @@ pub struct Violation {
 pub struct CommitRef {
     pub oid: ObjectId,
     pub subject: String,
+    /// Whether it is the tip of its ref update: only there does
+    /// `git commit --amend` change it; an older commit takes a rebase.
+    pub tip: bool,
 }
 
 /// What a rule found wrong.
@@ -190,6 +193,10 @@ pub struct MissingTrailer {
     pub pattern: Option<String>,
     /// The trailers with that key that were there, `Key: value`.
     pub found: Vec<String>,
+    /// Values the pattern accepts, to suggest (the first) in the fix;
+    /// empty without a pattern or when none could be derived from it
+    /// ([`crate::rules::sample`]).
+    pub accepted: Arc<[String]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -182,6 +182,7 @@ pub fn judge(
         ref_commits: HashSet::new(),
         checked: HashSet::new(),
         counted: None,
+        tip: None,
         out: Judgement::default(),
     };
     for update in updates {
@@ -219,6 +220,9 @@ struct Engine<'a, 'r> {
     checked: HashSet<ObjectId>,
     /// With `once`, the number of commits judged.
     counted: Option<usize>,
+    /// The commit the current ref update's new value stands for: a
+    /// violation of it is fixed by amending, of any other by a rebase.
+    tip: Option<ObjectId>,
     out: Judgement,
 }
 
@@ -246,6 +250,7 @@ impl Engine<'_, '_> {
             commit.map(|c| CommitRef {
                 oid: c.oid,
                 subject: c.subject.clone(),
+                tip: false,
             }),
             findings,
             detected,
@@ -260,10 +265,14 @@ impl Engine<'_, '_> {
         findings: Vec<Finding>,
         detected: Option<String>,
     ) {
+        let tip = self.tip;
         self.out.violations.push(Violation {
             rule: rule.name.clone(),
             refname: refname.to_owned(),
-            commit,
+            commit: commit.map(|c| CommitRef {
+                tip: Some(c.oid) == tip,
+                ..c
+            }),
             mode: rule.mode,
             findings,
             detected,

@@ -195,6 +195,7 @@ impl Engine<'_, '_> {
                         Some(CommitRef {
                             oid,
                             subject: v.subject,
+                            tip: false,
                         }),
                         v.findings,
                         v.detected,

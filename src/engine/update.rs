@@ -64,6 +64,7 @@ impl Engine<'_, '_> {
     ) -> Result<(), JudgeError> {
         let refname = update.name.as_str();
         let (kind, new_commit, old_commit) = self.kind_of(update)?;
+        self.tip = new_commit;
         for (rule, applies) in applying {
             match applies {
                 Applies::No => continue,

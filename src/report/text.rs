@@ -227,12 +227,14 @@ mod tests {
             commit: Some(CommitRef {
                 oid: ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap(),
                 subject: "Subject\x1b[31m".into(),
+                tip: true,
             }),
             mode,
             findings: vec![Finding::MissingTrailer(MissingTrailer {
                 key: "Ticket".into(),
                 pattern: None,
                 found: Vec::new(),
+                accepted: Vec::new().into(),
             })],
             detected: None,
             message: Some("because".into()),
@@ -291,7 +293,66 @@ mod tests {
             ),
             "{t}"
         );
-        assert!(t.contains("  help:  ask alice (Alice) to review it, then record the approval: git commit --amend --trailer \"Approved-By: Alice <alice@example.com>\"\n         (for an older commit: git rebase -i 1234567~1, mark it `reword` and add the trailer)\n"), "{t}");
+        assert!(t.contains("  help:  ask alice (Alice) to review it, then record the approval: git commit --amend --trailer \"Approved-By: Alice <alice@example.com>\"\n"), "{t}");
+    }
+
+    fn declare(tip: bool) -> Violation {
+        let mut d = v(Mode::Enforce);
+        if let Some(c) = &mut d.commit {
+            c.tip = tip;
+        }
+        d.findings = vec![Finding::MissingTrailer(MissingTrailer {
+            key: "AI-Assisted".into(),
+            pattern: Some("(?i)^(yes|no)$".into()),
+            found: Vec::new(),
+            accepted: vec!["yes".to_owned(), "no".to_owned()].into(),
+        })];
+        d
+    }
+
+    #[test]
+    fn the_tip_is_amended_with_a_value_the_rule_accepts() {
+        let t = one(declare(true));
+        assert!(
+            t.contains("  help:  git commit --amend --trailer \"AI-Assisted: yes\"\n         (accepted values: yes, no)\n"),
+            "{t}"
+        );
+        assert!(!t.contains("<value>"), "{t}");
+    }
+
+    #[test]
+    fn an_older_commit_is_fixed_by_a_rebase_never_by_amending() {
+        let t = one(declare(false));
+        assert!(
+            t.contains("  help:  git rebase -i 1234567~1, mark 1234567 `reword`, and end its message with the line `AI-Assisted: yes`"),
+            "{t}"
+        );
+        assert!(!t.contains("--amend"), "{t}");
+        let mut unsigned = v(Mode::Enforce);
+        if let Some(c) = &mut unsigned.commit {
+            c.tip = false;
+        }
+        unsigned.findings = vec![Finding::Unsigned(crate::verdict::Unsigned {
+            signature: crate::verdict::Signature::Unsigned,
+        })];
+        let t = one(unsigned);
+        assert!(t.contains("git rebase 1234567~1 --exec '"), "{t}");
+    }
+
+    #[test]
+    fn a_pattern_no_value_can_be_derived_from_is_described() {
+        let mut d = declare(true);
+        d.findings = vec![Finding::MissingTrailer(MissingTrailer {
+            key: "Ticket".into(),
+            pattern: Some(r"^\s+$".into()),
+            found: Vec::new(),
+            accepted: Vec::new().into(),
+        })];
+        let t = one(d);
+        assert!(
+            t.contains("git commit --amend --trailer \"Ticket: <a value matching ^\\s+$>\""),
+            "{t}"
+        );
     }
 
     #[test]
@@ -301,6 +362,7 @@ mod tests {
             key: "Ticket".into(),
             pattern: None,
             found: vec!["x".repeat(LINE_LIMIT + 500)],
+            accepted: Vec::new().into(),
         })];
         let t = one(long);
         assert!(

@@ -85,10 +85,14 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
             format!("ask one of the approvers ({}) to push it", approvers.join(", "))
         }
         Finding::ApprovalNotPushed(_) | Finding::NoPusher(_) => no_pusher_help(),
-        Finding::MissingTrailer(f) => {
-            format!("git commit --amend --trailer \"{}: <value>\"", f.key)
+        Finding::MissingTrailer(f) => trailer_help(v, f),
+        Finding::Unsigned(_) => {
+            let sign = "git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S";
+            match older(v) {
+                None => format!("sign it with your SSH key: {sign}"),
+                Some(c) => format!("sign it and the commits after it with your SSH key: git rebase {c}~1 --exec '{sign}'"),
+            }
         }
-        Finding::Unsigned(_) => "sign it with your SSH key: git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S".into(),
         Finding::OverLimit(_) => "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into(),
         Finding::NetChangeOverLimit(_) => "push the change in smaller steps that each stay within the limits, or ask an administrator about this rule".into(),
         Finding::DeniedUpdate(f) => match f.denied {
@@ -113,6 +117,37 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
             ),
         },
     }
+}
+
+/// The short id of the violation's commit when it is not the tip of what
+/// is pushed: `git commit --amend` would change the tip instead.
+fn older(v: &Violation) -> Option<String> {
+    v.commit.as_ref().filter(|c| !c.tip).map(|c| c.oid.short())
+}
+
+/// The command that adds the trailer line `trailer` to the violation's
+/// commit: amending the tip, rewording an older commit in a rebase.
+pub fn add_trailer(v: &Violation, trailer: &str) -> String {
+    match older(v) {
+        None => format!("git commit --amend --trailer \"{trailer}\""),
+        Some(c) => format!(
+            "git rebase -i {c}~1, mark {c} `reword`, and end its message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
+        ),
+    }
+}
+
+/// The fix for a missing trailer, with a value the rule accepts.
+fn trailer_help(v: &Violation, f: &MissingTrailer) -> String {
+    let value = match (f.accepted.first(), &f.pattern) {
+        (Some(value), _) => value.clone(),
+        (None, Some(p)) => format!("<a value matching {p}>"),
+        (None, None) => "<value>".to_owned(),
+    };
+    let mut help = add_trailer(v, &format!("{}: {value}", f.key));
+    if f.accepted.len() > 1 {
+        help.push_str(&format!("\n(accepted values: {})", f.accepted.join(", ")));
+    }
+    help
 }
 
 fn no_pusher_help() -> String {
@@ -172,13 +207,18 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");
     if f.proof == Proof::Signature {
+        if let Some(c) = older(v) {
+            return format!(
+                "ask {asked} to review it and sign their approval with their SSH key: a signed merge that brings it in (git merge -S --no-ff), or git rebase -i {c}~1, mark {c} `edit`, run git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\", then git rebase --continue"
+            );
+        }
         return format!(
             "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
         );
     }
-    let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
     format!(
-        "ask {asked} to review it, then record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
+        "ask {asked} to review it, then record the approval: {}",
+        add_trailer(v, &format!("{key}: {trailer}"))
     )
 }
 

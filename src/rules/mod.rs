@@ -22,6 +22,7 @@ pub mod deny;
 mod load;
 pub mod r#override;
 pub mod require;
+pub mod sample;
 pub mod when;
 
 pub use deny::UpdateKind;

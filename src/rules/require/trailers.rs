@@ -1,6 +1,8 @@
 //! `require.trailers = [ { key = "Key", value = "regex" } ]`: for each entry,
 //! a trailer with that key (and, with `value`, a value the regex matches).
 
+use std::sync::Arc;
+
 use regex::Regex;
 use serde::Deserialize;
 use toml::Spanned;
@@ -29,6 +31,8 @@ struct Wanted {
     /// The pattern as written, for messages.
     pattern: Option<String>,
     value: Option<Regex>,
+    /// Values `value` accepts, for the fix.
+    accepted: Arc<[String]>,
 }
 
 #[derive(Debug)]
@@ -53,10 +57,15 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
             Some(v) => (Some(v.get_ref().clone()), cx.problems.regex(v).ok()),
             None => (None, None),
         };
+        let accepted = match (&pattern, &value) {
+            (Some(p), Some(re)) => crate::rules::sample::accepted_values(p, re).into(),
+            _ => Arc::from([]),
+        };
         wanted.push(Wanted {
             key,
             pattern,
             value,
+            accepted,
         });
     }
     if wanted.is_empty() {
@@ -85,6 +94,7 @@ impl Requirement for Trailers {
                 out.push(Finding::MissingTrailer(MissingTrailer {
                     key: w.key.clone(),
                     pattern: w.pattern.clone(),
+                    accepted: Arc::clone(&w.accepted),
                     found: found
                         .iter()
                         .map(|t| {

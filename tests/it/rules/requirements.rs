@@ -246,6 +246,8 @@ fn a_required_trailer_lists_what_was_there() {
             key: "AI-Assisted".into(),
             pattern: Some("(?i)^(yes|no)$".into()),
             found: vec!["ai-assisted: maybe".into()],
+            // The values a fix may suggest, derived from the pattern.
+            accepted: vec!["yes".to_owned(), "no".to_owned()].into(),
         })
     );
     let both = by_carol(&p, "Change\n\nAI-Assisted: No\nticket: T-1\n");

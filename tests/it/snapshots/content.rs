@@ -198,15 +198,15 @@ fn many_violations_of_one_rule_are_cut_after_twenty_with_a_count() {
 }
 
 #[test]
-fn a_failing_commit_below_the_tip_gets_the_same_help_as_the_tip() {
+fn a_failing_commit_below_the_tip_is_fixed_by_a_rebase_not_by_amending_the_tip() {
     let s = Stage::guarded(&policy(SENIOR_RULE));
     s.commit(&CAROL, &msg("Unapproved groundwork", &["AI-Assisted: yes"]));
     s.commit(&CAROL, &msg("Plain follow-up", &[]));
     check_push(
         &s,
         "non_tip_commit_fails",
-        "the failing commit is the tip's parent: today's help says `git commit --amend`, \
-         which changes the tip (issue 14 item 5)",
+        "the failing commit is the tip's parent: the help is a rebase that rewords it, never \
+         `git commit --amend`, which would change the tip (issue 14 item 5)",
         false,
     );
 }
