@@ -24,6 +24,32 @@ pub fn what(v: &Violation) -> String {
 /// How to fix it: one entry per finding that has advice, the advice on
 /// splitting a change said once.
 pub fn help(v: &Violation) -> String {
+    help_for(v, &target(v))
+}
+
+/// Which commits a fix is for: `git commit --amend` changes only the tip
+/// of what is pushed; an older commit, or several, take a rebase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The tip of the ref update (or no commit at all).
+    Tip,
+    /// One older commit, by its short id.
+    Older(String),
+    /// Several commits with the same violation (the text report's groups):
+    /// the oldest of them, by its short id.
+    Many { oldest: String },
+}
+
+/// The target of one violation's fix.
+pub fn target(v: &Violation) -> Target {
+    match &v.commit {
+        Some(c) if !c.tip => Target::Older(c.oid.short()),
+        _ => Target::Tip,
+    }
+}
+
+/// [`help`] for a fix that covers `to`: one violation's commit or a group's.
+pub fn help_for(v: &Violation, to: &Target) -> String {
     let mut helps: Vec<String> = Vec::new();
     let mut split_said = false;
     for finding in &v.findings {
@@ -33,7 +59,7 @@ pub fn help(v: &Violation) -> String {
             }
             split_said = true;
         }
-        helps.push(finding_help(v, finding));
+        helps.push(finding_help(finding, to));
     }
     helps.join("\n")
 }
@@ -78,19 +104,20 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
     }
 }
 
-fn finding_help(v: &Violation, finding: &Finding) -> String {
+fn finding_help(finding: &Finding, to: &Target) -> String {
     match finding {
-        Finding::MissingApproval(f) => approval_help(v, f),
+        Finding::MissingApproval(f) => approval_help(f, to),
         Finding::ApprovalNotPushed(ApprovalNotPushed { pusher: Some(_), approvers, .. }) => {
             format!("ask one of the approvers ({}) to push it", approvers.join(", "))
         }
         Finding::ApprovalNotPushed(_) | Finding::NoPusher(_) => no_pusher_help(),
-        Finding::MissingTrailer(f) => trailer_help(v, f),
+        Finding::MissingTrailer(f) => trailer_help(f, to),
         Finding::Unsigned(_) => {
             let sign = "git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S";
-            match older(v) {
-                None => format!("sign it with your SSH key: {sign}"),
-                Some(c) => format!("sign it and the commits after it with your SSH key: git rebase {c}~1 --exec '{sign}'"),
+            match to {
+                Target::Tip => format!("sign it with your SSH key: {sign}"),
+                Target::Older(c) => format!("sign it and the commits after it with your SSH key: git rebase {c}~1 --exec '{sign}'"),
+                Target::Many { oldest } => format!("sign them with your SSH key, with every commit from {oldest} to the tip: git rebase {oldest}~1 --exec '{sign}'"),
             }
         }
         Finding::OverLimit(_) => "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into(),
@@ -119,31 +146,30 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
     }
 }
 
-/// The short id of the violation's commit when it is not the tip of what
-/// is pushed: `git commit --amend` would change the tip instead.
-fn older(v: &Violation) -> Option<String> {
-    v.commit.as_ref().filter(|c| !c.tip).map(|c| c.oid.short())
-}
-
-/// The command that adds the trailer line `trailer` to the violation's
-/// commit: amending the tip, rewording an older commit in a rebase.
-pub fn add_trailer(v: &Violation, trailer: &str) -> String {
-    match older(v) {
-        None => format!("git commit --amend --trailer \"{trailer}\""),
-        Some(c) => format!(
+/// The command that adds the trailer line `trailer` to the commits of `to`:
+/// amending the tip, rewording an older commit in a rebase, and for several
+/// a rebase that amends each commit from the oldest to the tip.
+pub fn add_trailer(to: &Target, trailer: &str) -> String {
+    match to {
+        Target::Tip => format!("git commit --amend --trailer \"{trailer}\""),
+        Target::Older(c) => format!(
             "git rebase -i {c}~1, mark {c} `reword`, and end its message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
+        ),
+        Target::Many { oldest } => format!(
+            "git rebase {oldest}~1 --exec 'git commit --amend --no-edit --trailer \"{}\"' (this adds it to every commit from {oldest} to the tip)",
+            trailer.replace('\'', "'\\''")
         ),
     }
 }
 
 /// The fix for a missing trailer, with a value the rule accepts.
-fn trailer_help(v: &Violation, f: &MissingTrailer) -> String {
+fn trailer_help(f: &MissingTrailer, to: &Target) -> String {
     let value = match (f.accepted.first(), &f.pattern) {
         (Some(value), _) => value.clone(),
         (None, Some(p)) => format!("<a value matching {p}>"),
         (None, None) => "<value>".to_owned(),
     };
-    let mut help = add_trailer(v, &format!("{}: {value}", f.key));
+    let mut help = add_trailer(to, &format!("{}: {value}", f.key));
     if f.accepted.len() > 1 {
         help.push_str(&format!("\n(accepted values: {})", f.accepted.join(", ")));
     }
@@ -198,7 +224,7 @@ fn approval(a: &Approval, groups: &str) -> String {
     format!("`{trailer}`, {reason}")
 }
 
-fn approval_help(v: &Violation, f: &MissingApproval) -> String {
+fn approval_help(f: &MissingApproval, to: &Target) -> String {
     let asked = match f.candidates_total {
         0 => format!("a member of {}", f.groups.join(" or ")),
         1..=3 => f.candidates.join(" or "),
@@ -207,18 +233,27 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");
     if f.proof == Proof::Signature {
-        if let Some(c) = older(v) {
-            return format!(
+        match to {
+            Target::Tip => {}
+            Target::Older(c) => return format!(
                 "ask {asked} to review it and sign their approval with their SSH key: a signed merge that brings it in (git merge -S --no-ff), or git rebase -i {c}~1, mark {c} `edit`, run git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\", then git rebase --continue"
-            );
+            ),
+            Target::Many { .. } => return format!(
+                "ask {asked} to review them and sign their approval with their SSH key: a signed merge that brings them all in (git merge -S --no-ff)"
+            ),
         }
         return format!(
             "ask {asked} to review it and sign their approval with their SSH key: git -c gpg.format=ssh commit --amend -S --trailer \"{key}: {trailer}\" (or merge it with a signed merge: git merge -S --no-ff)"
         );
     }
+    let them = if matches!(to, Target::Many { .. }) {
+        "them"
+    } else {
+        "it"
+    };
     format!(
-        "ask {asked} to review it, then record the approval: {}",
-        add_trailer(v, &format!("{key}: {trailer}"))
+        "ask {asked} to review {them}, then record the approval: {}",
+        add_trailer(to, &format!("{key}: {trailer}"))
     )
 }
 

@@ -181,7 +181,7 @@ fn a_push_with_more_commits_than_max_commits_is_rejected() {
 }
 
 #[test]
-fn many_violations_of_one_rule_are_cut_after_twenty_with_a_count() {
+fn many_violations_of_one_rule_are_one_block_with_the_commits_cut_after_ten_and_one_fix() {
     let s = Stage::guarded(&policy(SENIOR_RULE));
     for i in 1..=23 {
         s.commit(
@@ -192,7 +192,8 @@ fn many_violations_of_one_rule_are_cut_after_twenty_with_a_count() {
     check_push(
         &s,
         "many_violations_truncated",
-        "23 unapproved commits: 20 shown, then \"... and 3 more\" (issue 14 item 6 will group them)",
+        "23 unapproved commits: one block for the rule, 10 commits listed and a count of the \
+         rest, one fix that covers them all (issue 14 item 6)",
         false,
     );
 }
@@ -212,7 +213,7 @@ fn a_failing_commit_below_the_tip_is_fixed_by_a_rebase_not_by_amending_the_tip()
 }
 
 #[test]
-fn errors_and_warnings_together_are_listed_errors_first() {
+fn errors_and_warnings_are_grouped_per_rule_errors_first_and_counted_apart() {
     let s = Stage::guarded(&policy(&format!(
         "{SENIOR_RULE}{}",
         r#"
@@ -235,8 +236,8 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
     check_push(
         &s,
         "errors_and_warnings_truncated",
-        "20 errors and 2 warnings: the count of what is not shown mixes warnings into \
-         \"violations\" (issue 14 item 6)",
+        "20 errors and 2 warnings: one block per rule, and the summary counts the warnings \
+         apart from the violations (issue 14 item 6)",
         false,
     );
 }
