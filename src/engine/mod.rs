@@ -30,7 +30,7 @@ use crate::git::walk::{WalkError, Walker};
 use crate::policy::Mode;
 use crate::push::{Pusher, RefUpdate};
 use crate::rules::{self, Policy, PushedBy, Rule};
-use crate::verdict::{CommitRef, Finding, Judgement, Violation};
+use crate::verdict::{AiMark, CommitRef, Finding, Judgement, Violation};
 
 use commits::Commits;
 use stores::{DiffStore, FactStore, SigStore};
@@ -242,7 +242,7 @@ impl Engine<'_, '_> {
         refname: &str,
         commit: Option<&CommitFacts>,
         findings: Vec<Finding>,
-        detected: Option<String>,
+        detected: Option<AiMark>,
     ) {
         self.record_ref(
             rule,
@@ -263,7 +263,7 @@ impl Engine<'_, '_> {
         refname: &str,
         commit: Option<CommitRef>,
         findings: Vec<Finding>,
-        detected: Option<String>,
+        detected: Option<AiMark>,
     ) {
         let tip = self.tip;
         self.out.violations.push(Violation {

@@ -22,7 +22,7 @@ use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
 use crate::policy::{Mode, Per};
 use crate::rules::{self, Input, Known, Outcome, Policy, Rule, Selects, Subject};
-use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
+use crate::verdict::{AiMark, CommitRef, Finding, TooManyCommits, Violation};
 
 use super::parallel::{self, Ahead, Links};
 use super::stores::with_object;
@@ -77,7 +77,7 @@ pub(super) fn classify(
 struct Verdict {
     subject: String,
     findings: Vec<Finding>,
-    detected: Option<String>,
+    detected: Option<AiMark>,
 }
 
 /// What judging a commit as the walk read it gave.

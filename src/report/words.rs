@@ -4,16 +4,20 @@
 
 use crate::policy::DenyKind;
 use crate::verdict::{
-    Approval, ApprovalNotPushed, Finding, Limit, LimitScope, MissingApproval, MissingTrailer,
-    NetChangeOverLimit, NotCounted, OverLimit, OverrideRefused, Proof, Refusal, Signature,
-    Violation,
+    AiMark, Approval, ApprovalNotPushed, Finding, Limit, LimitScope, MissingApproval,
+    MissingTrailer, NetChangeOverLimit, NotCounted, OverLimit, OverrideRefused, Proof, Refusal,
+    Signature, Violation,
 };
 
 /// What was found, in plain words.
 pub fn what(v: &Violation) -> String {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(hit) = &v.detected {
-        parts.push(format!("AI assistance detected: {hit}"));
+    match &v.detected {
+        Some(AiMark::Declared(trailer)) => {
+            parts.push(format!("AI-assisted: declared by `{trailer}`"))
+        }
+        Some(AiMark::Detected(hit)) => parts.push(format!("AI assistance detected: {hit}")),
+        None => {}
     }
     for finding in &v.findings {
         parts.push(finding_what(v, finding));
@@ -170,6 +174,9 @@ fn trailer_help(f: &MissingTrailer, to: &Target) -> String {
         (None, None) => "<value>".to_owned(),
     };
     let mut help = add_trailer(to, &format!("{}: {value}", f.key));
+    if !f.outside.is_empty() {
+        help = format!("put it in the trailer block: {help}");
+    }
     if f.accepted.len() > 1 {
         help.push_str(&format!("\n(accepted values: {})", f.accepted.join(", ")));
     }
@@ -271,7 +278,30 @@ fn missing_trailer(f: &MissingTrailer) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    format!("needs {wanted}; found {seen}")
+    let in_block = if f.outside.is_empty() {
+        ""
+    } else {
+        " in the trailer block"
+    };
+    let mut out = format!("needs {wanted}; found {seen}{in_block}");
+    if !f.outside.is_empty() {
+        let lines = f
+            .outside
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (is, them) = if f.outside.len() == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        out.push_str(&format!(
+            "; {lines} {is} in the message but outside its trailer block (the last paragraph), so git does not read {them} as a trailer and {them} {} ignored",
+            if them == "it" { "is" } else { "are" }
+        ));
+    }
+    out
 }
 
 /// What a signature showed, as a clause.

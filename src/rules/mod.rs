@@ -36,7 +36,7 @@ use crate::git::diff::DiffStats;
 use crate::git::oid::ObjectId;
 use crate::policy::Mode;
 use crate::push::{Identified, Pusher};
-use crate::verdict::{Finding, NoPusher};
+use crate::verdict::{AiMark, Finding, NoPusher};
 
 /// A policy ready to judge: every rule's `require` table built into typed
 /// requirements ([`require::Requires`]).
@@ -280,8 +280,9 @@ pub enum Outcome {
     Pass,
     Fail {
         findings: Vec<Finding>,
-        /// The AI marks to name first (see [`crate::verdict::Violation`]).
-        detected: Option<String>,
+        /// What made the commit AI-assisted, to name first (see
+        /// [`crate::verdict::Violation`]).
+        detected: Option<AiMark>,
     },
     /// Ask again with these.
     Needs(Needs),

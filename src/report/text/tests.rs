@@ -19,6 +19,7 @@ fn v(mode: Mode) -> Violation {
             pattern: None,
             found: Vec::new(),
             accepted: Vec::new().into(),
+            outside: Vec::new(),
         })],
         detected: None,
         message: Some("because".into()),
@@ -90,6 +91,7 @@ fn declare(tip: bool) -> Violation {
         pattern: Some("(?i)^(yes|no)$".into()),
         found: Vec::new(),
         accepted: vec!["yes".to_owned(), "no".to_owned()].into(),
+        outside: Vec::new(),
     })];
     d
 }
@@ -124,6 +126,25 @@ fn an_older_commit_is_fixed_by_a_rebase_never_by_amending() {
 }
 
 #[test]
+fn a_line_outside_the_trailer_block_is_said_to_be_ignored_with_the_fix() {
+    let mut d = declare(true);
+    if let Some(Finding::MissingTrailer(f)) = d.findings.first_mut() {
+        f.outside = vec!["AI-Assisted: yes".into()];
+    }
+    let t = one(d);
+    assert!(t.contains("  found: needs a trailer `AI-Assisted` whose value matches `(?i)^(yes|no)$`; found none in the trailer block; `AI-Assisted: yes` is in the message but outside its trailer block (the last paragraph), so git does not read it as a trailer and it is ignored\n"), "{t}");
+    assert!(t.contains("  help:  put it in the trailer block: git commit --amend --trailer \"AI-Assisted: yes\"\n"), "{t}");
+}
+
+#[test]
+fn the_found_line_names_the_declaration_that_made_a_commit_ai_assisted() {
+    let mut d = v(Mode::Enforce);
+    d.detected = Some(crate::verdict::AiMark::Declared("AI-Assisted: yes".into()));
+    let t = one(d);
+    assert!(t.contains("  found: AI-assisted: declared by `AI-Assisted: yes`; needs a trailer `Ticket`; found none\n"), "{t}");
+}
+
+#[test]
 fn a_pattern_no_value_can_be_derived_from_is_described() {
     let mut d = declare(true);
     d.findings = vec![Finding::MissingTrailer(MissingTrailer {
@@ -131,6 +152,7 @@ fn a_pattern_no_value_can_be_derived_from_is_described() {
         pattern: Some(r"^\s+$".into()),
         found: Vec::new(),
         accepted: Vec::new().into(),
+        outside: Vec::new(),
     })];
     let t = one(d);
     assert!(
@@ -147,6 +169,7 @@ fn a_line_longer_than_the_limit_is_cut_with_a_count() {
         pattern: None,
         found: vec!["x".repeat(LINE_LIMIT + 500)],
         accepted: Vec::new().into(),
+        outside: Vec::new(),
     })];
     let t = one(long);
     assert!(
@@ -255,6 +278,7 @@ fn violations_that_say_different_things_are_not_grouped() {
         pattern: None,
         found: vec!["Ticket:".into()],
         accepted: Vec::new().into(),
+        outside: Vec::new(),
     })];
     let j = judged(vec![of_rule("r", Mode::Enforce, 1), other]);
     let t = text(&j, &TextOptions::default());

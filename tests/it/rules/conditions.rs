@@ -272,20 +272,31 @@ fn wants_diff_follows_selection_and_the_diff_rule_of_merges() {
 }
 
 #[test]
-fn the_ai_marks_are_named_first_when_they_made_the_rule_apply() {
+fn what_made_a_commit_ai_assisted_is_named_first_the_declaration_before_the_marks() {
+    use trailgate::verdict::AiMark;
     let p = policy(
         "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nrequire = { trailers = [{ key = \"Ticket\" }] }\n",
     );
     match evaluate(&p, "r", &by_carol(&p, CLAUDE), Given::default()) {
         Outcome::Fail { detected, .. } => {
-            let detected = detected.expect("the marks are named");
+            let Some(AiMark::Detected(detected)) = detected else {
+                panic!("the marks are named: {detected:?}");
+            };
             assert!(detected.contains("noreply@anthropic.com"), "{detected}");
             assert!(detected.contains("Claude Code"), "{detected}");
         }
         other => panic!("{other:?}"),
     }
-    // Declared: the pusher knows, nothing to name.
+    // Declared and marked: the declaration is what the rule saw first.
     let both = format!("{CLAUDE}AI-Assisted: yes\n");
+    match evaluate(&p, "r", &by_carol(&p, &both), Given::default()) {
+        Outcome::Fail { detected, .. } => {
+            assert_eq!(detected, Some(AiMark::Declared("AI-Assisted: yes".into())))
+        }
+        other => panic!("{other:?}"),
+    }
+    // A rule that is not about AI names neither.
+    let p = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
     match evaluate(&p, "r", &by_carol(&p, &both), Given::default()) {
         Outcome::Fail { detected, .. } => assert_eq!(detected, None),
         other => panic!("{other:?}"),

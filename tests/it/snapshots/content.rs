@@ -243,7 +243,7 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
 }
 
 #[test]
-fn a_declaration_outside_the_trailer_block_is_reported_as_missing() {
+fn a_declaration_outside_the_trailer_block_is_named_as_ignored_with_the_fix() {
     let s = Stage::guarded(&policy(
         r#"
 [[rule]]
@@ -258,11 +258,14 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
         "Tune the cache\n\nAI-Assisted: yes\n\n\
          This paragraph comes last, so the line above is not a trailer.\n",
     );
+    // git is the oracle: it reads no trailer there.
+    assert_eq!(s.git(&["log", "-1", "--format=%(trailers:only)"]), "");
     check_push(
         &s,
         "declaration_outside_trailer_block",
-        "`AI-Assisted: yes` in a middle paragraph, which git does not read as a trailer: \
-         today \"found none\" (issue 14 item 7)",
+        "`AI-Assisted: yes` in a middle paragraph, which git does not read as a trailer: the \
+         report says it was seen outside the trailer block and is ignored, and how to fix it \
+         (issue 14 item 7)",
         false,
     );
 }
