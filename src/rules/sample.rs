@@ -21,6 +21,11 @@ const MAX_VALUES: usize = 6;
 /// The longest value built; a pattern asking for more describes itself better.
 const MAX_LEN: usize = 64;
 
+/// The most parts of a pattern visited for one value: nested repetitions of
+/// empty groups (`((){64}){64}...`) build nothing and would otherwise be
+/// walked at every policy load.
+const MAX_STEPS: usize = 10_000;
+
 /// Up to [`MAX_VALUES`] distinct values `pattern` (compiled as `re`)
 /// accepts, the first the one to suggest; empty when none can be derived.
 pub fn accepted_values(pattern: &str, re: &Regex) -> Vec<String> {
@@ -34,7 +39,8 @@ pub fn accepted_values(pattern: &str, re: &Regex) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for branch in branches {
         let mut value = String::new();
-        if build(branch, &mut value).is_none() {
+        let mut steps = MAX_STEPS;
+        if build(branch, &mut value, &mut steps).is_none() {
             continue;
         }
         if usable(&value, re) && !out.contains(&value) {
@@ -70,7 +76,8 @@ fn top_alternation(hir: &Hir) -> Option<&[Hir]> {
 /// Appends one value of `hir` to `out`; `None` when it cannot build one.
 /// A branch of a top-level alternation is built on its own: the anchors
 /// around it match the empty string.
-fn build(hir: &Hir, out: &mut String) -> Option<()> {
+fn build(hir: &Hir, out: &mut String, steps: &mut usize) -> Option<()> {
+    *steps = steps.checked_sub(1)?;
     if out.len() > MAX_LEN {
         return None;
     }
@@ -84,20 +91,20 @@ fn build(hir: &Hir, out: &mut String) -> Option<()> {
                 return None;
             }
             for _ in 0..times {
-                build(&rep.sub, out)?;
+                build(&rep.sub, out, steps)?;
             }
         }
-        HirKind::Capture(c) => build(&c.sub, out)?,
+        HirKind::Capture(c) => build(&c.sub, out, steps)?,
         HirKind::Concat(parts) => {
             for part in parts {
-                build(part, out)?;
+                build(part, out, steps)?;
             }
         }
         HirKind::Alternation(branches) => {
             let start = out.len();
             let built = branches.iter().any(|b| {
                 out.truncate(start);
-                build(b, out).is_some()
+                build(b, out, steps).is_some()
             });
             if !built {
                 return None;
@@ -166,6 +173,13 @@ mod tests {
         assert!(values(r"^\s+$").is_empty());
         assert!(values("^$").is_empty());
         assert!(values(r"^a{100}$").is_empty());
+        // Building stops when the step budget runs out.
+        let hir = regex_syntax::Parser::new().parse("(?:ab){3}c").unwrap();
+        let (mut out, mut steps) = (String::new(), 5);
+        assert_eq!(build(&hir, &mut out, &mut steps), None);
+        let (mut out, mut steps) = (String::new(), MAX_STEPS);
+        assert_eq!(build(&hir, &mut out, &mut steps), Some(()));
+        assert_eq!(out, "abababc");
         // A look-around the sample cannot honour fails the final check.
         assert!(values(r"^\bx\B$").is_empty());
     }
