@@ -1,7 +1,8 @@
 //! What a pusher sees for rules about what commits are and what they
 //! change: required trailers (warn mode), detected AI marks, blast-radius
-//! limits per commit and per push, `max_commits`, long lists cut after the
-//! limit, and a failing commit that is not the tip.
+//! limits per commit and per push, `max_commits`, repeated violations
+//! grouped per rule and long reports cut after the limit, a failing commit
+//! that is not the tip, and a declaration outside the trailer block.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -240,6 +241,36 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
          apart from the violations (issue 14 item 6)",
         false,
     );
+}
+
+#[test]
+fn past_twenty_blocks_the_rest_is_counted_as_violations_and_warnings_apart() {
+    let mut rules = String::new();
+    for i in 0..22 {
+        rules.push_str(&format!(
+            "[[rule]]\nname = \"ticket-{i:02}\"\nrequire = {{ trailers = [ {{ key = \"Ticket-{i:02}\" }} ] }}\n\n"
+        ));
+    }
+    for i in 0..3 {
+        rules.push_str(&format!(
+            "[[rule]]\nname = \"note-{i}\"\nmode = \"warn\"\nrequire = {{ trailers = [ {{ key = \"Note-{i}\" }} ] }}\n\n"
+        ));
+    }
+    let s = Stage::guarded(&policy(&rules));
+    s.commit(&CAROL, &msg("One commit, many rules", &[]));
+    let run = s.push(&["origin", "main"], &[]);
+    run.assert_rejected_with(22);
+    assert!(
+        run.stderr
+            .contains("... and 2 more violations and 3 more warnings not shown"),
+        "{}",
+        run.dump()
+    );
+    let about = "one commit breaking 22 rules and 3 warn-mode rules: 20 blocks shown, the rest \
+                 counted as violations and warnings apart (issue 14 item 6)";
+    Transcript::new(&s)
+        .push(about, &run)
+        .check("blocks_past_the_limit", about);
 }
 
 #[test]
