@@ -217,3 +217,22 @@ fn pre_push_shim_without_a_policy_says_so_once_and_does_not_block() {
     w.assert_server_ref(MAIN, Some(&main));
     w.assert_server_ref("refs/heads/release/2.0", Some(&main));
 }
+
+#[test]
+fn pre_push_shim_pushing_to_a_url_judges_only_what_no_remote_tracking_ref_has() {
+    let w = world_with_pre_push();
+    w.git(&["checkout", "-q", "-b", "release/3.0"]);
+    let oid = w.commit(
+        &CAROL,
+        &msg("Unapproved, pushed to a URL", &["AI-Assisted: yes"]),
+    );
+    let url = w.server.to_str().unwrap().to_owned();
+    let run = w.push_env(&[&url, "release/3.0"], &[("TRAILGATE_BIN", TRAILGATE)]);
+    run.assert_code(1);
+    assert!(
+        run.stderr.contains(&oid[..7]) && run.stderr.contains("(1 commit checked)"),
+        "only the commit no remote-tracking ref has is judged, not all of history\n{}",
+        run.dump()
+    );
+    w.assert_server_ref("refs/heads/release/3.0", None);
+}
