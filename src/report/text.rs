@@ -150,7 +150,12 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             break;
         }
         line(&mut out, opts, "");
-        block(&mut out, opts, b, overridden);
+        let judged = judgement
+            .commits_per_ref
+            .iter()
+            .find(|(name, _)| *name == b.first.refname)
+            .map(|(_, n)| *n);
+        block(&mut out, opts, b, overridden, judged);
     }
     line(&mut out, opts, "");
     if overridden {
@@ -180,7 +185,14 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
     out
 }
 
-fn block(out: &mut String, opts: &TextOptions, b: &Block<'_>, overridden: bool) {
+/// One block; `judged` is how many commits were judged for its ref.
+fn block(
+    out: &mut String,
+    opts: &TextOptions,
+    b: &Block<'_>,
+    overridden: bool,
+    judged: Option<usize>,
+) {
     let v = b.first;
     let level = match (v.mode, overridden) {
         (Mode::Enforce, false) => "error",
@@ -197,7 +209,10 @@ fn block(out: &mut String, opts: &TextOptions, b: &Block<'_>, overridden: bool) 
                     v.refname,
                     count(many.len(), "commit")
                 ),
-                words::Target::Many { oldest },
+                words::Target::Many {
+                    oldest,
+                    all: judged == Some(many.len()),
+                },
             )
         }
         (_, Some(c)) => (
@@ -226,7 +241,7 @@ fn block(out: &mut String, opts: &TextOptions, b: &Block<'_>, overridden: bool) 
                     out,
                     opts,
                     &format!(
-                        "           ... and {} more commit{}",
+                        "           ... and {} more commit{} (`trailgate verify --format json` lists every one)",
                         b.commits.len() - GROUP_LIMIT,
                         plural(b.commits.len() - GROUP_LIMIT)
                     ),

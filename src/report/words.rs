@@ -40,8 +40,10 @@ pub enum Target {
     /// One older commit, by its short id.
     Older(String),
     /// Several commits with the same violation (the text report's groups):
-    /// the oldest of them, by its short id.
-    Many { oldest: String },
+    /// the oldest of them, by its short id, and whether they are every
+    /// commit judged for the ref (so that a fix may touch each commit from
+    /// the oldest to the tip).
+    Many { oldest: String, all: bool },
 }
 
 /// The target of one violation's fix.
@@ -121,7 +123,7 @@ fn finding_help(finding: &Finding, to: &Target) -> String {
             match to {
                 Target::Tip => format!("sign it with your SSH key: {sign}"),
                 Target::Older(c) => format!("sign it and the commits after it with your SSH key: git rebase {c}~1 --exec '{sign}'"),
-                Target::Many { oldest } => format!("sign them with your SSH key, with every commit from {oldest} to the tip: git rebase {oldest}~1 --exec '{sign}'"),
+                Target::Many { oldest, .. } => format!("sign them with your SSH key, with every commit from {oldest} to the tip: git rebase {oldest}~1 --exec '{sign}'"),
             }
         }
         Finding::OverLimit(_) => "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into(),
@@ -151,17 +153,22 @@ fn finding_help(finding: &Finding, to: &Target) -> String {
 }
 
 /// The command that adds the trailer line `trailer` to the commits of `to`:
-/// amending the tip, rewording an older commit in a rebase, and for several
-/// a rebase that amends each commit from the oldest to the tip.
+/// amending the tip, rewording an older commit in a rebase; for several, a
+/// rebase that amends each commit from the oldest to the tip when they are
+/// all of them, else one that rewords those listed (the others must not get
+/// a declaration or an approval they do not have).
 pub fn add_trailer(to: &Target, trailer: &str) -> String {
     match to {
         Target::Tip => format!("git commit --amend --trailer \"{trailer}\""),
         Target::Older(c) => format!(
             "git rebase -i {c}~1, mark {c} `reword`, and end its message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
         ),
-        Target::Many { oldest } => format!(
-            "git rebase {oldest}~1 --exec 'git commit --amend --no-edit --trailer \"{}\"' (this adds it to every commit from {oldest} to the tip)",
+        Target::Many { oldest, all: true } => format!(
+            "git rebase {oldest}~1 --exec 'git commit --amend --no-edit --trailer \"{}\"' (every commit from {oldest} to the tip needs it)",
             trailer.replace('\'', "'\\''")
+        ),
+        Target::Many { oldest, all: false } => format!(
+            "git rebase -i {oldest}~1, mark each commit listed above `reword`, and end each message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
         ),
     }
 }

@@ -251,7 +251,9 @@ fn judged(violations: Vec<Violation>) -> Judgement {
 #[test]
 fn repeated_violations_of_a_rule_are_one_block_listing_the_commits_with_one_fix() {
     // Newest first, as the walk reports them: commit 14 is the oldest.
-    let j = judged((0..15).map(|i| of_rule("r", Mode::Enforce, i)).collect());
+    let mut j = judged((0..15).map(|i| of_rule("r", Mode::Enforce, i)).collect());
+    // Every commit judged for the ref is in the block.
+    j.commits_per_ref = vec![("refs/heads/main".into(), 15)];
     let t = text(&j, &TextOptions::default());
     assert!(
         t.starts_with(
@@ -261,13 +263,21 @@ fn repeated_violations_of_a_rule_are_one_block_listing_the_commits_with_one_fix(
     );
     assert_eq!(t.matches("error[r]").count(), 1, "{t}");
     assert!(t.contains("error[r]: refs/heads/main: 15 commits\n  commits: 0000000 \"Change 0\"\n           0000001 \"Change 1\"\n"), "{t}");
-    assert!(t.contains("           0000009 \"Change 9\"\n           ... and 5 more commits\n  found: needs a trailer `Ticket`; found none\n"), "{t}");
+    assert!(t.contains("           0000009 \"Change 9\"\n           ... and 5 more commits (`trailgate verify --format json` lists every one)\n  found: needs a trailer `Ticket`; found none\n"), "{t}");
     assert!(!t.contains("Change 10"), "{t}");
     assert_eq!(t.matches("help:").count(), 1, "{t}");
     assert!(
-        t.contains("  help:  git rebase 000000e~1 --exec 'git commit --amend --no-edit --trailer \"Ticket: <value>\"' (this adds it to every commit from 000000e to the tip)\n"),
+        t.contains("  help:  git rebase 000000e~1 --exec 'git commit --amend --no-edit --trailer \"Ticket: <value>\"' (every commit from 000000e to the tip needs it)\n"),
         "{t}"
     );
+    // With commits in between that passed, only those listed are changed.
+    j.commits_per_ref = vec![("refs/heads/main".into(), 16)];
+    let t = text(&j, &TextOptions::default());
+    assert!(
+        t.contains("  help:  git rebase -i 000000e~1, mark each commit listed above `reword`, and end each message with the line `Ticket: <value>`"),
+        "{t}"
+    );
+    assert!(!t.contains("--exec"), "{t}");
 }
 
 #[test]
