@@ -137,10 +137,21 @@ fn pick(class: &Class) -> Option<char> {
 
 /// Whether a value can be written as a trailer value and passes the rule.
 fn usable(value: &str, re: &Regex) -> bool {
+    pasteable(value) && re.is_match(value)
+}
+
+/// Whether a value may go into a command the pusher is told to paste
+/// (`--trailer "Key: VALUE"`, also inside `--exec '...'`): a trailer value
+/// (no blanks at its ends, no control characters) with nothing a shell
+/// would interpret inside double or single quotes. A value taken from a
+/// commit message is the commit author's text, and whoever pushes (a
+/// senior pushing someone else's branch) is the one who pastes the fix.
+pub fn pasteable(value: &str) -> bool {
     !value.is_empty()
         && value.trim() == value
-        && !value.chars().any(char::is_control)
-        && re.is_match(value)
+        && !value
+            .chars()
+            .any(|c| c.is_control() || matches!(c, '"' | '$' | '`' | '\\' | '!' | '\''))
 }
 
 #[cfg(test)]
@@ -172,6 +183,9 @@ mod tests {
     fn no_value_when_none_could_be_a_trailer_value_or_pass() {
         assert!(values(r"^\s+$").is_empty());
         assert!(values("^$").is_empty());
+        // Nothing a shell would expand inside the quotes of the fix.
+        assert!(values(r"^\$\d+$").is_empty());
+        assert!(values(r#"^a"b$"#).is_empty());
         assert!(values(r"^a{100}$").is_empty());
         // Building stops when the step budget runs out.
         let hir = regex_syntax::Parser::new().parse("(?:ab){3}c").unwrap();

@@ -41,8 +41,8 @@ impl Wanted {
     fn accepted_with(&self, outside: &[String]) -> Arc<[String]> {
         let meant = outside.iter().find_map(|line| {
             let value = line.split_once(':')?.1.trim();
-            let passes =
-                !value.is_empty() && self.value.as_ref().is_none_or(|re| re.is_match(value));
+            let passes = crate::rules::sample::pasteable(value)
+                && self.value.as_ref().is_none_or(|re| re.is_match(value));
             passes.then(|| value.to_owned())
         });
         match meant {

@@ -67,6 +67,25 @@ fn a_declaration_outside_the_trailer_block_is_named_as_ignored_and_its_value_sug
         }
         other => panic!("{other:?}"),
     }
+    // A misplaced value is suggested only if it is safe to paste: the
+    // author of a commit is not always the one who pastes the fix.
+    let any = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
+    let c = by_carol(
+        &any,
+        "Change\n\nTicket: T-1\"; touch pwned; echo \"\n\nBody.\n",
+    );
+    match finding(evaluate(&any, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => {
+            assert_eq!(f.outside.len(), 1);
+            assert!(f.accepted.is_empty(), "{:?}", f.accepted);
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = by_carol(&any, "Change\n\nTicket: T-1\n\nBody.\n");
+    match finding(evaluate(&any, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => assert_eq!(&*f.accepted, ["T-1"]),
+        other => panic!("{other:?}"),
+    }
     // No such line: nothing outside.
     let c = by_carol(&p, "Change\n\nBody.\n");
     match finding(evaluate(&p, "r", &c, Given::default())) {
