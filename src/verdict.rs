@@ -24,11 +24,39 @@ pub struct Violation {
     /// What is wrong, in the order the rule's requirements are listed; never
     /// empty.
     pub findings: Vec<Finding>,
-    /// The AI marks that made the rule apply, said first because the pusher
-    /// may not know their tool left any.
-    pub detected: Option<String>,
+    /// What made the commit AI-assisted for a rule about AI assistance
+    /// (the declaration, or the tool's marks), said first: the pusher may
+    /// not know their tool left any.
+    pub detected: Option<AiMark>,
     /// The rule's own `message`.
     pub message: Option<String>,
+}
+
+/// What made a commit AI-assisted, as a violation names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AiMark {
+    /// A disclosure trailer, `Key: value`.
+    Declared(String),
+    /// A tool's mark: what matched, with the marker's evidence.
+    Detected(String),
+}
+
+impl AiMark {
+    /// The declaration, if it is one.
+    pub fn declared(&self) -> Option<&str> {
+        match self {
+            AiMark::Declared(t) => Some(t),
+            AiMark::Detected(_) => None,
+        }
+    }
+
+    /// The tool's mark, if it is one.
+    pub fn detected(&self) -> Option<&str> {
+        match self {
+            AiMark::Detected(t) => Some(t),
+            AiMark::Declared(_) => None,
+        }
+    }
 }
 
 /// A commit, as a violation names it.
@@ -36,6 +64,9 @@ pub struct Violation {
 pub struct CommitRef {
     pub oid: ObjectId,
     pub subject: String,
+    /// Whether it is the tip of its ref update: only there does
+    /// `git commit --amend` change it; an older commit takes a rebase.
+    pub tip: bool,
 }
 
 /// What a rule found wrong.
@@ -283,6 +314,14 @@ pub struct MissingTrailer {
     pub pattern: Option<String>,
     /// The trailers with that key that were there, `Key: value`.
     pub found: Vec<String>,
+    /// Lines of the message that read as this trailer but are outside the
+    /// trailer block (its last paragraph), so git does not read them as
+    /// trailers and they count for nothing (the first few, as written).
+    pub outside: Vec<String>,
+    /// Values the pattern accepts, to suggest (the first) in the fix;
+    /// empty without a pattern or when none could be derived from it
+    /// ([`crate::rules::sample`]).
+    pub accepted: Arc<[String]>,
 }
 
 /// Which identity line of a commit.

@@ -126,6 +126,12 @@ pub enum Command {
         /// The ref the commits would be pushed to (default: the current branch).
         #[arg(long = "ref", value_name = "REFNAME")]
         refname: Option<String>,
+        /// Judge rules about the pusher (proof = "pusher", pusher_in, exempt.pushers) as if
+        /// LOGIN pushed. Default: a git host's pusher variable if one is set, else
+        /// `git config trailgate.pusher`, else the local account ($USER, $LOGNAME). Only the
+        /// server knows who really pushes: it decides these rules.
+        #[arg(long, value_name = "LOGIN")]
+        pusher: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Also report when everything passes.
@@ -291,10 +297,21 @@ pub fn run(args: Vec<OsString>) -> u8 {
         Command::Verify {
             config,
             refname,
+            pusher,
             format,
             verbose,
             ranges,
-        } => verify::verify(&env, config.as_deref(), refname, format, verbose, &ranges),
+        } => verify::verify(
+            &env,
+            &verify::Args {
+                config: config.as_deref(),
+                refname,
+                pusher,
+                format,
+                verbose,
+                ranges: &ranges,
+            },
+        ),
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Explain {
             config,

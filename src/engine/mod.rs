@@ -31,7 +31,7 @@ use crate::git::walk::{WalkError, Walker};
 use crate::policy::Mode;
 use crate::push::{Pusher, RefUpdate};
 use crate::rules::{self, Policy, PushedBy, Rule};
-use crate::verdict::{CommitRef, Finding, Judgement, Violation};
+use crate::verdict::{AiMark, CommitRef, Finding, Judgement, Violation};
 
 use commits::Commits;
 use stores::{DiffStore, FactStore, SigStore};
@@ -187,6 +187,7 @@ pub fn judge(
         checked: HashSet::new(),
         counted: None,
         case_refs: None,
+        tip: None,
         out: Judgement::default(),
     };
     for update in updates {
@@ -227,6 +228,9 @@ struct Engine<'a, 'r> {
     /// The existing refs a name may equal but for case (none unless
     /// `core.ignorecase`), listed on first need (see `aliases`).
     case_refs: Option<Vec<crate::git::refs::ExistingRef>>,
+    /// The commit the current ref update's new value stands for: a
+    /// violation of it is fixed by amending, of any other by a rebase.
+    tip: Option<ObjectId>,
     out: Judgement,
 }
 
@@ -246,7 +250,7 @@ impl Engine<'_, '_> {
         refname: &str,
         commit: Option<&CommitFacts>,
         findings: Vec<Finding>,
-        detected: Option<String>,
+        detected: Option<AiMark>,
     ) {
         self.record_ref(
             rule,
@@ -254,6 +258,7 @@ impl Engine<'_, '_> {
             commit.map(|c| CommitRef {
                 oid: c.oid,
                 subject: c.subject.clone(),
+                tip: false,
             }),
             findings,
             detected,
@@ -266,12 +271,16 @@ impl Engine<'_, '_> {
         refname: &str,
         commit: Option<CommitRef>,
         findings: Vec<Finding>,
-        detected: Option<String>,
+        detected: Option<AiMark>,
     ) {
+        let tip = self.tip;
         self.out.violations.push(Violation {
             rule: rule.name.clone(),
             refname: refname.to_owned(),
-            commit,
+            commit: commit.map(|c| CommitRef {
+                tip: Some(c.oid) == tip,
+                ..c
+            }),
             mode: rule.mode,
             findings,
             detected,

@@ -22,7 +22,7 @@ use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
 use crate::policy::{Mode, Per};
 use crate::rules::{self, Evidence, Input, Known, Outcome, Policy, Rule, Selects, Subject};
-use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation};
+use crate::verdict::{AiMark, CommitRef, Finding, TooManyCommits, Violation};
 
 use super::parallel::{self, Ahead, Links};
 use super::stores::{self, with_object};
@@ -80,7 +80,7 @@ pub(super) fn classify(
 struct Verdict {
     subject: String,
     findings: Vec<Finding>,
-    detected: Option<String>,
+    detected: Option<AiMark>,
 }
 
 /// What judging a commit as the walk read it gave.
@@ -198,6 +198,7 @@ impl Engine<'_, '_> {
                         Some(CommitRef {
                             oid,
                             subject: v.subject,
+                            tip: false,
                         }),
                         v.findings,
                         v.detected,

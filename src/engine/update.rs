@@ -84,6 +84,7 @@ impl Engine<'_, '_> {
         // Whether a rule's walk read every commit the update brings (and so
         // checked the new ones: see `git::walk`).
         let mut walked = false;
+        self.tip = new_commit;
         for (rule, applies) in applying {
             match applies {
                 Applies::No => continue,

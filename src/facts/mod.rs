@@ -19,6 +19,12 @@ use crate::facts::identity::Who;
 use crate::git::object::{self, Ident};
 use trailers::Trailer;
 
+/// The default `trailers.ai_negative`: values of a disclosure trailer that
+/// declare no assistance (compared trimmed and case-insensitively). The one
+/// list: the policy's default, the built-in disclosure marks, the README and
+/// `config.example.toml` all say exactly these (a unit test compares them).
+pub const AI_NEGATIVE: &[&str] = &["no", "none", "false", "0", "n/a", "-"];
+
 /// The trailer keys a policy reads (`[trailers]`).
 #[derive(Debug)]
 pub struct TrailerKeys {

@@ -198,6 +198,18 @@ impl Repo {
         Box::new(FilesRefs::new(&self.inner))
     }
 
+    /// A configuration value as git reads it in this repository: its own
+    /// `config`, then the user's (`~/.gitconfig`, XDG) and the system's. For
+    /// the client side only (`verify`); the hook reads none of the user's.
+    pub fn config_value(&self, key: &str) -> Option<String> {
+        let config = self.inner.config().ok()?;
+        config
+            .get_string(key)
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
     /// The libgit2 handle, for the rest of the git layer.
     pub(in crate::git) fn git2(&self) -> &Repository {
         &self.inner

@@ -252,7 +252,7 @@ impl<'t> Validator<'t> {
         let defaults = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let mut out = TrailerKeys {
             ai: defaults(&["AI-Assisted", "Assisted-by", "Generated-by"]),
-            ai_negative: defaults(&["no", "none", "false", "0"]),
+            ai_negative: defaults(crate::facts::AI_NEGATIVE),
             approval: defaults(&["Approved-By"]),
         };
         let Some(keys) = keys else {

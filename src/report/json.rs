@@ -65,7 +65,8 @@ fn violation(v: &Violation) -> Value {
         "message": words::what(v),
         "rule_message": v.message,
         "help": words::help(v),
-        "detected": v.detected,
+        "detected": v.detected.as_ref().and_then(|m| m.detected()),
+        "declared": v.detected.as_ref().and_then(|m| m.declared()),
         "findings": findings,
     });
     if let Value::Object(fields) = fields {

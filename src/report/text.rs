@@ -1,12 +1,60 @@
 //! The text report for people: git shows it as `remote:` lines; under
 //! GitLab every line carries its prefix.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::words;
 use super::*;
 use crate::policy::Mode;
-use crate::verdict::{Judgement, Violation};
+use crate::verdict::{CommitRef, Judgement, Violation};
+
+/// How many commits a group lists before the rest are counted.
+pub const GROUP_LIMIT: usize = 10;
+
+/// Violations of one rule, on one ref, that say the same about each of
+/// their commits: one block, one fix for them all.
+struct Block<'a> {
+    first: &'a Violation,
+    /// The commits, in the order they were reported (newest first, as git
+    /// walks history).
+    commits: Vec<&'a CommitRef>,
+}
+
+/// Groups violations of one mode (in order of first appearance) by rule,
+/// ref and what was found.
+fn blocks<'a>(violations: &[&'a Violation]) -> Vec<Block<'a>> {
+    let mut out: Vec<Block<'a>> = Vec::new();
+    let mut index: HashMap<(&str, &str, bool, String), usize> = HashMap::new();
+    for &v in violations {
+        let key = (
+            v.rule.as_str(),
+            v.refname.as_str(),
+            v.commit.is_some(),
+            words::what(v),
+        );
+        match (index.get(&key), &v.commit) {
+            (Some(&i), Some(c)) => {
+                if let Some(block) = out.get_mut(i) {
+                    block.commits.push(c);
+                }
+            }
+            _ => {
+                index.insert(key, out.len());
+                out.push(Block {
+                    first: v,
+                    commits: v.commit.iter().collect(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// "20 violations", "1 warning".
+fn count(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", plural(n))
+}
 
 /// The text report; empty when there is nothing to say.
 pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
@@ -21,30 +69,31 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
         .filter(|v| v.mode == Mode::Warn)
         .collect();
     let what = if opts.verify { "commits" } else { "push" };
+    let checked = count(judgement.commits_checked, "commit");
     let mut out = String::new();
     if errors.is_empty() && warnings.is_empty() {
         if opts.verbose {
             line(
                 &mut out,
                 opts,
-                &format!(
-                    "trailgate: {what} accepted: {} commit{} checked, no violations",
-                    judgement.commits_checked,
-                    plural(judgement.commits_checked)
-                ),
+                &format!("trailgate: {what} accepted: {checked} checked, no violations"),
             );
         }
         return out;
     }
     let overridden = judgement.override_used.is_some();
+    let and_warnings = if warnings.is_empty() {
+        String::new()
+    } else {
+        format!(" and {}", count(warnings.len(), "warning"))
+    };
     if let Some(o) = &judgement.override_used {
         line(
             &mut out,
             opts,
             &format!(
-                "trailgate: {what} accepted by override: {} violation{} overridden by {}",
-                o.overridden,
-                plural(o.overridden),
+                "trailgate: {what} accepted by override: {} overridden by {}{and_warnings}",
+                count(o.overridden, "violation"),
                 o.by
             ),
         );
@@ -58,11 +107,8 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             &mut out,
             opts,
             &format!(
-                "trailgate: {what} rejected: {} violation{} of the policy ({} commit{} checked)",
-                errors.len(),
-                plural(errors.len()),
-                judgement.commits_checked,
-                plural(judgement.commits_checked)
+                "trailgate: {what} rejected: {} of the policy{and_warnings} ({checked} checked)",
+                count(errors.len(), "violation"),
             ),
         );
     } else {
@@ -70,27 +116,46 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             &mut out,
             opts,
             &format!(
-                "trailgate: {what} accepted with {} warning{} ({} commit{} checked)",
-                warnings.len(),
-                plural(warnings.len()),
-                judgement.commits_checked,
-                plural(judgement.commits_checked)
+                "trailgate: {what} accepted with {} ({checked} checked)",
+                count(warnings.len(), "warning"),
             ),
         );
     }
-    for (shown, v) in errors.iter().chain(warnings.iter()).enumerate() {
+    let all = blocks(&errors)
+        .into_iter()
+        .chain(blocks(&warnings))
+        .collect::<Vec<_>>();
+    for (shown, b) in all.iter().enumerate() {
         if shown == SHOWN_LIMIT {
-            let rest = errors.len() + warnings.len() - shown;
+            let rest = all.get(shown..).unwrap_or_default();
+            let in_rest = |mode: Mode| -> usize {
+                rest.iter()
+                    .filter(|b| b.first.mode == mode)
+                    .map(|b| b.commits.len().max(1))
+                    .sum()
+            };
+            let mut parts = Vec::new();
+            for (mode, noun) in [(Mode::Enforce, "violation"), (Mode::Warn, "warning")] {
+                let n = in_rest(mode);
+                if n > 0 {
+                    parts.push(format!("{n} more {noun}{}", plural(n)));
+                }
+            }
             line(&mut out, opts, "");
             line(
                 &mut out,
                 opts,
-                &format!("... and {rest} more violation{} not shown", plural(rest)),
+                &format!("... and {} not shown", parts.join(" and ")),
             );
             break;
         }
         line(&mut out, opts, "");
-        violation(&mut out, opts, v, overridden);
+        let judged = judgement
+            .commits_per_ref
+            .iter()
+            .find(|(name, _)| *name == b.first.refname)
+            .map(|(_, n)| *n);
+        block(&mut out, opts, b, overridden, judged);
     }
     line(&mut out, opts, "");
     if overridden {
@@ -111,13 +176,15 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             "trailgate: warnings do not block the push; they will once the rules are enforced.",
         );
     } else {
+        let fix = if errors.iter().any(|v| v.commit.is_some()) {
+            "fix the commits above and push again"
+        } else {
+            "follow the help above, then push again"
+        };
         line(
             &mut out,
             opts,
-            &format!(
-                "trailgate: fix the commits above and push again. Policy: {}",
-                opts.policy
-            ),
+            &format!("trailgate: {fix}. Policy: {}", opts.policy),
         );
         if let Some(contact) = &opts.contact {
             line(&mut out, opts, &contact_line(contact));
@@ -131,29 +198,82 @@ pub fn contact_line(contact: &str) -> String {
     format!("trailgate: questions about this policy: {contact}")
 }
 
-fn violation(out: &mut String, opts: &TextOptions, v: &Violation, overridden: bool) {
+/// One block; `judged` is how many commits were judged for its ref.
+fn block(
+    out: &mut String,
+    opts: &TextOptions,
+    b: &Block<'_>,
+    overridden: bool,
+    judged: Option<usize>,
+) {
+    let v = b.first;
     let level = match (v.mode, overridden) {
         (Mode::Enforce, false) => "error",
         (Mode::Enforce, true) => "overridden",
         _ => "warning",
     };
-    let head = match &v.commit {
-        Some(c) => format!(
-            "{level}[{}]: {} {} \"{}\"",
-            v.rule,
-            v.refname,
-            c.oid.short(),
-            c.subject
+    let (head, to) = match (b.commits.as_slice(), &v.commit) {
+        (many @ [_, _, ..], _) => {
+            let oldest = many.last().map(|c| c.oid.short()).unwrap_or_default();
+            (
+                format!(
+                    "{level}[{}]: {}: {}",
+                    v.rule,
+                    v.refname,
+                    count(many.len(), "commit")
+                ),
+                words::Target::Many {
+                    oldest,
+                    all: judged == Some(many.len()),
+                },
+            )
+        }
+        (_, Some(c)) => (
+            format!(
+                "{level}[{}]: {} {} \"{}\"",
+                v.rule,
+                v.refname,
+                c.oid.short(),
+                c.subject
+            ),
+            words::target(v),
         ),
-        None if v.refname.is_empty() => format!("{level}[{}]: the push", v.rule),
-        None => format!("{level}[{}]: {}", v.rule, v.refname),
+        (_, None) if v.refname.is_empty() => {
+            (format!("{level}[{}]: the push", v.rule), words::Target::Tip)
+        }
+        (_, None) => (
+            format!("{level}[{}]: {}", v.rule, v.refname),
+            words::Target::Tip,
+        ),
     };
     line(out, opts, &head);
+    if b.commits.len() > 1 {
+        for (i, c) in b.commits.iter().enumerate() {
+            if i == GROUP_LIMIT {
+                line(
+                    out,
+                    opts,
+                    &format!(
+                        "           ... and {} more commit{} (`trailgate verify --format json` lists every one)",
+                        b.commits.len() - GROUP_LIMIT,
+                        plural(b.commits.len() - GROUP_LIMIT)
+                    ),
+                );
+                break;
+            }
+            let label = if i == 0 { "  commits: " } else { "           " };
+            line(
+                out,
+                opts,
+                &format!("{label}{} \"{}\"", c.oid.short(), c.subject),
+            );
+        }
+    }
     line(out, opts, &format!("  found: {}", words::what(v)));
     if let Some(message) = &v.message {
         line(out, opts, &format!("  why:   {message}"));
     }
-    for (i, help) in words::help(v).lines().enumerate() {
+    for (i, help) in words::help_for(v, &to).lines().enumerate() {
         let label = if i == 0 { "  help:  " } else { "         " };
         line(out, opts, &format!("{label}{help}"));
     }
@@ -227,168 +347,4 @@ pub fn failure(error: &str, prefix: &str, hook: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::git::oid::ObjectId;
-    use crate::report::json;
-    use crate::verdict::{CommitRef, Finding, MissingApproval, MissingTrailer, Proof, Proofs};
-
-    fn v(mode: Mode) -> Violation {
-        Violation {
-            rule: "r".into(),
-            refname: "refs/heads/main".into(),
-            commit: Some(CommitRef {
-                oid: ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap(),
-                subject: "Subject\x1b[31m".into(),
-            }),
-            mode,
-            findings: vec![Finding::MissingTrailer(MissingTrailer {
-                key: "Ticket".into(),
-                pattern: None,
-                found: Vec::new(),
-            })],
-            detected: None,
-            message: Some("because".into()),
-        }
-    }
-
-    fn one(v: Violation) -> String {
-        let j = Judgement {
-            violations: vec![v],
-            commits_checked: 1,
-            ..Judgement::default()
-        };
-        text(&j, &TextOptions::default())
-    }
-
-    #[test]
-    fn rejection_names_rule_ref_short_id_what_why_and_help() {
-        let t = one(v(Mode::Enforce));
-        assert!(
-            t.starts_with("trailgate: push rejected: 1 violation "),
-            "{t}"
-        );
-        assert!(
-            t.contains("error[r]: refs/heads/main 1234567 \"Subject [31m\""),
-            "{t}"
-        );
-        assert!(
-            t.contains("  found: needs a trailer `Ticket`; found none\n"),
-            "{t}"
-        );
-        assert!(t.contains("  why:   because\n"), "{t}");
-        assert!(
-            t.contains("  help:  git commit --amend --trailer \"Ticket: <value>\"\n"),
-            "{t}"
-        );
-        assert!(!t.contains('\x1b'));
-    }
-
-    #[test]
-    fn help_of_several_lines_is_indented_under_the_first() {
-        let mut approval = v(Mode::Enforce);
-        approval.findings = vec![Finding::MissingApproval(MissingApproval {
-            need: 1,
-            groups: vec!["senior".to_owned()].into(),
-            proof: Proofs::only(Proof::Trailer),
-            found: Vec::new(),
-            candidates: vec!["alice (Alice)".to_owned()].into(),
-            candidates_total: 1,
-            example: Some("Alice <alice@example.com>".into()),
-            trailer_key: "Approved-By".into(),
-        })];
-        let t = one(approval);
-        assert!(
-            t.contains(
-                "  found: needs an approval from group senior; found no `Approved-By` trailer\n"
-            ),
-            "{t}"
-        );
-        assert!(t.contains("  help:  ask alice (Alice) to review it, then record the approval: git commit --amend --trailer \"Approved-By: Alice <alice@example.com>\"\n         (for an older commit: git rebase -i 1234567~1, mark it `reword` and add the trailer)\n"), "{t}");
-    }
-
-    #[test]
-    fn a_line_longer_than_the_limit_is_cut_with_a_count() {
-        let mut long = v(Mode::Enforce);
-        long.findings = vec![Finding::MissingTrailer(MissingTrailer {
-            key: "Ticket".into(),
-            pattern: None,
-            found: vec!["x".repeat(LINE_LIMIT + 500)],
-        })];
-        let t = one(long);
-        assert!(
-            t.lines().all(|l| l.chars().count() < LINE_LIMIT + 100),
-            "{t}"
-        );
-        // The line is 2,543 characters: "  found: needs a trailer `Ticket`;
-        // found `", the value, and its closing backtick.
-        assert!(t.contains("... (543 more characters not shown)"), "{t}");
-    }
-
-    #[test]
-    fn bidi_overrides_and_zero_width_characters_are_made_visible() {
-        let mut violation = v(Mode::Enforce);
-        if let Some(c) = &mut violation.commit {
-            c.subject = "Fix \u{202E}txt.exe\u{202C} and\u{200B}more".into();
-        }
-        let t = one(violation);
-        assert!(
-            t.contains("Fix \u{FFFD}txt.exe\u{FFFD} and\u{FFFD}more"),
-            "{t}"
-        );
-        assert!(!t.contains('\u{202E}') && !t.contains('\u{200B}'));
-    }
-
-    #[test]
-    fn accepted_push_without_warnings_prints_nothing() {
-        assert_eq!(text(&Judgement::default(), &TextOptions::default()), "");
-    }
-
-    #[test]
-    fn gitlab_prefix_starts_every_line() {
-        let j = Judgement {
-            violations: vec![v(Mode::Warn)],
-            commits_checked: 1,
-            ..Judgement::default()
-        };
-        let opts = TextOptions {
-            prefix: "GL-HOOK-ERR: ".into(),
-            ..TextOptions::default()
-        };
-        let t = text(&j, &opts);
-        assert!(t.lines().all(|l| l.starts_with("GL-HOOK-ERR: ")), "{t}");
-        assert!(t.contains("warning[r]"));
-    }
-
-    #[test]
-    fn long_lists_are_cut_with_a_count() {
-        let j = Judgement {
-            violations: vec![v(Mode::Enforce); SHOWN_LIMIT + 5],
-            commits_checked: 1,
-            ..Judgement::default()
-        };
-        let t = text(&j, &TextOptions::default());
-        assert_eq!(t.matches("error[r]").count(), SHOWN_LIMIT);
-        assert!(t.contains("... and 5 more violations not shown"));
-    }
-
-    #[test]
-    fn json_has_the_documented_shape_and_the_typed_finding() {
-        let j = Judgement {
-            violations: vec![v(Mode::Enforce)],
-            commits_checked: 3,
-            ..Judgement::default()
-        };
-        let value: serde_json::Value = serde_json::from_str(&json(&j)).unwrap();
-        assert_eq!(value["decision"], "reject");
-        assert_eq!(value["commits_checked"], 3);
-        let v = &value["violations"][0];
-        assert_eq!(v["rule"], "r");
-        assert_eq!(v["mode"], "enforce");
-        assert_eq!(v["message"], "needs a trailer `Ticket`; found none");
-        assert_eq!(v["kind"], "missing_trailer");
-        assert_eq!(v["key"], "Ticket");
-        assert_eq!(v["findings"][0]["kind"], "missing_trailer");
-        assert_eq!(v["findings"][0]["found"], serde_json::json!([]));
-    }
-}
+mod tests;

@@ -4,15 +4,20 @@
 
 use crate::policy::DenyKind;
 use crate::verdict::{
-    Approval, Finding, Limit, LimitScope, MissingApproval, MissingTrailer, NetChangeOverLimit,
-    NotCounted, NotPushedBy, OverLimit, OverrideRefused, Refusal, Role, Signature, Via, Violation,
+    AiMark, Approval, Finding, Limit, LimitScope, MissingApproval, MissingTrailer,
+    NetChangeOverLimit, NotCounted, NotPushedBy, OverLimit, OverrideRefused, Refusal, Role,
+    Signature, Via, Violation,
 };
 
 /// What was found, in plain words.
 pub fn what(v: &Violation) -> String {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(hit) = &v.detected {
-        parts.push(format!("AI assistance detected: {hit}"));
+    match &v.detected {
+        Some(AiMark::Declared(trailer)) => {
+            parts.push(format!("AI-assisted: declared by `{trailer}`"))
+        }
+        Some(AiMark::Detected(hit)) => parts.push(format!("AI assistance detected: {hit}")),
+        None => {}
     }
     for finding in &v.findings {
         parts.push(finding_what(v, finding));
@@ -23,6 +28,34 @@ pub fn what(v: &Violation) -> String {
 /// How to fix it: one entry per finding that has advice, the advice on
 /// splitting a change said once.
 pub fn help(v: &Violation) -> String {
+    help_for(v, &target(v))
+}
+
+/// Which commits a fix is for: `git commit --amend` changes only the tip
+/// of what is pushed; an older commit, or several, take a rebase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The tip of the ref update (or no commit at all).
+    Tip,
+    /// One older commit, by its short id.
+    Older(String),
+    /// Several commits with the same violation (the text report's groups):
+    /// the oldest of them, by its short id, and whether they are every
+    /// commit judged for the ref (so that a fix may touch each commit from
+    /// the oldest to the tip).
+    Many { oldest: String, all: bool },
+}
+
+/// The target of one violation's fix.
+pub fn target(v: &Violation) -> Target {
+    match &v.commit {
+        Some(c) if !c.tip => Target::Older(c.oid.short()),
+        _ => Target::Tip,
+    }
+}
+
+/// [`help`] for a fix that covers `to`: one violation's commit or a group's.
+pub fn help_for(v: &Violation, to: &Target) -> String {
     let mut helps: Vec<String> = Vec::new();
     let mut split_said = false;
     for finding in &v.findings {
@@ -32,7 +65,7 @@ pub fn help(v: &Violation) -> String {
             }
             split_said = true;
         }
-        helps.push(finding_help(v, finding));
+        helps.push(finding_help(finding, to));
     }
     helps.join("\n")
 }
@@ -81,9 +114,9 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
     }
 }
 
-fn finding_help(v: &Violation, finding: &Finding) -> String {
+fn finding_help(finding: &Finding, to: &Target) -> String {
     match finding {
-        Finding::MissingApproval(f) => approval_help(v, f),
+        Finding::MissingApproval(f) => approval_help(f, to),
         Finding::NoPusher(_) | Finding::NotPushedBy(NotPushedBy { pusher: None, .. }) => {
             no_pusher_help()
         }
@@ -91,10 +124,15 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
             Role::Author => "push only commits you wrote, or ask their author to push them (to take a commit over as yours: git commit --amend --reset-author --no-edit)".into(),
             Role::Committer => "push only commits you committed (git commit --amend --no-edit makes you the tip's committer; git rebase --force-rebase origin/main does it for every commit)".into(),
         },
-        Finding::MissingTrailer(f) => {
-            format!("git commit --amend --trailer \"{}: <value>\"", f.key)
+        Finding::MissingTrailer(f) => trailer_help(f, to),
+        Finding::Unsigned(_) => {
+            let sign = "git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S";
+            match to {
+                Target::Tip => format!("sign it with your SSH key: {sign}"),
+                Target::Older(c) => format!("sign it and the commits after it with your SSH key: git rebase {c}~1 --exec '{sign}'"),
+                Target::Many { oldest, .. } => format!("sign them with your SSH key, with every commit from {oldest} to the tip: git rebase {oldest}~1 --exec '{sign}'"),
+            }
         }
-        Finding::Unsigned(_) => "sign it with your SSH key: git -c gpg.format=ssh -c user.signingkey=~/.ssh/id_ed25519.pub commit --amend --no-edit -S".into(),
         Finding::OverLimit(f) if f.of_merge => format!("a merge is measured by what it changed itself, against git's clean merge of its parents (`git show --remerge-diff {}` shows it): redo the merge keeping git's result except where you resolve conflicts, and make other changes in commits of their own", v.commit.as_ref().map_or_else(String::new, |c| c.oid.short())),
         Finding::OverLimit(_) => "split the change into smaller commits that each stay within the limits (git rebase -i, then `edit` and `git reset HEAD^` to re-commit in parts), or ask an administrator about this rule".into(),
         Finding::NetChangeOverLimit(_) => "push the change in smaller steps that each stay within the limits, or ask an administrator about this rule".into(),
@@ -120,6 +158,44 @@ fn finding_help(v: &Violation, finding: &Finding) -> String {
             ),
         },
     }
+}
+
+/// The command that adds the trailer line `trailer` to the commits of `to`:
+/// amending the tip, rewording an older commit in a rebase; for several, a
+/// rebase that amends each commit from the oldest to the tip when they are
+/// all of them, else one that rewords those listed (the others must not get
+/// a declaration or an approval they do not have).
+pub fn add_trailer(to: &Target, trailer: &str) -> String {
+    match to {
+        Target::Tip => format!("git commit --amend --trailer \"{trailer}\""),
+        Target::Older(c) => format!(
+            "git rebase -i {c}~1, mark {c} `reword`, and end its message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
+        ),
+        Target::Many { oldest, all: true } => format!(
+            "git rebase {oldest}~1 --exec 'git commit --amend --no-edit --trailer \"{}\"' (every commit from {oldest} to the tip needs it)",
+            trailer.replace('\'', "'\\''")
+        ),
+        Target::Many { oldest, all: false } => format!(
+            "git rebase -i {oldest}~1, mark each commit listed above `reword`, and end each message with the line `{trailer}` (after a blank line, or in the trailers it ends with)"
+        ),
+    }
+}
+
+/// The fix for a missing trailer, with a value the rule accepts.
+fn trailer_help(f: &MissingTrailer, to: &Target) -> String {
+    let value = match (f.accepted.first(), &f.pattern) {
+        (Some(value), _) => value.clone(),
+        (None, Some(p)) => format!("<a value matching {p}>"),
+        (None, None) => "<value>".to_owned(),
+    };
+    let mut help = add_trailer(to, &format!("{}: {value}", f.key));
+    if !f.outside.is_empty() {
+        help = format!("put it in the trailer block: {help}");
+    }
+    if f.accepted.len() > 1 {
+        help.push_str(&format!("\n(accepted values: {})", f.accepted.join(", ")));
+    }
+    help
 }
 
 fn no_pusher_help() -> String {
@@ -190,9 +266,10 @@ fn approval(a: &Approval, groups: &str) -> String {
     format!("{what}, {reason}")
 }
 
-/// How to get the approvals, by the rule's proof: a trailer, a push or
-/// merge by an approver, or an approver's signature.
-fn approval_help(v: &Violation, f: &MissingApproval) -> String {
+/// How to get the approvals, by the rule's proof (a trailer, a push or
+/// merge by an approver, an approver's signature) and by which commits the
+/// fix is for (`git commit --amend` changes only the tip).
+fn approval_help(f: &MissingApproval, to: &Target) -> String {
     let asked = match f.candidates_total {
         0 => format!("a member of {}", f.groups.join(" or ")),
         1..=3 => f.candidates.join(" or "),
@@ -200,27 +277,35 @@ fn approval_help(v: &Violation, f: &MissingApproval) -> String {
     };
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");
-    let short = v.commit.as_ref().map(|c| c.oid.short()).unwrap_or_default();
+    let it = if matches!(to, Target::Many { .. }) {
+        "them"
+    } else {
+        "it"
+    };
     let mut ways: Vec<String> = Vec::new();
     if f.proof.pusher {
-        ways.push("push it (or merge the merge request) themselves".to_owned());
+        ways.push(format!("push {it} (or merge the merge request) themselves"));
     }
     if f.proof.signature {
-        ways.push("sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)".to_owned());
+        ways.push(match to {
+            Target::Tip => "sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)".to_owned(),
+            Target::Older(c) => format!("sign their approval with their SSH key: a signed merge that brings it in (git merge -S --no-ff), or git rebase -i {c}~1, mark {c} `edit`, run git -c gpg.format=ssh commit --amend -S --no-edit, then git rebase --continue"),
+            Target::Many { .. } => "sign their approval with their SSH key: a signed merge that brings them all in (git merge -S --no-ff)".to_owned(),
+        });
     }
     if !f.proof.trailer {
         return format!(
-            "ask {asked} to review it and {}; an `{key}` trailer does not count by itself",
+            "ask {asked} to review {it} and {}; an `{key}` trailer does not count by itself",
             ways.join(", or ")
         );
     }
-    let record = format!(
-        "record the approval: git commit --amend --trailer \"{key}: {trailer}\"\n(for an older commit: git rebase -i {short}~1, mark it `reword` and add the trailer)"
-    );
-    ways.push(record);
+    ways.push(format!(
+        "record the approval: {}",
+        add_trailer(to, &format!("{key}: {trailer}"))
+    ));
     match ways.as_slice() {
-        [only] => format!("ask {asked} to review it, then {only}"),
-        _ => format!("ask {asked} to review it and {}", ways.join(", or ")),
+        [only] => format!("ask {asked} to review {it}, then {only}"),
+        _ => format!("ask {asked} to review {it} and {}", ways.join(", or ")),
     }
 }
 
@@ -238,7 +323,30 @@ fn missing_trailer(f: &MissingTrailer) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    format!("needs {wanted}; found {seen}")
+    let in_block = if f.outside.is_empty() {
+        ""
+    } else {
+        " in the trailer block"
+    };
+    let mut out = format!("needs {wanted}; found {seen}{in_block}");
+    if !f.outside.is_empty() {
+        let lines = f
+            .outside
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let (is, them) = if f.outside.len() == 1 {
+            ("is", "it")
+        } else {
+            ("are", "them")
+        };
+        out.push_str(&format!(
+            "; {lines} {is} in the message but outside its trailer block (the last paragraph), so git does not read {them} as a trailer and {them} {} ignored",
+            if them == "it" { "is" } else { "are" }
+        ));
+    }
+    out
 }
 
 /// What a signature showed, as a clause.

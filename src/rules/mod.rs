@@ -22,6 +22,7 @@ pub mod deny;
 mod load;
 pub mod r#override;
 pub mod require;
+pub mod sample;
 pub mod when;
 
 pub use deny::UpdateKind;
@@ -35,7 +36,7 @@ use crate::git::diff::DiffStats;
 use crate::git::oid::ObjectId;
 use crate::policy::Mode;
 use crate::push::{Identified, Pusher};
-use crate::verdict::{Finding, NoPusher};
+use crate::verdict::{AiMark, Finding, NoPusher};
 
 /// A policy ready to judge: every rule's `require` table built into typed
 /// requirements ([`require::Requires`]).
@@ -147,6 +148,15 @@ pub fn identify_pusher(policy: &Policy, pusher: &Pusher) -> Who {
             policy.directory.pusher(&pusher.login, email, user_id)
         }
     }
+}
+
+/// Whether what a rule decides depends on who pushes: its pusher
+/// conditions, `exempt.pushers`, or a requirement that rests on the pusher
+/// (`proof = "pusher"`). Off the server (`verify`) the pusher is assumed.
+pub fn depends_on_pusher(rule: &Rule) -> bool {
+    when::needs_pusher(rule)
+        || !rule.exempt_pushers.is_empty()
+        || rule.require.iter().any(|r| r.uses_pusher())
 }
 
 /// Whether a rule judges a ref update.
@@ -300,8 +310,9 @@ pub enum Outcome {
     Pass,
     Fail {
         findings: Vec<Finding>,
-        /// The AI marks to name first (see [`crate::verdict::Violation`]).
-        detected: Option<String>,
+        /// What made the commit AI-assisted, to name first (see
+        /// [`crate::verdict::Violation`]).
+        detected: Option<AiMark>,
     },
     /// Ask again with these.
     Needs(Needs),

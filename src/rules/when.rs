@@ -216,15 +216,22 @@ pub(super) fn scope(rule: &Rule) -> LimitScope {
     }
 }
 
-/// The AI marks to name first in a violation: when the rule applies because
-/// of a tool's marks (not a declaration), the pusher may not know their tool
-/// left any.
-pub(super) fn detected(rule: &Rule, c: &crate::facts::CommitFacts) -> Option<String> {
+/// What made the commit AI-assisted, to name first in a violation of a
+/// rule about AI assistance: the declaration, or (when the rule is about
+/// detection, or there is no declaration) the tool's marks, which the
+/// pusher may not know their tool left.
+pub(super) fn detected(
+    rule: &Rule,
+    c: &crate::facts::CommitFacts,
+) -> Option<crate::verdict::AiMark> {
+    use crate::verdict::AiMark;
     let w = &rule.when;
-    let because_of_marks =
-        w.ai_detected == Some(true) || (w.ai_assisted == Some(true) && c.ai_declared.is_none());
-    if because_of_marks {
-        c.ai_detected.clone()
+    let declared = || c.ai_declared.clone().map(AiMark::Declared);
+    let detected = || c.ai_detected.clone().map(AiMark::Detected);
+    if w.ai_detected == Some(true) {
+        detected()
+    } else if w.ai_declared == Some(true) || w.ai_assisted == Some(true) {
+        declared().or_else(detected)
     } else {
         None
     }

@@ -311,8 +311,10 @@ impl Run {
         self
     }
 
-    /// Asserts a violation line `error[rule]` (or `warning[rule]`) naming
-    /// the ref, the commit's 7-character short id and its subject.
+    /// Asserts a violation `error[rule]` (or `warning[rule]`) of the ref
+    /// naming the commit's 7-character short id and its subject: on the
+    /// violation's own line, or in the list of commits of a block that
+    /// groups the rule's violations (`error[rule]: REF: N commits`).
     pub fn assert_violation(
         &self,
         level: &str,
@@ -324,7 +326,52 @@ impl Run {
         let tag = format!("{level}[{rule}]");
         let short = &oid[..7];
         let refname = refname.strip_prefix("refs/heads/").unwrap_or(refname);
-        self.assert_line_with(&[&tag, refname, short, subject])
+        let text = self.all_text();
+        let lines: Vec<&str> = text.lines().collect();
+        let names = |l: &str| l.contains(short) && l.contains(subject);
+        let found = lines.iter().enumerate().any(|(i, head)| {
+            head.contains(&tag)
+                && head.contains(refname)
+                && (names(head)
+                    || lines[i + 1..]
+                        .iter()
+                        .take_while(|l| !l.trim().is_empty() && !l.contains("found:"))
+                        .any(|l| names(l)))
+        });
+        assert!(
+            found,
+            "expected {tag} on {refname} naming {short} {subject:?}\n{}",
+            self.dump()
+        );
+        self
+    }
+
+    /// The short ids a block of `tag` (`error[rule]`) lists, in order: its
+    /// own, or those of its list of commits.
+    pub fn listed_commits(&self, tag: &str) -> Vec<String> {
+        let lines = self.remote_lines();
+        let short = |l: &str| {
+            l.split_whitespace()
+                .find(|w| w.len() == 7 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_owned)
+        };
+        let mut out = Vec::new();
+        for (i, head) in lines.iter().enumerate() {
+            if !head.starts_with(tag) {
+                continue;
+            }
+            if !head.ends_with(" commits") {
+                out.extend(short(head));
+                continue;
+            }
+            out.extend(
+                lines[i + 1..]
+                    .iter()
+                    .take_while(|l| !l.contains("found:"))
+                    .filter_map(|l| short(l)),
+            );
+        }
+        out
     }
 
     /// Everything said: the hook's `remote:` lines without the prefix, then

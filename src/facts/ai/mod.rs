@@ -90,8 +90,13 @@ impl Detect {
     }
 }
 
-/// Whether a disclosure value discloses nothing (empty, `none`, `no`,
-/// `false`, `0`, `n/a`, `-`; case-insensitive).
+/// Values of a disclosure trailer that disclose nothing (`Assisted-by: none`),
+/// matched after trimming, case-insensitively: the empty value and
+/// [`crate::facts::AI_NEGATIVE`], the one list (a unit test holds them equal).
+pub(crate) const NEGATIVE: &str = r"(?i)^(|no|none|false|0|n/a|-)$";
+
+/// Whether a disclosure value discloses nothing (empty, or one of
+/// [`crate::facts::AI_NEGATIVE`]; case-insensitive).
 pub fn is_negative(value: &str) -> bool {
     static RE: OnceLock<Option<Regex>> = OnceLock::new();
     RE.get_or_init(|| Regex::new(NEGATIVE).ok())
@@ -114,11 +119,6 @@ pub fn is_tool_address(email: &str, markers: &[Marker]) -> bool {
 /// The trailer key that credits a co-author (case-insensitive, as GitHub
 /// and GitLab read it).
 const CO_AUTHORED_BY: &str = "Co-authored-by";
-
-/// Values of a disclosure trailer that disclose nothing (`Assisted-by: none`),
-/// matched after trimming, case-insensitively. Mirrors the default
-/// `trailers.ai_negative`, plus the empty value.
-const NEGATIVE: &str = r"(?i)^(|no|none|false|0|n/a|-)$";
 
 /// What a commit shows a marker: everything a mark can sit in, decoded
 /// once per commit rather than once per marker (with some 27 markers, the
@@ -378,7 +378,7 @@ pub enum MarkerKind {
     Trailer { key: String, value: Option<Pattern> },
     /// A disclosure trailer (`Assisted-by: ...`): this key with any value but
     /// an empty or negative one.
-    Disclosure { key: String, negative: Pattern },
+    Disclosure { key: String },
     /// The author's or committer's e-mail (the policy's `{ author = ... }`).
     Author(Pattern),
     /// The e-mail of the author, the committer or any `Co-authored-by`
@@ -506,3 +506,20 @@ fn email_of(value: &str) -> &str {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod negative_tests {
+    use super::is_negative;
+
+    #[test]
+    fn the_negative_pattern_is_the_one_list() {
+        for n in crate::facts::AI_NEGATIVE {
+            assert!(is_negative(n), "{n}");
+            assert!(is_negative(&format!("  {}  ", n.to_uppercase())), "{n}");
+        }
+        assert!(is_negative(""));
+        for other in ["yes", "nope", "n", "none!", "0.5", "--", "n/a n/a"] {
+            assert!(!is_negative(other), "{other}");
+        }
+    }
+}

@@ -92,7 +92,6 @@ fn assert_detected(hit: Option<String>, tool: &str, matched: &str) {
 #[test]
 fn every_builtin_marker_compiles() {
     assert_eq!(builtin().len(), BUILTIN.len());
-    assert!(Regex::new(NEGATIVE).is_ok());
 }
 
 #[test]

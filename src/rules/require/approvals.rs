@@ -300,6 +300,10 @@ fn candidates(dir: &Directory, from: &[GroupId], proof: Proofs) -> Vec<Candidate
 }
 
 impl Requirement for Approvals {
+    fn uses_pusher(&self) -> bool {
+        self.proof.pusher
+    }
+
     fn needs(&self) -> Needs {
         let signed = self.proof.signature;
         Needs {

@@ -45,6 +45,12 @@ pub trait Requirement: fmt::Debug + Send + Sync {
         false
     }
 
+    /// Whether it rests on who pushed (`proof = "pusher"`): `verify` on a
+    /// laptop can only assume a pusher for it.
+    fn uses_pusher(&self) -> bool {
+        false
+    }
+
     /// Checks the subject of `input`, adding what is wrong to `out`; `Err`
     /// with what it needs when `input` lacks it.
     fn check(&self, rule: &Rule, input: &Input<'_>, out: &mut Vec<Finding>) -> Result<(), Needs>;

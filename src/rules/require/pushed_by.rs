@@ -40,6 +40,10 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
 }
 
 impl Requirement for PushedBy {
+    fn uses_pusher(&self) -> bool {
+        true
+    }
+
     fn needs(&self) -> Needs {
         Needs::default()
     }

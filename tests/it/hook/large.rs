@@ -142,20 +142,15 @@ fn a_large_push_is_judged_as_read_exactly_as_one_by_one() {
     assert_eq!(from_graph, alone);
 
     // And through a real push, in git's quarantine: rejected with every
-    // failing commit counted, the first ones named newest first (the report
-    // shows 20), nothing stored.
+    // failing commit counted, the first ones named newest first (the
+    // report's block for the rule lists 10), nothing stored.
     let before = w.server_ref("refs/heads/main");
     let run = w.push(&["origin", "main"]);
     run.assert_rejected_with(expected.len());
-    let named: Vec<&str> = run
-        .remote_lines()
-        .into_iter()
-        .filter(|l| l.contains(&format!("error[{RULE}]")))
-        .filter_map(|l| l.split_whitespace().find(|word| word.len() == 7))
-        .collect();
+    let named = run.listed_commits(&format!("error[{RULE}]"));
     let first: Vec<&str> = expected
         .iter()
-        .take(20)
+        .take(10)
         .map(|c| c.get(..7).unwrap())
         .collect();
     assert_eq!(named, first, "{}", run.dump());

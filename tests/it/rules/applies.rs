@@ -162,6 +162,7 @@ fn rejected() -> Judgement {
             commit: Some(CommitRef {
                 oid: id(),
                 subject: "s".into(),
+                tip: true,
             }),
             mode: trailgate::policy::Mode::Enforce,
             findings: vec![Finding::NoPusher(NoPusher { looked_at: vec![] })],

@@ -37,6 +37,72 @@ fn ai_assisted_selects_declared_and_detected_assistance() {
 }
 
 #[test]
+fn every_default_negative_value_declares_no_assistance_and_other_values_do() {
+    let p = with_when("ai_declared = true");
+    for negative in ["no", "None", "FALSE", "0", "n/a", "N/A", "-"] {
+        let message = format!("Change\n\nAI-Assisted: {negative}\n");
+        assert_eq!(
+            selects(&p, &by_carol(&p, &message)),
+            Selects::No,
+            "{negative}"
+        );
+    }
+    for positive in ["yes", "n/a please", "--", "partly"] {
+        let message = format!("Change\n\nAI-Assisted: {positive}\n");
+        assert_eq!(
+            selects(&p, &by_carol(&p, &message)),
+            Selects::Yes,
+            "{positive}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_and_the_example_policy_list_the_negative_values_the_code_uses() {
+    let code: Vec<String> = trailgate::facts::AI_NEGATIVE
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let example: toml::Table =
+        toml::from_str(include_str!("../../../config.example.toml")).unwrap();
+    let listed: Vec<String> = example["trailers"]["ai_negative"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, code, "config.example.toml's trailers.ai_negative");
+    let readme = include_str!("../../../README.md");
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| `ai_negative` |"))
+        .expect("the README's [trailers] table has an ai_negative row");
+    let default = row.split('|').nth(2).unwrap().trim().trim_matches('`');
+    let default: Vec<String> = toml::from_str::<toml::Table>(&format!("v = {default}")).unwrap()
+        ["v"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(default, code, "the README's ai_negative default");
+    // The detection table names the same values for the disclosure trailers.
+    let disclosure = readme
+        .lines()
+        .find(|l| l.starts_with("| disclosure trailers |"))
+        .expect("the README's detection table has a disclosure row");
+    let quoted = code
+        .iter()
+        .map(|v| format!("`{v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(
+        disclosure.contains(&quoted),
+        "{disclosure} should list {quoted}"
+    );
+}
+
+#[test]
 fn ai_declared_and_ai_detected_are_told_apart() {
     let p = with_when("ai_declared = true");
     assert_eq!(selects(&p, &by_carol(&p, AI_YES)), Selects::Yes);
@@ -237,20 +303,31 @@ fn wants_diff_follows_selection_for_merges_too() {
 }
 
 #[test]
-fn the_ai_marks_are_named_first_when_they_made_the_rule_apply() {
+fn what_made_a_commit_ai_assisted_is_named_first_the_declaration_before_the_marks() {
+    use trailgate::verdict::AiMark;
     let p = policy(
         "[[rule]]\nname = \"r\"\nwhen = { ai_assisted = true }\nrequire = { trailers = [{ key = \"Ticket\" }] }\n",
     );
     match evaluate(&p, "r", &by_carol(&p, CLAUDE), Given::default()) {
         Outcome::Fail { detected, .. } => {
-            let detected = detected.expect("the marks are named");
+            let Some(AiMark::Detected(detected)) = detected else {
+                panic!("the marks are named: {detected:?}");
+            };
             assert!(detected.contains("noreply@anthropic.com"), "{detected}");
             assert!(detected.contains("Claude Code"), "{detected}");
         }
         other => panic!("{other:?}"),
     }
-    // Declared: the pusher knows, nothing to name.
+    // Declared and marked: the declaration is what the rule saw first.
     let both = format!("{CLAUDE}AI-Assisted: yes\n");
+    match evaluate(&p, "r", &by_carol(&p, &both), Given::default()) {
+        Outcome::Fail { detected, .. } => {
+            assert_eq!(detected, Some(AiMark::Declared("AI-Assisted: yes".into())))
+        }
+        other => panic!("{other:?}"),
+    }
+    // A rule that is not about AI names neither.
+    let p = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
     match evaluate(&p, "r", &by_carol(&p, &both), Given::default()) {
         Outcome::Fail { detected, .. } => assert_eq!(detected, None),
         other => panic!("{other:?}"),

@@ -38,6 +38,87 @@ fn reasons(f: &MissingApproval) -> Vec<Option<NotCounted>> {
 }
 
 #[test]
+fn a_declaration_outside_the_trailer_block_is_named_as_ignored_and_its_value_suggested() {
+    let p = policy(
+        "[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"AI-Assisted\", value = \"(?i)^(yes|no)$\" }] }\n",
+    );
+    // A middle paragraph, which git does not read as trailers.
+    let c = by_carol(&p, "Change\n\nai-assisted: no\n\nMore about the change.\n");
+    assert!(c.trailers.is_empty());
+    match finding(evaluate(&p, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => {
+            assert_eq!(f.found, Vec::<String>::new());
+            assert_eq!(f.outside, ["ai-assisted: no"]);
+            // What the pusher wrote comes first, if the rule accepts it.
+            assert_eq!(&*f.accepted, ["no", "yes"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A wrong value in the block and a line above it: only the line
+    // outside the block is called outside.
+    let c = by_carol(
+        &p,
+        "Change\n\nAI-Assisted: yes\n\nBody.\n\nAI-Assisted: maybe\n",
+    );
+    match finding(evaluate(&p, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => {
+            assert_eq!(f.found, ["AI-Assisted: maybe"]);
+            assert_eq!(f.outside, ["AI-Assisted: yes"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A misplaced value is suggested only if it is safe to paste: the
+    // author of a commit is not always the one who pastes the fix.
+    let any = policy("[[rule]]\nname = \"r\"\nrequire = { trailers = [{ key = \"Ticket\" }] }\n");
+    let c = by_carol(
+        &any,
+        "Change\n\nTicket: T-1\"; touch pwned; echo \"\n\nBody.\n",
+    );
+    match finding(evaluate(&any, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => {
+            assert_eq!(f.outside.len(), 1);
+            assert!(f.accepted.is_empty(), "{:?}", f.accepted);
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = by_carol(&any, "Change\n\nTicket: T-1\n\nBody.\n");
+    match finding(evaluate(&any, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => assert_eq!(&*f.accepted, ["T-1"]),
+        other => panic!("{other:?}"),
+    }
+    // No such line: nothing outside.
+    let c = by_carol(&p, "Change\n\nBody.\n");
+    match finding(evaluate(&p, "r", &c, Given::default())) {
+        Finding::MissingTrailer(f) => assert!(f.outside.is_empty()),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_violation_of_a_rule_about_ai_names_the_declaration_or_mark_that_made_it_apply() {
+    use trailgate::verdict::AiMark;
+    let p = approvals(1, "trailer");
+    let detected = |c: &CommitFacts| match evaluate(&p, "r", c, Given::default()) {
+        Outcome::Fail { detected, .. } => detected,
+        other => panic!("{other:?}"),
+    };
+    let declared = by_carol(&p, &ai(&[]));
+    assert_eq!(
+        detected(&declared),
+        Some(AiMark::Declared("AI-Assisted: yes".into()))
+    );
+    let marked = by_carol(
+        &p,
+        "Change\n\nCo-Authored-By: Claude <noreply@anthropic.com>\n",
+    );
+    assert!(
+        matches!(detected(&marked), Some(AiMark::Detected(hit)) if hit.contains("noreply@anthropic.com")),
+        "{:?}",
+        detected(&marked)
+    );
+}
+
+#[test]
 fn an_approval_from_a_group_member_counts() {
     let p = approvals(1, "trailer");
     for approver in [
@@ -286,6 +367,9 @@ fn a_required_trailer_lists_what_was_there() {
             key: "AI-Assisted".into(),
             pattern: Some("(?i)^(yes|no)$".into()),
             found: vec!["ai-assisted: maybe".into()],
+            outside: vec![],
+            // The values a fix may suggest, derived from the pattern.
+            accepted: vec!["yes".to_owned(), "no".to_owned()].into(),
         })
     );
     let both = by_carol(&p, "Change\n\nAI-Assisted: No\nticket: T-1\n");

@@ -1,7 +1,8 @@
 //! What a pusher sees for rules about what commits are and what they
 //! change: required trailers (warn mode), detected AI marks, blast-radius
-//! limits per commit and per push, `max_commits`, long lists cut after the
-//! limit, and a failing commit that is not the tip.
+//! limits per commit and per push, `max_commits`, repeated violations
+//! grouped per rule and long reports cut after the limit, a failing commit
+//! that is not the tip, and a declaration outside the trailer block.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -181,7 +182,7 @@ fn a_push_with_more_commits_than_max_commits_is_rejected() {
 }
 
 #[test]
-fn many_violations_of_one_rule_are_cut_after_twenty_with_a_count() {
+fn many_violations_of_one_rule_are_one_block_with_the_commits_cut_after_ten_and_one_fix() {
     let s = Stage::guarded(&policy(SENIOR_RULE));
     for i in 1..=23 {
         s.commit(
@@ -192,27 +193,28 @@ fn many_violations_of_one_rule_are_cut_after_twenty_with_a_count() {
     check_push(
         &s,
         "many_violations_truncated",
-        "23 unapproved commits: 20 shown, then \"... and 3 more\" (issue 14 item 6 will group them)",
+        "23 unapproved commits: one block for the rule, 10 commits listed and a count of the \
+         rest, one fix that covers them all (issue 14 item 6)",
         false,
     );
 }
 
 #[test]
-fn a_failing_commit_below_the_tip_gets_the_same_help_as_the_tip() {
+fn a_failing_commit_below_the_tip_is_fixed_by_a_rebase_not_by_amending_the_tip() {
     let s = Stage::guarded(&policy(SENIOR_RULE));
     s.commit(&CAROL, &msg("Unapproved groundwork", &["AI-Assisted: yes"]));
     s.commit(&CAROL, &msg("Plain follow-up", &[]));
     check_push(
         &s,
         "non_tip_commit_fails",
-        "the failing commit is the tip's parent: today's help says `git commit --amend`, \
-         which changes the tip (issue 14 item 5)",
+        "the failing commit is the tip's parent: the help is a rebase that rewords it, never \
+         `git commit --amend`, which would change the tip (issue 14 item 5)",
         false,
     );
 }
 
 #[test]
-fn errors_and_warnings_together_are_listed_errors_first() {
+fn errors_and_warnings_are_grouped_per_rule_errors_first_and_counted_apart() {
     let s = Stage::guarded(&policy(&format!(
         "{SENIOR_RULE}{}",
         r#"
@@ -235,14 +237,44 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
     check_push(
         &s,
         "errors_and_warnings_truncated",
-        "20 errors and 2 warnings: the count of what is not shown mixes warnings into \
-         \"violations\" (issue 14 item 6)",
+        "20 errors and 2 warnings: one block per rule, and the summary counts the warnings \
+         apart from the violations (issue 14 item 6)",
         false,
     );
 }
 
 #[test]
-fn a_declaration_outside_the_trailer_block_is_reported_as_missing() {
+fn past_twenty_blocks_the_rest_is_counted_as_violations_and_warnings_apart() {
+    let mut rules = String::new();
+    for i in 0..22 {
+        rules.push_str(&format!(
+            "[[rule]]\nname = \"ticket-{i:02}\"\nrequire = {{ trailers = [ {{ key = \"Ticket-{i:02}\" }} ] }}\n\n"
+        ));
+    }
+    for i in 0..3 {
+        rules.push_str(&format!(
+            "[[rule]]\nname = \"note-{i}\"\nmode = \"warn\"\nrequire = {{ trailers = [ {{ key = \"Note-{i}\" }} ] }}\n\n"
+        ));
+    }
+    let s = Stage::guarded(&policy(&rules));
+    s.commit(&CAROL, &msg("One commit, many rules", &[]));
+    let run = s.push(&["origin", "main"], &[]);
+    run.assert_rejected_with(22);
+    assert!(
+        run.stderr
+            .contains("... and 2 more violations and 3 more warnings not shown"),
+        "{}",
+        run.dump()
+    );
+    let about = "one commit breaking 22 rules and 3 warn-mode rules: 20 blocks shown, the rest \
+                 counted as violations and warnings apart (issue 14 item 6)";
+    Transcript::new(&s)
+        .push(about, &run)
+        .check("blocks_past_the_limit", about);
+}
+
+#[test]
+fn a_declaration_outside_the_trailer_block_is_named_as_ignored_with_the_fix() {
     let s = Stage::guarded(&policy(
         r#"
 [[rule]]
@@ -257,11 +289,14 @@ require = { trailers = [ { key = "AI-Assisted", value = "(?i)^(yes|no)$" } ] }
         "Tune the cache\n\nAI-Assisted: yes\n\n\
          This paragraph comes last, so the line above is not a trailer.\n",
     );
+    // git is the oracle: it reads no trailer there.
+    assert_eq!(s.git(&["log", "-1", "--format=%(trailers:only)"]), "");
     check_push(
         &s,
         "declaration_outside_trailer_block",
-        "`AI-Assisted: yes` in a middle paragraph, which git does not read as a trailer: \
-         today \"found none\" (issue 14 item 7)",
+        "`AI-Assisted: yes` in a middle paragraph, which git does not read as a trailer: the \
+         report says it was seen outside the trailer block and is ignored, and how to fix it \
+         (issue 14 item 7)",
         false,
     );
 }
