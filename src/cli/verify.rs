@@ -178,7 +178,12 @@ mod tests {
             Some(("pat".into(), "$USER"))
         );
         assert_eq!(
-            who(assumed_pusher(&env(&[("LOGNAME", "pat2")]), None, None, none)),
+            who(assumed_pusher(
+                &env(&[("LOGNAME", "pat2")]),
+                None,
+                None,
+                none
+            )),
             Some(("pat2".into(), "$LOGNAME"))
         );
         assert_eq!(who(assumed_pusher(&env(&[]), None, None, none)), None);
@@ -194,6 +199,8 @@ mod tests {
             email: None,
             source: "--pusher",
             by: Identified::Login,
+            user_id: None,
+            host: "client",
         };
         let note = pusher_note(&["senior-pushes"], Some(&p)).unwrap();
         assert!(

@@ -65,7 +65,7 @@ pub fn help_for(v: &Violation, to: &Target) -> String {
             }
             split_said = true;
         }
-        helps.push(finding_help(finding, to));
+        helps.push(finding_help(v, finding, to));
     }
     helps.join("\n")
 }
@@ -114,7 +114,7 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
     }
 }
 
-fn finding_help(finding: &Finding, to: &Target) -> String {
+fn finding_help(v: &Violation, finding: &Finding, to: &Target) -> String {
     match finding {
         Finding::MissingApproval(f) => approval_help(f, to),
         Finding::NoPusher(_) | Finding::NotPushedBy(NotPushedBy { pusher: None, .. }) => {

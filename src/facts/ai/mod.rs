@@ -378,7 +378,7 @@ pub enum MarkerKind {
     Trailer { key: String, value: Option<Pattern> },
     /// A disclosure trailer (`Assisted-by: ...`): this key with any value but
     /// an empty or negative one.
-    Disclosure { key: String },
+    Disclosure { key: String, negative: Pattern },
     /// The author's or committer's e-mail (the policy's `{ author = ... }`).
     Author(Pattern),
     /// The e-mail of the author, the committer or any `Co-authored-by`
