@@ -273,10 +273,6 @@ fn none(_: &HookEnv) -> Option<String> {
     None
 }
 
-fn no_pusher(_: &HookEnv) -> Option<Pusher> {
-    None
-}
-
 fn never(_: &HookEnv) -> bool {
     false
 }
@@ -316,6 +312,7 @@ mod tests {
                 "GITHUB_USER_LOGIN",
                 "GITEA_PUSHER_NAME",
                 "GL_USER",
+                "SSH_CONNECTION",
                 "REMOTE_USER",
                 "GIT_PUSH_CERT"
             ]
@@ -344,7 +341,7 @@ mod tests {
         // dodge a `repos` rule on an http server.
         let info = push_info(&e, Path::new("/srv/git/a.git"), Some("http"));
         assert_eq!(info.repository, "/srv/git/a.git");
-        assert!(pusher(&e, Some("ssh")).is_none());
+        assert!(pusher(&e, Some("gitolite")).is_none());
     }
 
     #[test]
