@@ -247,6 +247,7 @@ pub fn push_info(env: &HookEnv, git_dir: &Path, only: Option<&str>) -> PushInfo 
         pusher: pusher(env, only),
         protocol,
         push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
+        notes: Vec::new(),
     }
 }
 

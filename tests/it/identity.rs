@@ -390,10 +390,24 @@ fn attack_another_hosts_variable_under_settings_host() {
     let env = [("GL_USERNAME", "alice-s"), ("REMOTE_USER", "carol")];
     // An http server: REMOTE_USER is what the web server authenticated,
     // GL_USERNAME is not this host's and must not name the pusher.
-    let (w, _keys) = pusher_world("[settings]\nhost = \"http\"\n", "");
+    let (w, _keys) = pusher_world(
+        "[settings]\nhost = \"http\"\naudit_log = \"audit.jsonl\"\n",
+        "",
+    );
     w.push_env(&["origin", "main"], &env)
         .assert_rejected_with(1)
         .assert_line_with(&["note:", "settings.host = \"http\"", "ignored GL_USERNAME"]);
+    // The audit line keeps what was ignored.
+    let log = std::fs::read_to_string(w.server.join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(line["pusher"], "carol", "{log}");
+    assert!(
+        line["pusher_notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("ignored GL_USERNAME"),
+        "{log}"
+    );
     // Without settings.host, GitLab's variable comes first.
     let (w, _keys) = pusher_world("", "");
     w.push_env(&["origin", "main"], &env)
