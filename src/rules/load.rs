@@ -198,6 +198,35 @@ mod tests {
     }
 
     #[test]
+    fn identity_settings_and_user_ids_are_checked() {
+        let p = parse(
+            Path::new("p.toml"),
+            "version = 1\n[settings]\nidentity = \"proven\"\nhost = \"gitea\"\ntrust_host_emails = true\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.settings.identity, policy::Identity::Proven);
+        assert_eq!(p.settings.host.as_deref(), Some("gitea"));
+        assert!(p.settings.trust_host_emails);
+        let p = problems("version = 1\n[settings]\nhost = \"gitbucket\"\n");
+        assert_eq!((p[0].line, p[0].column), (3, 8), "{p:?}");
+        assert!(p[0].message.contains("\"gitlab\", \"github\""), "{p:?}");
+        let p = problems("version = 1\n[settings]\nidentity = \"maybe\"\n");
+        assert_eq!(p[0].line, 3, "{p:?}");
+        let p = problems(
+            "version = 1\n[people.a]\nuser_ids = [\"gitlab:user-1\", \"github:2\"]\n[people.b]\nuser_ids = [\"gitlab:user-1\"]\n",
+        );
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].message.contains("`github:2` is not `HOST:ID`"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].message.contains("already belongs to person `a`"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
     fn ref_globs_keep_star_inside_one_segment() {
         let text = format!("{PEOPLE}[[rule]]\nname = \"a\"\nrefs = [\"refs/heads/release/*\", \"refs/tags/**\"]\ndeny = [\"delete\"]\n");
         let p = parse(Path::new("p.toml"), &text).unwrap();
