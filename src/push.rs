@@ -61,6 +61,9 @@ pub struct PushInfo {
     pub protocol: String,
     /// Shared by the audit lines of one push.
     pub push_id: String,
+    /// What the hook noticed about who pushed: another host's variables
+    /// ignored under `settings.host`, a push certificate that did not verify.
+    pub notes: Vec<String>,
 }
 
 /// How the host identified the pusher.

@@ -57,7 +57,12 @@ On a host: settings.audit_log appends one JSON line per ref update judged (summa
 `trailgate audit`; settings.audit_required = true rejects a push that cannot be logged); \
 settings.time_budget_ms rejects a push that takes longer to judge, with a message naming the \
 budget (GitHub Enterprise Server gives all pre-receive hooks 5 s together). Roll a policy out \
-with settings.mode = \"warn\", read the audit log, then enforce."
+with settings.mode = \"warn\", read the audit log, then enforce.\n\n\
+Identities: an author line is whatever the pusher typed. settings.identity = \"proven\" (and any \
+rule whose approvals use proof = \"pusher\" or \"signature\") counts an author as a person only \
+when the commit is signed by one of their keys or they push it. The pusher is what the host \
+authenticated (settings.host restricts which host's variables are read); a signed push counts \
+only when trailgate verifies its certificate itself."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -97,7 +102,8 @@ pub enum Command {
     /// their folders or the binary a trailgate hook runs, are writable by users other than the
     /// owner; when the audit log's folder is missing or the hook's user (the repository's
     /// owner, or --as USER) cannot write it; when no rule is active; and when overrides are
-    /// enabled without an audit log or without receive.advertisePushOptions.
+    /// enabled without an audit log or without receive.advertisePushOptions; and when a rule asks
+    /// for proof (proof = "pusher" or "signature") while settings.identity is "claimed".
     Check {
         /// Policy file (default: inside a repository, the --config of the trailgate hook
         /// installed there; then $TRAILGATE_CONFIG, the repository's trailgate.toml,

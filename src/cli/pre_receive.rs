@@ -79,6 +79,7 @@ pub(super) fn pre_receive(
     // does a push that could not be judged once a policy was loaded.
     let mut info = host::push_info(env, &git_dir, only);
     info.pusher = pusher.clone();
+    info.notes = notes;
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),

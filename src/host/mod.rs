@@ -247,6 +247,7 @@ pub fn push_info(env: &HookEnv, git_dir: &Path, only: Option<&str>) -> PushInfo 
         pusher: pusher(env, only),
         protocol,
         push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
+        notes: Vec::new(),
     }
 }
 
@@ -270,10 +271,6 @@ fn set(env: &HookEnv, var: &str) -> Option<String> {
 }
 
 fn none(_: &HookEnv) -> Option<String> {
-    None
-}
-
-fn no_pusher(_: &HookEnv) -> Option<Pusher> {
     None
 }
 
@@ -316,6 +313,7 @@ mod tests {
                 "GITHUB_USER_LOGIN",
                 "GITEA_PUSHER_NAME",
                 "GL_USER",
+                "SSH_CONNECTION",
                 "REMOTE_USER",
                 "GIT_PUSH_CERT"
             ]
@@ -344,7 +342,7 @@ mod tests {
         // dodge a `repos` rule on an http server.
         let info = push_info(&e, Path::new("/srv/git/a.git"), Some("http"));
         assert_eq!(info.repository, "/srv/git/a.git");
-        assert!(pusher(&e, Some("ssh")).is_none());
+        assert!(pusher(&e, Some("gitolite")).is_none());
     }
 
     #[test]

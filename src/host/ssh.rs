@@ -1,15 +1,23 @@
 //! Plain bare repositories over ssh or the file transport: an ssh session
 //! (`SSH_CONNECTION`, `SSH_CLIENT`) says the protocol, and git runs
 //! `hooks/pre-receive` (or the one in the folder `core.hooksPath` names).
-//! No variable names the pusher.
+//!
+//! On plain ssh with one Unix account per engineer no variable names the
+//! pusher: the account does. The pusher is the account of the process's
+//! real uid (read from `/proc/self/status` and `/etc/passwd`), which no
+//! variable can change; with one shared account (`git`) it names that
+//! account, which is nobody's login unless a policy says so. Such accounts
+//! need `git-shell` or a forced command, or the pusher can write the
+//! repository directly (README "Identities").
 
-use super::{never, no_pusher, none, HookEnv, Host, Layout};
+use super::{never, none, HookEnv, Host, Layout};
+use crate::push::{Identified, Pusher};
 
 pub(super) const HOST: Host = Host {
     name: "ssh",
-    pusher_variables: &[],
-    other_variables: &[],
-    pusher: no_pusher,
+    pusher_variables: &["SSH_CONNECTION"],
+    other_variables: &["SSH_CLIENT"],
+    pusher,
     repository: none,
     protocol,
     runs_hook: never,
@@ -32,4 +40,71 @@ pub(super) const PLAIN: Layout = Layout {
 fn protocol(env: &HookEnv) -> Option<String> {
     (super::set(env, "SSH_CONNECTION").is_some() || super::set(env, "SSH_CLIENT").is_some())
         .then(|| "ssh".to_owned())
+}
+
+/// The ssh session's account, by the real uid.
+fn pusher(env: &HookEnv) -> Option<Pusher> {
+    protocol(env)?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    Some(Pusher {
+        login: account(&passwd, real_uid(&status)?)?,
+        email: None,
+        source: "SSH_CONNECTION (the account of the real uid)",
+        by: Identified::Login,
+        user_id: None,
+        host: "ssh",
+    })
+}
+
+/// The real uid of a `/proc/PID/status` text (`Uid: real effective ...`).
+fn real_uid(status: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The account name of `uid` in an `/etc/passwd` text.
+fn account(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let mut fields = l.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        let id: u32 = fields.next()?.parse().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_account_is_found_by_the_real_uid() {
+        let status = "Name:\ttrailgate\nUid:\t1001\t0\t0\t0\nGid:\t1001\t1001\t1001\t1001\n";
+        assert_eq!(real_uid(status), Some(1001));
+        let passwd =
+            "root:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001::/home/alice:/usr/bin/git-shell\n";
+        assert_eq!(account(passwd, 1001).as_deref(), Some("alice"));
+        assert_eq!(account(passwd, 7), None);
+        assert_eq!(real_uid("Uid: x\n"), None);
+    }
+
+    #[test]
+    fn only_an_ssh_session_names_the_account() {
+        assert!(pusher(&HookEnv::from_pairs([("X", "1")])).is_none());
+        let p = pusher(&HookEnv::from_pairs([(
+            "SSH_CONNECTION",
+            "127.0.0.1 5 127.0.0.1 22",
+        )]));
+        // Wherever /proc and /etc/passwd exist, the account is this process's.
+        if let Some(p) = p {
+            assert_eq!(p.host, "ssh");
+            assert!(!p.login.is_empty());
+        }
+    }
 }

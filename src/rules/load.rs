@@ -170,6 +170,63 @@ mod tests {
     }
 
     #[test]
+    fn a_count_the_proof_cannot_reach_is_an_error_at_the_proof() {
+        let rule = |approvals: &str| {
+            format!(
+                "{PEOPLE}[[rule]]\nname = \"a\"\nrequire = {{ approvals = {{ {approvals} }} }}\n"
+            )
+        };
+        // Nobody has a key: no signature can ever count.
+        let p = problems(&rule("from = [\"senior\"], proof = \"signature\""));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(
+            p[0].message.contains("at most 0 can ever be counted"),
+            "{p:?}"
+        );
+        assert!(p[0].message.contains("ssh_keys"), "{p:?}");
+        assert_eq!((p[0].line, p[0].column), (8, 54), "{p:?}");
+        // An empty list names no proof at all: one error, not two.
+        let p = problems(&rule("from = [\"senior\"], proof = []"));
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert!(p[0].message.contains("empty list"), "{p:?}");
+        // Alice has no login nor key: no host could name her as the pusher.
+        let p = problems(&rule("from = [\"senior\"], proof = [\"pusher\"]"));
+        assert!(
+            p[0].message.contains("no member of `from` has a login"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn identity_settings_and_user_ids_are_checked() {
+        let p = parse(
+            Path::new("p.toml"),
+            "version = 1\n[settings]\nidentity = \"proven\"\nhost = \"gitea\"\ntrust_host_emails = true\n",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.settings.identity, policy::Identity::Proven);
+        assert_eq!(p.settings.host.as_deref(), Some("gitea"));
+        assert!(p.settings.trust_host_emails);
+        let p = problems("version = 1\n[settings]\nhost = \"gitbucket\"\n");
+        assert_eq!((p[0].line, p[0].column), (3, 8), "{p:?}");
+        assert!(p[0].message.contains("\"gitlab\", \"github\""), "{p:?}");
+        let p = problems("version = 1\n[settings]\nidentity = \"maybe\"\n");
+        assert_eq!(p[0].line, 3, "{p:?}");
+        let p = problems(
+            "version = 1\n[people.a]\nuser_ids = [\"gitlab:user-1\", \"github:2\"]\n[people.b]\nuser_ids = [\"gitlab:user-1\"]\n",
+        );
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[0].message.contains("`github:2` is not `HOST:ID`"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].message.contains("already belongs to person `a`"),
+            "{p:?}"
+        );
+    }
+
+    #[test]
     fn ref_globs_keep_star_inside_one_segment() {
         let text = format!("{PEOPLE}[[rule]]\nname = \"a\"\nrefs = [\"refs/heads/release/*\", \"refs/tags/**\"]\ndeny = [\"delete\"]\n");
         let p = parse(Path::new("p.toml"), &text).unwrap();

@@ -390,10 +390,24 @@ fn attack_another_hosts_variable_under_settings_host() {
     let env = [("GL_USERNAME", "alice-s"), ("REMOTE_USER", "carol")];
     // An http server: REMOTE_USER is what the web server authenticated,
     // GL_USERNAME is not this host's and must not name the pusher.
-    let (w, _keys) = pusher_world("[settings]\nhost = \"http\"\n", "");
+    let (w, _keys) = pusher_world(
+        "[settings]\nhost = \"http\"\naudit_log = \"audit.jsonl\"\n",
+        "",
+    );
     w.push_env(&["origin", "main"], &env)
         .assert_rejected_with(1)
         .assert_line_with(&["note:", "settings.host = \"http\"", "ignored GL_USERNAME"]);
+    // The audit line keeps what was ignored.
+    let log = std::fs::read_to_string(w.server.join("audit.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(line["pusher"], "carol", "{log}");
+    assert!(
+        line["pusher_notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("ignored GL_USERNAME"),
+        "{log}"
+    );
     // Without settings.host, GitLab's variable comes first.
     let (w, _keys) = pusher_world("", "");
     w.push_env(&["origin", "main"], &env)
@@ -434,4 +448,56 @@ require = { author_is_pusher = true, committer_is_pusher = true }
     w.push_env(&["origin", "main"], AS_CAROL)
         .assert_rejected_with(1)
         .assert_line_with(&["its author is <dave@example.com>", "carol (REMOTE_USER)"]);
+}
+
+#[test]
+fn attack_naming_another_account_on_plain_ssh() {
+    let me = String::from_utf8(
+        std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_owned();
+    let people = format!(
+        "[people.me]\nname = \"This account\"\nemails = [\"me@example.com\"]\nlogins = [\"{me}\"]\n"
+    );
+    let rule = r#"
+[[rule]]
+name = "only-seniors-update-main"
+refs = ["refs/heads/main"]
+when = { pusher_not_in = ["senior"] }
+deny = ["update"]
+"#;
+    let w = World::with_policy(
+        &policy(rule)
+            .replace("[groups]", &format!("{people}\n[groups]"))
+            .replace("senior = [\"alice\"", "senior = [\"me\", \"alice\""),
+    );
+    let ssh = ("SSH_CONNECTION", "127.0.0.1 50000 127.0.0.1 22");
+    // Not this account: another user's name in the variables a shell sets
+    // changes nothing, the real uid decides.
+    w.commit(&ALICE, &msg("Over ssh", &[]));
+    let others = [ssh, ("USER", "alice-s"), ("LOGNAME", "alice-s")];
+    let policy_without_me = policy(rule);
+    w.write_policy(&policy_without_me);
+    w.push_env(&["origin", "main"], &others)
+        .assert_rejected()
+        .assert_says("only-seniors-update-main");
+    // This account is in `senior`: its own push passes.
+    w.write_policy(
+        &policy(rule)
+            .replace("[groups]", &format!("{people}\n[groups]"))
+            .replace("senior = [\"alice\"", "senior = [\"me\", \"alice\""),
+    );
+    w.push_env(&["origin", "main"], &others)
+        .assert_accepted_silently();
+    // Without an ssh session no account is read: nobody pushed.
+    w.commit(&ALICE, &msg("Not over ssh", &[]));
+    w.push(&["origin", "main"])
+        .assert_rejected()
+        .assert_line_with(&["named nobody", "SSH_CONNECTION"]);
 }

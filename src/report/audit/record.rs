@@ -71,6 +71,7 @@ pub fn records(
             pusher: info.pusher.as_ref().map(|p| p.login.as_str()),
             pusher_email: info.pusher.as_ref().and_then(|p| p.email.as_deref()),
             pusher_source: info.pusher.as_ref().map(|p| p.source),
+            pusher_notes: &info.notes,
             protocol: &info.protocol,
             refname: &update.name,
             old: update.old.map(|o| o.to_string()),
@@ -105,6 +106,8 @@ struct Record<'a> {
     pusher: Option<&'a str>,
     pusher_email: Option<&'a str>,
     pusher_source: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pusher_notes: &'a [String],
     protocol: &'a str,
     #[serde(rename = "ref")]
     refname: &'a str,

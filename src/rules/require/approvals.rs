@@ -149,7 +149,7 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
     }
     // Only when every group resolved: an unknown group is already reported
     // and would make this count meaningless.
-    if from.len() == named && named > 0 {
+    if from.len() == named && named > 0 && proof != Proofs::default() {
         let where_ = raw.proof.as_ref().map_or(span.clone(), |p| p.span());
         match max_members(cx.directory, &from) {
             Some(max) if max < count => cx.problems.error(
