@@ -28,6 +28,7 @@ pub(super) fn pre_receive(
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
     let policy = crate::rules::load(&path)?;
+    warn_stale_directory(&policy, prefix);
     let pusher = host::pusher(env);
     let pusher_variables = host::pusher_variables();
     let ctx = Context {

@@ -15,6 +15,7 @@ pub(super) fn verify(
     let repo = Repo::discover()?;
     let path = policy_path_for_tools(env, config)?;
     let policy = crate::rules::load(&path)?;
+    warn_stale_directory(&policy, "");
     let refname = match refname {
         Some(name) if name.starts_with("refs/") => name,
         Some(name) => format!("refs/heads/{name}"),

@@ -12,6 +12,7 @@
 //! [`crate::rules::load`] reads the file through both. Evaluation never
 //! sees TOML.
 
+mod directory;
 mod globs;
 mod people;
 pub mod raw;
@@ -30,7 +31,8 @@ use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
-pub use raw::{DenyKind, Mode, Per};
+pub use directory::{DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES};
+pub use raw::{DenyKind, Mode, Per, Stale};
 
 /// Compiled regexes may not grow beyond this; `(a{1000}){1000}` is refused
 /// at load time instead of eating the server's memory at push time.
@@ -45,6 +47,8 @@ pub const SYSTEM_POLICY: &str = "/etc/trailgate/policy.toml";
 /// One problem found in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file, when it is not the policy (the directory file).
+    pub file: Option<PathBuf>,
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -78,7 +82,7 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
     for p in problems {
         out.push_str(&format!(
             "\n  {}:{}:{}: {}",
-            path.display(),
+            p.file.as_deref().unwrap_or(path).display(),
             p.line,
             p.column,
             p.message
@@ -139,6 +143,18 @@ pub struct Settings {
     pub audit_required: bool,
     /// Milliseconds the hook may spend judging a push; 0 means no limit.
     pub time_budget_ms: u64,
+    /// The directory file read (`settings.directory`): where, when it was
+    /// generated, its content hash, for the audit log and staleness.
+    pub directory: Option<DirectoryStamp>,
+    /// SHA-256 of the policy file's bytes, in hex, for the audit log.
+    pub policy_sha256: String,
+    /// `settings.directory_max_age`: an older directory file is stale.
+    pub directory_max_age: Option<std::time::Duration>,
+    /// `settings.directory_stale`: what a stale directory file does.
+    pub directory_stale: Stale,
+    /// The directory file could not be read or has problems (the policy
+    /// is then invalid): groups it would define are not reported unknown.
+    pub directory_unusable: bool,
 }
 
 /// `[settings.override]`.
@@ -212,6 +228,7 @@ pub fn read(path: &Path) -> Result<String, PolicyError> {
             return Err(PolicyError::Invalid {
                 path: path.to_owned(),
                 problems: vec![Problem {
+                    file: None,
                     line,
                     column,
                     message: "the file is not valid UTF-8 (TOML must be UTF-8)".into(),
@@ -235,6 +252,7 @@ pub fn validate<'t>(
         invalid(
             path,
             vec![Problem {
+                file: None,
                 line,
                 column,
                 message: e.message().trim().to_owned(),
@@ -247,7 +265,8 @@ pub fn validate<'t>(
     ))
     .map_err(toml_error)?;
     let mut v = Validator::new(text);
-    let policy = v.policy(path, file);
+    let mut policy = v.policy(path, file);
+    policy.settings.directory_unusable = v.is_directory_failed();
     Ok((policy, v.into_problems(), doc))
 }
 
@@ -256,7 +275,8 @@ pub type Document<'t> = toml::Spanned<toml::de::DeTable<'t>>;
 
 /// The error for a policy with these problems, in the order of the file.
 pub fn invalid(path: &Path, mut problems: Vec<Problem>) -> PolicyError {
-    problems.sort_by_key(|p| (p.line, p.column));
+    // The policy's own problems first, then the directory file's.
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     PolicyError::Invalid {
         path: path.to_owned(),
         problems,

@@ -1,5 +1,6 @@
-//! `[people]` and `[groups]`: validated into the directory that identities
-//! are matched against, with the people's SSH keys parsed once.
+//! `[people]` and `[groups]`, of the policy and of the directory file:
+//! validated into the directory that identities are matched against, with
+//! the people's SSH keys parsed once.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -12,39 +13,64 @@ use crate::facts::signature::KeyRing;
 
 type S<T> = toml::Spanned<T>;
 
-impl Validator<'_> {
-    pub(super) fn directory(
+/// People and groups as they are validated, from the policy and then from
+/// the directory file: ids, e-mails, logins and group names must be unique
+/// across both, and a group may name a person of either.
+#[derive(Default)]
+pub(super) struct Builder {
+    keys: KeyRing,
+    people: Vec<Person>,
+    groups: Vec<Group>,
+    /// Where each person id, e-mail, login and group name was first
+    /// defined (`file:line`), for clash messages.
+    person_at: HashMap<String, String>,
+    email_owner: HashMap<String, String>,
+    login_owner: HashMap<String, String>,
+    group_at: HashMap<String, String>,
+}
+
+impl Builder {
+    pub(super) fn finish(self) -> (Directory, KeyRing) {
+        (Directory::new(self.people, self.groups), self.keys)
+    }
+
+    /// Adds the people of one file, reporting problems through `v`.
+    pub(super) fn people(
         &mut self,
+        v: &mut Validator<'_>,
         people: BTreeMap<S<String>, S<raw::Person>>,
-        groups: BTreeMap<S<String>, Vec<S<String>>>,
-    ) -> (Directory, KeyRing) {
-        let mut keys = KeyRing::default();
-        let mut out_people = Vec::new();
-        let mut email_owner: HashMap<String, String> = HashMap::new();
-        let mut login_owner: HashMap<String, String> = HashMap::new();
+    ) {
         for (id, person) in people {
             let id_span = id.span();
             let id = id.into_inner();
             if !valid_person_id(&id) {
-                self.error(
+                v.error(
                     id_span.clone(),
                     format!("person id `{id}` may only use letters, digits, `-`, `_` and `.` (it must not look like an e-mail)"),
                 );
             }
+            if let Some(at) = self.person_at.get(&id) {
+                v.error(
+                    id_span,
+                    format!("person `{id}` is already defined at {at}; the policy's [people] and the directory file's must not share an id"),
+                );
+                continue;
+            }
+            self.person_at.insert(id.clone(), v.place(&id_span));
             let person = person.into_inner();
             let mut emails = Vec::new();
             for email in person.emails {
                 let span = email.span();
                 let lower = email.into_inner().trim().to_ascii_lowercase();
                 if !lower.contains('@') || lower.contains(char::is_whitespace) {
-                    self.error(span, format!("`{lower}` is not an e-mail address"));
+                    v.error(span, format!("`{lower}` is not an e-mail address"));
                     continue;
                 }
-                if let Some(owner) = email_owner.get(&lower) {
-                    self.error(span, format!("e-mail `{lower}` already belongs to person `{owner}`; an address can belong to one person only"));
+                if let Some(owner) = self.email_owner.get(&lower) {
+                    v.error(span, format!("e-mail `{lower}` already belongs to person `{owner}`; an address can belong to one person only"));
                     continue;
                 }
-                email_owner.insert(lower.clone(), id.clone());
+                self.email_owner.insert(lower.clone(), id.clone());
                 emails.push(lower);
             }
             let mut logins = Vec::new();
@@ -52,20 +78,20 @@ impl Validator<'_> {
                 let span = login.span();
                 let login = login.into_inner();
                 if login.trim().is_empty() || login.trim() != login {
-                    self.error(
+                    v.error(
                         span,
                         format!("login `{login}` is empty or has surrounding spaces"),
                     );
                     continue;
                 }
-                if let Some(owner) = login_owner.get(&login) {
-                    self.error(
+                if let Some(owner) = self.login_owner.get(&login) {
+                    v.error(
                         span,
                         format!("login `{login}` already belongs to person `{owner}`"),
                     );
                     continue;
                 }
-                login_owner.insert(login.clone(), id.clone());
+                self.login_owner.insert(login.clone(), id.clone());
                 logins.push(login);
             }
             let mut ssh_keys = Vec::new();
@@ -74,13 +100,23 @@ impl Validator<'_> {
                 let text = key.into_inner();
                 match ssh_key::PublicKey::from_openssh(text.trim()) {
                     Ok(parsed) => {
-                        keys.add(parsed, out_people.len());
+                        self.keys.add(parsed, self.people.len());
                         ssh_keys.push(text);
                     }
-                    Err(e) => self.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
+                    Err(e) => v.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
                 }
             }
-            out_people.push(Person {
+            for key in person.gpg_keys {
+                let span = key.span();
+                let text = key.into_inner();
+                let text = text.trim();
+                if !(text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+                    && text.ends_with("-----END PGP PUBLIC KEY BLOCK-----"))
+                {
+                    v.error(span, "not an ASCII-armoured OpenPGP public key (`gpg --armor --export KEYID`: from `-----BEGIN PGP PUBLIC KEY BLOCK-----` to `-----END PGP PUBLIC KEY BLOCK-----`)");
+                }
+            }
+            self.people.push(Person {
                 id,
                 name: person.name,
                 emails,
@@ -88,21 +124,38 @@ impl Validator<'_> {
                 ssh_keys,
             });
         }
-        let people_index: HashMap<String, usize> = out_people
+    }
+
+    /// Adds the groups of one file; their entries may name the people of
+    /// every file (so the people of all files come first).
+    pub(super) fn groups(
+        &mut self,
+        v: &mut Validator<'_>,
+        groups: BTreeMap<S<String>, Vec<S<String>>>,
+    ) {
+        let people_index: HashMap<&str, usize> = self
+            .people
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.id.clone(), i))
+            .map(|(i, p)| (p.id.as_str(), i))
             .collect();
-        let mut out_groups = Vec::new();
         for (name, entries) in groups {
             let name_span = name.span();
             let name = name.into_inner();
             if !valid_rule_name(&name) {
-                self.error(
+                v.error(
                     name_span.clone(),
                     format!("group name `{name}` may only use a-z, 0-9 and `-`"),
                 );
             }
+            if let Some(at) = self.group_at.get(&name) {
+                v.error(
+                    name_span,
+                    format!("group `{name}` is already defined at {at}; the policy's [groups] and the directory file's must not share a name"),
+                );
+                continue;
+            }
+            self.group_at.insert(name.clone(), v.place(&name_span));
             let mut members = Vec::new();
             for entry in entries {
                 let span = entry.span();
@@ -115,7 +168,7 @@ impl Validator<'_> {
                                 pattern: lower,
                                 matcher: glob.compile_matcher(),
                             }),
-                            Err(e) => self.error(
+                            Err(e) => v.error(
                                 span,
                                 format!("invalid e-mail glob `{entry}`: {}", e.kind()),
                             ),
@@ -123,18 +176,17 @@ impl Validator<'_> {
                     } else {
                         members.push(Member::Email(lower));
                     }
-                } else if let Some(&i) = people_index.get(&entry) {
+                } else if let Some(&i) = people_index.get(entry.as_str()) {
                     members.push(Member::Person(i));
                 } else {
-                    self.error(
+                    v.error(
                         span,
                         format!("unknown person `{entry}` in group `{name}`; group entries are person ids from [people], e-mail addresses, or e-mail globs (\"*@example.com\")"),
                     );
                 }
             }
-            out_groups.push(Group { name, members });
+            self.groups.push(Group { name, members });
         }
-        (Directory::new(out_people, out_groups), keys)
     }
 }
 

@@ -16,7 +16,13 @@ use crate::facts::identity::{Directory, GroupId, Member};
 /// their part of the file.
 pub struct Validator<'t> {
     text: &'t str,
+    /// The file the text is from, when it is not the policy itself (the
+    /// directory file); problems name it.
+    file: Option<PathBuf>,
     problems: Vec<Problem>,
+    /// The directory file could not be used: names it would have defined
+    /// are not reported unknown one by one (its own problem explains them).
+    directory_failed: bool,
 }
 
 type S<T> = toml::Spanned<T>;
@@ -25,13 +31,48 @@ impl<'t> Validator<'t> {
     pub fn new(text: &'t str) -> Self {
         Validator {
             text,
+            file: None,
             problems: Vec::new(),
+            directory_failed: false,
+        }
+    }
+
+    /// Stops reporting unknown groups, which the unusable directory file
+    /// would have defined (its own problem is reported).
+    pub fn directory_failed(&mut self, failed: bool) {
+        self.directory_failed = failed;
+    }
+
+    /// Whether the directory file could not be used.
+    pub fn is_directory_failed(&self) -> bool {
+        self.directory_failed
+    }
+
+    /// A validator for a text of another file than the policy.
+    pub fn for_file(text: &'t str, file: &Path) -> Self {
+        Validator {
+            file: Some(file.to_owned()),
+            ..Validator::new(text)
+        }
+    }
+
+    /// `file:line` of a span, for messages that point at another place.
+    pub(super) fn place(&self, span: &std::ops::Range<usize>) -> String {
+        let line = self.line_of(span);
+        match &self.file {
+            Some(file) => format!("{}:{line}", file.display()),
+            None => format!("line {line} of the policy"),
         }
     }
 
     /// How many problems were found so far.
     pub fn count(&self) -> usize {
         self.problems.len()
+    }
+
+    /// Takes over problems found by another validator (of another file).
+    pub fn extend(&mut self, problems: Vec<Problem>) {
+        self.problems.extend(problems);
     }
 
     /// The problems found, in the order they were found.
@@ -43,6 +84,7 @@ impl<'t> Validator<'t> {
     pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.text, span.start);
         self.problems.push(Problem {
+            file: self.file.clone(),
             line,
             column,
             message: message.into(),
@@ -53,7 +95,7 @@ impl<'t> Validator<'t> {
         line_col(self.text, span.start).0
     }
 
-    pub(super) fn policy(&mut self, path: &Path, file: raw::PolicyFile) -> Policy {
+    pub(super) fn policy(&mut self, path: &Path, mut file: raw::PolicyFile) -> Policy {
         if *file.version.get_ref() != 1 {
             self.error(
                 file.version.span(),
@@ -63,8 +105,18 @@ impl<'t> Validator<'t> {
                 ),
             );
         }
-        let (directory, keys) = self.directory(file.people, file.groups);
+        let named = file
+            .settings
+            .as_ref()
+            .and_then(|s| s.get_ref().directory.clone());
+        let (directory, keys, stamp) = self.people_and_groups(
+            path,
+            named,
+            std::mem::take(&mut file.people),
+            std::mem::take(&mut file.groups),
+        );
         let mut settings = self.settings(file.settings, &directory);
+        settings.directory = stamp;
         if let Some(log) = settings.audit_log.take() {
             let base = path.parent().unwrap_or(Path::new("."));
             settings.audit_log = Some(base.join(log));
@@ -108,6 +160,7 @@ impl<'t> Validator<'t> {
             let name = name.into_inner();
             match directory.group(&name) {
                 Some(id) => out.push(id),
+                None if self.directory_failed => {}
                 None => {
                     let known: Vec<&str> =
                         directory.groups.iter().map(|g| g.name.as_str()).collect();
@@ -136,6 +189,11 @@ impl<'t> Validator<'t> {
             audit_log: None,
             audit_required: false,
             time_budget_ms: 0,
+            directory: None,
+            policy_sha256: super::directory::sha256_hex(self.text.as_bytes()),
+            directory_max_age: None,
+            directory_stale: raw::Stale::Reject,
+            directory_unusable: false,
         };
         let Some(settings) = settings else {
             return out;
@@ -179,6 +237,24 @@ impl<'t> Validator<'t> {
                     budget.span(),
                     "time_budget_ms must be 0 (no limit) or a positive number of milliseconds",
                 ),
+            }
+        }
+        if let Some(age) = settings.directory_max_age {
+            match super::directory::parse_age(age.get_ref()) {
+                Some(d) => out.directory_max_age = Some(d),
+                None => self.error(age.span(), format!("directory_max_age `{}` is not a duration: write a number and a unit, s, m, h or d (\"26h\", \"90m\", \"2d\")", age.get_ref())),
+            }
+            if settings.directory.is_none() {
+                self.error(age.span(), "settings.directory_max_age needs settings.directory (the file whose age it limits)");
+            }
+        }
+        if let Some(stale) = settings.directory_stale {
+            out.directory_stale = *stale.get_ref();
+            if settings.directory.is_none() {
+                self.error(
+                    stale.span(),
+                    "settings.directory_stale needs settings.directory and directory_max_age",
+                );
             }
         }
         if let Some(o) = settings.override_ {

@@ -25,6 +25,7 @@ pub fn load(path: &Path) -> Result<Policy, PolicyError> {
 pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
     let (policy, mut problems, doc) = policy::validate(path, text)?;
     let mut v = Validator::new(text);
+    v.directory_failed(policy.settings.directory_unusable);
     let sources: Vec<Option<&Spanned<DeValue<'_>>>> = policy
         .rules
         .iter()

@@ -11,6 +11,7 @@ mod blast;
 mod cli;
 mod commitgraph;
 mod diff;
+mod directory;
 mod hardening;
 mod hook;
 mod hosts;

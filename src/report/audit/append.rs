@@ -66,7 +66,10 @@ pub fn record_push(
     let Some(path) = &settings.audit_log else {
         return Ok(());
     };
-    match append(path, &records(info, updates, outcome, started, duration)) {
+    match append(
+        path,
+        &records(settings, info, updates, outcome, started, duration),
+    ) {
         Ok(()) => Ok(()),
         Err(e) if settings.audit_required => Err(AuditError::Required(Box::new(e))),
         Err(e) => {
