@@ -14,6 +14,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+mod fast;
+#[cfg(test)]
+mod fast_tests;
+
 use super::people::Builder;
 use super::validate::{line_col, Validator};
 use super::{raw, Stale};
@@ -180,6 +184,11 @@ fn read(path: &Path) -> Result<String, String> {
 /// Parses the directory file's TOML, reporting a syntax or type error at
 /// its position (with a hint when the file looks cut short).
 fn parse(dv: &mut Validator<'_>, text: &str) -> Option<raw::DirectoryFile> {
+    // The plain layout is read fast; the TOML parser has the last word on
+    // everything else (fast::parse gives up rather than decide).
+    if let Some(file) = fast::parse(text) {
+        return Some(file);
+    }
     match toml::from_str::<raw::DirectoryFile>(text) {
         Ok(file) => Some(file),
         Err(e) => {
