@@ -27,7 +27,7 @@ pub(super) fn pre_receive(
         &git_dir,
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let policy = crate::rules::load(&path)?;
+    let policy = crate::rules::load_for_judging(&path)?;
     warn_stale_directory(&policy, prefix);
     let pusher = host::pusher(env);
     let pusher_variables = host::pusher_variables();

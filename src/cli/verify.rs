@@ -14,7 +14,7 @@ pub(super) fn verify(
 ) -> Result<u8, Error> {
     let repo = Repo::discover()?;
     let path = policy_path_for_tools(env, config)?;
-    let policy = crate::rules::load(&path)?;
+    let policy = crate::rules::load_for_judging(&path)?;
     warn_stale_directory(&policy, "");
     let refname = match refname {
         Some(name) if name.starts_with("refs/") => name,

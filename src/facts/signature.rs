@@ -7,6 +7,9 @@
 //! no allowed-signers file. OpenPGP and X.509 signatures are recognised and
 //! reported as not verifiable by this version; they never count.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
 /// The namespace git signs commits and push certificates in.
@@ -54,28 +57,82 @@ impl SigStatus {
     }
 }
 
-/// The people's SSH keys, parsed once.
+/// The people's SSH keys. Keys are kept as text and parsed when first
+/// needed: a hook with a 10,000-person directory must not parse 10,000 keys
+/// to start. A signature's key is found by its base64 blob, so verifying
+/// one parses only the keys with that blob.
 #[derive(Debug, Default)]
 pub struct KeyRing {
-    keys: Vec<(PublicKey, usize)>,
+    /// `type base64 [comment]`, and whose it is.
+    entries: Vec<(String, usize)>,
+    by_blob: HashMap<String, Vec<usize>>,
+    /// Every key parsed (for lookups by fingerprint), on first use; a key
+    /// that does not parse is `None` and matches nothing.
+    parsed: OnceLock<Vec<Option<PublicKey>>>,
 }
 
 impl KeyRing {
+    /// A key that was parsed (and so is valid).
     pub fn add(&mut self, key: PublicKey, person: usize) {
-        self.keys.push((key, person));
+        let text = key.to_openssh().unwrap_or_default();
+        self.add_text(text, person);
+    }
+
+    /// A key as text, parsed only when a signature needs it. Text that
+    /// does not parse then is a key that matches nothing.
+    pub fn add_text(&mut self, text: String, person: usize) {
+        if let Some(blob) = blob(&text) {
+            self.by_blob
+                .entry(blob.to_owned())
+                .or_default()
+                .push(self.entries.len());
+        }
+        self.entries.push((text, person));
     }
 
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty()
+    }
+
+    fn all(&self) -> &[Option<PublicKey>] {
+        self.parsed.get_or_init(|| {
+            self.entries
+                .iter()
+                .map(|(text, _)| PublicKey::from_openssh(text.trim()).ok())
+                .collect()
+        })
     }
 
     /// The person with this key, by git's `SHA256:...` fingerprint (what
     /// `GIT_PUSH_CERT_KEY` holds for an SSH-signed push certificate).
     pub fn person_by_fingerprint(&self, fingerprint: &str) -> Option<usize> {
-        self.keys
+        self.all()
             .iter()
-            .find(|(k, _)| k.fingerprint(HashAlg::Sha256).to_string() == fingerprint.trim())
-            .map(|&(_, p)| p)
+            .zip(&self.entries)
+            .find(|(k, _)| {
+                k.as_ref().is_some_and(|k| {
+                    k.fingerprint(HashAlg::Sha256).to_string() == fingerprint.trim()
+                })
+            })
+            .map(|(_, &(_, p))| p)
+    }
+
+    /// The people's parsed keys whose data is `data`.
+    fn matching(&self, data: &ssh_key::public::KeyData) -> Vec<(PublicKey, usize)> {
+        let text = PublicKey::from(data.clone())
+            .to_openssh()
+            .unwrap_or_default();
+        let Some(indexes) = blob(&text).and_then(|b| self.by_blob.get(b)) else {
+            return Vec::new();
+        };
+        indexes
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .filter_map(|(text, person)| {
+                let key = PublicKey::from_openssh(text.trim()).ok()?;
+                (key.key_data() == data).then_some((key, *person))
+            })
+            .collect()
     }
 
     /// Verifies a commit object's signature.
@@ -104,11 +161,7 @@ impl KeyRing {
         }
         let signer_key = PublicKey::from(sig.public_key().clone());
         let fingerprint = signer_key.fingerprint(HashAlg::Sha256).to_string();
-        let Some(&(ref key, person)) = self
-            .keys
-            .iter()
-            .find(|(k, _)| k.key_data() == sig.public_key())
-        else {
+        let Some((key, person)) = self.matching(sig.public_key()).into_iter().next() else {
             return SigStatus::UnknownKey { fingerprint };
         };
         match key.verify(GIT_NAMESPACE, &payload, &sig) {
@@ -121,6 +174,11 @@ impl KeyRing {
             },
         }
     }
+}
+
+/// The base64 field of an OpenSSH public key line (`type base64 [comment]`).
+pub fn blob(text: &str) -> Option<&str> {
+    text.split_ascii_whitespace().nth(1)
 }
 
 /// Splits a commit object into the payload that was signed and the

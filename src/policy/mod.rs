@@ -247,6 +247,16 @@ pub fn validate<'t>(
     path: &Path,
     text: &'t str,
 ) -> Result<(Policy, Vec<Problem>, Document<'t>), PolicyError> {
+    validate_with(path, text, true)
+}
+
+/// [`validate`]; with `thorough = false` (the hook) the directory file's
+/// keys are parsed when first needed instead of now.
+pub fn validate_with<'t>(
+    path: &Path,
+    text: &'t str,
+    thorough: bool,
+) -> Result<(Policy, Vec<Problem>, Document<'t>), PolicyError> {
     let toml_error = |e: toml::de::Error| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
         invalid(
@@ -265,6 +275,7 @@ pub fn validate<'t>(
     ))
     .map_err(toml_error)?;
     let mut v = Validator::new(text);
+    v.set_directory_thorough(thorough);
     let mut policy = v.policy(path, file);
     policy.settings.directory_unusable = v.is_directory_failed();
     Ok((policy, v.into_problems(), doc))

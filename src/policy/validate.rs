@@ -20,6 +20,14 @@ pub struct Validator<'t> {
     /// directory file); problems name it.
     file: Option<PathBuf>,
     problems: Vec<Problem>,
+    /// Where each line starts, built on first use: a 10,000-person
+    /// directory file must not be scanned from the top for each position.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
+    /// Everything checked (`check`, `sync`); otherwise (the hook) the
+    /// directory file's keys are parsed on first use.
+    thorough: bool,
+    /// The same for the directory file this policy names.
+    directory_thorough: bool,
     /// The directory file could not be used: names it would have defined
     /// are not reported unknown one by one (its own problem explains them).
     directory_failed: bool,
@@ -33,6 +41,9 @@ impl<'t> Validator<'t> {
             text,
             file: None,
             problems: Vec::new(),
+            line_starts: std::cell::OnceCell::new(),
+            thorough: true,
+            directory_thorough: true,
             directory_failed: false,
         }
     }
@@ -46,6 +57,27 @@ impl<'t> Validator<'t> {
     /// Whether the directory file could not be used.
     pub fn is_directory_failed(&self) -> bool {
         self.directory_failed
+    }
+
+    /// Whether everything is checked now, keys included.
+    pub fn thorough(&self) -> bool {
+        self.thorough
+    }
+
+    /// Leaves the keys to be parsed on first use (hook mode: the file was
+    /// checked when it was written).
+    pub fn set_thorough(&mut self, thorough: bool) {
+        self.thorough = thorough;
+    }
+
+    /// [`Self::set_thorough`] for the directory file the policy names; the
+    /// policy's own keys are always parsed (it is small).
+    pub fn set_directory_thorough(&mut self, thorough: bool) {
+        self.directory_thorough = thorough;
+    }
+
+    pub(super) fn directory_thorough(&self) -> bool {
+        self.directory_thorough
     }
 
     /// A validator for a text of another file than the policy.
@@ -82,7 +114,7 @@ impl<'t> Validator<'t> {
 
     /// Records a problem at the start of `span` (a byte range of the text).
     pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.line_col(span.start);
         self.problems.push(Problem {
             file: self.file.clone(),
             line,
@@ -92,7 +124,25 @@ impl<'t> Validator<'t> {
     }
 
     fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
-        line_col(self.text, span.start).0
+        self.line_col(span.start).0
+    }
+
+    /// [`line_col`] through the index of line starts.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let offset = offset.min(self.text.len());
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line, column)
     }
 
     pub(super) fn policy(&mut self, path: &Path, mut file: raw::PolicyFile) -> Policy {
@@ -610,6 +660,17 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_validators_line_index_agrees_with_line_col() {
+        let text = "ab\ncé\n\nxyz";
+        let v = Validator::new(text);
+        for offset in 0..=text.len() + 2 {
+            if text.is_char_boundary(offset.min(text.len())) {
+                assert_eq!(v.line_col(offset), line_col(text, offset), "{offset}");
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_characters() {

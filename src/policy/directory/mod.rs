@@ -125,6 +125,7 @@ impl Validator<'_> {
             }
         }
         let mut dv = Validator::for_file(&text, &path);
+        dv.set_thorough(self.directory_thorough());
         if read_ok {
             if let Some(file) = parse(&mut dv, &text) {
                 builder.people(&mut dv, file.people);
