@@ -121,12 +121,20 @@ impl Builder {
             for key in person.gpg_keys {
                 let span = key.span();
                 let text = key.into_inner();
-                let text = text.trim();
-                if !(text.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
-                    && text.ends_with("-----END PGP PUBLIC KEY BLOCK-----"))
+                let trimmed = text.trim();
+                if !(trimmed.starts_with("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+                    && trimmed.ends_with("-----END PGP PUBLIC KEY BLOCK-----"))
                 {
                     v.error(span, "not an ASCII-armoured OpenPGP public key (`gpg --armor --export KEYID`: from `-----BEGIN PGP PUBLIC KEY BLOCK-----` to `-----END PGP PUBLIC KEY BLOCK-----`)");
+                    continue;
                 }
+                if v.thorough() {
+                    if let Err(e) = crate::facts::signature::openpgp::parse_key(trimmed) {
+                        v.error(span, format!("not a usable OpenPGP public key: {e}"));
+                        continue;
+                    }
+                }
+                self.keys.add_pgp_text(text, self.people.len());
             }
             self.people.push(Person {
                 id,

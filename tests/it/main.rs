@@ -15,6 +15,7 @@ mod directory;
 mod hardening;
 mod hook;
 mod hosts;
+mod openpgp;
 mod proof;
 mod rules;
 mod snapshots;

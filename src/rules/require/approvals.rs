@@ -111,7 +111,7 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
     let proof = raw.proof.as_ref().map_or(Proof::Trailer, |p| *p.get_ref());
     if proof == Proof::Signature && cx.keys.is_empty() {
         if let Some(p) = &raw.proof {
-            cx.problems.error(p.span(), "`proof = \"signature\"` needs people with `ssh_keys`; no person has one, so no approval could ever count");
+            cx.problems.error(p.span(), "`proof = \"signature\"` needs people with `ssh_keys` or `gpg_keys`; no person has one, so no approval could ever count");
         }
     }
     if named == 0 {

@@ -1,11 +1,14 @@
 //! Commit signatures: the signed payload and the signature of a commit object,
 //! split exactly as git splits them, and SSH signatures (`gpg.format=ssh`)
-//! verified natively against the keys of the policy's people.
+//! and OpenPGP signatures ([`openpgp`], `gpg.format=openpgp`) verified
+//! natively against the keys of the policy's people.
 //!
 //! A signature only proves something when its key belongs to a person of the
 //! policy: git's own `%G?` says "good" for any key that verifies, even one in
-//! no allowed-signers file. OpenPGP and X.509 signatures are recognised and
-//! reported as not verifiable by this version; they never count.
+//! no allowed-signers file. X.509 (gpgsm) signatures are recognised and
+//! reported as not verifiable; they never count.
+
+pub mod openpgp;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -51,7 +54,7 @@ impl SigStatus {
             }
             SigStatus::Bad { reason } => format!("the commit's signature is not valid ({reason})"),
             SigStatus::Unsupported { kind } => {
-                format!("the commit has an {kind} signature, which trailgate cannot verify (use gpg.format=ssh)")
+                format!("the commit has an {kind} signature, which trailgate cannot verify (use gpg.format=ssh or gpg.format=openpgp)")
             }
         }
     }
@@ -69,6 +72,8 @@ pub struct KeyRing {
     /// Every key parsed (for lookups by fingerprint), on first use; a key
     /// that does not parse is `None` and matches nothing.
     parsed: OnceLock<Vec<Option<PublicKey>>>,
+    /// The people's OpenPGP keys.
+    pgp: openpgp::PgpRing,
 }
 
 impl KeyRing {
@@ -90,8 +95,15 @@ impl KeyRing {
         self.entries.push((text, person));
     }
 
+    /// An ASCII-armoured OpenPGP public key, parsed when an OpenPGP
+    /// signature needs it.
+    pub fn add_pgp_text(&mut self, text: String, person: usize) {
+        self.pgp.add_text(text, person);
+    }
+
+    /// No SSH and no OpenPGP keys.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.pgp.is_empty()
     }
 
     fn all(&self) -> &[Option<PublicKey>] {
@@ -141,7 +153,9 @@ impl KeyRing {
             return SigStatus::Unsigned;
         };
         if signature.starts_with(b"-----BEGIN PGP SIGNATURE-----") {
-            return SigStatus::Unsupported { kind: "OpenPGP" };
+            return self
+                .pgp
+                .verify(&payload, &signature, std::time::SystemTime::now());
         }
         if signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
             return SigStatus::Unsupported { kind: "X.509" };
@@ -265,9 +279,11 @@ mod tests {
         let raw = b"tree t\ngpgsig -----BEGIN SSH SIGNATURE-----\n !!!\n -----END SSH SIGNATURE-----\n\nm\n";
         assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
         let raw = b"tree t\ngpgsig -----BEGIN PGP SIGNATURE-----\n x\n -----END PGP SIGNATURE-----\n\nm\n";
+        assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
+        let raw = b"tree t\ngpgsig -----BEGIN SIGNED MESSAGE-----\n x\n -----END SIGNED MESSAGE-----\n\nm\n";
         assert_eq!(
             ring.verify_commit(raw),
-            SigStatus::Unsupported { kind: "OpenPGP" }
+            SigStatus::Unsupported { kind: "X.509" }
         );
     }
 }
