@@ -21,6 +21,21 @@ pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
         Err(e) => return Err(e.into()),
     };
     let mut warnings = permission_warnings(&path);
+    if let Some(stamp) = &policy.settings.directory {
+        warnings.extend(permission_warnings(&stamp.path));
+    }
+    if let Some(stale) = policy
+        .settings
+        .directory_staleness(std::time::SystemTime::now())
+    {
+        warnings.push(format!(
+            "{stale} (settings.directory_stale = \"{}\")",
+            match stale.action {
+                policy::Stale::Reject => "reject",
+                policy::Stale::Warn => "warn",
+            }
+        ));
+    }
     if let Ok(repo) = Repo::discover() {
         warnings.extend(hook_permission_warnings(repo.path()));
     }
@@ -39,6 +54,15 @@ pub(super) fn check(env: &HookEnv, config: Option<&Path>) -> Result<u8, Error> {
         policy.directory.groups.len(),
         policy.settings.mode
     );
+    if let Some(stamp) = &policy.settings.directory {
+        let _ = writeln!(
+            std::io::stdout(),
+            "directory {}: generated {}, sha256 {}",
+            stamp.path.display(),
+            stamp.generated,
+            stamp.sha256
+        );
+    }
     Ok(EXIT_ACCEPT)
 }
 

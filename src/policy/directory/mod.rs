@@ -293,14 +293,19 @@ pub(super) fn parse_age(text: &str) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-/// `26h`, `3d 2h`, `90s`: roughly, for messages.
+/// `26h`, `3d 2h`, `90s`: roughly, for messages (exactly for whole units).
 fn human(d: Duration) -> String {
     let s = d.as_secs();
-    match s {
-        0..=119 => format!("{s}s"),
-        120..=7199 => format!("{}m", s / 60),
-        7200..=172_799 => format!("{}h", s / 3600),
-        _ => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+    if s < 120 {
+        format!("{s}s")
+    } else if s.is_multiple_of(86_400) {
+        format!("{}d", s / 86_400)
+    } else if s < 172_800 && (s >= 7200 || s.is_multiple_of(3600)) {
+        format!("{}h", s / 3600)
+    } else if s < 7200 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{}d {}h", s / 86_400, s % 86_400 / 3600)
     }
 }
 
@@ -317,6 +322,22 @@ mod tests {
         assert_eq!(parse_age("26"), None);
         assert_eq!(parse_age("h"), None);
         assert_eq!(parse_age("1w"), None);
+    }
+
+    #[test]
+    fn durations_read_in_whole_units() {
+        let h = |s| human(Duration::from_secs(s));
+        assert_eq!(
+            [
+                h(90),
+                h(3600),
+                h(5400),
+                h(26 * 3600),
+                h(172_800),
+                h(200_000)
+            ],
+            ["90s", "1h", "90m", "26h", "2d", "2d 7h"]
+        );
     }
 
     #[test]

@@ -289,3 +289,51 @@ fn directory_settings_are_checked() {
     check.assert_code(2);
     check.assert_says("ignore");
 }
+
+#[test]
+fn check_names_the_directory_file_and_warns_when_it_is_stale() {
+    let generated = stamp(-2 * 3600);
+    let w = world(
+        "directory_max_age = \"1h\"",
+        &directory(&generated, &["alice"]),
+    );
+    let check = w.trailgate(
+        &w.root,
+        &[
+            "check",
+            "--config",
+            w.server.join("trailgate.toml").to_str().unwrap(),
+        ],
+        "",
+        &[],
+    );
+    check.assert_code(0);
+    check.assert_says(&format!(
+        "generated {generated}, sha256 {}",
+        sha256(&w.server.join("directory.toml"))
+    ));
+    check.assert_says("warning: the directory file");
+    check.assert_says("longer ago than settings.directory_max_age (1h)");
+}
+
+#[test]
+fn a_gpg_key_in_the_directory_file_that_is_not_armour_is_an_error() {
+    let text = directory(&stamp(-60), &["alice"]).replace(
+        "emails = [\"bob@example.com\"]",
+        "emails = [\"bob@example.com\"]\ngpg_keys = [\"mDMEZ0000\"]",
+    );
+    let w = world("", &text);
+    let check = w.trailgate(
+        &w.root,
+        &[
+            "check",
+            "--config",
+            w.server.join("trailgate.toml").to_str().unwrap(),
+        ],
+        "",
+        &[],
+    );
+    check.assert_code(2);
+    check.assert_cites("directory.toml", 11, &[13]);
+    check.assert_says("not an ASCII-armoured OpenPGP public key");
+}
