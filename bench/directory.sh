@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Hook start-up with a large directory file: generates a directory of N
 # people (default 10,000), each with two e-mails, a login and an SSH key, and
-# a policy naming it, then times `trailgate check` (which loads both as the
-# hook does) against the same policy with no directory.
+# a policy naming it, then times, against the same policy with no directory:
+# `trailgate verify HEAD..HEAD` in a one-commit repository (loads the policy
+# and directory as the hook does, then judges nothing: start-up) and
+# `trailgate check` (validates everything, every key parsed).
 #   bench/directory.sh [N] [TRAILGATE_BINARY]
 set -euo pipefail
 n=${1:-10000}
@@ -27,10 +29,20 @@ require = { approvals = { from = ["senior"], count = 1 } }'
 printf 'version = 1\n[settings]\ndirectory = "directory.toml"\n%s\n' "$rule" >"$dir/with.toml"
 printf 'version = 1\n[groups]\nsenior = ["a@example.com"]\n%s\n' "$rule" >"$dir/without.toml"
 echo "directory: $n people, $(wc -c <"$dir/directory.toml") bytes"
+bin=$(realpath "$bin")
+git init -q "$dir/repo"
+git -C "$dir/repo" -c user.name=b -c user.email=b@example.com commit -q --allow-empty -m one
+# The best of 10 runs: the machine's other work only ever adds time.
+best() {
+    local best=999999999 start end
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        start=$(date +%s%N)
+        "$@" >/dev/null
+        end=$(date +%s%N)
+        ((end - start < best)) && best=$((end - start))
+    done
+    echo "$((best / 1000)) us"
+}
 for policy in without with; do
-    "$bin" check --config "$dir/$policy.toml" >/dev/null
-    start=$(date +%s%N)
-    for _ in 1 2 3 4 5 6 7 8 9 10; do "$bin" check --config "$dir/$policy.toml" >/dev/null; done
-    end=$(date +%s%N)
-    echo "$policy directory: $(((end - start) / 10000000)) ms per load (mean of 10 runs of trailgate check)"
+    echo "$policy directory: hook start-up (verify HEAD..HEAD) $(cd "$dir/repo" && best "$bin" verify --config "$dir/$policy.toml" HEAD..HEAD); check $(best "$bin" check --config "$dir/$policy.toml")"
 done

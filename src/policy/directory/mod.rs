@@ -60,7 +60,7 @@ impl std::fmt::Display for Staleness {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "the directory file {} was generated at {}, {} ago, longer ago than settings.directory_max_age ({}); run `trailgate directory sync` (or whatever writes it) and check its cron job or timer",
+            "the directory file {} was generated at {}, {} ago, longer ago than settings.directory_max_age ({}); renew it (re-run whatever writes it, and check its cron job or timer)",
             self.path.display(),
             self.generated,
             human(self.age),
