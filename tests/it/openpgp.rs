@@ -341,3 +341,31 @@ fn a_key_that_is_not_a_public_key_block_is_a_policy_error() {
     check.assert_code(2);
     check.assert_says("not a usable OpenPGP public key");
 }
+
+#[test]
+fn an_openpgp_key_in_the_directory_file_proves_an_approval() {
+    let (w, gpg, alice) = setup("sign");
+    let people = policy_with_gpg(&gpg.export(&alice), "").replace("version = 1\n", "");
+    let generated = String::from_utf8(
+        Command::new("date")
+            .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        w.server.join("directory.toml"),
+        format!("generated = {}\n{people}", generated.trim()),
+    )
+    .unwrap();
+    w.write_policy(&format!(
+        "version = 1\n[settings]\ndirectory = \"directory.toml\"\n{}",
+        approval_rule()
+    ));
+    w.commit(&CAROL, &message());
+    w.push(&["origin", "main"]).assert_rejected_with(1);
+    let signed = amend_signed(&w, &gpg, &ALICE, &alice);
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}
