@@ -337,3 +337,10 @@ fn a_gpg_key_in_the_directory_file_that_is_not_armour_is_an_error() {
     check.assert_cites("directory.toml", 11, &[13]);
     check.assert_says("not an ASCII-armoured OpenPGP public key");
 }
+
+#[test]
+fn a_generated_time_without_a_time_zone_is_an_error() {
+    let text = directory(&stamp(-60), &["alice"]).replacen('Z', "", 1);
+    let w = world("", &text);
+    assert_push_refused(&w, "is not a full time with a time zone");
+}
