@@ -56,6 +56,21 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
     };
     let mut warnings = permission_warnings(path);
     warnings.extend(identity_warning(&policy));
+    if let Some(stamp) = &policy.settings.directory {
+        warnings.extend(permission_warnings(&stamp.path));
+    }
+    if let Some(stale) = policy
+        .settings
+        .directory_staleness(std::time::SystemTime::now())
+    {
+        warnings.push(format!(
+            "{stale} (settings.directory_stale = \"{}\")",
+            match stale.action {
+                policy::Stale::Reject => "reject",
+                policy::Stale::Warn => "warn",
+            }
+        ));
+    }
     if let Some(git_dir) = &located.git_dir {
         warnings.extend(hook_permission_warnings(git_dir));
     }
@@ -81,6 +96,15 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                 policy.settings.mode,
                 located.source,
             );
+            if let Some(stamp) = &policy.settings.directory {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "directory {}: generated {}, sha256 {}",
+                    stamp.path.display(),
+                    stamp.generated,
+                    stamp.sha256
+                );
+            }
         }
         Format::Json => {
             let out = json!({
@@ -94,6 +118,11 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                 "groups": policy.directory.groups.len(),
                 "mode": policy.settings.mode.to_string(),
                 "warnings": warnings,
+                "directory": policy.settings.directory.as_ref().map(|d| json!({
+                    "path": d.path.display().to_string(),
+                    "generated": d.generated.to_string(),
+                    "sha256": d.sha256,
+                })),
             });
             let _ = writeln!(std::io::stdout(), "{out}");
         }

@@ -245,6 +245,19 @@ pub enum Error {
     WithContact { error: Box<Error>, contact: String },
 }
 
+/// Warns (on stderr, with the host's prefix) when the directory file is
+/// stale and `settings.directory_stale = "warn"`; `"reject"` is the
+/// engine's to enforce.
+fn warn_stale_directory(policy: &crate::rules::Policy, prefix: &str) {
+    if let Some(stale) = policy
+        .settings
+        .directory_staleness(std::time::SystemTime::now())
+        .filter(|s| s.action == policy::Stale::Warn)
+    {
+        eprintln!("{prefix}trailgate: warning: {stale}");
+    }
+}
+
 /// Runs trailgate with these arguments (argv[0] included) and returns the exit code.
 pub fn run(args: Vec<OsString>) -> u8 {
     let invoked_as = args

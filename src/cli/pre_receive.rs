@@ -36,7 +36,8 @@ pub(super) fn pre_receive(
         &git_dir,
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
-    let policy = crate::rules::load(&path)?;
+    let policy = crate::rules::load_for_judging(&path)?;
+    warn_stale_directory(&policy, prefix);
     let only = policy.settings.host.as_deref();
     // The repository git runs the hook in (`GIT_DIR`, else the working
     // directory git set), with the push's quarantined objects.

@@ -23,7 +23,8 @@ pub(super) struct Args<'a> {
 pub(super) fn verify(env: &HookEnv, args: &Args<'_>) -> Result<u8, Error> {
     let repo = Repo::discover()?;
     let path = policy_path_for_tools(env, args.config)?;
-    let policy = crate::rules::load(&path)?;
+    let policy = crate::rules::load_for_judging(&path)?;
+    warn_stale_directory(&policy, "");
     let refname = match &args.refname {
         Some(name) if name.starts_with("refs/") => name.clone(),
         Some(name) => format!("refs/heads/{name}"),

@@ -38,6 +38,10 @@ use stores::{DiffStore, FactStore, SigStore};
 
 #[derive(Debug, Error)]
 pub enum JudgeError {
+    /// The directory file is older than `settings.directory_max_age` and
+    /// `settings.directory_stale = "reject"`.
+    #[error("{0}; with settings.directory_stale = \"reject\" every push is rejected until it is renewed")]
+    StaleDirectory(crate::policy::Staleness),
     #[error("{refname}: {source}")]
     Repo {
         refname: String,
@@ -144,6 +148,14 @@ pub fn judge(
     updates: &[RefUpdate],
     ctx: &Context<'_>,
 ) -> Result<Judgement, JudgeError> {
+    if let Some(stale) = policy
+        .settings
+        .directory_staleness(std::time::SystemTime::now())
+    {
+        if stale.action == crate::policy::Stale::Reject {
+            return Err(JudgeError::StaleDirectory(stale));
+        }
+    }
     let objects = repo.objects().map_err(|source| JudgeError::Repo {
         refname: String::new(),
         source,

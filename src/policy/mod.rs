@@ -12,6 +12,7 @@
 //! [`crate::rules::load`] reads the file through both. Evaluation never
 //! sees TOML.
 
+mod directory;
 mod globs;
 mod people;
 pub mod raw;
@@ -34,7 +35,8 @@ use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
-pub use raw::{DenyKind, Identity, Mode, Per};
+pub use directory::{DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES};
+pub use raw::{DenyKind, Identity, Mode, Per, Stale};
 
 /// The values of `settings.host`: the names of the hosts of
 /// `crate::host::HOSTS` a policy may restrict the pusher to (a test there
@@ -54,6 +56,8 @@ pub const SYSTEM_POLICY: &str = "/etc/trailgate/policy.toml";
 /// One problem found in a policy file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file, when it is not the policy (the directory file).
+    pub file: Option<PathBuf>,
     pub line: usize,
     pub column: usize,
     pub message: String,
@@ -89,7 +93,7 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         // them, indented under its `file:line:column`.
         out.push_str(&format!(
             "\n  {}:{}:{}: {}",
-            path.display(),
+            p.file.as_deref().unwrap_or(path).display(),
             p.line,
             p.column,
             p.message.replace('\n', "\n      ")
@@ -166,6 +170,18 @@ pub struct Settings {
     pub host: Option<String>,
     /// Whether an e-mail address the host reports identifies the pusher.
     pub trust_host_emails: bool,
+    /// The directory file read (`settings.directory`): where, when it was
+    /// generated, its content hash, for the audit log and staleness.
+    pub directory: Option<DirectoryStamp>,
+    /// SHA-256 of the policy file's bytes, in hex, for the audit log.
+    pub policy_sha256: String,
+    /// `settings.directory_max_age`: an older directory file is stale.
+    pub directory_max_age: Option<std::time::Duration>,
+    /// `settings.directory_stale`: what a stale directory file does.
+    pub directory_stale: Stale,
+    /// The directory file could not be read or has problems (the policy
+    /// is then invalid): groups it would define are not reported unknown.
+    pub directory_unusable: bool,
 }
 
 /// `[settings.override]`.
@@ -239,6 +255,7 @@ pub fn read(path: &Path) -> Result<String, PolicyError> {
             return Err(PolicyError::Invalid {
                 path: path.to_owned(),
                 problems: vec![Problem {
+                    file: None,
                     line,
                     column,
                     message: "the file is not valid UTF-8 (TOML must be UTF-8)".into(),
@@ -257,11 +274,22 @@ pub fn validate<'t>(
     path: &Path,
     text: &'t str,
 ) -> Result<(Policy, Vec<Problem>, Document<'t>), PolicyError> {
+    validate_with(path, text, true)
+}
+
+/// [`validate`]; with `thorough = false` (the hook) the directory file's
+/// keys are parsed when first needed instead of now.
+pub fn validate_with<'t>(
+    path: &Path,
+    text: &'t str,
+    thorough: bool,
+) -> Result<(Policy, Vec<Problem>, Document<'t>), PolicyError> {
     let toml_error = |e: toml::de::Error| {
         let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
         invalid(
             path,
             vec![Problem {
+                file: None,
                 line,
                 column,
                 message: words::humane(e.message()),
@@ -274,7 +302,9 @@ pub fn validate<'t>(
     ))
     .map_err(toml_error)?;
     let mut v = Validator::new(text);
-    let policy = v.policy(path, file);
+    v.set_directory_thorough(thorough);
+    let mut policy = v.policy(path, file);
+    policy.settings.directory_unusable = v.is_directory_failed();
     Ok((policy, v.into_problems(), doc))
 }
 
@@ -283,7 +313,8 @@ pub type Document<'t> = toml::Spanned<toml::de::DeTable<'t>>;
 
 /// The error for a policy with these problems, in the order of the file.
 pub fn invalid(path: &Path, mut problems: Vec<Problem>) -> PolicyError {
-    problems.sort_by_key(|p| (p.line, p.column));
+    // The policy's own problems first, then the directory file's.
+    problems.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     PolicyError::Invalid {
         path: path.to_owned(),
         problems,

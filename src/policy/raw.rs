@@ -51,6 +51,32 @@ pub struct Settings {
     pub trust_host_emails: Option<S<bool>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
+    pub directory: Option<S<String>>,
+    pub directory_max_age: Option<S<String>>,
+    pub directory_stale: Option<S<Stale>>,
+}
+
+/// `settings.directory_stale`: what an out-of-date directory file does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stale {
+    /// Every push is rejected until the file is renewed (fail closed).
+    Reject,
+    /// Pushes are judged with it, and the pusher is warned.
+    Warn,
+}
+
+/// The directory file (`settings.directory`): people and groups written by
+/// the organisation's tooling (`trailgate directory sync`), with the time
+/// it was generated. `[groups]` is required (it may be empty) and is
+/// written last, so that a file cut short while being written is noticed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryFile {
+    pub generated: S<toml::value::Datetime>,
+    #[serde(default)]
+    pub people: BTreeMap<S<String>, S<Person>>,
+    pub groups: BTreeMap<S<String>, Vec<S<String>>>,
 }
 
 /// `settings.identity`: whether author lines are believed.
@@ -124,6 +150,9 @@ pub struct Person {
     pub ssh_keys: Vec<S<String>>,
     #[serde(default)]
     pub user_ids: Vec<S<String>>,
+    /// ASCII-armoured OpenPGP public keys.
+    #[serde(default)]
+    pub gpg_keys: Vec<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,7 +16,21 @@ use crate::facts::identity::{Directory, GroupId, Member};
 /// their part of the file.
 pub struct Validator<'t> {
     text: &'t str,
+    /// The file the text is from, when it is not the policy itself (the
+    /// directory file); problems name it.
+    file: Option<PathBuf>,
     problems: Vec<Problem>,
+    /// Where each line starts, built on first use: a 10,000-person
+    /// directory file must not be scanned from the top for each position.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
+    /// Everything checked (`check`, `sync`); otherwise (the hook) the
+    /// directory file's keys are parsed on first use.
+    thorough: bool,
+    /// The same for the directory file this policy names.
+    directory_thorough: bool,
+    /// The directory file could not be used: names it would have defined
+    /// are not reported unknown one by one (its own problem explains them).
+    directory_failed: bool,
 }
 
 type S<T> = toml::Spanned<T>;
@@ -25,13 +39,72 @@ impl<'t> Validator<'t> {
     pub fn new(text: &'t str) -> Self {
         Validator {
             text,
+            file: None,
             problems: Vec::new(),
+            line_starts: std::cell::OnceCell::new(),
+            thorough: true,
+            directory_thorough: true,
+            directory_failed: false,
+        }
+    }
+
+    /// Stops reporting unknown groups, which the unusable directory file
+    /// would have defined (its own problem is reported).
+    pub fn directory_failed(&mut self, failed: bool) {
+        self.directory_failed = failed;
+    }
+
+    /// Whether the directory file could not be used.
+    pub fn is_directory_failed(&self) -> bool {
+        self.directory_failed
+    }
+
+    /// Whether everything is checked now, keys included.
+    pub fn thorough(&self) -> bool {
+        self.thorough
+    }
+
+    /// Leaves the keys to be parsed on first use (hook mode: the file was
+    /// checked when it was written).
+    pub fn set_thorough(&mut self, thorough: bool) {
+        self.thorough = thorough;
+    }
+
+    /// [`Self::set_thorough`] for the directory file the policy names; the
+    /// policy's own keys are always parsed (it is small).
+    pub fn set_directory_thorough(&mut self, thorough: bool) {
+        self.directory_thorough = thorough;
+    }
+
+    pub(super) fn directory_thorough(&self) -> bool {
+        self.directory_thorough
+    }
+
+    /// A validator for a text of another file than the policy.
+    pub fn for_file(text: &'t str, file: &Path) -> Self {
+        Validator {
+            file: Some(file.to_owned()),
+            ..Validator::new(text)
+        }
+    }
+
+    /// `file:line` of a span, for messages that point at another place.
+    pub(super) fn place(&self, span: &std::ops::Range<usize>) -> String {
+        let line = self.line_of(span);
+        match &self.file {
+            Some(file) => format!("{}:{line}", file.display()),
+            None => format!("line {line} of the policy"),
         }
     }
 
     /// How many problems were found so far.
     pub fn count(&self) -> usize {
         self.problems.len()
+    }
+
+    /// Takes over problems found by another validator (of another file).
+    pub fn extend(&mut self, problems: Vec<Problem>) {
+        self.problems.extend(problems);
     }
 
     /// The problems found, in the order they were found.
@@ -41,8 +114,9 @@ impl<'t> Validator<'t> {
 
     /// Records a problem at the start of `span` (a byte range of the text).
     pub fn error(&mut self, span: std::ops::Range<usize>, message: impl Into<String>) {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.line_col(span.start);
         self.problems.push(Problem {
+            file: self.file.clone(),
             line,
             column,
             message: message.into(),
@@ -50,10 +124,28 @@ impl<'t> Validator<'t> {
     }
 
     fn line_of(&self, span: &std::ops::Range<usize>) -> usize {
-        line_col(self.text, span.start).0
+        self.line_col(span.start).0
     }
 
-    pub(super) fn policy(&mut self, path: &Path, file: raw::PolicyFile) -> Policy {
+    /// [`line_col`] through the index of line starts.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let offset = offset.min(self.text.len());
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (line, column)
+    }
+
+    pub(super) fn policy(&mut self, path: &Path, mut file: raw::PolicyFile) -> Policy {
         if *file.version.get_ref() != 1 {
             self.error(
                 file.version.span(),
@@ -63,8 +155,18 @@ impl<'t> Validator<'t> {
                 ),
             );
         }
-        let (directory, keys) = self.directory(file.people, file.groups);
+        let named = file
+            .settings
+            .as_ref()
+            .and_then(|s| s.get_ref().directory.clone());
+        let (directory, keys, stamp) = self.people_and_groups(
+            path,
+            named,
+            std::mem::take(&mut file.people),
+            std::mem::take(&mut file.groups),
+        );
         let mut settings = self.settings(file.settings, &directory);
+        settings.directory = stamp;
         if let Some(log) = settings.audit_log.take() {
             let base = path.parent().unwrap_or(Path::new("."));
             settings.audit_log = Some(base.join(log));
@@ -110,6 +212,7 @@ impl<'t> Validator<'t> {
             let name = name.into_inner();
             match directory.group(&name) {
                 Some(id) => out.push(id),
+                None if self.directory_failed => {}
                 None => {
                     let known: Vec<&str> =
                         directory.groups.iter().map(|g| g.name.as_str()).collect();
@@ -145,6 +248,11 @@ impl<'t> Validator<'t> {
             identity: Identity::Claimed,
             host: None,
             trust_host_emails: false,
+            directory: None,
+            policy_sha256: super::directory::sha256_hex(self.text.as_bytes()),
+            directory_max_age: None,
+            directory_stale: raw::Stale::Reject,
+            directory_unusable: false,
         };
         let Some(settings) = settings else {
             return out;
@@ -221,6 +329,24 @@ impl<'t> Validator<'t> {
         }
         if let Some(trust) = settings.trust_host_emails {
             out.trust_host_emails = *trust.get_ref();
+        }
+        if let Some(age) = settings.directory_max_age {
+            match super::directory::parse_age(age.get_ref()) {
+                Some(d) => out.directory_max_age = Some(d),
+                None => self.error(age.span(), format!("directory_max_age `{}` is not a duration: write a number and a unit, s, m, h or d (\"26h\", \"90m\", \"2d\")", age.get_ref())),
+            }
+            if settings.directory.is_none() {
+                self.error(age.span(), "settings.directory_max_age needs settings.directory (the file whose age it limits)");
+            }
+        }
+        if let Some(stale) = settings.directory_stale {
+            out.directory_stale = *stale.get_ref();
+            if settings.directory.is_none() {
+                self.error(
+                    stale.span(),
+                    "settings.directory_stale needs settings.directory and directory_max_age",
+                );
+            }
         }
         if let Some(o) = settings.override_ {
             let span = o.span();
@@ -586,6 +712,17 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_validators_line_index_agrees_with_line_col() {
+        let text = "ab\ncé\n\nxyz";
+        let v = Validator::new(text);
+        for offset in 0..=text.len() + 2 {
+            if text.is_char_boundary(offset.min(text.len())) {
+                assert_eq!(v.line_col(offset), line_col(text, offset), "{offset}");
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_characters() {

@@ -15,16 +15,28 @@ use super::require::{self, Build, Requires};
 use super::{when, Policy};
 use crate::policy::Per;
 
-/// Reads and validates a policy file.
+/// Reads and validates a policy file (and its directory file) completely.
 pub fn load(path: &Path) -> Result<Policy, PolicyError> {
     let text = policy::read(path)?;
     parse(path, &text)
 }
 
+/// [`load`] for judging a push (hook mode, `verify`): the directory file's
+/// keys are parsed when a signature needs them, not at start-up.
+pub fn load_for_judging(path: &Path) -> Result<Policy, PolicyError> {
+    let text = policy::read(path)?;
+    parse_with(path, &text, false)
+}
+
 /// Validates policy text; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str) -> Result<Policy, PolicyError> {
-    let (policy, mut problems, doc) = policy::validate(path, text)?;
+    parse_with(path, text, true)
+}
+
+fn parse_with(path: &Path, text: &str, thorough: bool) -> Result<Policy, PolicyError> {
+    let (policy, mut problems, doc) = policy::validate_with(path, text, thorough)?;
     let mut v = Validator::new(text);
+    v.directory_failed(policy.settings.directory_unusable);
     let sources: Vec<Option<&Spanned<DeValue<'_>>>> = policy
         .rules
         .iter()

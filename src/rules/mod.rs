@@ -26,7 +26,7 @@ pub mod sample;
 pub mod when;
 
 pub use deny::UpdateKind;
-pub use load::{load, parse};
+pub use load::{load, load_for_judging, parse};
 pub use r#override::apply_override;
 
 use crate::facts::identity::Who;

@@ -503,3 +503,83 @@ fn an_authorised_override_with_a_reason_lets_a_rejected_push_through() {
         "{text}"
     );
 }
+
+/// The same people, keys and groups, in a directory file beside a policy
+/// that has none of its own.
+fn directory_with_keys(w: &World, keys: &Keys) {
+    let people = policy_with_keys(keys, "", "").replace("version = 1\n", "");
+    let generated = String::from_utf8(
+        Command::new("date")
+            .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    std::fs::write(
+        w.server.join("directory.toml"),
+        format!("generated = {}\n{people}", generated.trim()),
+    )
+    .unwrap();
+    w.write_policy(&format!(
+        "version = 1\n[settings]\ndirectory = \"directory.toml\"\n{}",
+        approval_rule("signature")
+    ));
+}
+
+#[test]
+fn signature_proof_uses_the_keys_of_the_directory_file() {
+    let (w, keys) = world_with_keys();
+    directory_with_keys(&w, &keys);
+    forged_commit(&w);
+    w.push(&["origin", "main"]).assert_rejected_with(1);
+    amend_signed(
+        &w,
+        &ALICE,
+        &keys.dave,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["belongs to nobody in [people]"]);
+    let signed = amend_signed(
+        &w,
+        &ALICE,
+        &keys.alice,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}
+
+#[test]
+fn a_damaged_key_in_the_directory_file_is_an_error_for_check_and_matches_nothing_in_the_hook() {
+    let (w, keys) = world_with_keys();
+    directory_with_keys(&w, &keys);
+    // Alice's key cut short, still `type base64 comment`.
+    let path = w.server.join("directory.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let blob = keys.alice.public.split(' ').nth(1).unwrap();
+    let damaged = blob[..blob.len() - 8].to_owned();
+    std::fs::write(&path, text.replace(blob, &damaged)).unwrap();
+    let policy = w.server.join("trailgate.toml");
+    let check = w.trailgate(
+        &w.root,
+        &["check", "--config", policy.to_str().unwrap()],
+        "",
+        &[],
+    );
+    check.assert_code(2);
+    check.assert_says("directory.toml:");
+    check.assert_says("not an OpenSSH public key");
+    forged_commit(&w);
+    amend_signed(
+        &w,
+        &ALICE,
+        &keys.alice,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["belongs to nobody in [people]"]);
+}

@@ -78,7 +78,10 @@ pub fn record_push(
     let Some(path) = &settings.audit_log else {
         return Ok(Recorded::NoLog);
     };
-    match append(path, &records(info, updates, outcome, started, duration)) {
+    match append(
+        path,
+        &records(settings, info, updates, outcome, started, duration),
+    ) {
         Ok(()) => Ok(Recorded::Written),
         Err(e) if settings.audit_required => Err(AuditError::Required(Box::new(e))),
         Err(e) => {

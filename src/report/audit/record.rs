@@ -19,6 +19,7 @@ pub enum Outcome<'a> {
 
 /// The audit lines of one push, each ending in a newline.
 pub fn records(
+    settings: &crate::policy::Settings,
     info: &PushInfo,
     updates: &[RefUpdate],
     outcome: Outcome<'_>,
@@ -83,6 +84,12 @@ pub fn records(
             commits_checked: commits,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             error,
+            policy_sha256: &settings.policy_sha256,
+            directory: settings.directory.as_ref().map(|d| DirectoryRecord {
+                path: d.path.to_string_lossy(),
+                generated: &d.generated,
+                sha256: &d.sha256,
+            }),
         };
         // Serializing plain strings and numbers cannot fail; if it ever did,
         // a line saying so is better than a missing one.
@@ -121,6 +128,17 @@ struct Record<'a> {
     duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    /// Which policy and directory file made the decision.
+    policy_sha256: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory: Option<DirectoryRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct DirectoryRecord<'a> {
+    path: std::borrow::Cow<'a, str>,
+    generated: &'a str,
+    sha256: &'a str,
 }
 
 #[derive(serde::Serialize)]

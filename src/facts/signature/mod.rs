@@ -1,11 +1,17 @@
 //! Commit signatures: the signed payload and the signature of a commit object,
 //! split exactly as git splits them, and SSH signatures (`gpg.format=ssh`)
-//! verified natively against the keys of the policy's people.
+//! and OpenPGP signatures ([`openpgp`], `gpg.format=openpgp`) verified
+//! natively against the keys of the policy's people.
 //!
 //! A signature only proves something when its key belongs to a person of the
 //! policy: git's own `%G?` says "good" for any key that verifies, even one in
-//! no allowed-signers file. OpenPGP and X.509 signatures are recognised and
-//! reported as not verifiable by this version; they never count.
+//! no allowed-signers file. X.509 (gpgsm) signatures are recognised and
+//! reported as not verifiable; they never count.
+
+pub mod openpgp;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
@@ -48,34 +54,97 @@ impl SigStatus {
             }
             SigStatus::Bad { reason } => format!("the commit's signature is not valid ({reason})"),
             SigStatus::Unsupported { kind } => {
-                format!("the commit has an {kind} signature, which trailgate cannot verify (use gpg.format=ssh)")
+                format!("the commit has an {kind} signature, which trailgate cannot verify (use gpg.format=ssh or gpg.format=openpgp)")
             }
         }
     }
 }
 
-/// The people's SSH keys, parsed once.
+/// The people's SSH keys. Keys are kept as text and parsed when first
+/// needed: a hook with a 10,000-person directory must not parse 10,000 keys
+/// to start. A signature's key is found by its base64 blob, so verifying
+/// one parses only the keys with that blob.
 #[derive(Debug, Default)]
 pub struct KeyRing {
-    keys: Vec<(PublicKey, usize)>,
+    /// `type base64 [comment]`, and whose it is.
+    entries: Vec<(String, usize)>,
+    by_blob: HashMap<String, Vec<usize>>,
+    /// Every key parsed (for lookups by fingerprint), on first use; a key
+    /// that does not parse is `None` and matches nothing.
+    parsed: OnceLock<Vec<Option<PublicKey>>>,
+    /// The people's OpenPGP keys.
+    pgp: openpgp::PgpRing,
 }
 
 impl KeyRing {
+    /// A key that was parsed (and so is valid).
     pub fn add(&mut self, key: PublicKey, person: usize) {
-        self.keys.push((key, person));
+        let text = key.to_openssh().unwrap_or_default();
+        self.add_text(text, person);
     }
 
+    /// A key as text, parsed only when a signature needs it. Text that
+    /// does not parse then is a key that matches nothing.
+    pub fn add_text(&mut self, text: String, person: usize) {
+        if let Some(blob) = blob(&text) {
+            self.by_blob
+                .entry(blob.to_owned())
+                .or_default()
+                .push(self.entries.len());
+        }
+        self.entries.push((text, person));
+    }
+
+    /// An ASCII-armoured OpenPGP public key, parsed when an OpenPGP
+    /// signature needs it.
+    pub fn add_pgp_text(&mut self, text: String, person: usize) {
+        self.pgp.add_text(text, person);
+    }
+
+    /// No SSH and no OpenPGP keys.
     pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
+        self.entries.is_empty() && self.pgp.is_empty()
+    }
+
+    fn all(&self) -> &[Option<PublicKey>] {
+        self.parsed.get_or_init(|| {
+            self.entries
+                .iter()
+                .map(|(text, _)| PublicKey::from_openssh(text.trim()).ok())
+                .collect()
+        })
     }
 
     /// The person with this key, by git's `SHA256:...` fingerprint (what
     /// a verified push certificate names the pusher by).
     pub fn person_by_fingerprint(&self, fingerprint: &str) -> Option<usize> {
-        self.keys
+        self.all()
             .iter()
-            .find(|(k, _)| k.fingerprint(HashAlg::Sha256).to_string() == fingerprint.trim())
-            .map(|&(_, p)| p)
+            .zip(&self.entries)
+            .find(|(k, _)| {
+                k.as_ref().is_some_and(|k| {
+                    k.fingerprint(HashAlg::Sha256).to_string() == fingerprint.trim()
+                })
+            })
+            .map(|(_, &(_, p))| p)
+    }
+
+    /// The people's parsed keys whose data is `data`.
+    fn matching(&self, data: &ssh_key::public::KeyData) -> Vec<(PublicKey, usize)> {
+        let text = PublicKey::from(data.clone())
+            .to_openssh()
+            .unwrap_or_default();
+        let Some(indexes) = blob(&text).and_then(|b| self.by_blob.get(b)) else {
+            return Vec::new();
+        };
+        indexes
+            .iter()
+            .filter_map(|&i| self.entries.get(i))
+            .filter_map(|(text, person)| {
+                let key = PublicKey::from_openssh(text.trim()).ok()?;
+                (key.key_data() == data).then_some((key, *person))
+            })
+            .collect()
     }
 
     /// Verifies a commit object's signature.
@@ -90,7 +159,9 @@ impl KeyRing {
     /// namespace, as for a commit or a signed push certificate.
     pub fn verify_payload(&self, payload: &[u8], signature: &[u8]) -> SigStatus {
         if signature.starts_with(b"-----BEGIN PGP SIGNATURE-----") {
-            return SigStatus::Unsupported { kind: "OpenPGP" };
+            return self
+                .pgp
+                .verify(&payload, &signature, std::time::SystemTime::now());
         }
         if signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
             return SigStatus::Unsupported { kind: "X.509" };
@@ -110,11 +181,7 @@ impl KeyRing {
         }
         let signer_key = PublicKey::from(sig.public_key().clone());
         let fingerprint = signer_key.fingerprint(HashAlg::Sha256).to_string();
-        let Some(&(ref key, person)) = self
-            .keys
-            .iter()
-            .find(|(k, _)| k.key_data() == sig.public_key())
-        else {
+        let Some((key, person)) = self.matching(sig.public_key()).into_iter().next() else {
             return SigStatus::UnknownKey { fingerprint };
         };
         match key.verify(GIT_NAMESPACE, payload, &sig) {
@@ -127,6 +194,11 @@ impl KeyRing {
             },
         }
     }
+}
+
+/// The base64 field of an OpenSSH public key line (`type base64 [comment]`).
+pub fn blob(text: &str) -> Option<&str> {
+    text.split_ascii_whitespace().nth(1)
 }
 
 /// Splits a commit object into the payload that was signed and the
@@ -213,9 +285,11 @@ mod tests {
         let raw = b"tree t\ngpgsig -----BEGIN SSH SIGNATURE-----\n !!!\n -----END SSH SIGNATURE-----\n\nm\n";
         assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
         let raw = b"tree t\ngpgsig -----BEGIN PGP SIGNATURE-----\n x\n -----END PGP SIGNATURE-----\n\nm\n";
+        assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
+        let raw = b"tree t\ngpgsig -----BEGIN SIGNED MESSAGE-----\n x\n -----END SIGNED MESSAGE-----\n\nm\n";
         assert_eq!(
             ring.verify_commit(raw),
-            SigStatus::Unsupported { kind: "OpenPGP" }
+            SigStatus::Unsupported { kind: "X.509" }
         );
     }
 }
