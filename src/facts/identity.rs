@@ -23,6 +23,9 @@ pub struct Person {
     /// Immutable user ids on a host, as `HOST:ID` (`gitlab:user-42`,
     /// `gitea:17`).
     pub user_ids: Vec<String>,
+    /// How many OpenPGP keys (`gpg_keys`) the person has; the keys
+    /// themselves live in the policy's key ring, parsed on first use.
+    pub gpg_keys: usize,
 }
 
 /// One entry of a group.
@@ -101,15 +104,15 @@ impl Directory {
     pub fn has_keys(&self, person: usize) -> bool {
         self.people
             .get(person)
-            .is_some_and(|p| !p.ssh_keys.is_empty())
+            .is_some_and(|p| !p.ssh_keys.is_empty() || p.gpg_keys > 0)
     }
 
     /// Whether a git host could name the person as the pusher: by a login,
-    /// or by a key that signed the push.
+    /// an immutable user id, or a key that signed the push.
     pub fn can_be_pusher(&self, person: usize) -> bool {
-        self.people
-            .get(person)
-            .is_some_and(|p| !p.logins.is_empty() || !p.ssh_keys.is_empty())
+        self.people.get(person).is_some_and(|p| {
+            !p.logins.is_empty() || !p.user_ids.is_empty() || !p.ssh_keys.is_empty()
+        })
     }
 
     pub fn group(&self, name: &str) -> Option<GroupId> {
@@ -259,6 +262,7 @@ mod tests {
                 logins: vec!["alice1".into()],
                 ssh_keys: vec![],
                 user_ids: vec!["gitlab:user-1".into()],
+                gpg_keys: 0,
             },
             Person {
                 id: "bob".into(),
@@ -267,6 +271,7 @@ mod tests {
                 logins: vec![],
                 ssh_keys: vec![],
                 user_ids: vec![],
+                gpg_keys: 0,
             },
         ];
         let glob = globset::Glob::new("*@contractor.example")

@@ -122,6 +122,7 @@ impl Builder {
                     Err(e) => v.error(span, format!("not an OpenSSH public key (`ssh-ed25519 AAAA... comment`, as in a .pub file): {e}")),
                 }
             }
+            let mut gpg_keys = 0;
             for key in person.gpg_keys {
                 let span = key.span();
                 let text = key.into_inner();
@@ -139,6 +140,7 @@ impl Builder {
                     }
                 }
                 self.keys.add_pgp_text(text, self.people.len());
+                gpg_keys += 1;
             }
             let mut user_ids = Vec::new();
             for uid in person.user_ids {
@@ -165,6 +167,7 @@ impl Builder {
                 logins,
                 ssh_keys,
                 user_ids,
+                gpg_keys,
             });
         }
     }

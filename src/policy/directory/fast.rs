@@ -301,6 +301,7 @@ struct Fields {
     logins: Option<Vec<S<String>>>,
     ssh_keys: Option<Vec<S<String>>>,
     gpg_keys: Option<Vec<S<String>>>,
+    user_ids: Option<Vec<S<String>>>,
 }
 
 impl Fields {
@@ -318,6 +319,7 @@ impl Fields {
             "logins" => &mut self.logins,
             "ssh_keys" => &mut self.ssh_keys,
             "gpg_keys" => &mut self.gpg_keys,
+            "user_ids" => &mut self.user_ids,
             _ => return None,
         };
         if list.is_some() {
@@ -334,6 +336,7 @@ impl Fields {
             logins: self.logins.unwrap_or_default(),
             ssh_keys: self.ssh_keys.unwrap_or_default(),
             gpg_keys: self.gpg_keys.unwrap_or_default(),
+            user_ids: self.user_ids.unwrap_or_default(),
         })
     }
 }
