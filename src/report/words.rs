@@ -86,7 +86,7 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
             }
         }
         Finding::Unsigned(f) => format!(
-            "needs a signature made with the SSH key of a person in [people]; {}",
+            "needs a signature made with the SSH or OpenPGP key of a person in [people]; {}",
             signature(&f.signature)
         ),
         Finding::OverLimit(f) => over_limit(&v.rule, f, "commits"),
@@ -288,9 +288,9 @@ fn approval_help(f: &MissingApproval, to: &Target) -> String {
     }
     if f.proof.signature {
         ways.push(match to {
-            Target::Tip => "sign it with their SSH key: git -c gpg.format=ssh commit --amend -S --no-edit (or bring it in with a signed merge: git merge -S --no-ff)".to_owned(),
-            Target::Older(c) => format!("sign their approval with their SSH key: a signed merge that brings it in (git merge -S --no-ff), or git rebase -i {c}~1, mark {c} `edit`, run git -c gpg.format=ssh commit --amend -S --no-edit, then git rebase --continue"),
-            Target::Many { .. } => "sign their approval with their SSH key: a signed merge that brings them all in (git merge -S --no-ff)".to_owned(),
+            Target::Tip => "sign it with their key: git commit --amend -S --no-edit (add -c gpg.format=ssh for an SSH key), or bring it in with a signed merge: git merge -S --no-ff".to_owned(),
+            Target::Older(c) => format!("sign their approval with their key: a signed merge that brings it in (git merge -S --no-ff), or git rebase -i {c}~1, mark {c} `edit`, run git commit --amend -S --no-edit (add -c gpg.format=ssh for an SSH key), then git rebase --continue"),
+            Target::Many { .. } => "sign their approval with their key: a signed merge that brings them all in (git merge -S --no-ff)".to_owned(),
         });
     }
     if !f.proof.trailer {

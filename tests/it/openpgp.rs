@@ -188,7 +188,7 @@ fn a_seniors_openpgp_signature_proves_her_approval() {
     w.commit(&CAROL, &message());
     w.push(&["origin", "main"])
         .assert_rejected_with(1)
-        .assert_line_with(&["no signature of theirs covers the commit", "not signed"]);
+        .assert_line_with(&["no signature by a member of group senior", "not signed"]);
     let signed = amend_signed(&w, &gpg, &ALICE, &alice);
     // git itself agrees the signature is good (with Alice's key in the keyring).
     let status = w.run_git_env(

@@ -161,7 +161,7 @@ impl KeyRing {
         if signature.starts_with(b"-----BEGIN PGP SIGNATURE-----") {
             return self
                 .pgp
-                .verify(&payload, &signature, std::time::SystemTime::now());
+                .verify(payload, signature, std::time::SystemTime::now());
         }
         if signature.starts_with(b"-----BEGIN SIGNED MESSAGE-----") {
             return SigStatus::Unsupported { kind: "X.509" };
