@@ -7,6 +7,7 @@
 pub mod commitgraph;
 pub mod diff;
 pub mod object;
+pub mod odb;
 pub mod oid;
 pub mod pack;
 pub mod refs;
@@ -15,4 +16,4 @@ pub mod revision;
 pub mod walk;
 
 pub use oid::{HashKind, ObjectId};
-pub use repo::{Object, ObjectKind, Objects, Reopen, Repo, RepoError};
+pub use repo::{Format, GitError, Object, ObjectKind, Objects, Reopen, Repo, RepoError};

@@ -124,15 +124,19 @@ fn parent(value: &[u8]) -> Result<ObjectId, String> {
         .ok_or_else(|| format!("bad parent line `{}`", String::from_utf8_lossy(value)))
 }
 
-/// An object id written as exactly 40 hex digits, as git writes them in
-/// commit headers.
+/// An object id written as exactly 40 (SHA-1) or 64 (SHA-256) hex digits,
+/// as git writes them in commit headers. The kind comes from the length: an
+/// id of the other hash than the repository's names no object there, so
+/// reading it fails (closed) like any missing object.
 pub fn oid_from_hex(hex: &[u8]) -> Option<ObjectId> {
-    HashKind::Sha1.parse_hex(hex)
+    HashKind::from_hex_len(hex.len())?.parse_hex(hex)
 }
 
 /// The object a tag object names on its first line (`object <hex>`).
 pub fn tag_target(data: &[u8]) -> Option<ObjectId> {
-    oid_from_hex(data.strip_prefix(b"object ")?.get(..40)?)
+    let rest = data.strip_prefix(b"object ")?;
+    let end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    oid_from_hex(rest.get(..end)?)
 }
 
 /// Splits `Name <email> 1700000000 +0000` as git's `split_ident_line` does:

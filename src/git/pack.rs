@@ -12,10 +12,13 @@
 //! tree.
 //!
 //! It only ever answers for objects it finds in the pack files it indexed
-//! (a version-2 `.idx` next to each `.pack`), and returns `None` for
-//! anything it does not understand or that looks damaged; the caller then
-//! reads the object through libgit2, whose answer and errors stand. Object
-//! ids are not re-hashed (neither does libgit2 here, see [`crate::cli`]).
+//! (a version-2 `.idx` next to each `.pack`, with the ids of the
+//! repository's hash: 20 bytes for SHA-1, 32 for SHA-256), and returns
+//! `None` for anything it does not understand or that looks damaged; the
+//! caller then reads the object another way (libgit2 for SHA-1, git itself
+//! for the other formats, see [`crate::git::odb`]), whose answer and errors
+//! stand. Object ids are not re-hashed (neither does libgit2 here, see
+//! [`crate::cli`]).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -55,12 +58,15 @@ const OBJ_REF_DELTA: u8 = 7;
 struct Pack {
     idx: Vec<u8>,
     count: usize,
+    /// Bytes in an object id of this pack's hash.
+    hash_len: usize,
     file: File,
     len: u64,
 }
 
 impl Pack {
-    fn open(idx_path: &Path) -> Option<Pack> {
+    fn open(idx_path: &Path, kind: HashKind) -> Option<Pack> {
+        let hash_len = kind.byte_len();
         let pack_path = idx_path.with_extension("pack");
         let meta = std::fs::metadata(idx_path).ok()?;
         if meta.len() > MAX_INDEX_BYTES {
@@ -73,7 +79,7 @@ impl Pack {
         }
         let count = be32(&idx, 8 + 255 * 4)? as usize;
         // Names, CRCs, offsets, and the trailer's two hashes at least.
-        if idx.len() < 8 + 1024 + count.checked_mul(28)? + 40 {
+        if idx.len() < 8 + 1024 + count.checked_mul(hash_len + 8)? + 2 * hash_len {
             return None;
         }
         let file = File::open(&pack_path).ok()?;
@@ -81,6 +87,7 @@ impl Pack {
         Some(Pack {
             idx,
             count,
+            hash_len,
             file,
             len,
         })
@@ -99,7 +106,8 @@ impl Pack {
         let (mut lo, mut hi) = (lo, hi.min(self.count));
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let name = self.idx.get(names + mid * 20..names + mid * 20 + 20)?;
+            let at = names + mid * self.hash_len;
+            let name = self.idx.get(at..at + self.hash_len)?;
             match name.cmp(oid) {
                 std::cmp::Ordering::Equal => return self.offset_at(mid),
                 std::cmp::Ordering::Less => lo = mid + 1,
@@ -110,12 +118,13 @@ impl Pack {
     }
 
     fn offset_at(&self, i: usize) -> Option<u64> {
-        let offsets = 8 + 1024 + self.count * 24;
+        let offsets = 8 + 1024 + self.count * (self.hash_len + 4);
         let small = be32(&self.idx, offsets + i * 4)?;
         if small & 0x8000_0000 == 0 {
             return Some(u64::from(small));
         }
-        let large = 8 + 1024 + self.count * 28 + (small & 0x7fff_ffff) as usize * 8;
+        let large =
+            8 + 1024 + self.count * (self.hash_len + 8) + (small & 0x7fff_ffff) as usize * 8;
         let bytes: [u8; 8] = self.idx.get(large..large + 8)?.try_into().ok()?;
         Some(u64::from_be_bytes(bytes))
     }
@@ -140,13 +149,18 @@ fn be32(data: &[u8], at: usize) -> Option<u32> {
 /// The packs of some object directories, shared by the threads that diff.
 pub struct Packs {
     packs: Vec<Pack>,
+    kind: HashKind,
+    /// True when some `.idx` file could not be used: an object not found
+    /// in the others may still be there.
+    skipped: bool,
 }
 
 impl Packs {
-    /// Indexes the packs of `objects` directories (each `DIR/pack/*.idx`).
-    /// Packs it cannot use are skipped.
-    pub fn open(objects: &[PathBuf]) -> Packs {
+    /// Indexes the packs of `objects` directories (each `DIR/pack/*.idx`),
+    /// whose object ids are of `kind`. Packs it cannot use are skipped.
+    pub fn open(objects: &[PathBuf], kind: HashKind) -> Packs {
         let mut packs = Vec::new();
+        let mut skipped = false;
         for dir in objects {
             let Ok(entries) = std::fs::read_dir(dir.join("pack")) else {
                 continue;
@@ -154,11 +168,29 @@ impl Packs {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "idx") {
-                    packs.extend(Pack::open(&path));
+                    match Pack::open(&path, kind) {
+                        Some(pack) => packs.push(pack),
+                        None => skipped = true,
+                    }
                 }
             }
         }
-        Packs { packs }
+        Packs {
+            packs,
+            kind,
+            skipped,
+        }
+    }
+
+    /// True when a pack index was left out (too large, another version,
+    /// damaged): a search that finds nothing is not the last word.
+    pub fn skipped_some(&self) -> bool {
+        self.skipped
+    }
+
+    /// Whether an object is listed in one of the indexed packs.
+    pub fn contains(&self, oid: ObjectId) -> bool {
+        self.find(oid).is_some()
     }
 
     /// True when there is no pack to read from.
@@ -167,6 +199,9 @@ impl Packs {
     }
 
     fn find(&self, oid: ObjectId) -> Option<(usize, u64)> {
+        if oid.kind() != self.kind {
+            return None;
+        }
         self.packs
             .iter()
             .enumerate()
@@ -239,6 +274,11 @@ impl<'p> PackReader<'p> {
         self.read_at(pack, at)
     }
 
+    /// The packs read from.
+    pub fn packs(&self) -> &'p Packs {
+        self.packs
+    }
+
     /// Resolves the object at `at` in pack `pack`: follows its delta chain
     /// down to a whole object or a cached one, then applies the deltas back
     /// up, caching every object on the way (git's delta base cache).
@@ -253,7 +293,7 @@ impl<'p> PackReader<'p> {
                 return None;
             }
             let p = self.packs.packs.get(pack)?;
-            let (entry, data_at, first) = header(p, at)?;
+            let (entry, data_at, first) = header(p, at, self.packs.kind)?;
             match entry {
                 Entry::Whole { kind, size } => {
                     let kind = match kind {
@@ -292,7 +332,7 @@ impl<'p> PackReader<'p> {
 /// where its base is. Returns where the compressed data starts, and the
 /// bytes read from there on (one read serves the header and, for most
 /// objects, all of their data).
-fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
+fn header(pack: &Pack, at: u64, hash: HashKind) -> Option<(Entry, u64, Vec<u8>)> {
     let mut head = pack.read_at(at, FIRST_READ)?;
     let mut bytes = head.iter().copied();
     let mut byte = bytes.next()?;
@@ -330,8 +370,9 @@ fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
             }
         }
         OBJ_REF_DELTA => {
-            let base = HashKind::Sha1.from_bytes(head.get(used as usize..used as usize + 20)?)?;
-            used += 20;
+            let len = hash.byte_len();
+            let base = hash.from_bytes(head.get(used as usize..used as usize + len)?)?;
+            used += len as u64;
             Entry::RefDelta { base, size }
         }
         OBJ_COMMIT | OBJ_TREE | OBJ_BLOB | OBJ_TAG => Entry::Whole { kind, size },

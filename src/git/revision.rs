@@ -21,14 +21,39 @@ pub enum RevisionError {
 
 /// The commit a revision names (a tag is peeled to its commit).
 pub fn resolve_commit(repo: &Repo, spec: &str) -> Result<ObjectId, RevisionError> {
-    let object = repo
-        .git2()
-        .revparse_single(spec)
-        .map_err(|source| RepoError::Revision {
-            spec: spec.to_owned(),
-            source,
-        })?;
-    let oid = ObjectId::from(object.id());
+    let revision = |source| RepoError::Revision {
+        spec: spec.to_owned(),
+        source,
+    };
+    let oid = match repo.git2() {
+        Some(git2) => ObjectId::from(
+            git2.revparse_single(spec)
+                .map_err(|e| revision(e.into()))?
+                .id(),
+        ),
+        // libgit2 cannot read the repository: git names the revision.
+        None => {
+            let out = crate::git::refs::git_output(
+                Some(repo.path()),
+                &["rev-parse", "--verify", "-q", "--end-of-options", spec],
+            )
+            .map_err(|e| match e {
+                crate::git::repo::GitError::NotFound => revision(crate::git::repo::GitError::Git(
+                    "git rev-parse knows no such revision".into(),
+                )),
+                e => revision(e),
+            })?;
+            let hex = String::from_utf8_lossy(&out);
+            repo.hash_kind()
+                .parse_hex(hex.trim().as_bytes())
+                .ok_or_else(|| {
+                    revision(crate::git::repo::GitError::Git(format!(
+                        "git rev-parse answered `{}`",
+                        hex.trim()
+                    )))
+                })?
+        }
+    };
     repo.peel_to_commit(oid)?
         .ok_or_else(|| RevisionError::NotACommit(spec.to_owned()))
 }

@@ -148,9 +148,35 @@ pub fn make_writable(path: &Path) {
     std::fs::set_permissions(path, permissions).unwrap();
 }
 
+/// The object format every repository a test creates uses:
+/// `TRAILGATE_TEST_OBJECT_FORMAT` (`sha1`, the default, or `sha256`).
+pub fn test_object_format() -> String {
+    std::env::var("TRAILGATE_TEST_OBJECT_FORMAT")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "sha1".into())
+}
+
+/// The ref storage every repository a test creates uses:
+/// `TRAILGATE_TEST_REF_FORMAT` (`files`, the default, or `reftable`).
+pub fn test_ref_format() -> String {
+    std::env::var("TRAILGATE_TEST_REF_FORMAT")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "files".into())
+}
+
 /// Applies the hermetic environment to a command.
+///
+/// Every git a test runs goes through here, so the formats of
+/// [`test_object_format`] and [`test_ref_format`] reach every `git init` and
+/// `git clone` as git's own defaults (`GIT_DEFAULT_HASH`,
+/// `GIT_DEFAULT_REF_FORMAT`): the whole suite runs against each kind of
+/// repository.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
     cmd.env_clear();
+    cmd.env("GIT_DEFAULT_HASH", test_object_format())
+        .env("GIT_DEFAULT_REF_FORMAT", test_ref_format());
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
@@ -388,12 +414,18 @@ impl World {
     /// A server with a `main` branch holding one plain commit by Alice, pushed
     /// before any hook was installed, and a clone on `main` tracking it.
     pub fn new() -> World {
-        World::with_object_format("sha1")
+        World::with_object_format(&test_object_format())
     }
 
     /// [`World::new`] with repositories in the given object format
     /// (`sha1` or `sha256`).
     pub fn with_object_format(format: &str) -> World {
+        World::with_formats(format, &test_ref_format())
+    }
+
+    /// [`World::new`] with repositories in the given object format (`sha1`,
+    /// `sha256`) and ref storage (`files`, `reftable`).
+    pub fn with_formats(format: &str, refs: &str) -> World {
         let tmp = tempfile::Builder::new()
             .prefix("trailgate-it-")
             .tempdir()
@@ -410,13 +442,26 @@ impl World {
             files: Cell::new(0),
         };
         let format = format!("--object-format={format}");
+        let refs = format!("--ref-format={refs}");
         w.run_git(
             &w.root,
-            &["init", "-q", "--bare", "-b", "main", &format, "server.git"],
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                &format,
+                &refs,
+                "server.git",
+            ],
         )
         .assert_code(0);
-        w.run_git(&w.root, &["init", "-q", "-b", "main", &format, "work"])
-            .assert_code(0);
+        w.run_git(
+            &w.root,
+            &["init", "-q", "-b", "main", &format, &refs, "work"],
+        )
+        .assert_code(0);
         w.git(&["config", "user.name", "Pat Pusher"]);
         w.git(&["config", "user.email", "pat@example.com"]);
         w.git(&["remote", "add", "origin", w.server.to_str().unwrap()]);

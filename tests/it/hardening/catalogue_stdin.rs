@@ -135,11 +135,38 @@ fn both_ids_zero_exits_2() {
 }
 
 #[test]
-fn sha256_ids_in_a_sha1_repository_exit_2() {
+fn ids_of_the_other_hash_exit_2_naming_both_formats() {
+    // SHA-256 ids in a SHA-1 repository, or SHA-1 ids in a SHA-256 one:
+    // nothing in the repository has such a name.
     let (w, _) = world();
-    let long = "a".repeat(64);
-    let stdin = format!("{long} {long} {MAIN}\n");
-    assert_cannot_judge(&hook(&w, &[], stdin.as_bytes(), &[]), "SHA-256");
+    let (other, theirs, ours) = if test_object_format() == "sha256" {
+        ("a".repeat(40), "SHA-1", "SHA-256")
+    } else {
+        ("a".repeat(64), "SHA-256", "SHA-1")
+    };
+    let stdin = format!("{other} {other} {MAIN}\n");
+    let run = hook(&w, &[], stdin.as_bytes(), &[]);
+    assert_cannot_judge(&run, &format!("the push names {theirs} object ids"));
+    run.assert_says(&format!("names its objects with {ours}"));
+}
+
+#[test]
+fn a_repository_in_an_object_format_trailgate_cannot_read_exits_2_naming_it() {
+    // Git refuses to run in such a repository, so a real push never gets
+    // here; the hook still fails closed if its configuration says so.
+    let (w, main) = world();
+    let config = w.server.join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("repositoryformatversion = 0", "repositoryformatversion = 1");
+    let text = if text.contains("objectformat") {
+        text.replace("objectformat = sha256", "objectformat = sha512")
+    } else {
+        format!("{text}[extensions]\n\tobjectFormat = sha512\n")
+    };
+    std::fs::write(&config, text).unwrap();
+    let stdin = format!("{main} {main} {MAIN}\n");
+    let run = hook(&w, &[], stdin.as_bytes(), &[]);
+    assert_cannot_judge(&run, "`sha512` (extensions.objectFormat)");
 }
 
 #[test]
