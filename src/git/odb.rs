@@ -13,7 +13,7 @@
 //! object directories: git is always present when a hook runs, and its
 //! answer stands. So "not found" always means git did not find it either.
 
-use std::io::{Read, Write};
+use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::rc::Rc;
@@ -22,6 +22,9 @@ use std::sync::OnceLock;
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::pack::{PackReader, Packs};
 use crate::git::repo::{GitError, ObjectKind};
+
+/// An object as read: its kind and bytes.
+pub type Read = (ObjectKind, Rc<[u8]>);
 
 /// Alternates deeper than this are not followed (git's limit is 5).
 const MAX_ALTERNATE_DEPTH: usize = 5;
@@ -120,7 +123,7 @@ impl NativeOdb {
     }
 
     /// Reads a loose object: `None` when there is no such file.
-    fn loose(&self, oid: ObjectId) -> Option<Result<(ObjectKind, Rc<[u8]>), GitError>> {
+    fn loose(&self, oid: ObjectId) -> Option<Result<Read, GitError>> {
         for dir in &self.dirs {
             let path = self.loose_path(dir, oid);
             let Ok(meta) = std::fs::metadata(&path) else {
@@ -137,7 +140,7 @@ impl NativeOdb {
     }
 
     /// Asks `git cat-file --batch` for one object.
-    fn from_git(&self, oid: ObjectId) -> Result<(ObjectKind, Rc<[u8]>), GitError> {
+    fn ask_git(&self, oid: ObjectId) -> Result<Read, GitError> {
         let mut cmd = Command::new("git");
         cmd.arg("--git-dir")
             .arg(&self.git_dir)
@@ -173,7 +176,7 @@ impl NativeOdb {
 }
 
 /// `<oid> <type> <size>\n<data>\n`, or `<oid> missing\n`.
-fn parse_batch(out: &[u8], oid: ObjectId) -> Option<Result<(ObjectKind, Rc<[u8]>), GitError>> {
+fn parse_batch(out: &[u8], oid: ObjectId) -> Option<Result<Read, GitError>> {
     let end = out.iter().position(|&b| b == b'\n')?;
     let line = std::str::from_utf8(out.get(..end)?).ok()?;
     let mut fields = line.split(' ');
@@ -202,7 +205,7 @@ fn kind_named(name: &[u8]) -> ObjectKind {
 }
 
 /// Inflates a loose object file and checks its `<type> <size>\0` header.
-fn read_loose(path: &Path) -> Result<(ObjectKind, Rc<[u8]>), String> {
+fn read_loose(path: &Path) -> Result<Read, String> {
     let compressed = std::fs::read(path).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     flate2::read::ZlibDecoder::new(&compressed[..])
@@ -237,7 +240,7 @@ pub struct Reader<'o> {
 
 impl Reader<'_> {
     /// An object, from a pack, a loose file, or git.
-    pub fn read(&self, oid: ObjectId) -> Result<(ObjectKind, Rc<[u8]>), GitError> {
+    pub fn read(&self, oid: ObjectId) -> Result<Read, GitError> {
         if oid.kind() != self.odb.kind {
             return Err(GitError::Git(format!(
                 "{oid} is a {} id, but this repository names its objects with {}",
@@ -253,7 +256,7 @@ impl Reader<'_> {
                 return loose;
             }
         }
-        self.odb.from_git(oid)
+        self.odb.ask_git(oid)
     }
 
     /// Whether the object is there: in an indexed pack or a loose file,
@@ -273,7 +276,7 @@ impl Reader<'_> {
             return true;
         }
         if packs.skipped_some() || self.odb.incomplete {
-            return self.odb.from_git(oid).is_ok();
+            return self.odb.ask_git(oid).is_ok();
         }
         false
     }

@@ -97,6 +97,8 @@ pub enum RepoError {
         "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
     )]
     TooMany { limit: usize },
+    #[error("`{spec}` does not name a revision in this repository")]
+    UnknownRevision { spec: String },
     #[error("`{spec}` does not name a revision in this repository: {source}")]
     Revision {
         spec: String,

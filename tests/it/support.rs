@@ -26,7 +26,26 @@ pub const TRAILGATE: &str = env!("CARGO_BIN_EXE_trailgate");
 pub const REPO_ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The all-zero object id git uses for "no object" (creation, deletion).
-pub const ZERO: &str = "0000000000000000000000000000000000000000";
+pub const ZERO: Zero = Zero;
+
+/// Git's all-zero id ("no object") in the suite's object format
+/// ([`test_object_format`]): prints as, and dereferences to, 40 or 64 zeros.
+#[derive(Clone, Copy)]
+pub struct Zero;
+
+impl std::ops::Deref for Zero {
+    type Target = str;
+    fn deref(&self) -> &str {
+        static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        ID.get_or_init(null_id)
+    }
+}
+
+impl std::fmt::Display for Zero {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
 
 /// Someone who writes commits.
 #[derive(Clone, Copy, Debug)]
@@ -164,6 +183,30 @@ pub fn test_ref_format() -> String {
         .ok()
         .filter(|f| !f.is_empty())
         .unwrap_or_else(|| "files".into())
+}
+
+/// Hex digits in an object id of [`test_object_format`] (40 or 64).
+pub fn test_hex_len() -> usize {
+    if test_object_format() == "sha256" {
+        64
+    } else {
+        40
+    }
+}
+
+/// An object id of the suite's format that names no object: `pattern`
+/// repeated (and cut) to the right length, e.g. `fake_id("1234567890")`.
+pub fn fake_id(pattern: &str) -> String {
+    pattern
+        .repeat(test_hex_len())
+        .chars()
+        .take(test_hex_len())
+        .collect()
+}
+
+/// Git's all-zero id in the suite's format ("no object").
+pub fn null_id() -> String {
+    fake_id("0")
 }
 
 /// Applies the hermetic environment to a command.

@@ -229,7 +229,7 @@ fn odd_but_valid_ref_names_are_judged_like_any_other() {
 #[test]
 fn an_unknown_new_id_exits_2_naming_the_object() {
     let (w, main) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let run = hook(&w, &[], &line(&main, missing, MAIN), &[]);
     assert_cannot_judge(&run, missing);
     run.assert_says("not in the repository");
@@ -238,7 +238,7 @@ fn an_unknown_new_id_exits_2_naming_the_object() {
 #[test]
 fn an_unknown_old_id_exits_2_naming_the_object() {
     let (w, main) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let run = hook(&w, &[], &line(missing, &main, MAIN), &[]);
     assert_cannot_judge(&run, missing);
 }
@@ -255,7 +255,7 @@ fn a_branch_set_to_a_blob_exits_2_saying_it_is_a_blob() {
 fn a_tag_pointing_at_a_tree_is_judged_by_deny_rules_only_and_accepted() {
     let (w, _) = world();
     let tree = empty_tree(&w);
-    let run = hook(&w, &[], &line(ZERO, &tree, "refs/tags/just-a-tree"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tree, "refs/tags/just-a-tree"), &[]);
     assert_no_crash(&run);
     run.assert_code(0);
 }
@@ -274,7 +274,7 @@ require = { approvals = { from = ["senior"], count = 1 } }
     let main = w.server_ref(MAIN).unwrap();
     let mut stdin = Vec::new();
     for i in 0..5000 {
-        stdin.extend_from_slice(&line(ZERO, &main, &format!("refs/heads/new/b{i}")));
+        stdin.extend_from_slice(&line(&ZERO, &main, &format!("refs/heads/new/b{i}")));
     }
     let start = Instant::now();
     let run = hook_within(&w, &[], &stdin, &[], Duration::from_secs(30));
@@ -290,10 +290,10 @@ require = { approvals = { from = ["senior"], count = 1 } }
 #[test]
 fn five_thousand_updates_naming_a_missing_object_are_rejected_at_once() {
     let (w, _) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let mut stdin = Vec::new();
     for i in 0..5000 {
-        stdin.extend_from_slice(&line(ZERO, missing, &format!("refs/heads/b{i}")));
+        stdin.extend_from_slice(&line(&ZERO, missing, &format!("refs/heads/b{i}")));
     }
     let run = hook_within(&w, &[], &stdin, &[], Duration::from_secs(30));
     assert_cannot_judge(&run, missing);
