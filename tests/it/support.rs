@@ -469,6 +469,12 @@ impl World {
     /// [`World::new`] with repositories in the given object format (`sha1`,
     /// `sha256`) and ref storage (`files`, `reftable`).
     pub fn with_formats(format: &str, refs: &str) -> World {
+        World::with_formats_and_config(format, refs, &[])
+    }
+
+    /// [`World::with_formats`], with `config` set in the clone before its
+    /// first object (`extensions.compatObjectFormat` must be).
+    pub fn with_formats_and_config(format: &str, refs: &str, config: &[(&str, &str)]) -> World {
         let tmp = tempfile::Builder::new()
             .prefix("trailgate-it-")
             .tempdir()
@@ -505,6 +511,9 @@ impl World {
             &["init", "-q", "-b", "main", &format, &refs, "work"],
         )
         .assert_code(0);
+        for (key, value) in config {
+            w.git(&["config", key, value]);
+        }
         w.git(&["config", "user.name", "Pat Pusher"]);
         w.git(&["config", "user.email", "pat@example.com"]);
         w.git(&["remote", "add", "origin", w.server.to_str().unwrap()]);

@@ -9,4 +9,4 @@ mod catalogue_stdin;
 mod faults;
 mod fooling;
 mod limits;
-mod support;
+pub mod support;
