@@ -218,8 +218,9 @@ pub struct PackReader<'p> {
     packs: &'p Packs,
     cache: RefCell<Cache>,
     /// One zlib stream, reset for each entry (setting one up allocates
-    /// tens of kilobytes).
-    zlib: RefCell<flate2::Decompress>,
+    /// tens of kilobytes), made on the first inflate: a reader that only
+    /// asks whether objects exist never needs one.
+    zlib: RefCell<Option<flate2::Decompress>>,
 }
 
 #[derive(Default)]
@@ -264,7 +265,7 @@ impl<'p> PackReader<'p> {
         PackReader {
             packs,
             cache: RefCell::new(Cache::default()),
-            zlib: RefCell::new(flate2::Decompress::new(true)),
+            zlib: RefCell::new(None),
         }
     }
 
@@ -387,8 +388,9 @@ impl PackReader<'_> {
     /// bytes, that must decode to exactly `size` bytes.
     fn inflate(&self, pack: &Pack, at: u64, first: Vec<u8>, size: usize) -> Option<Vec<u8>> {
         let mut z = self.zlib.borrow_mut();
+        let z = z.get_or_insert_with(|| flate2::Decompress::new(true));
         z.reset(true);
-        inflate_with(&mut z, pack, at, first, size)
+        inflate_with(z, pack, at, first, size)
     }
 }
 
