@@ -13,6 +13,7 @@
 //! object directories: git is always present when a hook runs, and its
 //! answer stands. So "not found" always means git did not find it either.
 
+use std::cell::RefCell;
 use std::io::{Read as _, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,7 +21,7 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 use crate::git::oid::{HashKind, ObjectId};
-use crate::git::pack::{PackReader, Packs};
+use crate::git::pack::{Cache, PackReader, Packs};
 use crate::git::repo::{GitError, ObjectKind};
 
 /// An object as read: its kind and bytes.
@@ -108,11 +109,13 @@ impl NativeOdb {
             .get_or_init(|| Packs::open(&self.dirs, self.kind))
     }
 
-    /// A reader for one thread.
-    pub fn reader(&self) -> Reader<'_> {
+    /// A reader for one thread, whose delta base cache is `cache` (kept by
+    /// the caller from one reader to the next: a diff opens a reader per
+    /// commit, and each would otherwise read every delta chain afresh).
+    pub fn reader<'o>(&'o self, cache: &'o RefCell<Cache>) -> Reader<'o> {
         Reader {
             odb: self,
-            packs: PackReader::new(self.packs()),
+            packs: PackReader::with_cache(self.packs(), cache),
         }
     }
 

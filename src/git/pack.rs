@@ -216,15 +216,23 @@ pub type Object = (ObjectKind, Rc<[u8]>);
 /// decoded objects (delta bases).
 pub struct PackReader<'p> {
     packs: &'p Packs,
-    cache: RefCell<Cache>,
+    cache: CacheRef<'p>,
     /// One zlib stream, reset for each entry (setting one up allocates
     /// tens of kilobytes), made on the first inflate: a reader that only
     /// asks whether objects exist never needs one.
     zlib: RefCell<Option<flate2::Decompress>>,
 }
 
+/// A reader's delta base cache: its own, or one that outlives it (a
+/// repository's, shared by the readers it hands out one after another).
+enum CacheRef<'p> {
+    Own(RefCell<Cache>),
+    Shared(&'p RefCell<Cache>),
+}
+
+/// Decoded objects by pack and offset, up to [`CACHE_BYTES`].
 #[derive(Default)]
-struct Cache {
+pub struct Cache {
     objects: HashMap<(usize, u64), Object>,
     order: VecDeque<(usize, u64)>,
     bytes: usize,
@@ -264,8 +272,25 @@ impl<'p> PackReader<'p> {
     pub fn new(packs: &'p Packs) -> Self {
         PackReader {
             packs,
-            cache: RefCell::new(Cache::default()),
+            cache: CacheRef::Own(RefCell::new(Cache::default())),
             zlib: RefCell::new(None),
+        }
+    }
+
+    /// A reader whose cache is `cache`, which other readers of the same
+    /// [`Packs`] use before and after it.
+    pub fn with_cache(packs: &'p Packs, cache: &'p RefCell<Cache>) -> Self {
+        PackReader {
+            packs,
+            cache: CacheRef::Shared(cache),
+            zlib: RefCell::new(None),
+        }
+    }
+
+    fn cache(&self) -> &RefCell<Cache> {
+        match &self.cache {
+            CacheRef::Own(cache) => cache,
+            CacheRef::Shared(cache) => cache,
         }
     }
 
@@ -287,7 +312,7 @@ impl<'p> PackReader<'p> {
         let mut chain: Vec<((usize, u64), Vec<u8>)> = Vec::new();
         let (mut pack, mut at) = (pack, at);
         let mut object = loop {
-            if let Some(found) = self.cache.borrow().get((pack, at)) {
+            if let Some(found) = self.cache().borrow().get((pack, at)) {
                 break found;
             }
             if chain.len() > MAX_CHAIN {
@@ -305,7 +330,7 @@ impl<'p> PackReader<'p> {
                         _ => return None,
                     };
                     let data: Rc<[u8]> = Rc::from(self.inflate(p, data_at, first, size)?);
-                    self.cache
+                    self.cache()
                         .borrow_mut()
                         .put((pack, at), (kind, Rc::clone(&data)));
                     break (kind, data);
@@ -323,7 +348,7 @@ impl<'p> PackReader<'p> {
         while let Some((key, delta)) = chain.pop() {
             let data: Rc<[u8]> = Rc::from(apply_delta(&object.1, &delta)?);
             object = (object.0, data);
-            self.cache.borrow_mut().put(key, object.clone());
+            self.cache().borrow_mut().put(key, object.clone());
         }
         Some(object)
     }

@@ -14,6 +14,7 @@
 //! [`ObjectKind`] and [`ObjectId`], so that another object reader can take
 //! its place behind the same calls.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -193,7 +194,9 @@ impl Format {
 /// reader and git for the rest (see [`crate::git::odb`]).
 enum Backend {
     Libgit2(Repository),
-    Native(Arc<NativeOdb>),
+    /// The object database (shared with the handles of other threads) and
+    /// this handle's delta base cache.
+    Native(Arc<NativeOdb>, RefCell<crate::git::pack::Cache>),
 }
 
 /// A repository opened for reading, with the object directories it was
@@ -222,7 +225,7 @@ impl Repo {
         if !format.libgit2_reads() {
             let odb = NativeOdb::open(&git_dir, format.objects, &alternates);
             return Ok(Repo {
-                backend: Backend::Native(Arc::new(odb)),
+                backend: Backend::Native(Arc::new(odb), RefCell::default()),
                 path: git_dir,
                 format,
                 alternates,
@@ -296,7 +299,7 @@ impl Repo {
             alternates: self.alternates.clone(),
             format: self.format,
             native: match &self.backend {
-                Backend::Native(odb) => Some(Arc::clone(odb)),
+                Backend::Native(odb, _) => Some(Arc::clone(odb)),
                 Backend::Libgit2(_) => None,
             },
         }
@@ -335,8 +338,8 @@ impl Repo {
                     inner: ObjectsInner::Libgit2(odb),
                 })
             }
-            Backend::Native(odb) => Ok(Objects {
-                inner: ObjectsInner::Native(odb.reader()),
+            Backend::Native(odb, cache) => Ok(Objects {
+                inner: ObjectsInner::Native(odb.reader(cache)),
             }),
         }
     }
@@ -345,7 +348,7 @@ impl Repo {
     pub fn refs(&self) -> Box<dyn RefStore + '_> {
         match &self.backend {
             Backend::Libgit2(inner) => Box::new(FilesRefs::new(inner)),
-            Backend::Native(_) => Box::new(GitRefs::new(&self.path, self.hash_kind())),
+            Backend::Native(..) => Box::new(GitRefs::new(&self.path, self.hash_kind())),
         }
     }
 
@@ -354,7 +357,7 @@ impl Repo {
     pub(in crate::git) fn git2(&self) -> Option<&Repository> {
         match &self.backend {
             Backend::Libgit2(inner) => Some(inner),
-            Backend::Native(_) => None,
+            Backend::Native(..) => None,
         }
     }
 
@@ -473,7 +476,7 @@ impl Reopen {
     pub fn open(&self) -> Result<Repo, RepoError> {
         match &self.native {
             Some(odb) => Ok(Repo {
-                backend: Backend::Native(Arc::clone(odb)),
+                backend: Backend::Native(Arc::clone(odb), RefCell::default()),
                 path: self.path.clone(),
                 format: self.format,
                 alternates: self.alternates.clone(),
