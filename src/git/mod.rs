@@ -6,6 +6,7 @@
 
 pub mod commitgraph;
 pub mod diff;
+pub mod format;
 pub mod object;
 pub mod odb;
 pub mod oid;

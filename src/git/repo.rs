@@ -22,6 +22,7 @@ use std::sync::Arc;
 use git2::{ObjectType, Repository, RepositoryOpenFlags};
 use thiserror::Error;
 
+pub use crate::git::format::{config_string, Format};
 use crate::git::odb::NativeOdb;
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::refs::{FilesRefs, GitRefs, RefStore};
@@ -144,48 +145,6 @@ impl ObjectKind {
             ObjectType::Tag => ObjectKind::Tag,
             ObjectType::Any => ObjectKind::Unknown,
         }
-    }
-}
-
-/// How a repository stores what trailgate reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Format {
-    /// `extensions.objectFormat` (SHA-1 when unset).
-    pub objects: HashKind,
-    /// `extensions.refStorage = reftable` (else loose refs and `packed-refs`).
-    pub reftable: bool,
-}
-
-impl Format {
-    /// Reads the repository's own `config` the way git does when it opens
-    /// a repository: the extensions count only in format version 1.
-    pub fn of(git_dir: &Path) -> Result<Format, RepoError> {
-        let version = config_string(git_dir, "core.repositoryformatversion");
-        let v1 = version.as_deref().map(str::trim) == Some("1");
-        let objects = match config_string(git_dir, "extensions.objectformat").filter(|_| v1) {
-            None => HashKind::Sha1,
-            Some(name) => HashKind::from_name(name.trim()).ok_or(RepoError::ObjectFormat {
-                path: git_dir.to_owned(),
-                format: name,
-            })?,
-        };
-        let reftable = match config_string(git_dir, "extensions.refstorage").filter(|_| v1) {
-            None => false,
-            Some(name) if name.trim().eq_ignore_ascii_case("files") => false,
-            Some(name) if name.trim().eq_ignore_ascii_case("reftable") => true,
-            Some(name) => {
-                return Err(RepoError::RefFormat {
-                    path: git_dir.to_owned(),
-                    format: name,
-                })
-            }
-        };
-        Ok(Format { objects, reftable })
-    }
-
-    /// True for the format libgit2 reads (SHA-1 objects, files refs).
-    fn libgit2_reads(self) -> bool {
-        self.objects == HashKind::Sha1 && !self.reftable
     }
 }
 
@@ -522,13 +481,6 @@ impl Reopen {
 fn tune_libgit2() {
     git2::opts::enable_caching(false);
     git2::opts::strict_hash_verification(false);
-}
-
-/// A configuration value from a repository's own `config` file (not the
-/// user's or the system's).
-pub fn config_string(git_dir: &Path, key: &str) -> Option<String> {
-    let config = git2::Config::open(&git_dir.join("config")).ok()?;
-    config.get_string(key).ok().filter(|s| !s.is_empty())
 }
 
 /// A repository's object database, open for reads.
