@@ -26,12 +26,15 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::OnceLock;
 
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::repo::ObjectKind;
 
-/// Pack indexes larger than this are left to libgit2: the index is read
-/// into memory whole (a 100,000-commit push's is about 14 MB).
+/// Pack indexes larger than this are never read into memory whole (a
+/// 100,000-commit push's is about 14 MB for SHA-1); they are searched with
+/// one `pread` per step instead.
 const MAX_INDEX_BYTES: u64 = 64 << 20;
 /// Objects larger than this are left to libgit2 (and to git's own
 /// big-file rules in the diff).
@@ -54,9 +57,22 @@ const OBJ_TAG: u8 = 4;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
-/// One pack: its index in memory and its data file.
+/// Lookups a pack answers by reading its index piece by piece before it
+/// reads the whole index into memory: a small push looks up a handful of
+/// objects, and reading a 100,000-commit history's index (tens of
+/// megabytes for SHA-256) would cost it more than everything else.
+const LOOKUPS_BEFORE_LOADING: usize = 256;
+
+/// One pack: its index (read piece by piece, then whole once it is used
+/// enough) and its data file.
 struct Pack {
-    idx: Vec<u8>,
+    /// The fanout table: objects whose first byte is at most `i`.
+    fanout: Vec<u32>,
+    idx_file: File,
+    idx_len: u64,
+    /// The whole index, once loaded.
+    idx: OnceLock<Option<Vec<u8>>>,
+    lookups: AtomicUsize,
     count: usize,
     /// Bytes in an object id of this pack's hash.
     hash_len: usize,
@@ -68,24 +84,37 @@ impl Pack {
     fn open(idx_path: &Path, kind: HashKind) -> Option<Pack> {
         let hash_len = kind.byte_len();
         let pack_path = idx_path.with_extension("pack");
-        let meta = std::fs::metadata(idx_path).ok()?;
-        if meta.len() > MAX_INDEX_BYTES {
-            return None;
-        }
-        let idx = std::fs::read(idx_path).ok()?;
+        let idx_file = File::open(idx_path).ok()?;
+        let idx_len = idx_file.metadata().ok()?.len();
+        let mut head = vec![0u8; 8 + 1024];
+        idx_file.read_exact_at(&mut head, 0).ok()?;
         // Version 2: magic, version, 256 fanout words.
-        if idx.get(..8)? != b"\xfftOc\x00\x00\x00\x02" {
+        if head.get(..8)? != b"\xfftOc\x00\x00\x00\x02" {
             return None;
         }
-        let count = be32(&idx, 8 + 255 * 4)? as usize;
+        let mut fanout = Vec::with_capacity(256);
+        for i in 0..256 {
+            let count = be32(&head, 8 + i * 4)?;
+            // The fanout must never decrease, or the search could miss.
+            if fanout.last().is_some_and(|&last| count < last) {
+                return None;
+            }
+            fanout.push(count);
+        }
+        let count = *fanout.last()? as usize;
         // Names, CRCs, offsets, and the trailer's two hashes at least.
-        if idx.len() < 8 + 1024 + count.checked_mul(hash_len + 8)? + 2 * hash_len {
+        let least = 8 + 1024 + count.checked_mul(hash_len + 8)? + 2 * hash_len;
+        if idx_len < u64::try_from(least).ok()? {
             return None;
         }
         let file = File::open(&pack_path).ok()?;
         let len = file.metadata().ok()?.len();
         Some(Pack {
-            idx,
+            fanout,
+            idx_file,
+            idx_len,
+            idx: OnceLock::new(),
+            lookups: AtomicUsize::new(0),
             count,
             hash_len,
             file,
@@ -93,22 +122,52 @@ impl Pack {
         })
     }
 
+    /// Fills `out` from the index at `at`: from memory once loaded, else
+    /// with one `pread`.
+    fn idx_read(&self, at: usize, out: &mut [u8]) -> Option<()> {
+        if let Some(Some(idx)) = self.idx.get() {
+            out.copy_from_slice(idx.get(at..at.checked_add(out.len())?)?);
+            return Some(());
+        }
+        self.idx_file
+            .read_exact_at(out, u64::try_from(at).ok()?)
+            .ok()
+    }
+
+    fn idx_u32(&self, at: usize) -> Option<u32> {
+        let mut word = [0u8; 4];
+        self.idx_read(at, &mut word)?;
+        Some(u32::from_be_bytes(word))
+    }
+
     /// The offset of an object in this pack.
     fn find(&self, oid: &[u8]) -> Option<u64> {
+        if self.lookups.fetch_add(1, AtomicOrdering::Relaxed) == LOOKUPS_BEFORE_LOADING {
+            self.idx.get_or_init(|| {
+                (self.idx_len <= MAX_INDEX_BYTES)
+                    .then(|| {
+                        let mut idx = vec![0u8; usize::try_from(self.idx_len).ok()?];
+                        self.idx_file.read_exact_at(&mut idx, 0).ok()?;
+                        Some(idx)
+                    })
+                    .flatten()
+            });
+        }
         let first = *oid.first()? as usize;
         let lo = if first == 0 {
             0
         } else {
-            be32(&self.idx, 8 + (first - 1) * 4)? as usize
+            *self.fanout.get(first - 1)? as usize
         };
-        let hi = be32(&self.idx, 8 + first * 4)? as usize;
+        let hi = *self.fanout.get(first)? as usize;
         let names = 8 + 1024;
         let (mut lo, mut hi) = (lo, hi.min(self.count));
+        let mut name = [0u8; 32];
+        let name = name.get_mut(..self.hash_len)?;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let at = names + mid * self.hash_len;
-            let name = self.idx.get(at..at + self.hash_len)?;
-            match name.cmp(oid) {
+            self.idx_read(names + mid * self.hash_len, name)?;
+            match (*name).cmp(oid) {
                 std::cmp::Ordering::Equal => return self.offset_at(mid),
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -119,13 +178,14 @@ impl Pack {
 
     fn offset_at(&self, i: usize) -> Option<u64> {
         let offsets = 8 + 1024 + self.count * (self.hash_len + 4);
-        let small = be32(&self.idx, offsets + i * 4)?;
+        let small = self.idx_u32(offsets + i * 4)?;
         if small & 0x8000_0000 == 0 {
             return Some(u64::from(small));
         }
         let large =
             8 + 1024 + self.count * (self.hash_len + 8) + (small & 0x7fff_ffff) as usize * 8;
-        let bytes: [u8; 8] = self.idx.get(large..large + 8)?.try_into().ok()?;
+        let mut bytes = [0u8; 8];
+        self.idx_read(large, &mut bytes)?;
         Some(u64::from_be_bytes(bytes))
     }
 
