@@ -6,6 +6,7 @@ Run it through bench/run.sh, which builds the binary first:
     bench/run.sh --quick      # 1,000/2,000 commits, 500 refs; seconds; what CI runs
     bench/run.sh --full       # 1,000 / 100,000 / 1,000,000 commits, 10,000 refs
     bench/run.sh --full --max-commits 100000   # leave the 1M history out
+    bench/run.sh --full --max-commits 100000 --object-format sha256 --ref-format reftable
 
 How the comparison is kept fair: trailgate and the git command are both run
 by the same measuring pre-receive hook (bench/hook.py) inside one real
@@ -103,10 +104,14 @@ def git(*args, cwd=None, check=True, env=None, capture=True, stdin=None):
 
 
 def history(cache, commits, refs):
-    """A bare repository holding the generated history (cached)."""
+    """A bare repository holding the generated history (cached), in the
+    formats --object-format and --ref-format chose (GIT_DEFAULT_HASH and
+    GIT_DEFAULT_REF_FORMAT, which every `git init` here follows)."""
     with open(os.path.join(HERE, "gen.py"), "rb") as fh:
         tag = hashlib.sha256(fh.read()).hexdigest()[:10]
-    path = os.path.join(cache, f"{tag}-{commits}-{refs}")
+    formats = f"{os.environ['GIT_DEFAULT_HASH']}-{os.environ['GIT_DEFAULT_REF_FORMAT']}"
+    suffix = "" if formats == "sha1-files" else f"-{formats}"
+    path = os.path.join(cache, f"{tag}-{commits}-{refs}{suffix}")
     repo = os.path.join(path, "repo.git")
     expected = os.path.join(path, "expected.json")
     if not os.path.exists(os.path.join(path, "done")):
@@ -231,6 +236,10 @@ def main():
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case (median reported)")
     ap.add_argument("--max-commits", type=int, default=None, help="leave out histories larger than this")
     ap.add_argument("--cache", default=os.path.join(ROOT, "target", "bench-cache"))
+    ap.add_argument("--object-format", choices=["sha1", "sha256"], default="sha1",
+                    help="object names of every repository the benchmark creates")
+    ap.add_argument("--ref-format", choices=["files", "reftable"], default="files",
+                    help="ref storage of every repository the benchmark creates")
     args = ap.parse_args()
     if args.runs < 1:
         raise SystemExit("--runs must be at least 1")
@@ -246,7 +255,9 @@ def main():
     os.environ.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null", HOME=home,
                       GIT_AUTHOR_NAME="Bench", GIT_AUTHOR_EMAIL="bench@example.com",
                       GIT_COMMITTER_NAME="Bench", GIT_COMMITTER_EMAIL="bench@example.com",
-                      LC_ALL="C")
+                      LC_ALL="C", GIT_DEFAULT_HASH=args.object_format,
+                      GIT_DEFAULT_REF_FORMAT=args.ref_format)
+    log(f"repositories: {args.object_format} objects, {args.ref_format} refs")
     for var in ("TRAILGATE_CONFIG", "GL_USERNAME", "GITHUB_USER_LOGIN", "GITEA_PUSHER_NAME",
                 "GL_USER", "REMOTE_USER", "GL_ID", "GL_PROTOCOL"):
         os.environ.pop(var, None)

@@ -93,9 +93,9 @@ pub enum PushError {
     #[error("stdin line {line}: `{value}` is not an object id (40 or 64 hexadecimal digits)")]
     BadOid { line: usize, value: String },
     #[error(
-        "stdin line {line}: SHA-256 object ids are not supported yet (this trailgate reads SHA-1 repositories only)"
+        "stdin line {line}: the old and new object ids are of different hashes (one 40, one 64 hexadecimal digits)"
     )]
-    Sha256 { line: usize },
+    MixedHashes { line: usize },
     #[error("stdin line {line}: `{name}` is not a valid ref name")]
     BadRefName { line: usize, name: String },
     #[error("stdin line {line}: both object ids are zero; git never sends such an update")]
@@ -150,8 +150,12 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<RefUpdate, PushError> {
     let (Some(old), Some(new), Some(name)) = (fields.next(), fields.next(), fields.next()) else {
         return Err(malformed());
     };
+    let (old_len, new_len) = (old.len(), new.len());
     let old = parse_oid(line, old)?;
     let new = parse_oid(line, new)?;
+    if old_len != new_len {
+        return Err(PushError::MixedHashes { line });
+    }
     if old.is_none() && new.is_none() {
         return Err(PushError::BothZero { line });
     }
@@ -171,7 +175,7 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<RefUpdate, PushError> {
 fn parse_oid(line: usize, value: &str) -> Result<Option<ObjectId>, PushError> {
     let hex = value.bytes().all(|b| b.is_ascii_hexdigit());
     match (value.len(), hex) {
-        (40, true) => {
+        (40 | 64, true) => {
             if value.bytes().all(|b| b == b'0') {
                 return Ok(None);
             }
@@ -182,7 +186,6 @@ fn parse_oid(line: usize, value: &str) -> Result<Option<ObjectId>, PushError> {
                     value: value.to_owned(),
                 })
         }
-        (64, true) => Err(PushError::Sha256 { line }),
         _ => Err(PushError::BadOid {
             line,
             value: describe(value.as_bytes()),
@@ -327,9 +330,20 @@ mod tests {
     }
 
     #[test]
-    fn sha256_ids_are_refused_plainly() {
+    fn sha256_ids_are_read_and_mixed_lengths_refused() {
         let long = "a".repeat(64);
-        let input = format!("{long} {long} refs/heads/main\n");
-        assert_eq!(parse(input.as_bytes()), Err(PushError::Sha256 { line: 1 }));
+        let zero = "0".repeat(64);
+        let input = format!("{zero} {long} refs/heads/main\n");
+        let updates = parse(input.as_bytes()).unwrap();
+        assert_eq!(updates[0].old, None);
+        assert_eq!(
+            updates[0].new.map(|id| id.kind()),
+            Some(crate::git::HashKind::Sha256)
+        );
+        let input = format!("{Z} {long} refs/heads/main\n");
+        assert_eq!(
+            parse(input.as_bytes()),
+            Err(PushError::MixedHashes { line: 1 })
+        );
     }
 }

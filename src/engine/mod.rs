@@ -54,6 +54,12 @@ pub enum JudgeError {
         #[source]
         source: WalkError,
     },
+    #[error("{refname}: the push names {} object ids, but this repository names its objects with {} (extensions.objectFormat = {repository}); trailgate cannot judge it", ids.title(), repository.title())]
+    ObjectFormat {
+        refname: String,
+        ids: crate::git::HashKind,
+        repository: crate::git::HashKind,
+    },
     #[error("{refname}: a branch must point at a commit, but {oid} is a {kind}")]
     BranchNotCommit {
         refname: String,
@@ -154,6 +160,19 @@ pub fn judge(
     {
         if stale.action == crate::policy::Stale::Reject {
             return Err(JudgeError::StaleDirectory(stale));
+        }
+    }
+    // Ids of another hash than the repository's would name no object: say
+    // so plainly instead of "missing object".
+    for update in updates {
+        if let Some(id) = update.old.or(update.new) {
+            if id.kind() != repo.hash_kind() {
+                return Err(JudgeError::ObjectFormat {
+                    refname: update.name.clone(),
+                    ids: id.kind(),
+                    repository: repo.hash_kind(),
+                });
+            }
         }
     }
     let objects = repo.objects().map_err(|source| JudgeError::Repo {

@@ -327,7 +327,8 @@ impl<'s, 'e> Ahead<'s, 'e> {
                     self.deadline,
                 );
                 let spawned = spawn_batch_worker(scope, "trailgate-diff", AHEAD_QUEUE, move |rx| {
-                    let packs = packs.get_or_init(|| Packs::open(&repo.object_dirs()));
+                    let packs =
+                        packs.get_or_init(|| Packs::open(&repo.object_dirs(), repo.hash_kind()));
                     diff_ahead(rx, classify, repo, packs, lines, deadline)
                 });
                 match spawned {

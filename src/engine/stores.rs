@@ -246,7 +246,7 @@ impl SigStore {
             return Ok(Rc::clone(sig));
         }
         let sig = Rc::new(with_object(repo, refname, oid, |data| {
-            Ok(keys.verify_commit(data))
+            Ok(keys.verify_commit(data, oid.kind()))
         })?);
         self.sigs.insert(oid, Rc::clone(&sig));
         Ok(sig)

@@ -6,7 +6,9 @@
 //!
 //! The format is git's `Documentation/gitformat-commit-graph.txt`. Only the
 //! required chunks are used (OIDF, OIDL, CDAT, EDGE); generation numbers and
-//! Bloom filters are not. The file describes immutable objects, so a stale
+//! Bloom filters are not. The header's hash version says whether the ids
+//! are SHA-1 (20 bytes) or SHA-256 (32 bytes); every layer of a chain must
+//! agree, and a lookup of an id of the other hash finds nothing. The file describes immutable objects, so a stale
 //! file is still right about every commit it lists; commits it does not list
 //! (the push's quarantined commits, anything newer than the last `gc`) are
 //! read from the object database by the caller. A file that is damaged in
@@ -23,7 +25,6 @@ use std::path::Path;
 
 use crate::git::oid::{HashKind, ObjectId};
 
-const HASH_LEN: usize = 20;
 const NO_PARENT: u32 = 0x7000_0000;
 const EDGE_FLAG: u32 = 0x8000_0000;
 /// Tag chains and merges beyond this many parents are not worth trusting a
@@ -47,6 +48,8 @@ struct Layer {
     edges: Option<(usize, usize)>,
     /// Commits in the layers below this one (positions are global).
     base: usize,
+    /// The hash of the ids, from the header.
+    kind: HashKind,
 }
 
 /// The commit-graph of a repository: one file, or a chain of layers.
@@ -72,12 +75,18 @@ impl CommitGraph {
         let chain = std::fs::read_to_string(dir.join("commit-graph-chain")).ok()?;
         let mut layers: Vec<Layer> = Vec::new();
         for hash in chain.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            if hash.len() != 2 * HASH_LEN || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            if HashKind::from_hex_len(hash.len()).is_none()
+                || !hash.bytes().all(|b| b.is_ascii_hexdigit())
+            {
                 return None;
             }
             let base = layers.last().map_or(0, |l| l.base + l.commits);
             let data = std::fs::read(dir.join(format!("graph-{hash}.graph"))).ok()?;
-            layers.push(Layer::parse(data, base)?);
+            let layer = Layer::parse(data, base)?;
+            if layers.first().is_some_and(|first| first.kind != layer.kind) {
+                return None;
+            }
+            layers.push(layer);
         }
         if layers.is_empty() {
             return None;
@@ -94,6 +103,7 @@ impl CommitGraph {
     fn position(&self, oid: ObjectId) -> Option<usize> {
         self.layers
             .iter()
+            .filter(|l| l.kind == oid.kind())
             .find_map(|l| l.find(oid.as_bytes()).map(|i| l.base + i))
     }
 
@@ -106,13 +116,15 @@ impl CommitGraph {
 
     fn oid_at(&self, position: usize) -> Option<ObjectId> {
         let (layer, i) = self.layer_of(position)?;
-        let at = layer.lookup + i * HASH_LEN;
-        HashKind::Sha1.from_bytes(layer.data.get(at..at + HASH_LEN)?)
+        let len = layer.kind.byte_len();
+        let at = layer.lookup + i * len;
+        layer.kind.from_bytes(layer.data.get(at..at + len)?)
     }
 
     fn commit_at(&self, position: usize) -> Option<GraphCommit> {
         let (layer, i) = self.layer_of(position)?;
-        let at = layer.cdat + i * (HASH_LEN + 16) + HASH_LEN;
+        let len = layer.kind.byte_len();
+        let at = layer.cdat + i * (len + 16) + len;
         let word = |k: usize| layer.u32_at(at + 4 * k);
         let (p1, p2, high, low) = (word(0)?, word(1)?, word(2)?, word(3)?);
         let time = (i64::from(high & 0x3) << 32) | i64::from(low);
@@ -149,11 +161,17 @@ fn layer_is_standalone(layer: &Layer) -> bool {
 
 impl Layer {
     fn parse(data: Vec<u8>, base: usize) -> Option<Layer> {
-        // Header: signature, version 1, hash version 1 (SHA-1), chunk count,
-        // base graph count.
-        if data.get(0..4)? != b"CGPH" || data.get(4)? != &1 || data.get(5)? != &1 {
+        // Header: signature, version 1, hash version (1 SHA-1, 2 SHA-256),
+        // chunk count, base graph count.
+        if data.get(0..4)? != b"CGPH" || data.get(4)? != &1 {
             return None;
         }
+        let kind = match data.get(5)? {
+            1 => HashKind::Sha1,
+            2 => HashKind::Sha256,
+            _ => return None,
+        };
+        let hash_len = kind.byte_len();
         let chunks = usize::from(*data.get(6)?);
         let (mut fanout, mut lookup, mut cdat, mut edges) = (None, None, None, None);
         for c in 0..chunks {
@@ -187,9 +205,10 @@ impl Layer {
             cdat,
             edges,
             base,
+            kind,
         };
         let commits = layer.u32_at(fanout + 255 * 4)? as usize;
-        if lookup_len < commits * HASH_LEN || cdat_len < commits * (HASH_LEN + 16) {
+        if lookup_len < commits * hash_len || cdat_len < commits * (hash_len + 16) {
             return None;
         }
         // The fanout must never decrease, or the search below could miss.
@@ -222,8 +241,9 @@ impl Layer {
         let (mut lo, mut hi) = (lo, hi);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let at = self.lookup + mid * HASH_LEN;
-            match self.data.get(at..at + HASH_LEN)?.cmp(oid) {
+            let len = self.kind.byte_len();
+            let at = self.lookup + mid * len;
+            match self.data.get(at..at + len)?.cmp(oid) {
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
                 std::cmp::Ordering::Equal => return Some(mid),

@@ -6,7 +6,9 @@
 
 pub mod commitgraph;
 pub mod diff;
+pub mod format;
 pub mod object;
+pub mod odb;
 pub mod oid;
 pub mod pack;
 pub mod refs;
@@ -15,4 +17,4 @@ pub mod revision;
 pub mod walk;
 
 pub use oid::{HashKind, ObjectId};
-pub use repo::{Object, ObjectKind, Objects, Reopen, Repo, RepoError};
+pub use repo::{Format, GitError, Object, ObjectKind, Objects, Reopen, Repo, RepoError};

@@ -42,6 +42,14 @@ impl HashKind {
         }
     }
 
+    /// The name people write (`SHA-1`, `SHA-256`), for messages.
+    pub const fn title(self) -> &'static str {
+        match self {
+            HashKind::Sha1 => "SHA-1",
+            HashKind::Sha256 => "SHA-256",
+        }
+    }
+
     /// The kind named by `extensions.objectFormat` (case-insensitive, as git
     /// compares it); `None` for a name git does not know either.
     pub fn from_name(name: &str) -> Option<HashKind> {

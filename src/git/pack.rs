@@ -12,10 +12,13 @@
 //! tree.
 //!
 //! It only ever answers for objects it finds in the pack files it indexed
-//! (a version-2 `.idx` next to each `.pack`), and returns `None` for
-//! anything it does not understand or that looks damaged; the caller then
-//! reads the object through libgit2, whose answer and errors stand. Object
-//! ids are not re-hashed (neither does libgit2 here, see [`crate::cli`]).
+//! (a version-2 `.idx` next to each `.pack`, with the ids of the
+//! repository's hash: 20 bytes for SHA-1, 32 for SHA-256), and returns
+//! `None` for anything it does not understand or that looks damaged; the
+//! caller then reads the object another way (libgit2 for SHA-1, git itself
+//! for the other formats, see [`crate::git::odb`]), whose answer and errors
+//! stand. Object ids are not re-hashed (neither does libgit2 here, see
+//! [`crate::cli`]).
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -23,12 +26,15 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::OnceLock;
 
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::repo::ObjectKind;
 
-/// Pack indexes larger than this are left to libgit2: the index is read
-/// into memory whole (a 100,000-commit push's is about 14 MB).
+/// Pack indexes larger than this are never read into memory whole (a
+/// 100,000-commit push's is about 14 MB for SHA-1); they are searched with
+/// one `pread` per step instead.
 const MAX_INDEX_BYTES: u64 = 64 << 20;
 /// Objects larger than this are left to libgit2 (and to git's own
 /// big-file rules in the diff).
@@ -51,56 +57,117 @@ const OBJ_TAG: u8 = 4;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
-/// One pack: its index in memory and its data file.
+/// Lookups a pack answers by reading its index piece by piece before it
+/// reads the whole index into memory: a small push looks up a handful of
+/// objects, and reading a 100,000-commit history's index (tens of
+/// megabytes for SHA-256) would cost it more than everything else.
+const LOOKUPS_BEFORE_LOADING: usize = 256;
+
+/// One pack: its index (read piece by piece, then whole once it is used
+/// enough) and its data file.
 struct Pack {
-    idx: Vec<u8>,
+    /// The fanout table: objects whose first byte is at most `i`.
+    fanout: Vec<u32>,
+    idx_file: File,
+    idx_len: u64,
+    /// The whole index, once loaded.
+    idx: OnceLock<Option<Vec<u8>>>,
+    lookups: AtomicUsize,
     count: usize,
+    /// Bytes in an object id of this pack's hash.
+    hash_len: usize,
     file: File,
     len: u64,
 }
 
 impl Pack {
-    fn open(idx_path: &Path) -> Option<Pack> {
+    fn open(idx_path: &Path, kind: HashKind) -> Option<Pack> {
+        let hash_len = kind.byte_len();
         let pack_path = idx_path.with_extension("pack");
-        let meta = std::fs::metadata(idx_path).ok()?;
-        if meta.len() > MAX_INDEX_BYTES {
-            return None;
-        }
-        let idx = std::fs::read(idx_path).ok()?;
+        let idx_file = File::open(idx_path).ok()?;
+        let idx_len = idx_file.metadata().ok()?.len();
+        let mut head = vec![0u8; 8 + 1024];
+        idx_file.read_exact_at(&mut head, 0).ok()?;
         // Version 2: magic, version, 256 fanout words.
-        if idx.get(..8)? != b"\xfftOc\x00\x00\x00\x02" {
+        if head.get(..8)? != b"\xfftOc\x00\x00\x00\x02" {
             return None;
         }
-        let count = be32(&idx, 8 + 255 * 4)? as usize;
+        let mut fanout = Vec::with_capacity(256);
+        for i in 0..256 {
+            let count = be32(&head, 8 + i * 4)?;
+            // The fanout must never decrease, or the search could miss.
+            if fanout.last().is_some_and(|&last| count < last) {
+                return None;
+            }
+            fanout.push(count);
+        }
+        let count = *fanout.last()? as usize;
         // Names, CRCs, offsets, and the trailer's two hashes at least.
-        if idx.len() < 8 + 1024 + count.checked_mul(28)? + 40 {
+        let least = 8 + 1024 + count.checked_mul(hash_len + 8)? + 2 * hash_len;
+        if idx_len < u64::try_from(least).ok()? {
             return None;
         }
         let file = File::open(&pack_path).ok()?;
         let len = file.metadata().ok()?.len();
         Some(Pack {
-            idx,
+            fanout,
+            idx_file,
+            idx_len,
+            idx: OnceLock::new(),
+            lookups: AtomicUsize::new(0),
             count,
+            hash_len,
             file,
             len,
         })
     }
 
+    /// Fills `out` from the index at `at`: from memory once loaded, else
+    /// with one `pread`.
+    fn idx_read(&self, at: usize, out: &mut [u8]) -> Option<()> {
+        if let Some(Some(idx)) = self.idx.get() {
+            out.copy_from_slice(idx.get(at..at.checked_add(out.len())?)?);
+            return Some(());
+        }
+        self.idx_file
+            .read_exact_at(out, u64::try_from(at).ok()?)
+            .ok()
+    }
+
+    fn idx_u32(&self, at: usize) -> Option<u32> {
+        let mut word = [0u8; 4];
+        self.idx_read(at, &mut word)?;
+        Some(u32::from_be_bytes(word))
+    }
+
     /// The offset of an object in this pack.
     fn find(&self, oid: &[u8]) -> Option<u64> {
+        if self.lookups.fetch_add(1, AtomicOrdering::Relaxed) == LOOKUPS_BEFORE_LOADING {
+            self.idx.get_or_init(|| {
+                (self.idx_len <= MAX_INDEX_BYTES)
+                    .then(|| {
+                        let mut idx = vec![0u8; usize::try_from(self.idx_len).ok()?];
+                        self.idx_file.read_exact_at(&mut idx, 0).ok()?;
+                        Some(idx)
+                    })
+                    .flatten()
+            });
+        }
         let first = *oid.first()? as usize;
         let lo = if first == 0 {
             0
         } else {
-            be32(&self.idx, 8 + (first - 1) * 4)? as usize
+            *self.fanout.get(first - 1)? as usize
         };
-        let hi = be32(&self.idx, 8 + first * 4)? as usize;
+        let hi = *self.fanout.get(first)? as usize;
         let names = 8 + 1024;
         let (mut lo, mut hi) = (lo, hi.min(self.count));
+        let mut name = [0u8; 32];
+        let name = name.get_mut(..self.hash_len)?;
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let name = self.idx.get(names + mid * 20..names + mid * 20 + 20)?;
-            match name.cmp(oid) {
+            self.idx_read(names + mid * self.hash_len, name)?;
+            match (*name).cmp(oid) {
                 std::cmp::Ordering::Equal => return self.offset_at(mid),
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -110,13 +177,15 @@ impl Pack {
     }
 
     fn offset_at(&self, i: usize) -> Option<u64> {
-        let offsets = 8 + 1024 + self.count * 24;
-        let small = be32(&self.idx, offsets + i * 4)?;
+        let offsets = 8 + 1024 + self.count * (self.hash_len + 4);
+        let small = self.idx_u32(offsets + i * 4)?;
         if small & 0x8000_0000 == 0 {
             return Some(u64::from(small));
         }
-        let large = 8 + 1024 + self.count * 28 + (small & 0x7fff_ffff) as usize * 8;
-        let bytes: [u8; 8] = self.idx.get(large..large + 8)?.try_into().ok()?;
+        let large =
+            8 + 1024 + self.count * (self.hash_len + 8) + (small & 0x7fff_ffff) as usize * 8;
+        let mut bytes = [0u8; 8];
+        self.idx_read(large, &mut bytes)?;
         Some(u64::from_be_bytes(bytes))
     }
 
@@ -140,13 +209,18 @@ fn be32(data: &[u8], at: usize) -> Option<u32> {
 /// The packs of some object directories, shared by the threads that diff.
 pub struct Packs {
     packs: Vec<Pack>,
+    kind: HashKind,
+    /// True when some `.idx` file could not be used: an object not found
+    /// in the others may still be there.
+    skipped: bool,
 }
 
 impl Packs {
-    /// Indexes the packs of `objects` directories (each `DIR/pack/*.idx`).
-    /// Packs it cannot use are skipped.
-    pub fn open(objects: &[PathBuf]) -> Packs {
+    /// Indexes the packs of `objects` directories (each `DIR/pack/*.idx`),
+    /// whose object ids are of `kind`. Packs it cannot use are skipped.
+    pub fn open(objects: &[PathBuf], kind: HashKind) -> Packs {
         let mut packs = Vec::new();
+        let mut skipped = false;
         for dir in objects {
             let Ok(entries) = std::fs::read_dir(dir.join("pack")) else {
                 continue;
@@ -154,11 +228,29 @@ impl Packs {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "idx") {
-                    packs.extend(Pack::open(&path));
+                    match Pack::open(&path, kind) {
+                        Some(pack) => packs.push(pack),
+                        None => skipped = true,
+                    }
                 }
             }
         }
-        Packs { packs }
+        Packs {
+            packs,
+            kind,
+            skipped,
+        }
+    }
+
+    /// True when a pack index was left out (too large, another version,
+    /// damaged): a search that finds nothing is not the last word.
+    pub fn skipped_some(&self) -> bool {
+        self.skipped
+    }
+
+    /// Whether an object is listed in one of the indexed packs.
+    pub fn contains(&self, oid: ObjectId) -> bool {
+        self.find(oid).is_some()
     }
 
     /// True when there is no pack to read from.
@@ -167,6 +259,9 @@ impl Packs {
     }
 
     fn find(&self, oid: ObjectId) -> Option<(usize, u64)> {
+        if oid.kind() != self.kind {
+            return None;
+        }
         self.packs
             .iter()
             .enumerate()
@@ -181,14 +276,23 @@ pub type Object = (ObjectKind, Rc<[u8]>);
 /// decoded objects (delta bases).
 pub struct PackReader<'p> {
     packs: &'p Packs,
-    cache: RefCell<Cache>,
+    cache: CacheRef<'p>,
     /// One zlib stream, reset for each entry (setting one up allocates
-    /// tens of kilobytes).
-    zlib: RefCell<flate2::Decompress>,
+    /// tens of kilobytes), made on the first inflate: a reader that only
+    /// asks whether objects exist never needs one.
+    zlib: RefCell<Option<flate2::Decompress>>,
 }
 
+/// A reader's delta base cache: its own, or one that outlives it (a
+/// repository's, shared by the readers it hands out one after another).
+enum CacheRef<'p> {
+    Own(RefCell<Cache>),
+    Shared(&'p RefCell<Cache>),
+}
+
+/// Decoded objects by pack and offset, up to [`CACHE_BYTES`].
 #[derive(Default)]
-struct Cache {
+pub struct Cache {
     objects: HashMap<(usize, u64), Object>,
     order: VecDeque<(usize, u64)>,
     bytes: usize,
@@ -228,8 +332,25 @@ impl<'p> PackReader<'p> {
     pub fn new(packs: &'p Packs) -> Self {
         PackReader {
             packs,
-            cache: RefCell::new(Cache::default()),
-            zlib: RefCell::new(flate2::Decompress::new(true)),
+            cache: CacheRef::Own(RefCell::new(Cache::default())),
+            zlib: RefCell::new(None),
+        }
+    }
+
+    /// A reader whose cache is `cache`, which other readers of the same
+    /// [`Packs`] use before and after it.
+    pub fn with_cache(packs: &'p Packs, cache: &'p RefCell<Cache>) -> Self {
+        PackReader {
+            packs,
+            cache: CacheRef::Shared(cache),
+            zlib: RefCell::new(None),
+        }
+    }
+
+    fn cache(&self) -> &RefCell<Cache> {
+        match &self.cache {
+            CacheRef::Own(cache) => cache,
+            CacheRef::Shared(cache) => cache,
         }
     }
 
@@ -239,6 +360,11 @@ impl<'p> PackReader<'p> {
         self.read_at(pack, at)
     }
 
+    /// The packs read from.
+    pub fn packs(&self) -> &'p Packs {
+        self.packs
+    }
+
     /// Resolves the object at `at` in pack `pack`: follows its delta chain
     /// down to a whole object or a cached one, then applies the deltas back
     /// up, caching every object on the way (git's delta base cache).
@@ -246,14 +372,14 @@ impl<'p> PackReader<'p> {
         let mut chain: Vec<((usize, u64), Vec<u8>)> = Vec::new();
         let (mut pack, mut at) = (pack, at);
         let mut object = loop {
-            if let Some(found) = self.cache.borrow().get((pack, at)) {
+            if let Some(found) = self.cache().borrow().get((pack, at)) {
                 break found;
             }
             if chain.len() > MAX_CHAIN {
                 return None;
             }
             let p = self.packs.packs.get(pack)?;
-            let (entry, data_at, first) = header(p, at)?;
+            let (entry, data_at, first) = header(p, at, self.packs.kind)?;
             match entry {
                 Entry::Whole { kind, size } => {
                     let kind = match kind {
@@ -264,7 +390,7 @@ impl<'p> PackReader<'p> {
                         _ => return None,
                     };
                     let data: Rc<[u8]> = Rc::from(self.inflate(p, data_at, first, size)?);
-                    self.cache
+                    self.cache()
                         .borrow_mut()
                         .put((pack, at), (kind, Rc::clone(&data)));
                     break (kind, data);
@@ -282,7 +408,7 @@ impl<'p> PackReader<'p> {
         while let Some((key, delta)) = chain.pop() {
             let data: Rc<[u8]> = Rc::from(apply_delta(&object.1, &delta)?);
             object = (object.0, data);
-            self.cache.borrow_mut().put(key, object.clone());
+            self.cache().borrow_mut().put(key, object.clone());
         }
         Some(object)
     }
@@ -292,7 +418,7 @@ impl<'p> PackReader<'p> {
 /// where its base is. Returns where the compressed data starts, and the
 /// bytes read from there on (one read serves the header and, for most
 /// objects, all of their data).
-fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
+fn header(pack: &Pack, at: u64, hash: HashKind) -> Option<(Entry, u64, Vec<u8>)> {
     let mut head = pack.read_at(at, FIRST_READ)?;
     let mut bytes = head.iter().copied();
     let mut byte = bytes.next()?;
@@ -330,8 +456,9 @@ fn header(pack: &Pack, at: u64) -> Option<(Entry, u64, Vec<u8>)> {
             }
         }
         OBJ_REF_DELTA => {
-            let base = HashKind::Sha1.from_bytes(head.get(used as usize..used as usize + 20)?)?;
-            used += 20;
+            let len = hash.byte_len();
+            let base = hash.from_bytes(head.get(used as usize..used as usize + len)?)?;
+            used += len as u64;
             Entry::RefDelta { base, size }
         }
         OBJ_COMMIT | OBJ_TREE | OBJ_BLOB | OBJ_TAG => Entry::Whole { kind, size },
@@ -346,8 +473,9 @@ impl PackReader<'_> {
     /// bytes, that must decode to exactly `size` bytes.
     fn inflate(&self, pack: &Pack, at: u64, first: Vec<u8>, size: usize) -> Option<Vec<u8>> {
         let mut z = self.zlib.borrow_mut();
+        let z = z.get_or_insert_with(|| flate2::Decompress::new(true));
         z.reset(true);
-        inflate_with(&mut z, pack, at, first, size)
+        inflate_with(z, pack, at, first, size)
     }
 }
 

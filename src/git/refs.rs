@@ -1,11 +1,16 @@
 //! Refs: the names a repository has before the push, read through one
-//! interface ([`RefStore`]) so that another ref storage (reftable) can sit
-//! behind it, and the ref-name rules git applies to a push.
+//! interface ([`RefStore`]): libgit2 for loose refs and `packed-refs` in a
+//! SHA-1 repository, git itself (`git for-each-ref`, `git symbolic-ref`)
+//! for reftable and SHA-256 repositories, which libgit2 cannot open; and the
+//! ref-name rules git applies to a push.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use git2::Repository;
 
-use crate::git::oid::ObjectId;
-use crate::git::repo::RepoError;
+use crate::git::oid::{HashKind, ObjectId};
+use crate::git::repo::{GitError, RepoError};
 
 /// A ref that exists in the repository before the push, with the object it
 /// points at (already peeled where the store recorded it). The walk peels
@@ -44,12 +49,13 @@ impl<'r> FilesRefs<'r> {
 impl RefStore for FilesRefs<'_> {
     fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
         let mut out = Vec::new();
-        let refs = self
-            .repo
-            .references()
-            .map_err(|source| RepoError::Refs { source })?;
+        let refs = self.repo.references().map_err(|source| RepoError::Refs {
+            source: source.into(),
+        })?;
         for reference in refs {
-            let reference = reference.map_err(|source| RepoError::Refs { source })?;
+            let reference = reference.map_err(|source| RepoError::Refs {
+                source: source.into(),
+            })?;
             if reference.kind() != Some(git2::ReferenceType::Direct) {
                 continue;
             }
@@ -71,19 +77,137 @@ impl RefStore for FilesRefs<'_> {
             }
             Ok(_) => Ok(None),
             Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(source) => Err(RepoError::Refs {
+                source: source.into(),
+            }),
+        }
+    }
+
+    fn current_branch(&self) -> Result<Option<String>, RepoError> {
+        let head = self.repo.head().map_err(|source| RepoError::Head {
+            source: source.into(),
+        })?;
+        Ok(match head.name() {
+            Ok(name) if head.is_branch() => Some(name.to_owned()),
+            _ => None,
+        })
+    }
+}
+
+/// Refs as git itself lists them, whatever their storage (reftable,
+/// files): one `git for-each-ref` for all of them.
+pub struct GitRefs {
+    git_dir: PathBuf,
+    kind: HashKind,
+}
+
+impl GitRefs {
+    pub(in crate::git) fn new(git_dir: &Path, kind: HashKind) -> Self {
+        GitRefs {
+            git_dir: git_dir.to_owned(),
+            kind,
+        }
+    }
+
+    fn oid(&self, hex: &str) -> Result<ObjectId, RepoError> {
+        self.kind
+            .parse_hex(hex.as_bytes())
+            .ok_or_else(|| RepoError::Refs {
+                source: GitError::Git(format!(
+                    "git listed `{hex}`, which is not a {} object id",
+                    self.kind
+                )),
+            })
+    }
+}
+
+impl RefStore for GitRefs {
+    fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
+        // Ref names cannot hold a tab or a newline; `%(symref)` is empty for
+        // a direct ref; `%(*objectname)` is the peeled target of a tag.
+        let out = git_output(
+            Some(&self.git_dir),
+            &[
+                "for-each-ref",
+                "--format=%(objectname)\t%(*objectname)\t%(symref)\t%(refname)",
+            ],
+        )
+        .map_err(|source| RepoError::Refs { source })?;
+        let text = String::from_utf8_lossy(&out);
+        let mut refs = Vec::new();
+        for line in text.lines() {
+            let mut fields = line.splitn(4, '\t');
+            let (Some(target), Some(peeled), Some(symref), Some(name)) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
+                return Err(RepoError::Refs {
+                    source: GitError::Git(format!(
+                        "unexpected line from git for-each-ref: {line:?}"
+                    )),
+                });
+            };
+            if !symref.is_empty() {
+                continue;
+            }
+            let target = if peeled.is_empty() { target } else { peeled };
+            refs.push(ExistingRef {
+                name: name.to_owned(),
+                target: self.oid(target)?,
+            });
+        }
+        Ok(refs)
+    }
+
+    fn symbolic_target(&self, name: &str) -> Result<Option<String>, RepoError> {
+        match git_output(
+            Some(&self.git_dir),
+            &[
+                "symbolic-ref",
+                "-q",
+                "--no-recurse",
+                "--end-of-options",
+                name,
+            ],
+        ) {
+            Ok(out) => Ok(Some(String::from_utf8_lossy(&out).trim_end().to_owned())),
+            // Exit 1: not a symbolic ref (or no such ref).
+            Err(GitError::NotFound) => Ok(None),
             Err(source) => Err(RepoError::Refs { source }),
         }
     }
 
     fn current_branch(&self) -> Result<Option<String>, RepoError> {
-        let head = self
-            .repo
-            .head()
-            .map_err(|source| RepoError::Head { source })?;
-        Ok(match head.name() {
-            Ok(name) if head.is_branch() => Some(name.to_owned()),
-            _ => None,
-        })
+        let name = self.symbolic_target("HEAD")?;
+        Ok(name.filter(|n| n.starts_with("refs/heads/")))
+    }
+}
+
+/// Runs git (in `git_dir` when given, else as the environment says) and
+/// returns its standard output; exit code 1 is [`GitError::NotFound`], as
+/// git's query commands use it for "no such thing".
+pub(in crate::git) fn git_output(
+    git_dir: Option<&Path>,
+    args: &[&str],
+) -> Result<Vec<u8>, GitError> {
+    let mut cmd = Command::new("git");
+    if let Some(dir) = git_dir {
+        cmd.arg("--git-dir").arg(dir);
+    }
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = cmd
+        .output()
+        .map_err(|e| GitError::Git(format!("cannot run git: {e}")))?;
+    match out.status.code() {
+        Some(0) => Ok(out.stdout),
+        Some(1) => Err(GitError::NotFound),
+        _ => Err(GitError::Git(format!(
+            "git {} failed: {}",
+            args.first().copied().unwrap_or_default(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
     }
 }
 

@@ -14,13 +14,41 @@
 //! [`ObjectKind`] and [`ObjectId`], so that another object reader can take
 //! its place behind the same calls.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use git2::{ObjectType, Repository, RepositoryOpenFlags};
 use thiserror::Error;
 
-use crate::git::oid::ObjectId;
-use crate::git::refs::{FilesRefs, RefStore};
+pub use crate::git::format::{config_string, Format};
+use crate::git::odb::NativeOdb;
+use crate::git::oid::{HashKind, ObjectId};
+use crate::git::refs::{FilesRefs, GitRefs, RefStore};
+
+/// What went wrong below trailgate: libgit2's error, or git's (or
+/// trailgate's own reader's) words.
+#[derive(Debug, Error)]
+pub enum GitError {
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Libgit2(#[from] git2::Error),
+    #[error("{0}")]
+    Git(String),
+}
+
+impl GitError {
+    /// Whether this means "no such object" (or ref).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            GitError::NotFound => true,
+            GitError::Libgit2(e) => is_not_found(e),
+            GitError::Git(_) => false,
+        }
+    }
+}
 
 /// Why the repository or one of its objects could not be read.
 #[derive(Debug, Error)]
@@ -29,18 +57,26 @@ pub enum RepoError {
     Open {
         path: PathBuf,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
+    #[error(
+        "the repository at {path} names its objects with `{format}` (extensions.objectFormat), which this trailgate cannot read (it reads sha1 and sha256)"
+    )]
+    ObjectFormat { path: PathBuf, format: String },
+    #[error(
+        "the repository at {path} stores its refs as `{format}` (extensions.refStorage), which this trailgate cannot read (it reads files and reftable)"
+    )]
+    RefFormat { path: PathBuf, format: String },
     #[error("cannot open a git repository from the current directory or $GIT_DIR: {source}")]
     Discover {
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("cannot add the quarantine object directory {path}: {source}")]
     Quarantine {
         path: PathBuf,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("object {oid} is not in the repository (nor in the push's quarantine)")]
     MissingObject { oid: ObjectId },
@@ -48,12 +84,12 @@ pub enum RepoError {
     Read {
         oid: ObjectId,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("cannot list the repository's refs: {source}")]
     Refs {
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("object {oid} is a {kind}, not a commit")]
     NotACommit { oid: ObjectId, kind: String },
@@ -69,16 +105,18 @@ pub enum RepoError {
         "the push brings more than {limit} new commits (settings.max_commits): push the history in smaller parts, or ask an administrator to raise settings.max_commits"
     )]
     TooMany { limit: usize },
+    #[error("`{spec}` does not name a revision in this repository")]
+    UnknownRevision { spec: String },
     #[error("`{spec}` does not name a revision in this repository: {source}")]
     Revision {
         spec: String,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("cannot read HEAD ({source}); pass --ref REFNAME")]
     Head {
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
 }
 
@@ -116,10 +154,22 @@ impl ObjectKind {
     }
 }
 
+/// Who reads the repository: libgit2 where it can (SHA-1 objects and files
+/// refs, where its object reads were measured and tuned), trailgate's own
+/// reader and git for the rest (see [`crate::git::odb`]).
+enum Backend {
+    Libgit2(Repository),
+    /// The object database (shared with the handles of other threads) and
+    /// this handle's delta base cache.
+    Native(Arc<NativeOdb>, RefCell<crate::git::pack::Cache>),
+}
+
 /// A repository opened for reading, with the object directories it was
 /// given besides its own (the push's quarantine).
 pub struct Repo {
-    inner: Repository,
+    backend: Backend,
+    path: PathBuf,
+    format: Format,
     alternates: Vec<PathBuf>,
 }
 
@@ -127,6 +177,25 @@ impl Repo {
     /// Opens a repository by path without searching parent directories and
     /// without reading `GIT_*` variables (the hook decides which it trusts).
     pub fn open(path: &Path) -> Result<Repo, RepoError> {
+        Repo::open_with(path, &[])
+    }
+
+    /// [`Repo::open`], with `dirs` read as object directories too (each once;
+    /// the repository's own is skipped). Relative paths are relative to the
+    /// working directory, which git sets to the repository for a hook.
+    pub fn open_with(path: &Path, dirs: &[PathBuf]) -> Result<Repo, RepoError> {
+        let git_dir = git_dir_of(path);
+        let format = Format::of(&git_dir)?;
+        let alternates = extra_dirs(&git_dir, dirs);
+        if !format.libgit2_reads() {
+            let odb = NativeOdb::open(&git_dir, format.objects, &alternates);
+            return Ok(Repo {
+                backend: Backend::Native(Arc::new(odb), RefCell::default()),
+                path: git_dir,
+                format,
+                alternates,
+            });
+        }
         tune_libgit2();
         let inner = Repository::open_ext(
             path,
@@ -135,20 +204,15 @@ impl Repo {
         )
         .map_err(|source| RepoError::Open {
             path: path.to_owned(),
-            source,
+            source: source.into(),
         })?;
-        Ok(Repo {
-            inner,
+        let mut repo = Repo {
+            path: inner.path().to_owned(),
+            backend: Backend::Libgit2(inner),
+            format,
             alternates: Vec::new(),
-        })
-    }
-
-    /// [`Repo::open`], with `dirs` read as object directories too (each once;
-    /// the repository's own is skipped). Relative paths are relative to the
-    /// working directory, which git sets to the repository for a hook.
-    pub fn open_with(path: &Path, dirs: &[PathBuf]) -> Result<Repo, RepoError> {
-        let mut repo = Repo::open(path)?;
-        repo.add_alternates(dirs)?;
+        };
+        repo.add_alternates(&alternates)?;
         Ok(repo)
     }
 
@@ -156,11 +220,39 @@ impl Repo {
     /// repository found from the current directory, honouring `$GIT_DIR` as git does.
     pub fn discover() -> Result<Repo, RepoError> {
         tune_libgit2();
-        let inner = Repository::open_from_env().map_err(|source| RepoError::Discover { source })?;
-        Ok(Repo {
-            inner,
-            alternates: Vec::new(),
-        })
+        match Repository::open_from_env() {
+            Ok(inner) => {
+                let path = inner.path().to_owned();
+                let format = Format::of(&path)?;
+                if format.libgit2_reads() {
+                    return Ok(Repo {
+                        backend: Backend::Libgit2(inner),
+                        path,
+                        format,
+                        alternates: Vec::new(),
+                    });
+                }
+                Repo::open(&path)
+            }
+            // libgit2 refuses the formats it cannot read; git finds them.
+            Err(source) => {
+                match crate::git::refs::git_output(None, &["rev-parse", "--absolute-git-dir"]) {
+                    Ok(out) => {
+                        let path = PathBuf::from(String::from_utf8_lossy(&out).trim_end());
+                        let format = Format::of(&path)?;
+                        if format.libgit2_reads() {
+                            return Err(RepoError::Discover {
+                                source: source.into(),
+                            });
+                        }
+                        Repo::open(&path)
+                    }
+                    Err(_) => Err(RepoError::Discover {
+                        source: source.into(),
+                    }),
+                }
+            }
+        }
     }
 
     /// How to open this repository again, with the same object
@@ -168,14 +260,29 @@ impl Repo {
     /// between threads).
     pub fn reopener(&self) -> Reopen {
         Reopen {
-            path: self.path().to_owned(),
+            path: self.path.clone(),
             alternates: self.alternates.clone(),
+            format: self.format,
+            native: match &self.backend {
+                Backend::Native(odb, _) => Some(Arc::clone(odb)),
+                Backend::Libgit2(_) => None,
+            },
         }
     }
 
     /// The git directory.
     pub fn path(&self) -> &Path {
-        self.inner.path()
+        &self.path
+    }
+
+    /// How the repository stores its objects and refs.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The hash the repository names its objects with.
+    pub fn hash_kind(&self) -> HashKind {
+        self.format.objects
     }
 
     /// Every object directory read from: the repository's own and those
@@ -186,33 +293,59 @@ impl Repo {
 
     /// The object database.
     pub fn objects(&self) -> Result<Objects<'_>, RepoError> {
-        let odb = self.inner.odb().map_err(|source| RepoError::Read {
-            oid: crate::git::oid::HashKind::Sha1.null(),
-            source,
-        })?;
-        Ok(Objects { odb })
+        match &self.backend {
+            Backend::Libgit2(inner) => {
+                let odb = inner.odb().map_err(|source| RepoError::Read {
+                    oid: self.hash_kind().null(),
+                    source: source.into(),
+                })?;
+                Ok(Objects {
+                    inner: ObjectsInner::Libgit2(odb),
+                })
+            }
+            Backend::Native(odb, cache) => Ok(Objects {
+                inner: ObjectsInner::Native(odb.reader(cache)),
+            }),
+        }
     }
 
     /// The refs, as the repository stores them.
     pub fn refs(&self) -> Box<dyn RefStore + '_> {
-        Box::new(FilesRefs::new(&self.inner))
+        match &self.backend {
+            Backend::Libgit2(inner) => Box::new(FilesRefs::new(inner)),
+            Backend::Native(..) => Box::new(GitRefs::new(&self.path, self.hash_kind())),
+        }
     }
 
     /// A configuration value as git reads it in this repository: its own
     /// `config`, then the user's (`~/.gitconfig`, XDG) and the system's. For
     /// the client side only (`verify`); the hook reads none of the user's.
     pub fn config_value(&self, key: &str) -> Option<String> {
-        let config = self.inner.config().ok()?;
-        config
-            .get_string(key)
-            .ok()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
+        let value = match &self.backend {
+            Backend::Libgit2(inner) => inner.config().ok()?.get_string(key).ok()?,
+            // libgit2 cannot open the repository: ask git, which can.
+            Backend::Native(..) => {
+                let out = std::process::Command::new("git")
+                    .arg("--git-dir")
+                    .arg(&self.path)
+                    .args(["config", "--get", key])
+                    .stdin(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .output()
+                    .ok()?;
+                String::from_utf8(out.stdout).ok()?
+            }
+        };
+        Some(value.trim().to_owned()).filter(|s| !s.is_empty())
     }
 
-    /// The libgit2 handle, for the rest of the git layer.
-    pub(in crate::git) fn git2(&self) -> &Repository {
-        &self.inner
+    /// The libgit2 handle, for the rest of the git layer; `None` for a
+    /// repository libgit2 cannot read.
+    pub(in crate::git) fn git2(&self) -> Option<&Repository> {
+        match &self.backend {
+            Backend::Libgit2(inner) => Some(inner),
+            Backend::Native(..) => None,
+        }
     }
 
     /// The commit an object id stands for: itself if it is a commit, the
@@ -288,51 +421,100 @@ impl Repo {
     }
 
     fn add_alternates(&mut self, dirs: &[PathBuf]) -> Result<(), RepoError> {
+        let Backend::Libgit2(inner) = &self.backend else {
+            return Ok(());
+        };
         if dirs.is_empty() {
             return Ok(());
         }
-        let odb = self.inner.odb().map_err(|source| RepoError::Quarantine {
+        let odb = inner.odb().map_err(|source| RepoError::Quarantine {
             path: PathBuf::new(),
-            source,
+            source: source.into(),
         })?;
-        let own = self.inner.path().join("objects");
         for dir in dirs {
-            if dir.as_os_str().is_empty() {
-                continue;
-            }
-            let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-            let is_own = std::fs::canonicalize(&own).is_ok_and(|o| o == dir);
-            if is_own || self.alternates.contains(&dir) {
-                continue;
-            }
             odb.add_disk_alternate(&dir.to_string_lossy())
                 .map_err(|source| RepoError::Quarantine {
                     path: dir.clone(),
-                    source,
+                    source: source.into(),
                 })?;
-            self.alternates.push(dir);
+            self.alternates.push(dir.clone());
         }
         Ok(())
     }
 }
 
+/// The git directory at `path`: itself for a bare repository (or a git
+/// directory), `path/.git` for a working tree.
+fn git_dir_of(path: &Path) -> PathBuf {
+    let dot_git = path.join(".git");
+    let dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        path.to_owned()
+    };
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+/// `dirs` as canonical paths, each once, without the repository's own.
+fn extra_dirs(git_dir: &Path, dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let own = std::fs::canonicalize(git_dir.join("objects")).ok();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for dir in dirs {
+        if dir.as_os_str().is_empty() {
+            continue;
+        }
+        let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+        if own.as_ref() == Some(&dir) || out.contains(&dir) {
+            continue;
+        }
+        out.push(dir);
+    }
+    out
+}
+
 /// A repository's path and extra object directories: what another thread
 /// needs to open its own handle on the same objects.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Reopen {
     path: PathBuf,
     alternates: Vec<PathBuf>,
+    format: Format,
+    /// trailgate's own object database is shared, not opened again.
+    native: Option<Arc<NativeOdb>>,
+}
+
+impl std::fmt::Debug for Reopen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reopen")
+            .field("path", &self.path)
+            .field("alternates", &self.alternates)
+            .field("format", &self.format)
+            .finish()
+    }
 }
 
 impl Reopen {
     /// Opens another handle.
     pub fn open(&self) -> Result<Repo, RepoError> {
-        Repo::open_with(&self.path, &self.alternates)
+        match &self.native {
+            Some(odb) => Ok(Repo {
+                backend: Backend::Native(Arc::clone(odb), RefCell::default()),
+                path: self.path.clone(),
+                format: self.format,
+                alternates: self.alternates.clone(),
+            }),
+            None => Repo::open_with(&self.path, &self.alternates),
+        }
     }
 
     /// The git directory.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The hash the repository names its objects with.
+    pub fn hash_kind(&self) -> HashKind {
+        self.format.objects
     }
 
     /// The repository's own object directory and the extra ones, each once
@@ -364,59 +546,86 @@ fn tune_libgit2() {
     git2::opts::strict_hash_verification(false);
 }
 
-/// A configuration value from a repository's own `config` file (not the
-/// user's or the system's).
-pub fn config_string(git_dir: &Path, key: &str) -> Option<String> {
-    let config = git2::Config::open(&git_dir.join("config")).ok()?;
-    config.get_string(key).ok().filter(|s| !s.is_empty())
-}
-
 /// A repository's object database, open for reads.
 pub struct Objects<'r> {
-    odb: git2::Odb<'r>,
+    inner: ObjectsInner<'r>,
+}
+
+enum ObjectsInner<'r> {
+    Libgit2(git2::Odb<'r>),
+    Native(crate::git::odb::Reader<'r>),
 }
 
 /// One object as read: its kind and its bytes.
 pub struct Object<'o> {
-    inner: git2::OdbObject<'o>,
+    inner: ObjectInner<'o>,
+}
+
+enum ObjectInner<'o> {
+    Libgit2(git2::OdbObject<'o>),
+    Native(ObjectKind, Rc<[u8]>),
 }
 
 impl Object<'_> {
     pub fn kind(&self) -> ObjectKind {
-        ObjectKind::of(self.inner.kind())
+        match &self.inner {
+            ObjectInner::Libgit2(o) => ObjectKind::of(o.kind()),
+            ObjectInner::Native(kind, _) => *kind,
+        }
     }
 
     pub fn data(&self) -> &[u8] {
-        self.inner.data()
+        match &self.inner {
+            ObjectInner::Libgit2(o) => o.data(),
+            ObjectInner::Native(_, data) => data,
+        }
     }
 }
 
 impl<'r> Objects<'r> {
     /// Reads an object; a missing one is [`RepoError::MissingObject`].
     pub fn read(&self, oid: ObjectId) -> Result<Object<'_>, RepoError> {
-        self.read_git2(oid).map_err(|e| missing(oid, e))
+        self.read_raw(oid).map_err(|e| missing(oid, e))
     }
 
     /// The kind of an object, without reading its bytes where the storage
     /// allows.
     pub fn header(&self, oid: ObjectId) -> Result<ObjectKind, RepoError> {
-        let id = git2_id(oid).map_err(|e| missing(oid, e))?;
-        let (_, kind) = self.odb.read_header(id).map_err(|e| missing(oid, e))?;
-        Ok(ObjectKind::of(kind))
+        match &self.inner {
+            ObjectsInner::Libgit2(odb) => {
+                let id = git2_id(oid).map_err(|e| missing(oid, e.into()))?;
+                let (_, kind) = odb.read_header(id).map_err(|e| missing(oid, e.into()))?;
+                Ok(ObjectKind::of(kind))
+            }
+            ObjectsInner::Native(_) => Ok(self.read(oid)?.kind()),
+        }
     }
 
     /// Whether the object is there.
     pub fn exists(&self, oid: ObjectId) -> bool {
-        git2_id(oid).is_ok_and(|id| self.odb.exists(id))
+        match &self.inner {
+            ObjectsInner::Libgit2(odb) => git2_id(oid).is_ok_and(|id| odb.exists(id)),
+            ObjectsInner::Native(reader) => reader.exists(oid),
+        }
     }
 
-    /// [`Objects::read`] with libgit2's own error, for the git layer's
+    /// [`Objects::read`] with the reader's own error, for the git layer's
     /// readers that report "not found" in their own words.
-    pub(in crate::git) fn read_git2(&self, oid: ObjectId) -> Result<Object<'_>, git2::Error> {
-        let id = git2_id(oid)?;
-        Ok(Object {
-            inner: self.odb.read(id)?,
-        })
+    pub(in crate::git) fn read_raw(&self, oid: ObjectId) -> Result<Object<'_>, GitError> {
+        match &self.inner {
+            ObjectsInner::Libgit2(odb) => {
+                let id = git2_id(oid)?;
+                Ok(Object {
+                    inner: ObjectInner::Libgit2(odb.read(id)?),
+                })
+            }
+            ObjectsInner::Native(reader) => {
+                let (kind, data) = reader.read(oid)?;
+                Ok(Object {
+                    inner: ObjectInner::Native(kind, data),
+                })
+            }
+        }
     }
 }
 
@@ -424,7 +633,7 @@ impl<'r> Objects<'r> {
 pub(in crate::git) fn git2_id(oid: ObjectId) -> Result<git2::Oid, git2::Error> {
     oid.to_git2().ok_or_else(|| {
         git2::Error::from_str(&format!(
-            "{} object ids cannot be read by this trailgate",
+            "{oid} is a {} id, but this repository names its objects with sha1",
             oid.kind()
         ))
     })
@@ -435,10 +644,10 @@ pub(in crate::git) fn is_not_found(e: &git2::Error) -> bool {
     e.code() == git2::ErrorCode::NotFound
 }
 
-/// Maps libgit2's "not found" to [`RepoError::MissingObject`] and everything
-/// else to [`RepoError::Read`].
-fn missing(oid: ObjectId, source: git2::Error) -> RepoError {
-    if is_not_found(&source) {
+/// Maps "not found" to [`RepoError::MissingObject`] and everything else to
+/// [`RepoError::Read`].
+fn missing(oid: ObjectId, source: GitError) -> RepoError {
+    if source.is_not_found() {
         RepoError::MissingObject { oid }
     } else {
         RepoError::Read { oid, source }

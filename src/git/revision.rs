@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use crate::git::oid::ObjectId;
-use crate::git::repo::{Repo, RepoError};
+use crate::git::repo::{GitError, Repo, RepoError};
 
 /// Why a revision or range names nothing to judge.
 #[derive(Debug, Error)]
@@ -21,14 +21,49 @@ pub enum RevisionError {
 
 /// The commit a revision names (a tag is peeled to its commit).
 pub fn resolve_commit(repo: &Repo, spec: &str) -> Result<ObjectId, RevisionError> {
-    let object = repo
-        .git2()
-        .revparse_single(spec)
-        .map_err(|source| RepoError::Revision {
-            spec: spec.to_owned(),
-            source,
-        })?;
-    let oid = ObjectId::from(object.id());
+    let revision = |source: GitError| {
+        if source.is_not_found() {
+            RepoError::UnknownRevision {
+                spec: spec.to_owned(),
+            }
+        } else {
+            RepoError::Revision {
+                spec: spec.to_owned(),
+                source,
+            }
+        }
+    };
+    let oid = match repo.git2() {
+        Some(git2) => ObjectId::from(
+            git2.revparse_single(spec)
+                .map_err(|e| revision(e.into()))?
+                .id(),
+        ),
+        // libgit2 cannot read the repository: git names the revision.
+        None => {
+            let out = crate::git::refs::git_output(
+                Some(repo.path()),
+                &["rev-parse", "--verify", "-q", "--end-of-options", spec],
+            )
+            .map_err(revision)?;
+            let hex = String::from_utf8_lossy(&out);
+            let oid = repo
+                .hash_kind()
+                .parse_hex(hex.trim().as_bytes())
+                .ok_or_else(|| {
+                    revision(GitError::Git(format!(
+                        "git rev-parse answered `{}`",
+                        hex.trim()
+                    )))
+                })?;
+            // A full hex id is taken as it is, even when no such object
+            // exists (as libgit2 does not).
+            if !repo.objects()?.exists(oid) {
+                return Err(revision(GitError::NotFound).into());
+            }
+            oid
+        }
+    };
     repo.peel_to_commit(oid)?
         .ok_or_else(|| RevisionError::NotACommit(spec.to_owned()))
 }

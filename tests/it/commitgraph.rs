@@ -111,7 +111,7 @@ fn the_commit_graph_gives_each_commit_the_parents_and_date_of_its_object() {
         every_commit_agrees_with_its_object(&dir, &home, &graph),
         300
     );
-    let missing = ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap();
+    let missing = ObjectId::from_hex(crate::support::fake_id("1234567890").as_bytes()).unwrap();
     assert!(graph.get(missing).is_none());
 
     // A split chain: the older part of the history in a first layer, the

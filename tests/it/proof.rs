@@ -583,3 +583,66 @@ fn a_damaged_key_in_the_directory_file_is_an_error_for_check_and_matches_nothing
         .assert_rejected_with(1)
         .assert_line_with(&["belongs to nobody in [people]"]);
 }
+
+#[test]
+fn a_sha256_repository_with_a_sha1_compat_format_counts_only_its_own_signature() {
+    // A clone with `extensions.compatObjectFormat = sha1`: git signs each
+    // commit twice, `gpgsig` over the SHA-1 form and `gpgsig-sha256` over
+    // the object as stored, and pushes both to the SHA-256 server. The
+    // repository's own signature is the one that counts, as for
+    // `git verify-commit`; the other is no signature of this object. (git
+    // 2.47's unpack-objects fails in a server that has the compat format
+    // itself.)
+    let w = World::with_formats_and_config(
+        "sha256",
+        &test_ref_format(),
+        &[("extensions.compatObjectFormat", "sha1")],
+    );
+    let keys = Keys {
+        alice: keygen(&w, "alice"),
+        bob: keygen(&w, "bob"),
+        dave: keygen(&w, "dave"),
+    };
+    w.install_hook();
+    w.write_policy(&policy_with_keys(&keys, "", &approval_rule("signature")));
+    let before = w.server_ref(MAIN).unwrap();
+    forged_commit(&w);
+    let signed = amend_signed(
+        &w,
+        &ALICE,
+        &keys.alice,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    let raw = w.git(&["cat-file", "commit", &signed]);
+    assert!(
+        raw.contains("\ngpgsig ") && raw.contains("\ngpgsig-sha256 "),
+        "{raw}"
+    );
+
+    // Only the compat (SHA-1) signature left: not a signature of this object.
+    let mut compat_only = String::new();
+    let mut skipping = false;
+    for line in raw.split_inclusive('\n') {
+        if line.starts_with("gpgsig-sha256 ") {
+            skipping = true;
+            continue;
+        }
+        if skipping && line.starts_with(' ') {
+            continue;
+        }
+        skipping = false;
+        compat_only.push_str(line);
+    }
+    let stripped =
+        crate::hardening::support::raw_object_in(&w, &w.work, "commit", compat_only.as_bytes());
+    w.git(&["update-ref", "refs/heads/main", &stripped]);
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["no signature by a member of group senior", "not signed"]);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    // Both signatures, as git wrote them: Alice's counts.
+    w.git(&["update-ref", "refs/heads/main", &signed]);
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}

@@ -26,7 +26,26 @@ pub const TRAILGATE: &str = env!("CARGO_BIN_EXE_trailgate");
 pub const REPO_ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
 /// The all-zero object id git uses for "no object" (creation, deletion).
-pub const ZERO: &str = "0000000000000000000000000000000000000000";
+pub const ZERO: Zero = Zero;
+
+/// Git's all-zero id ("no object") in the suite's object format
+/// ([`test_object_format`]): prints as, and dereferences to, 40 or 64 zeros.
+#[derive(Clone, Copy)]
+pub struct Zero;
+
+impl std::ops::Deref for Zero {
+    type Target = str;
+    fn deref(&self) -> &str {
+        static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        ID.get_or_init(null_id)
+    }
+}
+
+impl std::fmt::Display for Zero {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
 
 /// Someone who writes commits.
 #[derive(Clone, Copy, Debug)]
@@ -148,9 +167,59 @@ pub fn make_writable(path: &Path) {
     std::fs::set_permissions(path, permissions).unwrap();
 }
 
+/// The object format every repository a test creates uses:
+/// `TRAILGATE_TEST_OBJECT_FORMAT` (`sha1`, the default, or `sha256`).
+pub fn test_object_format() -> String {
+    std::env::var("TRAILGATE_TEST_OBJECT_FORMAT")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "sha1".into())
+}
+
+/// The ref storage every repository a test creates uses:
+/// `TRAILGATE_TEST_REF_FORMAT` (`files`, the default, or `reftable`).
+pub fn test_ref_format() -> String {
+    std::env::var("TRAILGATE_TEST_REF_FORMAT")
+        .ok()
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| "files".into())
+}
+
+/// Hex digits in an object id of [`test_object_format`] (40 or 64).
+pub fn test_hex_len() -> usize {
+    if test_object_format() == "sha256" {
+        64
+    } else {
+        40
+    }
+}
+
+/// An object id of the suite's format that names no object: `pattern`
+/// repeated (and cut) to the right length, e.g. `fake_id("1234567890")`.
+pub fn fake_id(pattern: &str) -> String {
+    pattern
+        .repeat(test_hex_len())
+        .chars()
+        .take(test_hex_len())
+        .collect()
+}
+
+/// Git's all-zero id in the suite's format ("no object").
+pub fn null_id() -> String {
+    fake_id("0")
+}
+
 /// Applies the hermetic environment to a command.
+///
+/// Every git a test runs goes through here, so the formats of
+/// [`test_object_format`] and [`test_ref_format`] reach every `git init` and
+/// `git clone` as git's own defaults (`GIT_DEFAULT_HASH`,
+/// `GIT_DEFAULT_REF_FORMAT`): the whole suite runs against each kind of
+/// repository.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
     cmd.env_clear();
+    cmd.env("GIT_DEFAULT_HASH", test_object_format())
+        .env("GIT_DEFAULT_REF_FORMAT", test_ref_format());
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
@@ -435,12 +504,24 @@ impl World {
     /// A server with a `main` branch holding one plain commit by Alice, pushed
     /// before any hook was installed, and a clone on `main` tracking it.
     pub fn new() -> World {
-        World::with_object_format("sha1")
+        World::with_object_format(&test_object_format())
     }
 
     /// [`World::new`] with repositories in the given object format
     /// (`sha1` or `sha256`).
     pub fn with_object_format(format: &str) -> World {
+        World::with_formats(format, &test_ref_format())
+    }
+
+    /// [`World::new`] with repositories in the given object format (`sha1`,
+    /// `sha256`) and ref storage (`files`, `reftable`).
+    pub fn with_formats(format: &str, refs: &str) -> World {
+        World::with_formats_and_config(format, refs, &[])
+    }
+
+    /// [`World::with_formats`], with `config` set in the clone before its
+    /// first object (`extensions.compatObjectFormat` must be).
+    pub fn with_formats_and_config(format: &str, refs: &str, config: &[(&str, &str)]) -> World {
         let tmp = tempfile::Builder::new()
             .prefix("trailgate-it-")
             .tempdir()
@@ -457,13 +538,29 @@ impl World {
             files: Cell::new(0),
         };
         let format = format!("--object-format={format}");
+        let refs = format!("--ref-format={refs}");
         w.run_git(
             &w.root,
-            &["init", "-q", "--bare", "-b", "main", &format, "server.git"],
+            &[
+                "init",
+                "-q",
+                "--bare",
+                "-b",
+                "main",
+                &format,
+                &refs,
+                "server.git",
+            ],
         )
         .assert_code(0);
-        w.run_git(&w.root, &["init", "-q", "-b", "main", &format, "work"])
-            .assert_code(0);
+        w.run_git(
+            &w.root,
+            &["init", "-q", "-b", "main", &format, &refs, "work"],
+        )
+        .assert_code(0);
+        for (key, value) in config {
+            w.git(&["config", key, value]);
+        }
         w.git(&["config", "user.name", "Pat Pusher"]);
         w.git(&["config", "user.email", "pat@example.com"]);
         w.git(&["remote", "add", "origin", w.server.to_str().unwrap()]);

@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
+use crate::git::HashKind;
+
 /// The namespace git signs commits and push certificates in.
 const GIT_NAMESPACE: &str = "git";
 
@@ -147,9 +149,10 @@ impl KeyRing {
             .collect()
     }
 
-    /// Verifies a commit object's signature.
-    pub fn verify_commit(&self, raw: &[u8]) -> SigStatus {
-        let Some((payload, signature)) = split_signed(raw) else {
+    /// Verifies the signature of a commit object of a repository whose
+    /// objects are named with `hash`.
+    pub fn verify_commit(&self, raw: &[u8], hash: HashKind) -> SigStatus {
+        let Some((payload, signature)) = split_signed(raw, hash) else {
             return SigStatus::Unsigned;
         };
         self.verify_payload(&payload, &signature)
@@ -202,10 +205,18 @@ pub fn blob(text: &str) -> Option<&str> {
 }
 
 /// Splits a commit object into the payload that was signed and the
-/// signature, as git's `parse_signed_commit` does: the `gpgsig` header (and
-/// its continuation lines, which start with a space) is the signature, and
-/// the object without those lines is the payload. `None` when unsigned.
-pub fn split_signed(raw: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+/// signature, as git's `parse_buffer_signed_by_header` does: the signature
+/// header of the repository's hash (`gpgsig` for SHA-1, `gpgsig-sha256` for
+/// SHA-256) and its continuation lines (which start with a space) are the
+/// signature; the other hash's signature header (a `compatObjectFormat`
+/// signature) is left out of the payload too, and the object without those
+/// lines is the payload. `None` when unsigned.
+pub fn split_signed(raw: &[u8], hash: HashKind) -> Option<(Vec<u8>, Vec<u8>)> {
+    let ours: &[u8] = match hash {
+        HashKind::Sha1 => b"gpgsig ",
+        HashKind::Sha256 => b"gpgsig-sha256 ",
+    };
+    let mut in_other = false;
     let mut payload = Vec::with_capacity(raw.len());
     let mut signature = Vec::new();
     let mut in_signature = false;
@@ -236,14 +247,23 @@ pub fn split_signed(raw: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
             }
             in_signature = false;
         }
-        // SHA-1 repositories sign under `gpgsig`; SHA-256 ones under `gpgsig-sha256`.
-        if let Some(value) = line.strip_prefix(b"gpgsig ") {
+        if in_other {
+            if line.starts_with(b" ") {
+                continue;
+            }
+            in_other = false;
+        }
+        if let Some(value) = line.strip_prefix(ours) {
             if !found {
                 found = true;
                 in_signature = true;
                 signature.extend_from_slice(value);
                 continue;
             }
+        } else if line.starts_with(b"gpgsig") {
+            // Git drops every other `gpgsig…` header from the payload.
+            in_other = true;
+            continue;
         }
         payload.extend_from_slice(line);
     }
@@ -262,13 +282,16 @@ mod tests {
 
     #[test]
     fn unsigned_commits_have_no_signature() {
-        assert_eq!(split_signed(b"tree x\nauthor a\n\nmsg\n"), None);
+        assert_eq!(
+            split_signed(b"tree x\nauthor a\n\nmsg\n", HashKind::Sha1),
+            None
+        );
     }
 
     #[test]
     fn the_signature_header_is_cut_out_of_the_payload() {
         let raw = b"tree t\nparent p\nauthor a\ncommitter c\ngpgsig -----BEGIN SSH SIGNATURE-----\n AAAA\n -----END SSH SIGNATURE-----\n\nmsg\n\ngpgsig not a header\n";
-        let (payload, sig) = split_signed(raw).unwrap();
+        let (payload, sig) = split_signed(raw, HashKind::Sha1).unwrap();
         assert_eq!(
             payload,
             b"tree t\nparent p\nauthor a\ncommitter c\n\nmsg\n\ngpgsig not a header\n"
@@ -280,15 +303,42 @@ mod tests {
     }
 
     #[test]
+    fn each_hash_reads_its_own_signature_header_and_drops_the_others() {
+        // A SHA-256 repository with compatObjectFormat = sha1 writes both.
+        let raw = b"tree t\ngpgsig -----BEGIN SSH SIGNATURE-----\n ONE\n -----END SSH SIGNATURE-----\ngpgsig-sha256 -----BEGIN SSH SIGNATURE-----\n TWO\n -----END SSH SIGNATURE-----\nauthor a\n\nmsg\n";
+        let (payload, sig) = split_signed(raw, HashKind::Sha256).unwrap();
+        assert_eq!(payload, b"tree t\nauthor a\n\nmsg\n");
+        assert_eq!(
+            sig,
+            b"-----BEGIN SSH SIGNATURE-----\nTWO\n-----END SSH SIGNATURE-----\n"
+        );
+        let (payload, sig) = split_signed(raw, HashKind::Sha1).unwrap();
+        assert_eq!(payload, b"tree t\nauthor a\n\nmsg\n");
+        assert_eq!(
+            sig,
+            b"-----BEGIN SSH SIGNATURE-----\nONE\n-----END SSH SIGNATURE-----\n"
+        );
+        // Only the other hash's signature: unsigned for this repository.
+        let only_sha1 = b"tree t\ngpgsig X\n\nmsg\n";
+        assert_eq!(split_signed(only_sha1, HashKind::Sha256), None);
+    }
+
+    #[test]
     fn garbage_signatures_are_bad_not_panics() {
         let ring = KeyRing::default();
         let raw = b"tree t\ngpgsig -----BEGIN SSH SIGNATURE-----\n !!!\n -----END SSH SIGNATURE-----\n\nm\n";
-        assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
+        assert!(matches!(
+            ring.verify_commit(raw, HashKind::Sha1),
+            SigStatus::Bad { .. }
+        ));
         let raw = b"tree t\ngpgsig -----BEGIN PGP SIGNATURE-----\n x\n -----END PGP SIGNATURE-----\n\nm\n";
-        assert!(matches!(ring.verify_commit(raw), SigStatus::Bad { .. }));
+        assert!(matches!(
+            ring.verify_commit(raw, HashKind::Sha1),
+            SigStatus::Bad { .. }
+        ));
         let raw = b"tree t\ngpgsig -----BEGIN SIGNED MESSAGE-----\n x\n -----END SIGNED MESSAGE-----\n\nm\n";
         assert_eq!(
-            ring.verify_commit(raw),
+            ring.verify_commit(raw, HashKind::Sha1),
             SigStatus::Unsupported { kind: "X.509" }
         );
     }

@@ -50,7 +50,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::git::oid::ObjectId;
-use crate::git::repo::{is_not_found, Objects, Repo};
+use crate::git::repo::{GitError, Objects, Repo};
 
 use crate::git::pack::PackReader;
 use thiserror::Error;
@@ -218,8 +218,10 @@ pub enum DiffError {
     ReadCommit {
         commit: ObjectId,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
+    #[error("cannot diff commit {commit}: {reason}")]
+    BadCommit { commit: ObjectId, reason: String },
     #[error("cannot diff {context}: {kind} {oid} is not in the repository (nor in the push's quarantine)")]
     MissingObject {
         context: String,
@@ -232,7 +234,7 @@ pub enum DiffError {
         kind: &'static str,
         oid: ObjectId,
         #[source]
-        source: git2::Error,
+        source: GitError,
     },
     #[error("cannot diff {context}: tree {oid} is malformed: {reason}")]
     BadTree {
@@ -359,13 +361,15 @@ fn commit_trees(
     repo: &Repo,
     commit: ObjectId,
 ) -> Result<(Option<ObjectId>, Option<ObjectId>), DiffError> {
-    let read = |oid: ObjectId| {
-        let id = crate::git::repo::git2_id(oid).map_err(|e| DiffError::ReadCommit {
-            commit: oid,
-            source: e,
-        })?;
-        repo.git2().find_commit(id).map_err(|e| {
-            if is_not_found(&e) {
+    // trailgate's own commit parser, as the walk reads commits: the same
+    // answer for every object format.
+    let objects = repo.objects().map_err(|e| DiffError::ReadCommit {
+        commit,
+        source: GitError::Git(e.to_string()),
+    })?;
+    let read = |oid: ObjectId| -> Result<(ObjectId, Option<ObjectId>), DiffError> {
+        let object = objects.read_raw(oid).map_err(|e| {
+            if e.is_not_found() {
                 DiffError::MissingCommit { commit: oid }
             } else {
                 DiffError::ReadCommit {
@@ -373,12 +377,27 @@ fn commit_trees(
                     source: e,
                 }
             }
-        })
+        })?;
+        if object.kind() != crate::git::repo::ObjectKind::Commit {
+            return Err(DiffError::BadCommit {
+                commit: oid,
+                reason: format!("it is a {}, not a commit", object.kind().name()),
+            });
+        }
+        let parsed =
+            crate::git::object::parse(object.data()).map_err(|reason| DiffError::BadCommit {
+                commit: oid,
+                reason,
+            })?;
+        let tree = parsed.tree.ok_or_else(|| DiffError::BadCommit {
+            commit: oid,
+            reason: "its tree line is not an object id".into(),
+        })?;
+        Ok((tree, parsed.parents.first().copied()))
     };
-    let c = read(commit)?;
-    let new = ObjectId::from(c.tree_id());
-    let old = match c.parent_ids().next() {
-        Some(parent) => Some(ObjectId::from(read(ObjectId::from(parent))?.tree_id())),
+    let (new, parent) = read(commit)?;
+    let old = match parent {
+        Some(parent) => Some(read(parent)?.0),
         None => None,
     };
     Ok((old, Some(new)))
@@ -479,8 +498,8 @@ impl<'r> Differ<'r> {
         Ok(DiffStats { files })
     }
 
-    fn missing_or_read(&self, kind: &'static str, oid: ObjectId, e: git2::Error) -> DiffError {
-        if is_not_found(&e) {
+    fn missing_or_read(&self, kind: &'static str, oid: ObjectId, e: GitError) -> DiffError {
+        if e.is_not_found() {
             DiffError::MissingObject {
                 context: self.context.clone(),
                 kind,

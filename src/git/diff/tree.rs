@@ -68,23 +68,26 @@ pub(super) struct Entry<'t> {
     mode: u32,
     /// The entry's object id, as the tree stores it.
     id: &'t [u8],
+    kind: HashKind,
 }
 
 impl Entry<'_> {
     pub(super) fn oid(&self) -> ObjectId {
-        HashKind::Sha1
-            .from_bytes(self.id)
-            .unwrap_or(HashKind::Sha1.null())
+        // The reader took exactly `byte_len()` bytes.
+        self.kind.from_bytes(self.id).unwrap_or(self.kind.null())
     }
 }
 
 /// The entries of a [`RawTree`], in order; an error ends them.
 pub(super) struct Entries<'t> {
     rest: &'t [u8],
+    /// The hash of the ids the entries hold (20 or 32 raw bytes each).
+    kind: HashKind,
 }
 
 impl<'t> Entries<'t> {
-    /// Git's `decode_tree_entry`: `<octal mode> <name>\0<20-byte id>`.
+    /// Git's `decode_tree_entry`: `<octal mode> <name>\0<raw id>` (20 bytes
+    /// for SHA-1, 32 for SHA-256).
     pub(super) fn next_entry(&mut self) -> Result<Option<Entry<'t>>, &'static str> {
         if self.rest.is_empty() {
             return Ok(None);
@@ -115,14 +118,16 @@ impl<'t> Entries<'t> {
         if name.is_empty() {
             return Err("an entry has an empty name");
         }
+        let len = self.kind.byte_len();
         let id = after
-            .get(end + 1..end + 21)
+            .get(end + 1..end + 1 + len)
             .ok_or("the last entry is cut short")?;
-        self.rest = after.get(end + 21..).unwrap_or(&[]);
+        self.rest = after.get(end + 1 + len..).unwrap_or(&[]);
         Ok(Some(Entry {
             name,
             mode: canon_mode(mode),
             id,
+            kind: self.kind,
         }))
     }
 }
@@ -222,13 +227,13 @@ impl<'r> Differ<'r> {
         let name = kind.name();
         let object = self
             .objects(name, oid)?
-            .read_git2(oid)
+            .read_raw(oid)
             .map_err(|e| self.missing_or_read(name, oid, e))?;
         if object.kind() != kind {
             return Err(self.missing_or_read(
                 name,
                 oid,
-                git2::Error::from_str(&format!("it is a {}", object.kind().name())),
+                GitError::Git(format!("it is a {}", object.kind().name())),
             ));
         }
         Ok(object)
@@ -245,7 +250,7 @@ impl<'r> Differ<'r> {
             None => Err(self.missing_or_read(
                 kind,
                 oid,
-                git2::Error::from_str("the object database cannot be opened"),
+                GitError::Git("the object database cannot be opened".into()),
             )),
         }
     }
@@ -259,11 +264,14 @@ impl<'r> Differ<'r> {
         out: &mut Vec<Pair>,
     ) -> Result<(), DiffError> {
         self.in_time()?;
+        let kind = self.repo.hash_kind();
         let mut old_entries = Entries {
             rest: old.map_or(&[][..], |t| &t.data),
+            kind,
         };
         let mut new_entries = Entries {
             rest: new.map_or(&[][..], |t| &t.data),
+            kind,
         };
         let mut a = self.next_entry(old, &mut old_entries)?;
         let mut b = self.next_entry(new, &mut new_entries)?;
@@ -387,7 +395,10 @@ mod tests {
     type Read = (Vec<u8>, u32, Vec<u8>);
 
     fn entries_of(data: &[u8]) -> Result<Vec<Read>, &'static str> {
-        let mut entries = Entries { rest: data };
+        let mut entries = Entries {
+            rest: data,
+            kind: HashKind::Sha1,
+        };
         let mut out = Vec::new();
         while let Some(e) = entries.next_entry()? {
             out.push((e.name.to_vec(), e.mode, e.id.to_vec()));

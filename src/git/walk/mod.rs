@@ -40,7 +40,7 @@ pub enum WalkError {
     Read {
         oid: ObjectId,
         #[source]
-        source: git2::Error,
+        source: crate::git::repo::GitError,
     },
     #[error("object {oid} should be a commit but is a {kind}")]
     NotACommit { oid: ObjectId, kind: String },

@@ -6,7 +6,7 @@
 
 use crate::git::object;
 use crate::git::oid::ObjectId;
-use crate::git::repo::{is_not_found, ObjectKind};
+use crate::git::repo::ObjectKind;
 
 use super::{OnRead, WalkError, Walker};
 
@@ -34,8 +34,8 @@ impl Walker<'_> {
             return Ok(false);
         }
         let oid = self.oid(n);
-        let object = self.odb.read_git2(oid).map_err(|source| {
-            if is_not_found(&source) {
+        let object = self.odb.read_raw(oid).map_err(|source| {
+            if source.is_not_found() {
                 WalkError::Missing { oid }
             } else {
                 WalkError::Read { oid, source }
@@ -76,7 +76,7 @@ impl Walker<'_> {
             if self.loaded(n) || self.load_from_graph(n) {
                 return Some(n);
             }
-            let object = self.odb.read_git2(oid).ok()?;
+            let object = self.odb.read_raw(oid).ok()?;
             match object.kind() {
                 ObjectKind::Commit => {
                     self.scratch.clear();

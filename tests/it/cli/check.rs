@@ -312,3 +312,47 @@ fn ai_settings_are_checked() {
         assert!(run.stderr.contains(allowed), "{bad}: {}", run.dump());
     }
 }
+
+#[test]
+fn install_and_check_treat_sha256_and_reftable_repositories_like_any_other() {
+    // Git 3.0's defaults: install writes the hook without a word of
+    // "unsupported", and check (run inside the repository) reads it and
+    // warns about the hook that others may write, as for any repository.
+    use std::os::unix::fs::PermissionsExt;
+    for (objects, refs) in [
+        ("sha256", "files"),
+        ("sha1", "reftable"),
+        ("sha256", "reftable"),
+    ] {
+        let w = World::with_formats(objects, refs);
+        let policy = w.root.join("policy.toml");
+        std::fs::write(&policy, crate::support::policy(SENIOR_RULE)).unwrap();
+        let policy = policy.to_str().unwrap();
+        let server = w.server.to_str().unwrap();
+        let install = run_trailgate(
+            &w.home,
+            &w.root,
+            &["install", "--config", policy, server],
+            b"",
+            &[],
+        );
+        install.assert_code(0);
+        let said = format!("{}{}", install.stdout, install.stderr).to_lowercase();
+        assert!(
+            !said.contains("unsupported") && !said.contains("not supported"),
+            "{said}"
+        );
+        let hook = w.server.join("hooks").join("pre-receive");
+        assert!(hook.is_file(), "{objects}/{refs}: no hook written");
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let check = run_trailgate(&w.home, &w.server, &["check", "--config", policy], b"", &[]);
+        check.assert_code(0);
+        check.assert_says("the hook");
+        check.assert_says("is writable by");
+        let said = format!("{}{}", check.stdout, check.stderr).to_lowercase();
+        assert!(
+            !said.contains("unsupported") && !said.contains("cannot open"),
+            "{said}"
+        );
+    }
+}

@@ -322,22 +322,26 @@ fn the_empty_tree_diff_lists_every_file_as_added() {
 fn a_missing_commit_is_an_error_that_names_it() {
     let (repo, _) = history_small();
     let r = repo.open();
-    let missing = ObjectId::from_hex(b"1234567890123456789012345678901234567890").unwrap();
+    let missing = ObjectId::from_hex(crate::support::fake_id("1234567890").as_bytes()).unwrap();
     let err = diff::commit_stats(&r, missing, &DiffOptions::default()).unwrap_err();
     assert!(err.to_string().contains(&missing.to_string()), "{err}");
 }
 
 #[test]
 fn a_gitlink_counts_as_one_line_and_a_mode_flip_on_a_binary_file_has_no_counts() {
-    let stream = b"commit refs/heads/main\nmark :1\ncommitter a <a@b> 1 +0000\ndata 2\nc1\n\
-M 160000 1111111111111111111111111111111111111111 sub\n\
+    let stream = format!(
+        "commit refs/heads/main\nmark :1\ncommitter a <a@b> 1 +0000\ndata 2\nc1\n\
+M 160000 {one} sub\n\
 M 100644 inline bin\ndata 3\na\0b\n\
 M 100644 inline text\ndata 2\nt\n\n\
 commit refs/heads/main\nmark :2\ncommitter a <a@b> 2 +0000\ndata 2\nc2\nfrom :1\n\
-M 160000 2222222222222222222222222222222222222222 sub\n\
+M 160000 {two} sub\n\
 M 100755 inline bin\ndata 3\na\0b\n\
-M 100755 inline text\ndata 2\nt\n\n";
-    let repo = Repo::from_fast_import(stream);
+M 100755 inline text\ndata 2\nt\n\n",
+        one = crate::support::fake_id("1"),
+        two = crate::support::fake_id("2"),
+    );
+    let repo = Repo::from_fast_import(stream.as_bytes());
     let r = repo.open();
     let commits = repo.commits();
     let first = diff::commit_stats(&r, commits[0], &DiffOptions::default()).unwrap();

@@ -219,7 +219,7 @@ fn edit(rng: &mut Rng, data: &[u8], percent: usize) -> Vec<u8> {
 
 fn hex_id(rng: &mut Rng) -> Vec<u8> {
     let mut s = String::new();
-    for _ in 0..5 {
+    for _ in 0..crate::support::test_hex_len() / 8 {
         let _ = write!(s, "{:08x}", rng.next_u64() as u32);
     }
     s.into_bytes()

@@ -37,7 +37,7 @@ fn objects_dir(repo: &Repo) -> Vec<std::path::PathBuf> {
 
 /// Every object read through the reader equals git's.
 fn check_every_object(repo: &Repo) -> usize {
-    let packs = Packs::open(&objects_dir(repo));
+    let packs = Packs::open(&objects_dir(repo), repo.open().hash_kind());
     assert!(!packs.is_empty());
     let reader = PackReader::new(&packs);
     let objects = all_objects(repo);
@@ -92,7 +92,7 @@ fn every_object_reads_as_git_shows_it_with_offset_and_id_deltas() {
 
     // And the reader's diffs are git's.
     let r = repo.open();
-    let packs = Packs::open(&objects_dir(&repo));
+    let packs = Packs::open(&objects_dir(&repo), repo.open().hash_kind());
     let reader = PackReader::new(&packs);
     let opts = DiffOptions::renames();
     let mut cache = TreeCache::default();
@@ -126,7 +126,7 @@ fn a_damaged_pack_is_refused_not_misread() {
     }
     for data in [damaged, original[..original.len() / 2].to_vec()] {
         std::fs::write(&pack, &data).unwrap();
-        let packs = Packs::open(&objects_dir(&repo));
+        let packs = Packs::open(&objects_dir(&repo), repo.open().hash_kind());
         let reader = PackReader::new(&packs);
         let mut refused = 0;
         for (oid, kind, content) in &objects {

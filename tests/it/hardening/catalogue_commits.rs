@@ -325,7 +325,7 @@ fn a_commit_whose_parent_is_missing_exits_2_naming_the_parent() {
     let w = World::with_policy(&senior_policy());
     let main = w.server_ref(MAIN).unwrap();
     let tree = empty_tree(&w);
-    let ghost = "dead00000000000000000000000000000000beef";
+    let ghost = &fake_id("dead0000beef");
     let new = raw_object(
         &w,
         "commit",
@@ -369,7 +369,7 @@ fn a_tag_chain_deeper_than_64_levels_exits_2() {
         target = raw_object(&w, "tag", data.as_bytes());
         kind = "tag";
     }
-    let run = hook(&w, &[], &line(ZERO, &target, "refs/tags/deep"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &target, "refs/tags/deep"), &[]);
     assert_cannot_judge(&run, "deeper than 64");
 }
 
@@ -377,7 +377,7 @@ fn a_tag_chain_deeper_than_64_levels_exits_2() {
 fn a_tag_that_is_garbage_exits_2_or_is_judged_without_a_panic() {
     let w = World::with_policy(&senior_policy());
     let tag = raw_object(&w, "tag", b"object nothex\ntype commit\n\n");
-    let run = hook(&w, &[], &line(ZERO, &tag, "refs/tags/bad"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tag, "refs/tags/bad"), &[]);
     assert_cannot_judge(&run, &tag);
 }
 

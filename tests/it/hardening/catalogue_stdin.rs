@@ -135,11 +135,38 @@ fn both_ids_zero_exits_2() {
 }
 
 #[test]
-fn sha256_ids_in_a_sha1_repository_exit_2() {
+fn ids_of_the_other_hash_exit_2_naming_both_formats() {
+    // SHA-256 ids in a SHA-1 repository, or SHA-1 ids in a SHA-256 one:
+    // nothing in the repository has such a name.
     let (w, _) = world();
-    let long = "a".repeat(64);
-    let stdin = format!("{long} {long} {MAIN}\n");
-    assert_cannot_judge(&hook(&w, &[], stdin.as_bytes(), &[]), "SHA-256");
+    let (other, theirs, ours) = if test_object_format() == "sha256" {
+        ("a".repeat(40), "SHA-1", "SHA-256")
+    } else {
+        ("a".repeat(64), "SHA-256", "SHA-1")
+    };
+    let stdin = format!("{other} {other} {MAIN}\n");
+    let run = hook(&w, &[], stdin.as_bytes(), &[]);
+    assert_cannot_judge(&run, &format!("the push names {theirs} object ids"));
+    run.assert_says(&format!("names its objects with {ours}"));
+}
+
+#[test]
+fn a_repository_in_an_object_format_trailgate_cannot_read_exits_2_naming_it() {
+    // Git refuses to run in such a repository, so a real push never gets
+    // here; the hook still fails closed if its configuration says so.
+    let (w, main) = world();
+    let config = w.server.join("config");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let text = text.replace("repositoryformatversion = 0", "repositoryformatversion = 1");
+    let text = if text.contains("objectformat") {
+        text.replace("objectformat = sha256", "objectformat = sha512")
+    } else {
+        format!("{text}[extensions]\n\tobjectFormat = sha512\n")
+    };
+    std::fs::write(&config, text).unwrap();
+    let stdin = format!("{main} {main} {MAIN}\n");
+    let run = hook(&w, &[], stdin.as_bytes(), &[]);
+    assert_cannot_judge(&run, "`sha512` (extensions.objectFormat)");
 }
 
 #[test]
@@ -202,7 +229,7 @@ fn odd_but_valid_ref_names_are_judged_like_any_other() {
 #[test]
 fn an_unknown_new_id_exits_2_naming_the_object() {
     let (w, main) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let run = hook(&w, &[], &line(&main, missing, MAIN), &[]);
     assert_cannot_judge(&run, missing);
     run.assert_says("not in the repository");
@@ -211,7 +238,7 @@ fn an_unknown_new_id_exits_2_naming_the_object() {
 #[test]
 fn an_unknown_old_id_exits_2_naming_the_object() {
     let (w, main) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let run = hook(&w, &[], &line(missing, &main, MAIN), &[]);
     assert_cannot_judge(&run, missing);
 }
@@ -228,7 +255,7 @@ fn a_branch_set_to_a_blob_exits_2_saying_it_is_a_blob() {
 fn a_tag_pointing_at_a_tree_is_judged_by_deny_rules_only_and_accepted() {
     let (w, _) = world();
     let tree = empty_tree(&w);
-    let run = hook(&w, &[], &line(ZERO, &tree, "refs/tags/just-a-tree"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tree, "refs/tags/just-a-tree"), &[]);
     assert_no_crash(&run);
     run.assert_code(0);
 }
@@ -247,7 +274,7 @@ require = { approvals = { from = ["senior"], count = 1 } }
     let main = w.server_ref(MAIN).unwrap();
     let mut stdin = Vec::new();
     for i in 0..5000 {
-        stdin.extend_from_slice(&line(ZERO, &main, &format!("refs/heads/new/b{i}")));
+        stdin.extend_from_slice(&line(&ZERO, &main, &format!("refs/heads/new/b{i}")));
     }
     let start = Instant::now();
     let run = hook_within(&w, &[], &stdin, &[], Duration::from_secs(30));
@@ -263,10 +290,10 @@ require = { approvals = { from = ["senior"], count = 1 } }
 #[test]
 fn five_thousand_updates_naming_a_missing_object_are_rejected_at_once() {
     let (w, _) = world();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     let mut stdin = Vec::new();
     for i in 0..5000 {
-        stdin.extend_from_slice(&line(ZERO, missing, &format!("refs/heads/b{i}")));
+        stdin.extend_from_slice(&line(&ZERO, missing, &format!("refs/heads/b{i}")));
     }
     let run = hook_within(&w, &[], &stdin, &[], Duration::from_secs(30));
     assert_cannot_judge(&run, missing);

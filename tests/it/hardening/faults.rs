@@ -58,7 +58,7 @@ fn a_pack_deleted_before_judging_rejects_the_push_naming_the_missing_commit() {
         std::fs::remove_file(pack.with_extension("idx")).unwrap();
     }
     // The loose tip reads; its parent, in the deleted pack, does not.
-    let run = hook(&w, &[], &line(ZERO, &tip, "refs/heads/topic"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tip, "refs/heads/topic"), &[]);
     assert_cannot_judge(&run, &packed);
     run.assert_says("the push is rejected because it could not be judged");
 }
@@ -70,7 +70,7 @@ fn a_pack_file_gone_but_its_index_left_rejects_the_push() {
     for pack in packs(&w) {
         std::fs::remove_file(&pack).unwrap();
     }
-    let run = hook(&w, &[], &line(ZERO, &tip, "refs/heads/topic"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tip, "refs/heads/topic"), &[]);
     assert_no_crash(&run);
     run.assert_code(2);
     run.assert_says("trailgate: error:");
@@ -86,7 +86,7 @@ fn a_truncated_pack_rejects_the_push() {
         let file = std::fs::OpenOptions::new().write(true).open(&pack).unwrap();
         file.set_len(len / 2).unwrap();
     }
-    let run = hook(&w, &[], &line(ZERO, &tip, "refs/heads/topic"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tip, "refs/heads/topic"), &[]);
     assert_no_crash(&run);
     run.assert_code(2);
     run.assert_says("trailgate: error:");
@@ -99,7 +99,7 @@ fn a_corrupt_loose_object_rejects_the_push() {
     let path = w.server.join("objects").join(&new[..2]).join(&new[2..]);
     make_writable(&path);
     std::fs::write(&path, b"\x78\x9cthis is not zlib data at all").unwrap();
-    let run = hook(&w, &[], &line(ZERO, &new, "refs/heads/topic"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &new, "refs/heads/topic"), &[]);
     assert_cannot_judge(&run, &new[..7]);
 }
 

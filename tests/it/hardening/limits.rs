@@ -101,7 +101,7 @@ require = { approvals = { from = ["senior"], count = 1 } }
 "#,
     ));
     let tree = empty_tree(&w);
-    let mut parent = "dead00000000000000000000000000000000beef".to_owned();
+    let mut parent = fake_id("dead0000beef");
     for i in 0..150u64 {
         let time = format!("{}", 1_700_000_000 + i);
         let author = format!("author Carol <carol@example.com> {time} +0000");
@@ -118,7 +118,7 @@ require = { approvals = { from = ["senior"], count = 1 } }
         );
     }
     let start = Instant::now();
-    let run = hook(&w, &[], &line(ZERO, &parent, "refs/heads/long"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &parent, "refs/heads/long"), &[]);
     assert_rejected_by(&run, "max-commits");
     assert!(start.elapsed() < Duration::from_secs(20));
 }

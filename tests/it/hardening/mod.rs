@@ -10,4 +10,4 @@ mod faults;
 mod fooling;
 mod limits;
 mod merges;
-pub(crate) mod support;
+pub mod support;

@@ -53,7 +53,7 @@ fn garbage_on_stdin_exits_2_with_a_clear_message() {
 fn unknown_object_id_on_stdin_exits_2_naming_it() {
     let w = World::with_policy(&policy(SENIOR_RULE));
     let main = w.server_ref(MAIN).unwrap();
-    let missing = "1234567890abcdef1234567890abcdef12345678";
+    let missing = &fake_id("1234567890abcdef");
     assert!(!w.server_has(missing));
 
     let run = w.pre_receive(&[], &format!("{main} {missing} {MAIN}\n"));

@@ -286,27 +286,34 @@ deny = ["create"]
 }
 
 #[test]
-fn push_to_a_sha256_repository_is_refused_with_a_clear_message() {
-    // Git's stdin lines carry 64-hex ids in a SHA-256 repository. The
-    // vendored libgit2 reads SHA-1 repositories only, so trailgate cannot
-    // judge such a push: it must say so and reject (exit 2), never accept
-    // unjudged. When SHA-256 support lands, this test becomes "is judged".
-    let w = World::with_object_format("sha256");
-    w.install_hook();
-    w.write_policy(&policy(SENIOR_RULE));
-    let before = w.server_ref(MAIN).unwrap();
-    assert_eq!(before.len(), 64);
+fn sha256_and_reftable_repositories_are_judged_like_any_other() {
+    // Git 3.0's defaults. Each combination, whatever the suite's switch
+    // says: an approved commit passes, an unapproved one is rejected by name.
+    for (objects, refs) in [
+        ("sha256", "files"),
+        ("sha1", "reftable"),
+        ("sha256", "reftable"),
+    ] {
+        let w = World::with_formats(objects, refs);
+        w.install_hook();
+        w.write_policy(&policy(SENIOR_RULE));
+        let before = w.server_ref(MAIN).unwrap();
+        assert_eq!(before.len(), if objects == "sha256" { 64 } else { 40 });
 
-    let subject = "Approved in a SHA-256 repository";
-    w.commit(
-        &CAROL,
-        &msg(subject, &["AI-Assisted: yes", &approved_by(&ALICE)]),
-    );
-    w.push(&["origin", "main"])
-        .assert_rejected()
-        .assert_line_with(&["SHA-256", "not supported"])
-        .assert_line_with(&["fails closed"]);
-    w.assert_server_ref(MAIN, Some(&before));
+        let subject = "Approved in a Git 3.0 repository";
+        let good = w.commit(
+            &CAROL,
+            &msg(subject, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+        );
+        w.push(&["origin", "main"]).assert_accepted();
+        w.assert_server_ref(MAIN, Some(&good));
+
+        let bad = w.commit(&CAROL, &msg("Unapproved", &["AI-Assisted: yes"]));
+        w.push(&["origin", "main"])
+            .assert_rejected_with(1)
+            .assert_line_with(&["error[ai-needs-senior-approval]", &bad[..7]]);
+        w.assert_server_ref(MAIN, Some(&good));
+    }
 }
 
 #[test]
