@@ -41,7 +41,7 @@ pub(super) fn explain(
         let data = objects.read(oid)?;
         let facts = crate::facts::of_commit(oid, data.data(), &policy.facts())
             .map_err(|reason| RepoError::BadCommit { oid, reason })?;
-        let signature = policy.keys.verify_commit(data.data());
+        let signature = policy.keys.verify_commit(data.data(), oid.kind());
         out.push('\n');
         commit(&mut out, &policy, &facts, &signature, refname.as_deref());
     }

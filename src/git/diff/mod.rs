@@ -384,11 +384,12 @@ fn commit_trees(
                 reason: format!("it is a {}, not a commit", object.kind().name()),
             });
         }
-        let parsed =
-            crate::git::object::parse(object.data()).map_err(|reason| DiffError::BadCommit {
+        let parsed = crate::git::object::parse(object.data(), oid.kind()).map_err(|reason| {
+            DiffError::BadCommit {
                 commit: oid,
                 reason,
-            })?;
+            }
+        })?;
         let tree = parsed.tree.ok_or_else(|| DiffError::BadCommit {
             commit: oid,
             reason: "its tree line is not an object id".into(),

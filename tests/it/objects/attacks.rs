@@ -299,7 +299,7 @@ fn attack_tag_that_names_an_object_of_another_type() {
     let data =
         format!("object {tree}\ntype commit\ntag v1\ntagger T <t@example.com> 1 +0000\n\nx\n");
     let tag = raw_object(&w, "tag", data.as_bytes());
-    let run = hook(&w, &[], &line(ZERO, &tag, "refs/tags/v1"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tag, "refs/tags/v1"), &[]);
     run.assert_code(2);
     run.assert_says(&format!("tag {tag} is malformed"));
     run.assert_says("it says it tags a commit, but the object it names is a tree");
@@ -311,7 +311,7 @@ fn attack_tag_with_a_malformed_tagger() {
     let main = w.server_ref(MAIN).unwrap();
     let data = format!("object {main}\ntype commit\ntag v1\ntagger Alice Senior 1 +0000\n\nx\n");
     let tag = raw_object(&w, "tag", data.as_bytes());
-    let run = hook(&w, &[], &line(ZERO, &tag, "refs/tags/v1"), &[]);
+    let run = hook(&w, &[], &line(&ZERO, &tag, "refs/tags/v1"), &[]);
     run.assert_code(2);
     run.assert_says(&format!("tag {tag} is malformed"));
     run.assert_says("missingEmail");
