@@ -57,12 +57,12 @@ fn json_pre_receive_with_bad_stdin_prints_one_error_object() {
 fn json_pre_receive_with_a_missing_object_prints_one_error_object() {
     let w = World::with_policy(&policy(SENIOR_RULE));
     let head = w.server_ref("refs/heads/main").unwrap();
-    let missing = "1234567890123456789012345678901234567890";
+    let missing = fake_id("1234567890");
     let run = w.pre_receive(
         &["--format", "json"],
         &format!("{head} {missing} refs/heads/main\n"),
     );
-    assert_error_object(&run, missing);
+    assert_error_object(&run, &missing);
 }
 
 #[test]

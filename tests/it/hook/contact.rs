@@ -36,7 +36,7 @@ fn a_policy_rejection_ends_with_the_contact() {
 fn a_push_that_cannot_be_judged_ends_with_the_contact() {
     let w = world();
     let head = w.server_ref("refs/heads/main").unwrap();
-    let missing = "1234567890123456789012345678901234567890";
+    let missing = fake_id("1234567890");
     let run = w.pre_receive(&[], &format!("{head} {missing} refs/heads/main\n"));
     run.assert_code(2).assert_no_panic();
     assert_eq!(

@@ -164,9 +164,17 @@ fn readers_disagree(m: &Malformed) -> bool {
     )
 }
 
+/// The hash of the repositories the tests make (TRAILGATE_TEST_OBJECT_FORMAT).
+fn kind() -> HashKind {
+    match crate::support::test_object_format().as_str() {
+        "sha256" => HashKind::Sha256,
+        _ => HashKind::Sha1,
+    }
+}
+
 /// What trailgate reads, in the format of [`FORMAT`].
 fn trailgate_reading(data: &[u8]) -> String {
-    let c = object::parse(data, HashKind::Sha1).expect("an accepted commit is readable");
+    let c = object::parse(data, kind()).expect("an accepted commit is readable");
     let ids = |ids: &[ObjectId]| {
         ids.iter()
             .map(ToString::to_string)
@@ -252,13 +260,13 @@ fn generated_commits_are_read_as_git_reads_them_or_refused() {
         .lines()
         .filter(|l| l.starts_with("error") || l.starts_with("warning"))
         .flat_map(|l| l.split(|c: char| !c.is_ascii_hexdigit()))
-        .filter(|word| word.len() == 40)
+        .filter(|word| word.len() == kind().hex_len())
         .collect();
 
     let mut accepted: HashMap<&str, String> = HashMap::new();
     let (mut refused_disagree, mut refused_fsck) = (0, 0);
     for (oid, data) in oids.iter().zip(&objects) {
-        match object::fsck::check_commit(data, HashKind::Sha1) {
+        match object::fsck::check_commit(data, kind()) {
             Ok(()) => {
                 assert!(
                     !complained.contains(oid.as_str()),
