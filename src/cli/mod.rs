@@ -111,6 +111,10 @@ pub enum Command {
         /// is checked (default: the repository's owner, else you).
         #[arg(long = "as", value_name = "USER")]
         as_user: Option<String>,
+        /// List which rules apply to the repository of this name (acme/payments; the name
+        /// `repos` is matched against).
+        #[arg(long = "repo", value_name = "NAME")]
+        repo: Option<String>,
     },
     /// Judge the commits of a revision range as if they were pushed to a ref.
     ///
@@ -130,6 +134,10 @@ pub enum Command {
         /// Also report when everything passes.
         #[arg(long, short)]
         verbose: bool,
+        /// The server's name for the repository (acme/payments), for rules with `repos`
+        /// (default: as the host or settings.repos_root names it, else unknown).
+        #[arg(long = "repo", value_name = "NAME")]
+        repo: Option<String>,
         /// Revision ranges, e.g. origin/main..HEAD.
         #[arg(value_name = "REV-RANGE", required = true)]
         ranges: Vec<String>,
@@ -261,12 +269,14 @@ pub fn run(args: Vec<OsString>) -> u8 {
             config,
             format,
             as_user,
+            repo,
         } => check::check(
             &env,
             &check::CheckArgs {
                 config: config.as_deref(),
                 format,
                 as_user: as_user.as_deref(),
+                repo: repo.as_deref(),
             },
         ),
         Command::Verify {
@@ -274,8 +284,17 @@ pub fn run(args: Vec<OsString>) -> u8 {
             refname,
             format,
             verbose,
+            repo,
             ranges,
-        } => verify::verify(&env, config.as_deref(), refname, format, verbose, &ranges),
+        } => verify::verify(
+            &env,
+            config.as_deref(),
+            refname,
+            format,
+            verbose,
+            &ranges,
+            repo.as_deref(),
+        ),
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)

@@ -38,9 +38,15 @@ pub(super) fn pre_receive(
     let policy = crate::rules::load(&path)?;
     let pusher = host::pusher(env);
     let pusher_variables = host::pusher_variables();
+    let repository_variables = host::repository_variables();
+    let repository = host::repository_name(env, &git_dir, policy.settings.repos_root.as_deref());
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,
+        repository: crate::rules::Where {
+            name: repository.as_deref(),
+            looked_at: &repository_variables,
+        },
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
         quarantined: env.quarantined(),
@@ -60,7 +66,7 @@ pub(super) fn pre_receive(
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let info = host::push_info(env, &git_dir);
+    let info = host::push_info(env, &git_dir, policy.settings.repos_root.as_deref());
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),

@@ -11,6 +11,7 @@ pub(super) fn verify(
     format: Format,
     verbose: bool,
     ranges: &[String],
+    repo_name: Option<&str>,
 ) -> Result<u8, Error> {
     let repo = Repo::discover()?;
     let path = policy_path_for_tools(env, config)?;
@@ -38,9 +39,19 @@ pub(super) fn verify(
         .collect();
     let pusher = host::pusher(env);
     let pusher_variables = host::pusher_variables();
+    let repository_variables = host::repository_variables();
+    // `--repo` names the repository the commits would be pushed to; a
+    // clone's own path says nothing about the server's name for it.
+    let repository = repo_name
+        .map(str::to_owned)
+        .or_else(|| host::repository_name(env, repo.path(), policy.settings.repos_root.as_deref()));
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,
+        repository: crate::rules::Where {
+            name: repository.as_deref(),
+            looked_at: &repository_variables,
+        },
         baseline: Baseline::Explicit(negative),
         deadline: None,
         quarantined: false,

@@ -10,6 +10,7 @@ pub(super) const HOST: Host = Host {
     name: "gitea",
     pusher_variables: &["GITEA_PUSHER_NAME"],
     pusher,
+    repository_variables: &["GITEA_REPO_USER_NAME", "GITEA_REPO_NAME"],
     repository,
     protocol: none,
     runs_hook: never,

@@ -9,6 +9,7 @@ pub(super) const HOST: Host = Host {
     name: "github",
     pusher_variables: &["GITHUB_USER_LOGIN"],
     pusher: |env| login(env, "GITHUB_USER_LOGIN"),
+    repository_variables: &["GITHUB_REPO_NAME"],
     repository: |env| set(env, "GITHUB_REPO_NAME"),
     protocol: |env| set(env, "GITHUB_VIA"),
     runs_hook: never,

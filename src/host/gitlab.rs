@@ -10,6 +10,7 @@ pub(super) const HOST: Host = Host {
     name: "gitlab",
     pusher_variables: &["GL_USERNAME"],
     pusher: |env| login(env, "GL_USERNAME"),
+    repository_variables: &["GL_PROJECT_PATH"],
     repository: |env| set(env, "GL_PROJECT_PATH"),
     protocol: |env| set(env, "GL_PROTOCOL"),
     runs_hook,

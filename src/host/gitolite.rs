@@ -9,6 +9,7 @@ pub(super) const HOST: Host = Host {
     name: "gitolite",
     pusher_variables: &["GL_USER"],
     pusher: |env| login(env, "GL_USER"),
+    repository_variables: &["GL_REPO"],
     repository: |env| set(env, "GL_REPO"),
     protocol: none,
     runs_hook: never,

@@ -8,6 +8,7 @@ pub(super) const HOST: Host = Host {
     name: "http",
     pusher_variables: &["REMOTE_USER"],
     pusher: |env| login(env, "REMOTE_USER"),
+    repository_variables: &[],
     repository: none,
     protocol,
     runs_hook: never,

@@ -30,6 +30,8 @@ pub struct Host {
     pub pusher_variables: &'static [&'static str],
     /// Who pushed, as this host says.
     pub pusher: fn(&HookEnv) -> Option<Pusher>,
+    /// The variables this host names the repository in.
+    pub repository_variables: &'static [&'static str],
     /// This host's name for the repository.
     pub repository: fn(&HookEnv) -> Option<String>,
     /// The protocol the push came over, as far as this host tells.
@@ -197,12 +199,38 @@ pub fn line_prefix(env: &HookEnv) -> &'static str {
         .map_or("", |h| h.line_prefix)
 }
 
-/// Who pushed where, as the host told the hook.
-pub fn push_info(env: &HookEnv, git_dir: &Path) -> PushInfo {
-    let repository = HOSTS
+/// Every variable read for the repository's name, in the order they are tried.
+pub fn repository_variables() -> Vec<&'static str> {
+    HOSTS
         .iter()
-        .find_map(|h| (h.repository)(env))
-        .unwrap_or_else(|| git_dir.display().to_string());
+        .flat_map(|h| h.repository_variables.iter().copied())
+        .collect()
+}
+
+/// The repository's name, what `repos` is matched against and the audit
+/// log records: the first host (in precedence order) that names it, else
+/// the git directory relative to `repos_root` without its `.git`
+/// (`/srv/git/acme/payments.git` under `/srv/git` is `acme/payments`).
+/// `None` when neither says: a git directory outside `repos_root`, or no
+/// `repos_root`. Both paths are compared as the file system resolves them,
+/// so that a symlink or `..` does not name another repository.
+pub fn repository_name(env: &HookEnv, git_dir: &Path, repos_root: Option<&Path>) -> Option<String> {
+    if let Some(name) = HOSTS.iter().find_map(|h| (h.repository)(env)) {
+        return Some(name);
+    }
+    let root = std::fs::canonicalize(repos_root?).ok()?;
+    let dir = std::fs::canonicalize(git_dir).ok()?;
+    let relative = dir.strip_prefix(&root).ok()?.to_str()?;
+    let name = relative.strip_suffix(".git").unwrap_or(relative);
+    let name = name.strip_suffix("/.git").unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Who pushed where, as the host told the hook; the repository is named
+/// as [`repository_name`] says, else by its git directory.
+pub fn push_info(env: &HookEnv, git_dir: &Path, repos_root: Option<&Path>) -> PushInfo {
+    let repository =
+        repository_name(env, git_dir, repos_root).unwrap_or_else(|| git_dir.display().to_string());
     let protocol = HOSTS
         .iter()
         .find_map(|h| (h.protocol)(env))
@@ -319,7 +347,7 @@ mod tests {
     }
 
     fn info(vars: &[(&str, &str)]) -> PushInfo {
-        push_info(&env(vars), Path::new("/srv/git/a.git"))
+        push_info(&env(vars), Path::new("/srv/git/a.git"), None)
     }
 
     #[test]

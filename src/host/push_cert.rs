@@ -12,6 +12,7 @@ pub(super) const HOST: Host = Host {
     name: "push-certificate",
     pusher_variables: &["GIT_PUSH_CERT_KEY"],
     pusher,
+    repository_variables: &[],
     repository: none,
     protocol: none,
     runs_hook: never,

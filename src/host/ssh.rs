@@ -9,6 +9,7 @@ pub(super) const HOST: Host = Host {
     name: "ssh",
     pusher_variables: &[],
     pusher: no_pusher,
+    repository_variables: &[],
     repository: none,
     protocol,
     runs_hook: never,

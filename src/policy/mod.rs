@@ -20,7 +20,7 @@ pub mod suggest;
 mod validate;
 pub mod words;
 
-pub use globs::{Globs, PathPatterns, RefPatterns};
+pub use globs::{Globs, PathPatterns, RefPatterns, RepoPatterns};
 pub use rule::{RequireSource, Rule, When};
 pub use validate::{line_col, max_members, valid_rule_name, valid_trailer_key, Validator};
 
@@ -146,6 +146,9 @@ pub struct Settings {
     /// `settings.contact`: whom a pusher asks (text or a URL); the last line
     /// of every rejection.
     pub contact: Option<String>,
+    /// `settings.repos_root`: the folder that repository names (for `repos`)
+    /// are taken relative to where the host names none; absolute.
+    pub repos_root: Option<PathBuf>,
 }
 
 /// `[settings.override]`.

@@ -46,6 +46,7 @@ pub struct Settings {
     pub audit_required: Option<S<bool>>,
     pub time_budget_ms: Option<S<i64>>,
     pub contact: Option<S<String>>,
+    pub repos_root: Option<S<String>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
 }
@@ -106,6 +107,7 @@ pub struct Rule {
     pub name: S<String>,
     pub message: Option<String>,
     pub refs: Option<S<Vec<S<String>>>>,
+    pub repos: Option<S<Vec<S<String>>>>,
     pub when: Option<S<When>>,
     /// Read by the requirement kinds of `crate::rules::require`, which own
     /// its keys; here only its place in the file is kept.

@@ -11,4 +11,5 @@ mod input;
 mod large;
 mod policy_file;
 mod refs;
+mod repos;
 mod shim;
