@@ -50,9 +50,10 @@ pub const HOSTS: &[&Host] = &[
     &github::HOST,
     &gitea::HOST,
     &gitolite::HOST,
-    &ssh::HOST,
     &http::HOST,
     &push_cert::HOST,
+    // Last: the real uid's account names the pusher only when nothing else does.
+    &ssh::HOST,
 ];
 
 /// Where a host runs pre-receive hooks from.
@@ -265,10 +266,6 @@ fn set(env: &HookEnv, var: &str) -> Option<String> {
 }
 
 fn none(_: &HookEnv) -> Option<String> {
-    None
-}
-
-fn no_pusher(_: &HookEnv) -> Option<Pusher> {
     None
 }
 
