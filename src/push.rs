@@ -52,6 +52,9 @@ pub struct PushInfo {
     pub repository: String,
     pub git_dir: String,
     pub pusher: Option<Pusher>,
+    /// For a signed push, the fingerprint of the key that signed it; the
+    /// pusher is then the person whose key it is (`None` when it is nobody's).
+    pub pusher_key: Option<String>,
     /// `ssh`, `http`, `web`, ... as far as the host tells; `unknown` otherwise.
     pub protocol: String,
     /// Shared by the audit lines of one push.

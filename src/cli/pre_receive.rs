@@ -15,9 +15,10 @@ pub(super) fn pre_receive(
 ) -> Result<u8, Error> {
     let started = std::time::Instant::now();
     let wall = std::time::SystemTime::now();
-    let input = read_stdin()?;
-    let updates = push::parse(&input)?;
-    if updates.is_empty() {
+    // What stdin says is read before the policy, but a push refused for it
+    // is refused after the policy is loaded, so that it gets its audit line.
+    let parsed = read_stdin().and_then(|input| Ok(push::parse(&input)?));
+    if parsed.as_ref().is_ok_and(Vec::is_empty) {
         // Nothing to judge; a machine asking for JSON still gets its object.
         if format == Format::Json {
             emit(
@@ -36,6 +37,25 @@ pub(super) fn pre_receive(
     )?;
     let path = std::fs::canonicalize(&path).unwrap_or(path);
     let policy = crate::rules::load(&path)?;
+    let info = audit_info(env, &git_dir, &policy);
+    let updates = match parsed {
+        Ok(updates) => updates,
+        Err(error) => {
+            let message = error.to_string();
+            // The push is refused either way; a log that cannot be written
+            // does not hide why.
+            let _ = crate::report::audit::record_push(
+                &policy.settings,
+                &info,
+                &[],
+                crate::report::audit::Outcome::Failed(&message),
+                wall,
+                started.elapsed(),
+                prefix,
+            );
+            return Err(error);
+        }
+    };
     let pusher = host::pusher(env);
     let pusher_variables = host::pusher_variables();
     let repository_variables = host::repository_variables();
@@ -66,7 +86,6 @@ pub(super) fn pre_receive(
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let info = host::push_info(env, &git_dir, policy.settings.repos_root.as_deref());
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
@@ -121,4 +140,29 @@ pub(super) fn pre_receive(
     } else {
         EXIT_ACCEPT
     })
+}
+
+/// Who pushed where, for the audit log: as the host says, except that a
+/// signed push names the person whose key signed it (the policy's id, with
+/// the fingerprint beside it as `pusher_key`), and nobody when the key is
+/// no one's: never the fingerprint alone.
+fn audit_info(env: &HookEnv, git_dir: &Path, policy: &crate::rules::Policy) -> push::PushInfo {
+    let mut info = host::push_info(env, git_dir, policy.settings.repos_root.as_deref());
+    if let Some(p) = info.pusher.take() {
+        if p.by == push::Identified::SigningKey {
+            let person = match crate::rules::identify_pusher(policy, &p) {
+                crate::facts::identity::Who::Person(i) => policy
+                    .directory
+                    .people
+                    .get(i)
+                    .map(|person| person.id.clone()),
+                _ => None,
+            };
+            info.pusher_key = Some(p.login.clone());
+            info.pusher = person.map(|login| push::Pusher { login, ..p });
+        } else {
+            info.pusher = Some(p);
+        }
+    }
+    info
 }

@@ -243,6 +243,7 @@ pub fn push_info(env: &HookEnv, git_dir: &Path, repos_root: Option<&Path>) -> Pu
         repository,
         git_dir: git_dir.display().to_string(),
         pusher: pusher(env),
+        pusher_key: None,
         protocol,
         push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
     }
