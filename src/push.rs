@@ -57,6 +57,9 @@ pub struct PushInfo {
     pub repository: String,
     pub git_dir: String,
     pub pusher: Option<Pusher>,
+    /// For a signed push, the fingerprint of the key that signed it; the
+    /// pusher is then the person whose key it is (`None` when it is nobody's).
+    pub pusher_key: Option<String>,
     /// `ssh`, `http`, `web`, ... as far as the host tells; `unknown` otherwise.
     pub protocol: String,
     /// Shared by the audit lines of one push.
@@ -98,6 +101,8 @@ pub enum PushError {
     MixedHashes { line: usize },
     #[error("stdin line {line}: `{name}` is not a valid ref name")]
     BadRefName { line: usize, name: String },
+    #[error("stdin line {line}: the ref name {name} is not UTF-8; git allows such names, but trailgate cannot judge a ref it cannot name: push to a branch or tag whose name is UTF-8")]
+    RefNameNotUtf8 { line: usize, name: String },
     #[error("stdin line {line}: both object ids are zero; git never sends such an update")]
     BothZero { line: usize },
     #[error("stdin line {line}: ref `{name}` appears twice in one push")]
@@ -145,7 +150,26 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<RefUpdate, PushError> {
         line,
         got: describe(raw),
     };
-    let text = std::str::from_utf8(raw).map_err(|_| malformed())?;
+    let text = match std::str::from_utf8(raw) {
+        Ok(text) => text,
+        Err(e) => {
+            // Two object ids and a space are ASCII: a line that is valid up
+            // to past them is git's, with a ref name that is not UTF-8.
+            let mut fields = raw.splitn(3, |&b| b == b' ');
+            let (Some(old), Some(new), Some(name)) = (fields.next(), fields.next(), fields.next())
+            else {
+                return Err(malformed());
+            };
+            let ids = old.len() + new.len() + 2;
+            if e.valid_up_to() < ids || parse_oid(line, &String::from_utf8_lossy(old)).is_err() {
+                return Err(malformed());
+            }
+            return Err(PushError::RefNameNotUtf8 {
+                line,
+                name: describe(name),
+            });
+        }
+    };
     let mut fields = text.splitn(3, ' ');
     let (Some(old), Some(new), Some(name)) = (fields.next(), fields.next(), fields.next()) else {
         return Err(malformed());
@@ -312,7 +336,14 @@ mod tests {
         assert!(parse(&input).is_err());
         let mut input = format!("{A} {B} refs/heads/").into_bytes();
         input.extend_from_slice(b"\xff\n");
-        assert!(parse(&input).is_err());
+        assert!(matches!(
+            parse(&input),
+            Err(PushError::RefNameNotUtf8 { line: 1, .. })
+        ));
+        // Not UTF-8 in an object id is not git's line at all.
+        let mut input = b"\xff".to_vec();
+        input.extend_from_slice(format!("{} {B} refs/heads/x\n", &A[1..]).as_bytes());
+        assert!(matches!(parse(&input), Err(PushError::Malformed { .. })));
     }
 
     #[test]

@@ -89,6 +89,9 @@ pub enum Finding {
     DeniedUpdate(DeniedUpdate),
     /// The rule depends on who pushed, and the host named nobody.
     NoPusher(NoPusher),
+    /// The rule covers some repositories (`repos`), and trailgate cannot
+    /// tell which repository this is.
+    RepositoryUnknown(RepositoryUnknown),
     /// The push brings more commits than `settings.max_commits`.
     TooManyCommits(TooManyCommits),
     /// A break-glass override was asked for and refused.
@@ -107,6 +110,7 @@ impl Finding {
             Finding::NetChangeOverLimit(_) => "net_change_over_limit",
             Finding::DeniedUpdate(_) => "denied_update",
             Finding::NoPusher(_) => "no_pusher",
+            Finding::RepositoryUnknown(_) => "repository_unknown",
             Finding::TooManyCommits(_) => "too_many_commits",
             Finding::OverrideRefused(_) => "override_refused",
         }
@@ -409,6 +413,15 @@ pub struct DeniedUpdate {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NoPusher {
     pub looked_at: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RepositoryUnknown {
+    /// The host variables that name a repository, all unset.
+    pub looked_at: Vec<String>,
+    /// `settings.repos_root`, which the git directory is not under; `None`
+    /// when the policy sets none.
+    pub repos_root: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -21,6 +21,8 @@ pub(super) struct CheckArgs<'a> {
     pub format: Format,
     /// The user the hook runs as (`--as`).
     pub as_user: Option<&'a str>,
+    /// `--repo NAME`: list the rules that apply to this repository.
+    pub repo: Option<&'a str>,
 }
 
 pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
@@ -79,6 +81,9 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
         let _ = writeln!(std::io::stderr(), "note: {note}");
     }
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
+    let for_repo = args
+        .repo
+        .map(|name| (name, rules_for_repository(&policy, name)));
     match args.format {
         Format::Text => {
             for warning in &warnings {
@@ -105,6 +110,17 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                     stamp.sha256
                 );
             }
+            if let Some((name, rules)) = &for_repo {
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "rules for repository {name}: {}",
+                    if rules.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        rules.join(", ")
+                    }
+                );
+            }
         }
         Format::Json => {
             let out = json!({
@@ -124,10 +140,27 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                     "sha256": d.sha256,
                 })),
             });
+            let mut out = out;
+            if let (Some((name, rules)), Some(map)) = (&for_repo, out.as_object_mut()) {
+                map.insert("repository".into(), json!(name));
+                map.insert("repository_rules".into(), json!(rules));
+            }
             let _ = writeln!(std::io::stdout(), "{out}");
         }
     }
     Ok(EXIT_ACCEPT)
+}
+
+/// The active rules whose `repos` cover the repository `name` (every rule
+/// without `repos` does), in the policy's order. `refs` and the pusher are
+/// not asked: which of these judge a push depends on the push.
+fn rules_for_repository(policy: &crate::rules::Policy, name: &str) -> Vec<String> {
+    policy
+        .rules
+        .iter()
+        .filter(|r| r.mode != Mode::Off && r.covers_repository(name))
+        .map(|r| r.name.clone())
+        .collect()
 }
 
 /// What the settings promise and the machine may not keep: an audit log

@@ -15,7 +15,8 @@
 //! exactly that and nothing else. Install validates the policy the hook will
 //! use before it writes anything, plans every target before touching any, and
 //! never replaces a file it did not write unless `--force` (then it keeps the
-//! old one as `NAME.trailgate-backup`). Writes are atomic (a temporary file
+//! old one as `NAME.trailgate-backup`) or `--chain` (the same, and the shim
+//! runs the old one after trailgate accepts: [`chain`]). Writes are atomic (a temporary file
 //! renamed into place). This module does not judge pushes.
 
 use std::io::Read as _;
@@ -29,6 +30,7 @@ use crate::host::{self, Layout};
 use crate::policy::{self, PolicyError};
 
 mod actions;
+mod chain;
 mod conflicts;
 
 use actions::{execute, Action};
@@ -66,6 +68,11 @@ pub struct InstallArgs {
     /// Replace a hook that trailgate did not write (it is kept as NAME.trailgate-backup).
     #[arg(long)]
     pub force: bool,
+    /// Keep running a hook that trailgate did not write: it is moved to
+    /// NAME.trailgate-backup and runs after trailgate accepts, with the same stdin, arguments
+    /// and environment; its exit status decides the push. Implies --force.
+    #[arg(long)]
+    pub chain: bool,
     /// Print what would be done and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -123,7 +130,7 @@ pub enum InstallError {
     NotGitea { path: PathBuf, command: String },
     #[error("nothing was installed: {} targets cannot take the hook:\n{}", .0.len(), .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
     Several(Vec<InstallError>),
-    #[error("{path} exists and was not written by trailgate; nothing was changed. Pass --force to replace it (the old file is kept as {backup})")]
+    #[error("{path} exists and was not written by trailgate; nothing was changed. Pass --chain to keep running it after trailgate accepts, or --force to replace it (the old file is kept as {backup} either way)")]
     Foreign { path: PathBuf, backup: PathBuf },
     #[error("{path}: {source}")]
     Io {
@@ -254,6 +261,7 @@ fn shim(
     config: Option<&str>,
     created: &[String],
     backup: Option<&str>,
+    chained: Option<&Path>,
 ) -> String {
     let prefix = layout.line_prefix;
     let mut s = String::from("#!/bin/sh\n");
@@ -268,16 +276,24 @@ fn shim(
     if let Some(b) = backup {
         s.push_str(&format!("{BACKUP_TAG} {b}\n"));
     }
+    if let Some(name) = chained.and_then(|c| c.file_name()) {
+        s.push_str(&format!(
+            "{} {}\n",
+            chain::CHAIN_TAG,
+            name.to_string_lossy()
+        ));
+    }
     s.push_str(&format!("bin={}\n", sh_quote(bin)));
     s.push_str("if [ ! -x \"$bin\" ]; then\n");
     s.push_str(&format!("    echo \"{prefix}trailgate: error: $bin is missing or not executable; the push is rejected because it could not be judged (trailgate fails closed)\" >&2\n"));
     s.push_str("    exit 2\nfi\n");
-    match config {
-        Some(c) => s.push_str(&format!(
-            "exec \"$bin\" pre-receive --config {} \"$@\"\n",
-            sh_quote(c)
-        )),
-        None => s.push_str("exec \"$bin\" pre-receive \"$@\"\n"),
+    let run = match config {
+        Some(c) => format!("\"$bin\" pre-receive --config {} \"$@\"", sh_quote(c)),
+        None => "\"$bin\" pre-receive \"$@\"".to_owned(),
+    };
+    match chained {
+        Some(c) => s.push_str(&chain::lines(prefix, &run, &c.display().to_string())),
+        None => s.push_str(&format!("exec {run}\n")),
     }
     s
 }
@@ -351,7 +367,7 @@ fn plan_install(
         .unwrap_or_default();
     match existing(&hook)? {
         Existing::Nothing => actions.push(Action::Write {
-            text: shim(layout, bin, config, &created, None),
+            text: shim(layout, bin, config, &created, None, None),
             path: hook,
             verb: "installed",
         }),
@@ -359,7 +375,20 @@ fn plan_install(
             // Keep what the first install recorded, so uninstall still knows.
             let dirs = tag_values(&old, DIRS_TAG);
             let backup = tag_values(&old, BACKUP_TAG).into_iter().next();
-            let text = shim(layout, bin, config, &dirs, backup.as_deref());
+            // A chained hook keeps running: installing again (a new
+            // --config) must not silently drop it.
+            let chained = tag_values(&old, chain::CHAIN_TAG)
+                .into_iter()
+                .next()
+                .map(|c| hook.parent().unwrap_or(&base).join(c));
+            let text = shim(
+                layout,
+                bin,
+                config,
+                &dirs,
+                backup.as_deref(),
+                chained.as_deref(),
+            );
             if text == old {
                 actions.push(Action::Unchanged(hook));
             } else {
@@ -379,15 +408,23 @@ fn plan_install(
                 n += 1;
             }
             let backup = parent.join(&backup_name);
-            if !args.force {
+            if !args.force && !args.chain {
                 return Err(InstallError::Foreign { path: hook, backup });
             }
+            let chained = args.chain.then(|| backup.clone());
             actions.push(Action::Backup {
                 from: hook.clone(),
                 to: backup,
             });
             actions.push(Action::Write {
-                text: shim(layout, bin, config, &created, Some(&backup_name)),
+                text: shim(
+                    layout,
+                    bin,
+                    config,
+                    &created,
+                    Some(&backup_name),
+                    chained.as_deref(),
+                ),
                 path: hook,
                 verb: "installed",
             });
@@ -533,6 +570,7 @@ mod tests {
             Some("/etc/p.toml"),
             &["custom_hooks".into()],
             Some("trailgate.trailgate-backup"),
+            None,
         );
         assert!(s.lines().nth(1).unwrap().starts_with(MARKER));
         assert_eq!(tag_values(&s, DIRS_TAG), vec!["custom_hooks".to_owned()]);

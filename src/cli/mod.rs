@@ -118,6 +118,10 @@ pub enum Command {
         /// is checked (default: the repository's owner, else you).
         #[arg(long = "as", value_name = "USER")]
         as_user: Option<String>,
+        /// List which rules apply to the repository of this name (acme/payments; the name
+        /// `repos` is matched against).
+        #[arg(long = "repo", value_name = "NAME")]
+        repo: Option<String>,
     },
     /// Judge the commits of a revision range as if they were pushed to a ref.
     ///
@@ -143,6 +147,10 @@ pub enum Command {
         /// Also report when everything passes.
         #[arg(long, short)]
         verbose: bool,
+        /// The server's name for the repository (acme/payments), for rules with `repos`
+        /// (default: as the host or settings.repos_root names it, else unknown).
+        #[arg(long = "repo", value_name = "NAME")]
+        repo: Option<String>,
         /// Revision ranges, e.g. origin/main..HEAD.
         #[arg(value_name = "REV-RANGE", required = true)]
         ranges: Vec<String>,
@@ -305,12 +313,14 @@ pub fn run(args: Vec<OsString>) -> u8 {
             config,
             format,
             as_user,
+            repo,
         } => check::check(
             &env,
             &check::CheckArgs {
                 config: config.as_deref(),
                 format,
                 as_user: as_user.as_deref(),
+                repo: repo.as_deref(),
             },
         ),
         Command::Verify {
@@ -319,6 +329,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
             pusher,
             format,
             verbose,
+            repo,
             ranges,
         } => verify::verify(
             &env,
@@ -329,6 +340,7 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 format,
                 verbose,
                 ranges: &ranges,
+                repo: repo.as_deref(),
             },
         ),
         Command::Trailers { commits } => trailers::print_trailers(&commits),

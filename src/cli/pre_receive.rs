@@ -16,9 +16,10 @@ pub(super) fn pre_receive(
 ) -> Result<u8, Error> {
     let started = std::time::Instant::now();
     let wall = std::time::SystemTime::now();
-    let input = read_stdin()?;
-    let updates = push::parse(&input)?;
-    if updates.is_empty() {
+    // What stdin says is read before the policy, but a push refused for it
+    // is refused after the policy is loaded, so that it gets its audit line.
+    let parsed = read_stdin().and_then(|input| Ok(push::parse(&input)?));
+    if parsed.as_ref().is_ok_and(Vec::is_empty) {
         // Nothing to judge; a machine asking for JSON still gets its object.
         if format == Format::Json {
             emit(
@@ -39,12 +40,6 @@ pub(super) fn pre_receive(
     let policy = crate::rules::load_for_judging(&path)?;
     warn_stale_directory(&policy, prefix);
     let only = policy.settings.host.as_deref();
-    // The repository git runs the hook in (`GIT_DIR`, else the working
-    // directory git set), with the push's quarantined objects.
-    let repo_dir = env
-        .get_os("GIT_DIR")
-        .map_or_else(|| PathBuf::from("."), PathBuf::from);
-    let repo = Repo::open_with(&repo_dir, &env.object_dirs()).map_err(Error::from);
     let mut notes: Vec<String> = Vec::new();
     let ignored = host::ignored_variables(env, only);
     if let (Some(host), false) = (only, ignored.is_empty()) {
@@ -53,6 +48,33 @@ pub(super) fn pre_receive(
             ignored.join(", ")
         ));
     }
+    let updates = match parsed {
+        Ok(updates) => updates,
+        Err(error) => {
+            let message = error.to_string();
+            // No updates to check a push certificate against: the pusher is
+            // as the host says.
+            let info = audit_info(env, &git_dir, &policy, host::pusher(env, only), notes);
+            // The push is refused either way; a log that cannot be written
+            // does not hide why.
+            let _ = crate::report::audit::record_push(
+                &policy.settings,
+                &info,
+                &[],
+                crate::report::audit::Outcome::Failed(&message),
+                wall,
+                started.elapsed(),
+                prefix,
+            );
+            return Err(error);
+        }
+    };
+    // The repository git runs the hook in (`GIT_DIR`, else the working
+    // directory git set), with the push's quarantined objects.
+    let repo_dir = env
+        .get_os("GIT_DIR")
+        .map_or_else(|| PathBuf::from("."), PathBuf::from);
+    let repo = Repo::open_with(&repo_dir, &env.object_dirs()).map_err(Error::from);
     let mut pusher = host::pusher(env, only);
     if let Ok(repo) = &repo {
         pusher = certified(repo, &policy, &updates, pusher, &mut notes);
@@ -61,9 +83,16 @@ pub(super) fn pre_receive(
         let _ = writeln!(std::io::stderr(), "{prefix}trailgate: note: {note}");
     }
     let pusher_variables = host::pusher_variables(only);
+    let repository_variables = host::repository_variables(only);
+    let repository =
+        host::repository_name(env, &git_dir, policy.settings.repos_root.as_deref(), only);
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,
+        repository: crate::rules::Where {
+            name: repository.as_deref(),
+            looked_at: &repository_variables,
+        },
         baseline: Baseline::ExistingRefs,
         deadline: Deadline::from_budget(started, policy.settings.time_budget_ms),
         quarantined: env.quarantined(),
@@ -78,9 +107,7 @@ pub(super) fn pre_receive(
         });
     // Every ref update judged goes to the audit log, rejected or not, and so
     // does a push that could not be judged once a policy was loaded.
-    let mut info = host::push_info(env, &git_dir, only);
-    info.pusher = pusher.clone();
-    info.notes = notes;
+    let info = audit_info(env, &git_dir, &policy, pusher.clone(), notes);
     let failure = judged.as_ref().err().map(ToString::to_string);
     let outcome = match (&judged, &failure) {
         (Ok(j), _) => crate::report::audit::Outcome::Judged(j),
@@ -177,4 +204,40 @@ fn certified(
             Some(p)
         }
     }
+}
+
+/// Who pushed where, for the audit log: as the host says (`pusher`, after
+/// a push certificate is verified), except that a signed push names the
+/// person whose key signed it (the policy's id, with the fingerprint
+/// beside it as `pusher_key`), and nobody when the key is no one's: never
+/// the fingerprint alone; a certificate that did not verify names nobody.
+fn audit_info(
+    env: &HookEnv,
+    git_dir: &Path,
+    policy: &crate::rules::Policy,
+    pusher: Option<Pusher>,
+    notes: Vec<String>,
+) -> push::PushInfo {
+    let only = policy.settings.host.as_deref();
+    let mut info = host::push_info(env, git_dir, policy.settings.repos_root.as_deref(), only);
+    info.notes = notes;
+    info.pusher = match pusher {
+        Some(p) if p.by == Identified::SigningKey => {
+            let person = match crate::rules::identify_pusher(policy, &p) {
+                crate::facts::identity::Who::Person(i) => policy
+                    .directory
+                    .people
+                    .get(i)
+                    .map(|person| person.id.clone()),
+                _ => None,
+            };
+            info.pusher_key = Some(p.login.clone());
+            person.map(|login| Pusher { login, ..p })
+        }
+        // A certificate trailgate did not verify names nobody (a note says
+        // why): not its blob's id as if it were a login.
+        Some(p) if p.by == Identified::Certificate => None,
+        other => other,
+    };
+    info
 }

@@ -18,6 +18,8 @@ pub(super) struct Args<'a> {
     pub format: Format,
     pub verbose: bool,
     pub ranges: &'a [String],
+    /// `--repo NAME`: the server's name for the repository.
+    pub repo: Option<&'a str>,
 }
 
 pub(super) fn verify(env: &HookEnv, args: &Args<'_>) -> Result<u8, Error> {
@@ -51,9 +53,24 @@ pub(super) fn verify(env: &HookEnv, args: &Args<'_>) -> Result<u8, Error> {
         repo.config_value(key)
     });
     let pusher_variables = host::pusher_variables(only);
+    let repository_variables = host::repository_variables(only);
+    // `--repo` names the repository the commits would be pushed to; a
+    // clone's own path says nothing about the server's name for it.
+    let repository = args.repo.map(str::to_owned).or_else(|| {
+        host::repository_name(
+            env,
+            repo.path(),
+            policy.settings.repos_root.as_deref(),
+            only,
+        )
+    });
     let ctx = Context {
         pusher: pusher.as_ref(),
         pusher_variables: &pusher_variables,
+        repository: crate::rules::Where {
+            name: repository.as_deref(),
+            looked_at: &repository_variables,
+        },
         baseline: Baseline::Explicit(negative),
         deadline: None,
         quarantined: false,

@@ -136,6 +136,8 @@ pub struct Context<'a> {
     pub pusher: Option<&'a Pusher>,
     /// The host variables read for the pusher, for messages.
     pub pusher_variables: &'a [&'a str],
+    /// The repository pushed to, for rules with `repos`.
+    pub repository: crate::rules::Where<'a>,
     pub baseline: Baseline,
     /// Stop and fail with [`JudgeError::OutOfTime`] past this.
     pub deadline: Option<Deadline>,
@@ -208,7 +210,8 @@ pub fn judge(
         repo,
         policy,
         ctx,
-        pushed: PushedBy::new(policy, ctx.pusher, ctx.pusher_variables),
+        pushed: PushedBy::new(policy, ctx.pusher, ctx.pusher_variables)
+            .to_repository(ctx.repository),
         commits: Commits::new(walker),
         facts: FactStore::new(!once),
         diffs: DiffStore::new(lines, ctx.deadline),

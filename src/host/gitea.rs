@@ -20,6 +20,7 @@ pub(super) const HOST: Host = Host {
         "GITEA_REPO_NAME",
     ],
     pusher,
+    repository_variables: &["GITEA_REPO_USER_NAME", "GITEA_REPO_NAME"],
     repository,
     protocol: none,
     runs_hook: never,

@@ -10,6 +10,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["GITHUB_USER_LOGIN"],
     other_variables: &["GITHUB_REPO_NAME", "GITHUB_VIA"],
     pusher: |env| login(env, "GITHUB_USER_LOGIN", "github"),
+    repository_variables: &["GITHUB_REPO_NAME"],
     repository: |env| set(env, "GITHUB_REPO_NAME"),
     protocol: |env| set(env, "GITHUB_VIA"),
     runs_hook: never,

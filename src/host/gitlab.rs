@@ -16,6 +16,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["GL_USERNAME"],
     other_variables: &["GL_ID", "GL_PROJECT_PATH", "GL_PROTOCOL", "GL_REPOSITORY"],
     pusher,
+    repository_variables: &["GL_PROJECT_PATH"],
     repository: |env| set(env, "GL_PROJECT_PATH"),
     protocol: |env| set(env, "GL_PROTOCOL"),
     runs_hook,

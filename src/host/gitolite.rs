@@ -10,6 +10,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["GL_USER"],
     other_variables: &["GL_REPO"],
     pusher: |env| login(env, "GL_USER", "gitolite"),
+    repository_variables: &["GL_REPO"],
     repository: |env| set(env, "GL_REPO"),
     protocol: none,
     runs_hook: never,

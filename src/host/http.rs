@@ -9,6 +9,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["REMOTE_USER"],
     other_variables: &[],
     pusher: |env| login(env, "REMOTE_USER", "http"),
+    repository_variables: &[],
     repository: none,
     protocol,
     runs_hook: never,

@@ -33,6 +33,8 @@ pub struct Host {
     pub other_variables: &'static [&'static str],
     /// Who pushed, as this host says.
     pub pusher: fn(&HookEnv) -> Option<Pusher>,
+    /// The variables this host names the repository in.
+    pub repository_variables: &'static [&'static str],
     /// This host's name for the repository.
     pub repository: fn(&HookEnv) -> Option<String>,
     /// The protocol the push came over, as far as this host tells.
@@ -51,9 +53,10 @@ pub const HOSTS: &[&Host] = &[
     &github::HOST,
     &gitea::HOST,
     &gitolite::HOST,
-    &ssh::HOST,
     &http::HOST,
     &push_cert::HOST,
+    // Last: the real uid's account names the pusher only when nothing else does.
+    &ssh::HOST,
 ];
 
 /// Where a host runs pre-receive hooks from.
@@ -228,14 +231,59 @@ pub fn line_prefix(env: &HookEnv) -> &'static str {
         .map_or("", |h| h.line_prefix)
 }
 
-/// Who pushed where, as the host told the hook; with `only`
-/// (`settings.host`), as that host told it.
-pub fn push_info(env: &HookEnv, git_dir: &Path, only: Option<&str>) -> PushInfo {
-    let hosts = || HOSTS.iter().filter(|h| reads(h, only));
-    let repository = hosts()
+/// Every variable read for the repository's name, in the order they are
+/// tried; with `only` (`settings.host`), that host's.
+pub fn repository_variables(only: Option<&str>) -> Vec<&'static str> {
+    HOSTS
+        .iter()
+        .filter(|h| reads(h, only))
+        .flat_map(|h| h.repository_variables.iter().copied())
+        .collect()
+}
+
+/// The repository's name, what `repos` is matched against and the audit
+/// log records: the first host (in precedence order; with `only`, that
+/// host) that names it, else the git directory relative to `repos_root`
+/// without its `.git` (`/srv/git/acme/payments.git` under `/srv/git` is
+/// `acme/payments`). `None` when neither says: a git directory outside
+/// `repos_root`, or no `repos_root`. Both paths are compared as the file
+/// system resolves them, so that a symlink or `..` does not name another
+/// repository.
+pub fn repository_name(
+    env: &HookEnv,
+    git_dir: &Path,
+    repos_root: Option<&Path>,
+    only: Option<&str>,
+) -> Option<String> {
+    if let Some(name) = HOSTS
+        .iter()
+        .filter(|h| reads(h, only))
         .find_map(|h| (h.repository)(env))
+    {
+        return Some(name);
+    }
+    let root = std::fs::canonicalize(repos_root?).ok()?;
+    let dir = std::fs::canonicalize(git_dir).ok()?;
+    let relative = dir.strip_prefix(&root).ok()?.to_str()?;
+    let name = relative.strip_suffix(".git").unwrap_or(relative);
+    let name = name.strip_suffix("/.git").unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
+/// Who pushed where, as the host told the hook (with `only`,
+/// `settings.host`, as that host told it); the repository is named as
+/// [`repository_name`] says, else by its git directory.
+pub fn push_info(
+    env: &HookEnv,
+    git_dir: &Path,
+    repos_root: Option<&Path>,
+    only: Option<&str>,
+) -> PushInfo {
+    let repository = repository_name(env, git_dir, repos_root, only)
         .unwrap_or_else(|| git_dir.display().to_string());
-    let protocol = hosts()
+    let protocol = HOSTS
+        .iter()
+        .filter(|h| reads(h, only))
         .find_map(|h| (h.protocol)(env))
         .unwrap_or_else(|| "unknown".to_owned());
     let now = SystemTime::now()
@@ -245,6 +293,7 @@ pub fn push_info(env: &HookEnv, git_dir: &Path, only: Option<&str>) -> PushInfo 
         repository,
         git_dir: git_dir.display().to_string(),
         pusher: pusher(env, only),
+        pusher_key: None,
         protocol,
         push_id: format!("{:x}-{:x}", now.as_nanos(), std::process::id()),
         notes: Vec::new(),
@@ -313,9 +362,9 @@ mod tests {
                 "GITHUB_USER_LOGIN",
                 "GITEA_PUSHER_NAME",
                 "GL_USER",
-                "SSH_CONNECTION",
                 "REMOTE_USER",
-                "GIT_PUSH_CERT"
+                "GIT_PUSH_CERT",
+                "SSH_CONNECTION"
             ]
         );
     }
@@ -340,7 +389,7 @@ mod tests {
         );
         // The repository's name is that host's too: GL_PROJECT_PATH cannot
         // dodge a `repos` rule on an http server.
-        let info = push_info(&e, Path::new("/srv/git/a.git"), Some("http"));
+        let info = push_info(&e, Path::new("/srv/git/a.git"), None, Some("http"));
         assert_eq!(info.repository, "/srv/git/a.git");
         assert!(pusher(&e, Some("gitolite")).is_none());
     }
@@ -404,7 +453,7 @@ mod tests {
     }
 
     fn info(vars: &[(&str, &str)]) -> PushInfo {
-        push_info(&env(vars), Path::new("/srv/git/a.git"), None)
+        push_info(&env(vars), Path::new("/srv/git/a.git"), None, None)
     }
 
     #[test]

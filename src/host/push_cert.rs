@@ -14,6 +14,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["GIT_PUSH_CERT"],
     other_variables: &[],
     pusher,
+    repository_variables: &[],
     repository: none,
     protocol: none,
     runs_hook: never,

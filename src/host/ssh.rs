@@ -8,7 +8,12 @@
 //! variable can change; with one shared account (`git`) it names that
 //! account, which is nobody's login unless a policy says so. Such accounts
 //! need `git-shell` or a forced command, or the pusher can write the
-//! repository directly (README "Identities").
+//! repository directly (README "Identities"). Never `USER` or `LOGNAME`:
+//! a client can send those with `SendEnv` where sshd accepts them. An
+//! account known only to NSS (such as LDAP), with no `/etc/passwd` line,
+//! is not found, and the push then has no pusher rather than a made-up one.
+//! This host comes last: any host variable, or a verified push
+//! certificate, names the pusher first.
 
 use super::{never, none, HookEnv, Host, Layout};
 use crate::push::{Identified, Pusher};
@@ -18,6 +23,7 @@ pub(super) const HOST: Host = Host {
     pusher_variables: &["SSH_CONNECTION"],
     other_variables: &["SSH_CLIENT"],
     pusher,
+    repository_variables: &[],
     repository: none,
     protocol,
     runs_hook: never,
@@ -68,7 +74,8 @@ fn real_uid(status: &str) -> Option<u32> {
         .ok()
 }
 
-/// The account name of `uid` in an `/etc/passwd` text.
+/// The account name of `uid` in an `/etc/passwd` text; `None` when no
+/// line has it (an account known only to NSS).
 fn account(passwd: &str, uid: u32) -> Option<String> {
     passwd.lines().find_map(|l| {
         let mut fields = l.split(':');
@@ -106,5 +113,32 @@ mod tests {
             assert_eq!(p.host, "ssh");
             assert!(!p.login.is_empty());
         }
+    }
+
+    #[test]
+    fn the_account_is_the_passwd_line_of_the_uid() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      # a comment\n\
+                      alice:x:1001:1001::/home/alice:/bin/sh\n\
+                      :x:1002:1002::/:/bin/sh\n";
+        assert_eq!(account(passwd, 1001).as_deref(), Some("alice"));
+        assert_eq!(account(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(account(passwd, 1002), None);
+        assert_eq!(account(passwd, 7), None);
+    }
+
+    #[test]
+    fn user_and_logname_do_not_name_the_account() {
+        let me = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| real_uid(&s))
+            .and_then(|uid| account(&std::fs::read_to_string("/etc/passwd").ok()?, uid));
+        let ssh = HookEnv::from_pairs([
+            ("SSH_CONNECTION", "127.0.0.1 50000 127.0.0.1 22"),
+            ("USER", "somebody-else"),
+            ("LOGNAME", "somebody-else"),
+        ]);
+        assert_eq!(pusher(&ssh).map(|p| p.login), me);
+        assert!(pusher(&HookEnv::from_pairs([("USER", "alice")])).is_none());
     }
 }

@@ -1,4 +1,4 @@
-//! Compiled glob lists for `refs` and `when.touches`.
+//! Compiled glob lists for `refs`, `repos` and `when.touches`.
 
 use globset::GlobSet;
 
@@ -24,3 +24,4 @@ impl Globs {
 
 pub type RefPatterns = Globs;
 pub type PathPatterns = Globs;
+pub type RepoPatterns = Globs;

@@ -21,7 +21,7 @@ pub mod suggest;
 mod validate;
 pub mod words;
 
-pub use globs::{Globs, PathPatterns, RefPatterns};
+pub use globs::{Globs, PathPatterns, RefPatterns, RepoPatterns};
 pub use rule::{RequireSource, Rule, When};
 pub use validate::{line_col, max_members, valid_rule_name, valid_trailer_key, Validator};
 
@@ -182,6 +182,9 @@ pub struct Settings {
     /// The directory file could not be read or has problems (the policy
     /// is then invalid): groups it would define are not reported unknown.
     pub directory_unusable: bool,
+    /// `settings.repos_root`: the folder that repository names (for `repos`)
+    /// are taken relative to where the host names none; absolute.
+    pub repos_root: Option<PathBuf>,
 }
 
 /// `[settings.override]`.

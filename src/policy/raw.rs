@@ -49,6 +49,7 @@ pub struct Settings {
     pub identity: Option<S<Identity>>,
     pub host: Option<S<String>>,
     pub trust_host_emails: Option<S<bool>>,
+    pub repos_root: Option<S<String>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
     pub directory: Option<S<String>>,
@@ -161,6 +162,7 @@ pub struct Rule {
     pub name: S<String>,
     pub message: Option<String>,
     pub refs: Option<S<Vec<S<String>>>>,
+    pub repos: Option<S<Vec<S<String>>>>,
     pub when: Option<S<When>>,
     /// Read by the requirement kinds of `crate::rules::require`, which own
     /// its keys; here only its place in the file is kept.

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::globs::{PathPatterns, RefPatterns};
+use super::globs::{PathPatterns, RefPatterns, RepoPatterns};
 use super::{DenyKind, Mode, Per};
 use crate::facts::identity::GroupId;
 
@@ -20,6 +20,9 @@ pub struct Rule<R = RequireSource> {
     pub message: Option<String>,
     /// `None`: every ref.
     pub refs: Option<RefPatterns>,
+    /// `None`: every repository. Matched against the host's name for the
+    /// repository by [`crate::rules::applies`] only.
+    pub repos: Option<RepoPatterns>,
     pub when: When,
     pub require: R,
     pub deny: Vec<DenyKind>,
@@ -55,12 +58,20 @@ impl<R> Rule<R> {
         self.refs.as_ref().is_none_or(|r| r.matches(refname))
     }
 
+    /// Whether the rule covers the repository of this name (`repos`); the
+    /// one place `repos` is matched, for [`crate::rules::applies`] and
+    /// `trailgate check --repo`.
+    pub fn covers_repository(&self, name: &str) -> bool {
+        self.repos.as_ref().is_none_or(|r| r.matches(name))
+    }
+
     /// The same rule with its `require` table turned into `S`.
     pub fn map_require<S>(self, f: impl FnOnce(R) -> S) -> Rule<S> {
         Rule {
             name: self.name,
             message: self.message,
             refs: self.refs,
+            repos: self.repos,
             when: self.when,
             require: f(self.require),
             deny: self.deny,

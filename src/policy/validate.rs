@@ -253,6 +253,7 @@ impl<'t> Validator<'t> {
             directory_max_age: None,
             directory_stale: raw::Stale::Reject,
             directory_unusable: false,
+            repos_root: None,
         };
         let Some(settings) = settings else {
             return out;
@@ -346,6 +347,14 @@ impl<'t> Validator<'t> {
                     stale.span(),
                     "settings.directory_stale needs settings.directory and directory_max_age",
                 );
+            }
+        }
+        if let Some(root) = settings.repos_root {
+            let text = root.get_ref().trim();
+            if !text.starts_with('/') {
+                self.error(root.span(), "settings.repos_root must be an absolute path (the folder the repositories live in, for example \"/srv/git\"), or left out");
+            } else {
+                out.repos_root = Some(PathBuf::from(text));
             }
         }
         if let Some(o) = settings.override_ {
@@ -512,6 +521,7 @@ impl<'t> Validator<'t> {
             );
         }
         let refs = rule.refs.and_then(|refs| self.ref_patterns(refs));
+        let repos = rule.repos.and_then(|repos| self.repo_patterns(repos));
         let mut when = When::default();
         if let Some(w) = rule.when {
             let w = w.into_inner();
@@ -571,6 +581,7 @@ impl<'t> Validator<'t> {
                 .map(|m| m.trim().to_owned())
                 .filter(|m| !m.is_empty()),
             refs,
+            repos,
             when,
             require: RequireSource {
                 index,
@@ -614,6 +625,25 @@ impl<'t> Validator<'t> {
                     };
                     format!("ref pattern `{p}` does not start with `refs/` and can never match a full ref name{hint}")
                 })
+            },
+        )
+    }
+
+    fn repo_patterns(&mut self, repos: S<Vec<S<String>>>) -> Option<RepoPatterns> {
+        self.globs(
+            repos,
+            "repository",
+            "`repos = []` matches no repository: the rule can never apply (leave `repos` out to cover every repository)",
+            |p| {
+                if p.starts_with('/') {
+                    Some(format!("repository pattern `{p}` starts with `/`; repository names are relative (`acme/payments`, or the path under settings.repos_root): write `{}`", p.trim_start_matches('/')))
+                } else if p.ends_with(".git") {
+                    Some(format!("repository pattern `{p}` ends in `.git`, which no repository name has (hosts name `acme/payments`, and trailgate drops `.git` from paths under settings.repos_root): write `{}`", p.trim_end_matches(".git")))
+                } else if p.trim().is_empty() {
+                    Some("an empty repository pattern matches no repository".to_owned())
+                } else {
+                    None
+                }
             },
         )
     }

@@ -106,6 +106,14 @@ fn finding_what(v: &Violation, finding: &Finding) -> String {
             "the rule depends on who pushed, but the git host named nobody (looked at {})",
             f.looked_at.join(", ")
         ),
+        Finding::RepositoryUnknown(f) => format!(
+            "repository name unknown: the rule covers only the repositories its `repos` names, none of {} is set, and {}; so the rule applies, and rejects",
+            f.looked_at.join(", "),
+            f.repos_root.as_ref().map_or_else(
+                || "the policy sets no settings.repos_root".to_owned(),
+                |root| format!("the repository is not under settings.repos_root ({root})")
+            )
+        ),
         Finding::TooManyCommits(f) => format!(
             "the push brings more than {} new commits, more than the policy lets trailgate judge",
             f.limit
@@ -147,6 +155,7 @@ fn finding_help(v: &Violation, finding: &Finding, to: &Target) -> String {
                 "leave this ref as it is; ask an administrator if it really must change".into()
             }
         },
+        Finding::RepositoryUnknown(_) => "ask an administrator to set settings.repos_root to the folder the repositories live in, or to run the hook where the host names the repository".into(),
         Finding::TooManyCommits(_) => "push the history in smaller parts, or ask an administrator to raise settings.max_commits".into(),
         Finding::OverrideRefused(f) => match &f.refusal {
             Refusal::NoPusher { .. } => no_pusher_help(),

@@ -36,7 +36,7 @@ use crate::git::diff::DiffStats;
 use crate::git::oid::ObjectId;
 use crate::policy::Mode;
 use crate::push::{Identified, Pusher};
-use crate::verdict::{AiMark, Finding, NoPusher};
+use crate::verdict::{AiMark, Finding, NoPusher, RepositoryUnknown};
 
 /// A policy ready to judge: every rule's `require` table built into typed
 /// requirements ([`require::Requires`]).
@@ -105,6 +105,19 @@ pub struct PushedBy<'a> {
     pub who: Option<Who>,
     /// The host variables that were read, for messages.
     pub looked_at: &'a [&'a str],
+    /// The repository pushed to, as far as trailgate can tell.
+    pub repository: Where<'a>,
+}
+
+/// Which repository a push went to, as far as trailgate can tell: what
+/// `repos` is matched against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Where<'a> {
+    /// The name (`acme/payments`); `None` when neither the host nor
+    /// `settings.repos_root` names the repository.
+    pub name: Option<&'a str>,
+    /// The host variables that name a repository, for messages.
+    pub looked_at: &'a [&'a str],
 }
 
 impl<'a> PushedBy<'a> {
@@ -113,7 +126,13 @@ impl<'a> PushedBy<'a> {
             pusher,
             who: pusher.map(|p| identify_pusher(policy, p)),
             looked_at,
+            repository: Where::default(),
         }
+    }
+
+    /// The same push, to this repository.
+    pub fn to_repository(self, repository: Where<'a>) -> Self {
+        PushedBy { repository, ..self }
     }
 
     /// The pusher for messages: "carol (REMOTE_USER)".
@@ -169,11 +188,33 @@ pub enum Applies {
 }
 
 /// Whether the rule judges this ref update: its mode, its `refs`, its
-/// pusher conditions and `exempt.pushers`. A rule about the pusher when the
-/// host named nobody fails rather than not applying.
+/// `repos`, its pusher conditions and `exempt.pushers`. A rule about the
+/// pusher when the host named nobody, and a rule about some repositories
+/// when the repository's name is unknown, fail rather than not applying.
 pub fn applies(rule: &Rule, refname: &str, pushed: &PushedBy<'_>, policy: &Policy) -> Applies {
     if rule.mode == Mode::Off || !rule.applies_to(refname) {
         return Applies::No;
+    }
+    if rule.repos.is_some() {
+        match pushed.repository.name {
+            Some(name) if !rule.covers_repository(name) => return Applies::No,
+            Some(_) => {}
+            None => {
+                return Applies::Fails(Finding::RepositoryUnknown(RepositoryUnknown {
+                    looked_at: pushed
+                        .repository
+                        .looked_at
+                        .iter()
+                        .map(|s| (*s).to_owned())
+                        .collect(),
+                    repos_root: policy
+                        .settings
+                        .repos_root
+                        .as_ref()
+                        .map(|r| r.display().to_string()),
+                }))
+            }
+        }
     }
     let dir = &policy.directory;
     let exempt = !rule.exempt_pushers.is_empty()

@@ -9,6 +9,8 @@ mod gitlab;
 mod identities;
 mod input;
 mod large;
+mod plain_ssh;
 mod policy_file;
 mod refs;
+mod repos;
 mod shim;

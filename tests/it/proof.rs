@@ -363,9 +363,10 @@ deny = ["force-push"]
 #[test]
 fn a_signed_push_certificate_identifies_the_pusher_by_key() {
     let (w, keys) = world_with_keys();
+    let log = w.root.join("audit.jsonl");
     w.write_policy(&policy_with_keys(
         &keys,
-        "",
+        &format!("[settings]\naudit_log = \"{}\"", log.display()),
         r#"
 [[rule]]
 name = "only-seniors-push"
@@ -404,6 +405,42 @@ deny = ["update"]
         .assert_says("only-seniors-push");
     signed_push(&keys.alice).assert_accepted_silently();
     assert_eq!(w.server_ref(MAIN).unwrap(), w.git(&["rev-parse", "HEAD"]));
+    // The audit log names the person, with the key's fingerprint beside it
+    // (as ssh-keygen computes it); a key of nobody's names nobody.
+    let fingerprint = |key: &Key| {
+        let out = Command::new("ssh-keygen")
+            .args(["-l", "-E", "sha256", "-f"])
+            .arg(format!("{}.pub", key.private.display()))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    // Dave's certificate does not verify against [people]'s keys: no
+    // pusher, no pusher_key, and the note names the key.
+    assert!(lines[0]["pusher"].is_null(), "{}", lines[0]);
+    assert!(lines[0].get("pusher_key").is_none(), "{}", lines[0]);
+    assert!(
+        lines[0]["pusher_notes"][0]
+            .as_str()
+            .unwrap()
+            .contains(&fingerprint(&keys.dave)),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines[1]["pusher"], "alice", "{}", lines[1]);
+    assert_eq!(lines[1]["pusher_key"], fingerprint(&keys.alice).as_str());
+    assert_eq!(lines[1]["pusher_source"], "GIT_PUSH_CERT");
 }
 
 const OVERRIDE: &str = r#"

@@ -30,6 +30,9 @@ pub fn suggest(args: &InstallArgs, layout: Option<&str>, targets: &[PathBuf]) ->
     if args.force {
         words.push("--force".into());
     }
+    if args.chain {
+        words.push("--chain".into());
+    }
     if args.dry_run {
         words.push("--dry-run".into());
     }

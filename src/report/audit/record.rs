@@ -28,7 +28,15 @@ pub fn records(
 ) -> String {
     let time = rfc3339(started);
     let mut out = String::new();
-    for update in updates {
+    // A push refused before its updates could be read (a ref name that is
+    // not UTF-8) still gets its line, about no ref.
+    let unread = [None];
+    let lines: Vec<Option<&RefUpdate>> = match (updates.is_empty(), outcome) {
+        (true, Outcome::Failed(_)) => unread.to_vec(),
+        _ => updates.iter().map(Some).collect(),
+    };
+    for update in lines {
+        let refname = update.map(|u| u.name.as_str());
         let overrides: Vec<Value> = match outcome {
             Outcome::Judged(j) => j
                 .override_used
@@ -44,7 +52,8 @@ pub fn records(
                         .iter()
                         // Push-wide violations (a refused override) belong to every ref.
                         .filter(|v| {
-                            (v.refname == update.name || v.refname.is_empty()) && v.mode == mode
+                            (Some(v.refname.as_str()) == refname || v.refname.is_empty())
+                                && v.mode == mode
                         })
                         .map(violation)
                         .collect()
@@ -52,7 +61,7 @@ pub fn records(
                 let commits = j
                     .commits_per_ref
                     .iter()
-                    .find(|(name, _)| name == &update.name)
+                    .find(|(name, _)| Some(name.as_str()) == refname)
                     .map_or(0, |(_, n)| *n);
                 (
                     if j.rejects() { "reject" } else { "accept" },
@@ -73,10 +82,11 @@ pub fn records(
             pusher_email: info.pusher.as_ref().and_then(|p| p.email.as_deref()),
             pusher_source: info.pusher.as_ref().map(|p| p.source),
             pusher_notes: &info.notes,
+            pusher_key: info.pusher_key.as_deref(),
             protocol: &info.protocol,
-            refname: &update.name,
-            old: update.old.map(|o| o.to_string()),
-            new: update.new.map(|o| o.to_string()),
+            refname,
+            old: update.and_then(|u| u.old).map(|o| o.to_string()),
+            new: update.and_then(|u| u.new).map(|o| o.to_string()),
             decision,
             violations,
             warnings,
@@ -94,7 +104,7 @@ pub fn records(
         // Serializing plain strings and numbers cannot fail; if it ever did,
         // a line saying so is better than a missing one.
         let line = serde_json::to_string(&record).unwrap_or_else(|e| {
-            json!({ "time": time, "ref": update.name, "decision": decision, "error": e.to_string() })
+            json!({ "time": time, "ref": refname, "decision": decision, "error": e.to_string() })
                 .to_string()
         });
         out.push_str(&line);
@@ -115,9 +125,13 @@ struct Record<'a> {
     pusher_source: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pusher_notes: &'a [String],
+    /// Only for a signed push: the key's fingerprint beside its person.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pusher_key: Option<&'a str>,
     protocol: &'a str,
+    /// `None` for a push whose updates could not be read.
     #[serde(rename = "ref")]
-    refname: &'a str,
+    refname: Option<&'a str>,
     old: Option<String>,
     new: Option<String>,
     decision: &'a str,

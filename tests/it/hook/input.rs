@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::os::unix::ffi::OsStringExt;
+
 use crate::support::*;
 
 const MAIN: &str = "refs/heads/main";
@@ -182,4 +184,49 @@ fn config_flag_takes_precedence_over_trailgate_config_and_the_git_dir() {
     run.assert_code(2)
         .assert_no_panic()
         .assert_says("broken.toml:1:");
+}
+
+#[test]
+fn a_push_refused_while_its_stdin_is_read_still_gets_an_audit_line() {
+    // git allows a ref name that is not UTF-8; trailgate refuses it (exit
+    // 2) before it knows any update, and the audit log says so anyway.
+    let w = World::new();
+    w.install_hook();
+    let log = w.root.join("audit.jsonl");
+    w.write_policy(&policy(&format!(
+        "[settings]\naudit_log = \"{}\"\n{SENIOR_RULE}",
+        log.display()
+    )));
+    w.commit(&CAROL, &msg("On a strange branch", &[]));
+    let name = std::ffi::OsString::from_vec(b"refs/heads/caf\xe9".to_vec());
+    let mut refspec = std::ffi::OsString::from("HEAD:");
+    refspec.push(&name);
+    let mut cmd = std::process::Command::new("git");
+    cmd.current_dir(&w.work)
+        .args(["push", "origin"])
+        .arg(&refspec)
+        .stdin(std::process::Stdio::null());
+    hermetic(&mut cmd, &w.home);
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("is not UTF-8"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    let line = &lines[0];
+    assert_eq!(line["decision"], "error", "{line}");
+    assert!(line["ref"].is_null(), "{line}");
+    assert!(
+        line["error"].as_str().unwrap().contains("is not UTF-8"),
+        "{line}"
+    );
+    assert!(
+        line["repository"].is_string() && line["push_id"].is_string(),
+        "{line}"
+    );
 }

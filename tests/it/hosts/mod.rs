@@ -17,6 +17,7 @@
 
 mod audit;
 mod budget;
+mod chain;
 mod conventions;
 mod gitolite;
 mod http;

@@ -4,7 +4,7 @@
 use trailgate::policy::DenyKind;
 use trailgate::rules::{apply_override, deny, Applies, UpdateKind};
 use trailgate::verdict::{
-    CommitRef, DeniedUpdate, Finding, Judgement, NoPusher, Refusal, Violation,
+    CommitRef, DeniedUpdate, Finding, Judgement, NoPusher, Refusal, RepositoryUnknown, Violation,
 };
 
 use super::*;
@@ -33,6 +33,42 @@ fn refs_globs_and_mode_decide_first() {
     );
     assert_eq!(applies(&p, "release", MAIN, None), Applies::No);
     assert_eq!(applies(&p, "off", MAIN, None), Applies::No);
+}
+
+#[test]
+fn repos_cover_named_repositories_and_fail_where_the_name_is_unknown() {
+    let p = policy(
+        "[[rule]]\nname = \"pay\"\nrepos = [\"acme/payments\", \"infra/**\"]\ndeny = [\"delete\"]\n\
+         [[rule]]\nname = \"all\"\ndeny = [\"delete\"]\n\
+         [[rule]]\nname = \"pay-exempt\"\nrepos = [\"acme/*\"]\ndeny = [\"delete\"]\n\
+         exempt = { pushers = [\"senior\"] }\n",
+    );
+    let to = |name: Option<&'static str>, rule_name: &str, who: Option<&Pusher>| {
+        let pushed = PushedBy::new(&p, who, LOOKED_AT).to_repository(rules::Where {
+            name,
+            looked_at: &["GL_PROJECT_PATH"],
+        });
+        rules::applies(rule(&p, rule_name), MAIN, &pushed, &p)
+    };
+    assert_eq!(to(Some("acme/payments"), "pay", None), Applies::Yes);
+    assert_eq!(to(Some("infra/dns/zones"), "pay", None), Applies::Yes);
+    assert_eq!(to(Some("acme/web"), "pay", None), Applies::No);
+    assert_eq!(to(Some("acme/payments/x"), "pay", None), Applies::No);
+    // No `repos`: every repository, a nameless one too.
+    assert_eq!(to(None, "all", None), Applies::Yes);
+    let unknown = Applies::Fails(Finding::RepositoryUnknown(RepositoryUnknown {
+        looked_at: vec!["GL_PROJECT_PATH".into()],
+        repos_root: None,
+    }));
+    assert_eq!(to(None, "pay", None), unknown);
+    // Not even an exempt pusher skips a rule whose repository is unknown:
+    // the exemption is granted for the repositories the rule names.
+    let alice = pusher("alice-s");
+    assert_eq!(
+        to(Some("acme/web"), "pay-exempt", Some(&alice)),
+        Applies::No
+    );
+    assert_eq!(to(None, "pay-exempt", Some(&alice)), unknown);
 }
 
 #[test]

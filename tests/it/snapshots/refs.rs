@@ -91,3 +91,30 @@ require = { approvals = { from = ["senior"], count = 1 } }
             "one push updates main and creates release/1.0, each with an unapproved commit",
         );
 }
+
+#[test]
+fn a_rule_for_some_repositories_rejects_where_the_name_is_unknown() {
+    // No host variable names the repository and the policy sets no
+    // repos_root: the rule with `repos` applies and says why.
+    let s = Stage::guarded(&policy(
+        r#"
+[[rule]]
+name = "payments-need-tickets"
+refs = ["refs/heads/main"]
+repos = ["acme/payments"]
+require = { trailers = [ { key = "Ticket", value = "^PAY-[0-9]+$" } ] }
+"#,
+    ));
+    s.commit(&CAROL, &msg("Has a ticket", &["Ticket: PAY-7"]));
+    let mut t = Transcript::new(&s);
+    let run = s.push(&["origin", "main"], &[]);
+    run.assert_rejected();
+    t.push("a push to a repository trailgate cannot name", &run);
+    let gitlab = s.push(&["origin", "main"], &[("GL_PROJECT_PATH", "acme/web")]);
+    gitlab.assert_accepted_silently();
+    t.push("the same push where GitLab names another project", &gitlab);
+    t.check(
+        "repository_name_unknown",
+        "repos = [\"acme/payments\"] with no host variable and no settings.repos_root",
+    );
+}
