@@ -138,11 +138,18 @@ fn marks(out: &mut String, policy: &Policy, c: &CommitFacts) {
 fn people(out: &mut String, policy: &Policy, c: &CommitFacts, sig: &SigStatus) {
     let dir = &policy.directory;
     let signer = sig.signer();
-    let proof = |who: &Who, what: &str| match (who, signer) {
+    let proof = |who: &Who, what: &str, ident: bool| {
+        match (who, signer) {
         (Who::Person(p), Some(s)) if *p == s => {
             "proven: the commit is signed with their key".to_owned()
         }
+        // Under proven identity an unproven line names nobody, unless the
+        // person pushes it themselves: the push, unknown here, decides.
+        _ if ident && policy.settings.identity == crate::policy::Identity::Proven => format!(
+            "claimed, not proven: under settings.identity = \"proven\" {what} counts as nobody unless that person pushes it (decided at push time)"
+        ),
         _ => format!("claimed: {what} is the pusher's word"),
+    }
     };
     for (role, ident) in [("author", &c.author), ("committer", &c.committer)] {
         let who = dir.by_email(&ident.email);
@@ -152,7 +159,7 @@ fn people(out: &mut String, policy: &Policy, c: &CommitFacts, sig: &SigStatus) {
             "",
             clean(&ident.display()),
             described(policy, &who),
-            proof(&who, &format!("the {role} line")),
+            proof(&who, &format!("the {role} line"), true),
             pad = 12 - role.len()
         );
     }
@@ -165,7 +172,7 @@ fn people(out: &mut String, policy: &Policy, c: &CommitFacts, sig: &SigStatus) {
             String::from_utf8_lossy(&t.key),
             clean(&String::from_utf8_lossy(&t.value)),
             described(policy, &who),
-            proof(&who, "the trailer")
+            proof(&who, "the trailer", false)
         );
     }
     let _ = writeln!(

@@ -81,8 +81,8 @@ pub struct InstallArgs {
     pub bin: Option<PathBuf>,
     /// Bare repositories (REPO.git), or folders of hooks (core.hooksPath, GitLab's
     /// custom_hooks_dir). Refused: the folder that holds the repositories, a clone with a
-    /// working tree, --layout gitea on a repository that is not Gitea's. Warned: SHA-256 and
-    /// reftable repositories (every push would be rejected).
+    /// working tree, --layout gitea on a repository that is not Gitea's. SHA-256 and reftable
+    /// repositories are judged like any other.
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<PathBuf>,
 }
@@ -502,11 +502,10 @@ pub fn install(args: &InstallArgs) -> Result<Installed, InstallError> {
     // problem is reported, not just the first.
     let mut plans = Vec::new();
     let mut refused = Vec::new();
-    let mut warnings = Vec::new();
+    let warnings = Vec::new();
     for target in &args.targets {
         match plan_install(args, bin_str, config.as_deref(), target) {
             Ok(plan) => {
-                warnings.extend(conflicts::format_warnings(target));
                 plans.push(plan);
             }
             // One invalid policy is one problem, however many targets.

@@ -279,10 +279,25 @@ fn approval(a: &Approval, groups: &str) -> String {
 /// merge by an approver, an approver's signature) and by which commits the
 /// fix is for (`git commit --amend` changes only the tip).
 fn approval_help(f: &MissingApproval, to: &Target) -> String {
-    let asked = match f.candidates_total {
-        0 => format!("a member of {}", f.groups.join(" or ")),
-        1..=3 => f.candidates.join(" or "),
-        total => format!("{} (or another of {total})", f.candidates.join(", ")),
+    // Whom to ask: only people whose approval would still count (the
+    // candidates leave out the author and those already counted), and as
+    // many of them as approvals are missing.
+    let counted = f.found.iter().filter(|a| a.not_counted.is_none()).count();
+    let more = f.need.saturating_sub(counted).max(1);
+    let asked = match (more, f.candidates_total) {
+        (_, 0) => format!("a member of {}", f.groups.join(" or ")),
+        (1, 1..=3) => f.candidates.join(" or "),
+        (1, total) => format!("{} (or another of {total})", f.candidates.join(", ")),
+        (_, 1..=3) => format!("{more} of {}", f.candidates.join(", ")),
+        (_, total) => format!(
+            "{more} of {} (or others of the {total})",
+            f.candidates.join(", ")
+        ),
+    };
+    let asked = match (f.need, more) {
+        (1, _) => asked,
+        (_, 1) => format!("{asked} (1 more approval is needed)"),
+        (_, n) => format!("{asked} ({n} more approvals are needed, each from a different person)"),
     };
     let key = &f.trailer_key;
     let trailer = f.example.as_deref().unwrap_or("Name <email>");

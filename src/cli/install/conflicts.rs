@@ -1,13 +1,12 @@
-//! Targets where an installed hook would never run, or would reject every
-//! push: found before anything is written, every target's at once, each
+//! Targets where an installed hook would never run: found before anything is written, every target's at once, each
 //! with what to do instead as a command that keeps the options given.
 //!
 //! Refused: the parent folder of repositories (git runs no hook from it),
 //! a clone with a working tree (pushes go to the server's bare repository),
 //! `--layout gitea` on a repository whose `hooks/pre-receive` does not run
 //! `hooks/pre-receive.d/` (a plain bare repository: the hook would never
-//! run). Warned about: a SHA-256 or reftable repository, which this
-//! trailgate cannot read yet (every push would be rejected).
+//! run). SHA-256 and reftable repositories are judged like any other
+//! (README "SHA-256 and reftable repositories") and get no warning.
 
 use std::path::{Path, PathBuf};
 
@@ -135,29 +134,4 @@ pub fn refusal(args: &InstallArgs, target: &Path) -> Option<InstallError> {
         }
     }
     None
-}
-
-/// What the hook could not read in this repository yet: its object format
-/// or its ref storage. The hook would reject every push (exit 2) until that
-/// support lands, so install warns but does not refuse.
-pub fn format_warnings(target: &Path) -> Vec<String> {
-    let Some(git_dir) = super::git_dir_of(target) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let config =
-        |key: &str| crate::git::repo::config_string(&git_dir, key).map(|v| v.to_ascii_lowercase());
-    if config("extensions.objectFormat").is_some_and(|f| f != "sha1") {
-        out.push(format!(
-            "{} uses SHA-256 object ids, which this trailgate cannot read yet: until a trailgate that reads them is installed, the hook rejects every push (it fails closed). Installed anyway, as asked",
-            target.display()
-        ));
-    }
-    if config("extensions.refStorage").is_some_and(|f| f != "files") {
-        out.push(format!(
-            "{} keeps its refs in reftable, which this trailgate cannot read yet: until a trailgate that reads them is installed, the hook rejects every push (it fails closed). Installed anyway, as asked",
-            target.display()
-        ));
-    }
-    out
 }

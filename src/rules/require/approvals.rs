@@ -475,9 +475,18 @@ impl Approvals {
                 }
             })
             .collect();
-        // The author is not asked to approve their own commit.
-        let asked = if self.candidates.iter().any(|k| k.who == c.author_who) {
-            Asked::of(self.candidates.iter().filter(|k| k.who != c.author_who))
+        // The author is not asked to approve their own commit, nor is anyone
+        // whose approval already counted (a second one would not count).
+        let asked = if self
+            .candidates
+            .iter()
+            .any(|k| k.who == c.author_who || counted.contains(&k.who))
+        {
+            Asked::of(
+                self.candidates
+                    .iter()
+                    .filter(|k| k.who != c.author_who && !counted.contains(&k.who)),
+            )
         } else {
             self.asked.clone()
         };
