@@ -6,63 +6,9 @@
 //! gitolite's `hooks/common` folder, as gitolite's documentation asks.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::unix::*;
 use super::*;
-
-static SEQ: AtomicU32 = AtomicU32::new(0);
-
-/// Runs a command as root with a plain environment; asserts success.
-fn sh(program: &Path, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .env_clear()
-        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-        .env("LANG", "C")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "`{} {}` failed: {}{}",
-        program.display(),
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn run(program: &str, args: &[&str]) -> String {
-    sh(Path::new(program), args)
-}
-
-/// A system user that exists for one test; removed when dropped.
-struct ThrowawayUser {
-    name: String,
-}
-
-impl Drop for ThrowawayUser {
-    fn drop(&mut self) {
-        let _ = Command::new("userdel")
-            .args(["-f", &self.name])
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .output();
-    }
-}
-
-/// A daemon known by its pid file; killed when dropped.
-struct Daemon {
-    pid_file: PathBuf,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        if let Ok(pid) = std::fs::read_to_string(&self.pid_file) {
-            let _ = Command::new("kill").arg(pid.trim()).output();
-        }
-    }
-}
 
 /// Everything the test runs against; fields drop in order: sshd, then the
 /// user, then the folder.
@@ -112,38 +58,14 @@ fn start(tools: &[PathBuf]) -> Gitolite {
         .unwrap();
     std::fs::set_permissions(base.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let root = base.path().to_owned();
-    let name = format!(
-        "tg-{}-{}",
-        std::process::id(),
-        SEQ.fetch_add(1, Ordering::SeqCst)
-    );
+    let name = unique_name("tg");
     let home = root.join("home");
-    run(
-        "useradd",
-        &["-m", "-d", home.to_str().unwrap(), "-s", "/bin/sh", &name],
-    );
-    let user = ThrowawayUser { name: name.clone() };
-    // With `UsePAM no`, sshd refuses a locked account.
-    run("usermod", &["-p", "*", &name]);
+    let user = ThrowawayUser::create(&name, &home, "/bin/sh", None);
 
     let keys = root.join("keys");
     std::fs::create_dir(&keys).unwrap();
     for who in ["admin", "alice", "carol"] {
-        let path = keys.join(who);
-        run(
-            "ssh-keygen",
-            &[
-                "-q",
-                "-t",
-                "ed25519",
-                "-N",
-                "",
-                "-C",
-                who,
-                "-f",
-                path.to_str().unwrap(),
-            ],
-        );
+        keygen(&keys.join(who), who);
     }
     std::fs::copy(keys.join("admin.pub"), home.join("admin.pub")).unwrap();
     run("chown", &["-R", &name, home.to_str().unwrap()]);
@@ -189,8 +111,9 @@ require = {{ approvals = {{ from = ["senior"] }} }}
     .unwrap();
 
     let mut g = Gitolite {
+        // Replaced by the real one once gitolite is set up.
         _sshd: Daemon {
-            pid_file: root.join("sshd.pid"),
+            pid_file: root.join("no-sshd-yet.pid"),
         },
         user,
         home: home.clone(),
@@ -235,37 +158,8 @@ require = {{ approvals = {{ from = ["senior"] }} }}
     // links hooks/common into every repository.
     g.as_user(&format!("{} setup", gitolite.display()));
 
-    let port = free_port();
-    let host_key = root.join("host_key");
-    run(
-        "ssh-keygen",
-        &[
-            "-q",
-            "-t",
-            "ed25519",
-            "-N",
-            "",
-            "-f",
-            host_key.to_str().unwrap(),
-        ],
-    );
-    let config = root.join("sshd_config");
-    std::fs::write(
-        &config,
-        format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile {}\nStrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\nAllowUsers {name}\n",
-            host_key.display(),
-            g._sshd.pid_file.display()
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all("/run/sshd").unwrap();
-    let log = root.join("sshd.log");
-    sh(
-        sshd,
-        &["-f", config.to_str().unwrap(), "-E", log.to_str().unwrap()],
-    );
-    wait_for_port(port, "sshd", &log);
+    let (sshd, port) = start_sshd(sshd, &root, &[&name], "");
+    g._sshd = sshd;
     g.port = port;
     g
 }

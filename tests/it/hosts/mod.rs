@@ -1,6 +1,7 @@
 //! Running on real git hosts: `trailgate install` for each host's layout,
 //! the audit log under concurrent pushes, the time budget, and real servers
-//! on loopback (gitolite behind sshd, `git http-backend` behind lighttpd),
+//! on loopback (gitolite behind sshd, plain sshd with two Unix accounts,
+//! `git http-backend` behind lighttpd),
 //! started and stopped by the tests themselves.
 //!
 //! The server tests need `gitolite`, `sshd`, `lighttpd` and root (they
@@ -23,6 +24,8 @@ mod gitolite;
 mod http;
 mod install;
 mod install_refusals;
+mod plain_ssh;
+mod unix;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
