@@ -7,7 +7,7 @@ use super::*;
 
 /// Appends `n` commits to the clone's `main` with git fast-import (fast,
 /// and deterministic: one small file change and a one-line message each).
-fn many_commits(w: &World, n: usize) -> String {
+pub(super) fn many_commits(w: &World, n: usize) -> String {
     let tip = w.git(&["rev-parse", "HEAD"]);
     let mut script = String::new();
     for i in 0..n {

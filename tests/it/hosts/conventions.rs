@@ -11,7 +11,7 @@ use std::os::unix::fs::PermissionsExt;
 use super::*;
 
 /// What Gitaly does with a repository's `custom_hooks/pre-receive.d/`.
-const GITLAB_RUNNER: &str = r#"#!/bin/sh
+pub(super) const GITLAB_RUNNER: &str = r#"#!/bin/sh
 # Test stand-in for GitLab's Gitaly: custom_hooks/pre-receive, then every
 # executable in custom_hooks/pre-receive.d/ in name order, each with the
 # push's stdin, stopping at the first non-zero exit.
@@ -44,7 +44,7 @@ for i in ${exitcodes}; do
 done
 "#;
 
-fn write_exec(path: &Path, text: &str) {
+pub(super) fn write_exec(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -74,7 +74,7 @@ fn setup(layout: &str, runner: &str) -> (World, PathBuf) {
     (w, log)
 }
 
-const GITLAB_ENV: &[(&str, &str)] = &[
+pub(super) const GITLAB_ENV: &[(&str, &str)] = &[
     ("GL_ID", "user-7"),
     ("GL_USERNAME", "carol"),
     ("GL_PROTOCOL", "ssh"),

@@ -20,6 +20,8 @@ mod audit;
 mod budget;
 mod chain;
 mod conventions;
+
+mod gitlab;
 mod gitolite;
 mod http;
 mod install;
