@@ -20,12 +20,13 @@ mod audit;
 mod budget;
 mod chain;
 mod conventions;
-
+mod ghes;
 mod gitlab;
 mod gitolite;
 mod http;
 mod install;
 mod install_refusals;
+mod merge_requests;
 mod plain_ssh;
 mod unix;
 
