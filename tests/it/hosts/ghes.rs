@@ -83,7 +83,7 @@ for ((i = 0; i < ${GIT_PUSH_OPTION_COUNT:-0}; i++)); do
     name=GIT_PUSH_OPTION_$i
     vars+=("$name=${!name}")
 done
-exec env -i "${vars[@]}" chroot "$root" /bin/sh /.ghes-hook/pre-receive.sh
+exec env -i "${vars[@]}" @CHROOT@ "$root" /bin/sh /.ghes-hook/pre-receive.sh
 "#;
 
 fn policy_text() -> String {
@@ -133,7 +133,7 @@ fn sh_ok(cmd: &mut Command) -> String {
 
 #[test]
 fn ghes_environment_judges_a_real_push_inside_its_chroot() {
-    let Some(_tools) = host_tools(TEST, &["chroot", "busybox", "readelf", "tar"]) else {
+    let Some(tools) = host_tools(TEST, &["chroot", "busybox", "readelf", "tar", "mknod"]) else {
         return;
     };
     let bin = static_binary();
@@ -203,13 +203,30 @@ fn ghes_environment_judges_a_real_push_inside_its_chroot() {
         env_root.to_str().unwrap(),
     ]));
     assert!(is_static(&env_root.join("usr/local/bin/trailgate")));
-    let hello = sh_ok(Command::new("chroot").args([
+    let mode = std::fs::metadata(&env_root).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o755,
+        "the chroot's / must be readable by the hook's user"
+    );
+    let hello = sh_ok(Command::new(&tools[0]).args([
         env_root.to_str().unwrap(),
         "/bin/sh",
         "-c",
         "echo inside",
     ]));
     assert_eq!(hello.trim(), "inside");
+    // GHES's documentation says an environment needs no /dev (GHES brings
+    // its own); git, which trailgate runs for merges, opens /dev/null at
+    // start. The stand-in provides that one device.
+    std::fs::create_dir(env_root.join("dev")).unwrap();
+    sh_ok(Command::new("mknod").args([
+        "-m",
+        "666",
+        env_root.join("dev/null").to_str().unwrap(),
+        "c",
+        "1",
+        "3",
+    ]));
     // The hook script goes where the stand-in runs it from.
     let hook_dir = env_root.join(".ghes-hook");
     std::fs::create_dir(&hook_dir).unwrap();
@@ -241,7 +258,9 @@ fn ghes_environment_judges_a_real_push_inside_its_chroot() {
     let runner = repo.join("hooks/pre-receive");
     std::fs::write(
         &runner,
-        GHES_RUNNER.replace("@ROOT@", &format!("'{}'", env_root.display())),
+        GHES_RUNNER
+            .replace("@ROOT@", &format!("'{}'", env_root.display()))
+            .replace("@CHROOT@", tools[0].to_str().unwrap()),
     )
     .unwrap();
     std::fs::set_permissions(&runner, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -93,7 +93,7 @@ pub fn host_tools_in(mode: &HostTestMode, test: &str, tools: &[&str]) -> Option<
     }
     assert!(
         missing.is_empty(),
-        "{test} needs {missing:?}, which are not installed. Run `sudo scripts/test --install` (it installs the Debian packages gitolite3 openssh-server lighttpd), or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
+        "{test} needs {missing:?}, which are not installed. Run `sudo scripts/test --install` (it installs the Debian packages gitolite3 openssh-server lighttpd busybox-static), or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests"
     );
     let uid = std::process::Command::new("id").arg("-u").output().unwrap();
     assert_eq!(
