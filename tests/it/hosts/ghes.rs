@@ -14,9 +14,9 @@
 //! networks do (the GHES documentation requires relative alternates).
 //!
 //! Needs root (chroot), a static busybox (`busybox-static`), `readelf` and
-//! the static binary: `scripts/ghes-environment --build` builds it
-//! (`scripts/test` does so before the host tests), or name one with
-//! `TRAILGATE_STATIC_BIN`.
+//! the static binary: `scripts/ghes-environment --build [--debug]` builds
+//! it (`scripts/test` does so, `--debug`, before the host tests), or name
+//! one with `TRAILGATE_STATIC_BIN`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -27,14 +27,21 @@ use super::*;
 const TEST: &str = "ghes_environment_judges_a_real_push_inside_its_chroot";
 
 /// The static binary: `TRAILGATE_STATIC_BIN`, else where
-/// `scripts/ghes-environment --build` leaves it.
+/// `scripts/ghes-environment --build` (release) or `--build --debug` leaves
+/// it, the release one first.
 fn static_binary() -> PathBuf {
     if let Some(p) = std::env::var_os("TRAILGATE_STATIC_BIN") {
         return PathBuf::from(p);
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| Path::new(REPO_ROOT).join("target"), PathBuf::from);
-    target.join("x86_64-unknown-linux-gnu/release/trailgate")
+        .map_or_else(|| Path::new(REPO_ROOT).join("target"), PathBuf::from)
+        .join("x86_64-unknown-linux-gnu");
+    let release = target.join("release/trailgate");
+    if release.is_file() {
+        release
+    } else {
+        target.join("debug/trailgate")
+    }
 }
 
 /// Whether `readelf` finds no interpreter and no shared library.
@@ -139,7 +146,7 @@ fn ghes_environment_judges_a_real_push_inside_its_chroot() {
     let bin = static_binary();
     assert!(
         bin.is_file(),
-        "{TEST} needs the statically linked trailgate at {}: build it with `scripts/ghes-environment --build` (scripts/test does before the host tests), or set TRAILGATE_STATIC_BIN",
+        "{TEST} needs the statically linked trailgate at {}: build it with `scripts/ghes-environment --build --debug` (scripts/test does before the host tests), or set TRAILGATE_STATIC_BIN",
         bin.display()
     );
     assert!(
