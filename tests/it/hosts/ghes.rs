@@ -313,7 +313,9 @@ fn ghes_environment_judges_a_real_push_inside_its_chroot() {
 
     // The chroot is real: without git in it, a merge cannot be measured
     // and the push fails closed.
-    std::fs::remove_file(env_root.join("usr/bin/git")).unwrap();
+    let git_inside = env_root.join("usr/bin/git");
+    let git_away = env_root.join("usr/bin/git.away");
+    std::fs::rename(&git_inside, &git_away).unwrap();
     w.git(&["checkout", "-q", "feature"]);
     w.commit(&ALICE, &msg("More feature work", &[]));
     w.git(&["checkout", "-q", "main"]);
@@ -322,6 +324,8 @@ fn ghes_environment_judges_a_real_push_inside_its_chroot() {
     no_git.assert_rejected();
     assert_eq!(server_main(), merge, "{}", no_git.dump());
     w.git(&["reset", "-q", "--hard", &merge]);
+    // (SHA-256 and reftable repositories need git for every push.)
+    std::fs::rename(&git_away, &git_inside).unwrap();
 
     // Timings inside the environment (measured, never asserted): one
     // commit, then 10,000, against GHES's 5 s for all hooks.
