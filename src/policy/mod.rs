@@ -12,6 +12,7 @@
 //! [`crate::rules::load`] reads the file through both. Evaluation never
 //! sees TOML.
 
+mod baseline;
 mod directory;
 mod globs;
 mod people;
@@ -35,6 +36,7 @@ use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
+pub use baseline::{Baseline, BaselinePoint};
 pub use directory::{DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES};
 pub use raw::{DenyKind, Identity, Mode, Per, Stale};
 
@@ -185,6 +187,8 @@ pub struct Settings {
     /// `settings.repos_root`: the folder that repository names (for `repos`)
     /// are taken relative to where the host names none; absolute.
     pub repos_root: Option<PathBuf>,
+    /// `settings.baseline`: history the administrator declared accepted.
+    pub baseline: Baseline,
 }
 
 /// `[settings.override]`.

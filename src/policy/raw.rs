@@ -50,6 +50,7 @@ pub struct Settings {
     pub host: Option<S<String>>,
     pub trust_host_emails: Option<S<bool>>,
     pub repos_root: Option<S<String>>,
+    pub baseline: Option<S<super::baseline::RawBaseline>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
     pub directory: Option<S<String>>,

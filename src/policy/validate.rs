@@ -254,6 +254,7 @@ impl<'t> Validator<'t> {
             directory_stale: raw::Stale::Reject,
             directory_unusable: false,
             repos_root: None,
+            baseline: Baseline::default(),
         };
         let Some(settings) = settings else {
             return out;
@@ -356,6 +357,9 @@ impl<'t> Validator<'t> {
             } else {
                 out.repos_root = Some(PathBuf::from(text));
             }
+        }
+        if let Some(baseline) = settings.baseline {
+            out.baseline = self.baseline(baseline);
         }
         if let Some(o) = settings.override_ {
             let span = o.span();
@@ -629,7 +633,7 @@ impl<'t> Validator<'t> {
         )
     }
 
-    fn repo_patterns(&mut self, repos: S<Vec<S<String>>>) -> Option<RepoPatterns> {
+    pub(super) fn repo_patterns(&mut self, repos: S<Vec<S<String>>>) -> Option<RepoPatterns> {
         self.globs(
             repos,
             "repository",

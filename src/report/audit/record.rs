@@ -92,6 +92,17 @@ pub fn records(
             warnings,
             overrides,
             commits_checked: commits,
+            baseline: match outcome {
+                Outcome::Judged(j) => j
+                    .baseline
+                    .iter()
+                    .map(|b| BaselineRecord {
+                        refname: b.refname.as_deref(),
+                        commit: b.commit.to_string(),
+                    })
+                    .collect(),
+                Outcome::Failed(_) => Vec::new(),
+            },
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
             error,
             policy_sha256: &settings.policy_sha256,
@@ -139,6 +150,9 @@ struct Record<'a> {
     warnings: Vec<ViolationRecord<'a>>,
     overrides: Vec<Value>,
     commits_checked: usize,
+    /// The commits `settings.baseline` hid (and the refs they were read from).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    baseline: Vec<BaselineRecord<'a>>,
     duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
@@ -146,6 +160,13 @@ struct Record<'a> {
     policy_sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<DirectoryRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct BaselineRecord<'a> {
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    refname: Option<&'a str>,
+    commit: String,
 }
 
 #[derive(serde::Serialize)]
