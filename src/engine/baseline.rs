@@ -32,31 +32,19 @@ impl Engine<'_, '_> {
             repository: repository.to_owned(),
             why,
         };
-        let mut refs = None;
         for point in points {
             let (refname, oid) = match point {
                 BaselinePoint::Commit(oid) => (None, *oid),
                 BaselinePoint::Ref(name) => {
-                    if refs.is_none() {
-                        let listed =
-                            self.repo
-                                .refs()
-                                .existing()
-                                .map_err(|source| JudgeError::Repo {
-                                    refname: name.clone(),
-                                    source,
-                                })?;
-                        refs = Some(listed);
-                    }
-                    let found = refs
-                        .iter()
-                        .flatten()
-                        .find(|r| r.name == *name)
-                        .map(|r| r.target);
-                    let Some(target) = found else {
-                        // A symbolic ref is not listed: it would move with
+                    let refs = self.repo.refs();
+                    let repo_err = |source| JudgeError::Repo {
+                        refname: name.clone(),
+                        source,
+                    };
+                    let Some(target) = refs.direct_target(name).map_err(repo_err)? else {
+                        // A symbolic ref is not taken: it would move with
                         // the ref it points at.
-                        let why = match self.repo.refs().symbolic_target(name) {
+                        let why = match refs.symbolic_target(name) {
                             Ok(Some(to)) => format!("a symbolic ref (to {to}), which moves whenever that ref is pushed; make it a plain ref"),
                             _ => "no such ref".to_owned(),
                         };
