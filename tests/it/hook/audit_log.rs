@@ -194,7 +194,7 @@ fn an_audit_line_never_exceeds_audit_line_max_and_counts_what_it_left_out() {
     let truncated = record["truncated"].as_u64().unwrap() as usize;
     assert!(truncated > 0, "{record}");
     assert_eq!(listed + truncated, 40, "{record}");
-    assert_eq!(record["decision"], "reject");
+    assert_eq!(record["decision"], "reject", "{record}");
     assert_eq!(record["commits_checked"], 40);
     // Without the cap (the default, 64 KiB) the same push lists all 40.
     w.write_policy(&ticket_policy(&format!(
@@ -243,4 +243,33 @@ fn audit_settings_that_cannot_work_are_load_errors() {
         &[],
     )
     .assert_code(0);
+}
+
+#[test]
+fn a_ref_name_longer_than_the_cap_is_cut_and_the_line_stays_json() {
+    // The pusher chooses the ref name: about 900 bytes (libgit2 cannot
+    // look up a name of 1024 bytes or more, and such a push is refused as
+    // not judged).
+    let w = World::new();
+    w.install_hook();
+    let log = w.root.join("audit.jsonl");
+    w.write_policy(&ticket_policy(&format!(
+        "audit_log = \"{}\"\naudit_line_max = 1024",
+        log.display()
+    )));
+    let segments: Vec<String> = (0..8).map(|i| format!("{i}{}", "é".repeat(55))).collect();
+    let refname = format!("refs/heads/{}", segments.join("/"));
+    w.commit(&CAROL, "No ticket\n");
+    let run = w.push(&["origin", &format!("HEAD:{refname}")]);
+    run.assert_code(1).assert_says("error[tickets]");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let line = text.lines().next().unwrap();
+    assert!(line.len() <= 1024, "{} bytes: {line}", line.len());
+    let record: serde_json::Value = serde_json::from_str(line).unwrap();
+    let logged = record["ref"].as_str().unwrap();
+    assert!(
+        logged.ends_with('…') && refname.starts_with(logged.trim_end_matches('…')),
+        "{record}"
+    );
+    assert_eq!(record["decision"], "reject", "{record}");
 }
