@@ -102,7 +102,8 @@ pub enum Command {
     /// Also warns when the policy, its folder, or (inside a repository) its pre-receive hooks,
     /// their folders or the binary a trailgate hook runs, are writable by users other than the
     /// owner; when the audit log's folder is missing or the hook's user (the repository's
-    /// owner, or --as USER) cannot write it; when no rule is active; and when overrides are
+    /// owner, or --as USER) cannot write it; when settings.audit_syslog names no socket; when no
+    /// rule is active; and when overrides are
     /// enabled without an audit log or without receive.advertisePushOptions; and when a rule asks
     /// for proof (proof = "pusher" or "signature") while settings.identity is "claimed".
     Check {

@@ -273,3 +273,30 @@ fn a_ref_name_longer_than_the_cap_is_cut_and_the_line_stays_json() {
     );
     assert_eq!(record["decision"], "reject", "{record}");
 }
+
+#[test]
+fn check_warns_when_no_syslog_socket_listens() {
+    let w = World::new();
+    let path = w.root.join("policy.toml");
+    let socket = w.root.join("log.sock");
+    std::fs::write(
+        &path,
+        ticket_policy(&format!("audit_syslog = \"{}\"", socket.display())),
+    )
+    .unwrap();
+    let check = || {
+        w.trailgate(
+            &w.root,
+            &["check", "--config", path.to_str().unwrap()],
+            "",
+            &[],
+        )
+    };
+    check()
+        .assert_code(0)
+        .assert_says("settings.audit_syslog: no socket at");
+    let _server = UnixDatagram::bind(&socket).unwrap();
+    check()
+        .assert_code(0)
+        .assert_silent_about("settings.audit_syslog");
+}

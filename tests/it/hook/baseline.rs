@@ -235,3 +235,42 @@ fn baselines_that_could_be_bypassed_or_mean_nothing_are_load_errors() {
         run.assert_says("policy.toml:");
     }
 }
+
+#[test]
+fn check_repo_names_the_baseline_of_a_repository() {
+    let w = World::new();
+    let path = w.root.join("policy.toml");
+    let id = fake_id("12");
+    std::fs::write(
+        &path,
+        release_policy(&format!(
+            "baseline = {{ \"acme/**\" = \"{BASELINE}\", \"legacy/x\" = [\"{id}\"] }}"
+        )),
+    )
+    .unwrap();
+    let check = |name: &str, format: &str| {
+        w.trailgate(
+            &w.root,
+            &[
+                "check",
+                "--config",
+                path.to_str().unwrap(),
+                "--repo",
+                name,
+                "--format",
+                format,
+            ],
+            "",
+            &[],
+        )
+    };
+    check("acme/payments", "text")
+        .assert_code(0)
+        .assert_says(&format!(
+            "baseline for repository acme/payments: {BASELINE}"
+        ));
+    check("web", "text").assert_silent_about("baseline for");
+    let json = check("legacy/x", "json");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["repository_baseline"], serde_json::json!([id]));
+}
