@@ -459,6 +459,18 @@ pub struct Judgement {
     /// Distinct commits judged for each ref update, in input order (for the
     /// audit log).
     pub commits_per_ref: Vec<(String, usize)>,
+    /// The commits `settings.baseline` declared accepted for this
+    /// repository, hidden from every walk (for the audit log).
+    pub baseline: Vec<BaselineUsed>,
+}
+
+/// One point of `settings.baseline` as found in the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaselineUsed {
+    /// The ref it was read from; `None` for a commit id in the policy.
+    pub refname: Option<String>,
+    /// The commit it stands for (tags peeled).
+    pub commit: crate::git::oid::ObjectId,
 }
 
 /// A break-glass override (README "Break-glass") that was used.

@@ -120,6 +120,14 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                         rules.join(", ")
                     }
                 );
+                let baseline = baseline_for(&policy, name);
+                if !baseline.is_empty() {
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "baseline for repository {name}: {}",
+                        baseline.join(", ")
+                    );
+                }
             }
         }
         Format::Json => {
@@ -144,6 +152,10 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
             if let (Some((name, rules)), Some(map)) = (&for_repo, out.as_object_mut()) {
                 map.insert("repository".into(), json!(name));
                 map.insert("repository_rules".into(), json!(rules));
+                map.insert(
+                    "repository_baseline".into(),
+                    json!(baseline_for(&policy, name)),
+                );
             }
             let _ = writeln!(std::io::stdout(), "{out}");
         }
@@ -160,6 +172,17 @@ fn rules_for_repository(policy: &crate::rules::Policy, name: &str) -> Vec<String
         .iter()
         .filter(|r| r.mode != Mode::Off && r.covers_repository(name))
         .map(|r| r.name.clone())
+        .collect()
+}
+
+/// The points of `settings.baseline` that apply to the repository `name`.
+fn baseline_for(policy: &crate::rules::Policy, name: &str) -> Vec<String> {
+    policy
+        .settings
+        .baseline
+        .for_repository(Some(name))
+        .iter()
+        .map(ToString::to_string)
         .collect()
 }
 
@@ -182,8 +205,17 @@ fn setting_warnings(
     if let Some(log) = &settings.audit_log {
         out.extend(audit_log_warning(log, located, as_user));
     }
+    if let Some(socket) = &settings.audit_syslog {
+        use std::os::unix::fs::FileTypeExt as _;
+        if !std::fs::metadata(socket).is_ok_and(|m| m.file_type().is_socket()) {
+            out.push(format!(
+                "settings.audit_syslog: no socket at {} (is journald or rsyslog running here?): every push will warn that it was not recorded (or, with settings.audit_required, be rejected)",
+                socket.display()
+            ));
+        }
+    }
     if let Some(o) = &settings.override_ {
-        if settings.audit_log.is_none() {
+        if settings.audit_log.is_none() && settings.audit_syslog.is_none() {
             out.push(format!(
                 "overrides are enabled ([settings.override]) but no audit log records them: set settings.audit_log, or every `git push -o {}=...` leaves no trace",
                 o.push_option

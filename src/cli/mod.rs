@@ -13,6 +13,7 @@ mod explain;
 pub mod install;
 mod locate;
 mod pre_receive;
+mod status;
 mod trailers;
 mod verify;
 
@@ -101,7 +102,8 @@ pub enum Command {
     /// Also warns when the policy, its folder, or (inside a repository) its pre-receive hooks,
     /// their folders or the binary a trailgate hook runs, are writable by users other than the
     /// owner; when the audit log's folder is missing or the hook's user (the repository's
-    /// owner, or --as USER) cannot write it; when no rule is active; and when overrides are
+    /// owner, or --as USER) cannot write it; when settings.audit_syslog names no socket; when no
+    /// rule is active; and when overrides are
     /// enabled without an audit log or without receive.advertisePushOptions; and when a rule asks
     /// for proof (proof = "pusher" or "signature") while settings.identity is "claimed".
     Check {
@@ -122,6 +124,26 @@ pub enum Command {
         /// `repos` is matched against).
         #[arg(long = "repo", value_name = "NAME")]
         repo: Option<String>,
+    },
+    /// List the repositories under a folder whose pushes trailgate does not judge.
+    ///
+    /// For each git directory under ROOT: `ok` (git runs a trailgate hook with the expected
+    /// policy), `missing` (no pre-receive hook), `bypassed` (a core.hooksPath, in the
+    /// repository's, the global or the system configuration, makes git run another folder's
+    /// hooks), `foreign` (git runs another pre-receive hook), `not-executable`, `other-policy`
+    /// (not --config's) or `no-policy` (the hook finds none and rejects every push). Where git
+    /// looks is asked of git (`git rev-parse --git-path hooks`): run it as the user git runs
+    /// hooks as. Exit 0 when every repository is ok, 1 when one is not, 2 when it cannot tell.
+    Status {
+        /// The policy every hook should use; another one is `other-policy`.
+        #[arg(long, value_name = "PATH")]
+        config: Option<PathBuf>,
+        /// `json` prints one JSON object on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// The folder that holds the repositories (/srv/git).
+        #[arg(value_name = "ROOT")]
+        root: PathBuf,
     },
     /// Judge the commits of a revision range as if they were pushed to a ref.
     ///
@@ -343,6 +365,11 @@ pub fn run(args: Vec<OsString>) -> u8 {
                 repo: repo.as_deref(),
             },
         ),
+        Command::Status {
+            config,
+            format,
+            root,
+        } => status::status(&root, config.as_deref(), format),
         Command::Trailers { commits } => trailers::print_trailers(&commits),
         Command::Explain {
             config,
@@ -409,6 +436,9 @@ impl Command {
                 format: Format::Json,
                 ..
             } | Command::Audit {
+                format: Format::Json,
+                ..
+            } | Command::Status {
                 format: Format::Json,
                 ..
             }

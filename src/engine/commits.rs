@@ -19,6 +19,9 @@ pub(super) struct Commits<'r> {
     existing: Option<Vec<ExistingRef>>,
     /// Walks already done, by tip and hidden tips.
     walks: HashMap<(ObjectId, Vec<ObjectId>), IdList>,
+    /// Hook mode: the commits of `settings.baseline`, hidden from every
+    /// walk like the refs a rule covers.
+    pub(super) accepted: Vec<ObjectId>,
 }
 
 impl<'r> Commits<'r> {
@@ -27,6 +30,7 @@ impl<'r> Commits<'r> {
             walker,
             existing: None,
             walks: HashMap::new(),
+            accepted: Vec::new(),
         }
     }
 
@@ -79,9 +83,11 @@ impl<'r> Commits<'r> {
         // `Walker::walk_new_only`); the old value is hidden for every rule.
         let hook = ctx.quarantined && matches!(ctx.baseline, Baseline::ExistingRefs);
         if let (true, Some(old)) = (hook, old) {
+            let mut hidden = self.accepted.clone();
+            hidden.push(old);
             if let Some(walked) = self
                 .walker
-                .walk_new_only(&[new], &[old], limit, on_read)
+                .walk_new_only(&[new], &hidden, limit, on_read)
                 .map_err(walk_err)?
             {
                 return Ok(walked);
@@ -105,6 +111,7 @@ impl<'r> Commits<'r> {
                     .map(|r| r.target)
                     .collect();
                 hidden.extend(old);
+                hidden.extend_from_slice(&self.accepted);
                 hidden
             }
         };

@@ -12,6 +12,7 @@
 //! caller turns into a rejected push.
 
 mod aliases;
+mod baseline;
 mod commits;
 pub mod parallel;
 mod plans;
@@ -48,6 +49,14 @@ pub enum JudgeError {
         #[source]
         source: RepoError,
     },
+    #[error("settings.baseline `{point}` for {repository}: {why}; the push is rejected rather than judged without its baseline\n  help: an administrator sets it on the server (`git update-ref {point} <commit>` for a ref), or corrects settings.baseline")]
+    Baseline {
+        point: String,
+        repository: String,
+        why: String,
+    },
+    #[error("{refname}: this push would move {baseline}, the baseline of accepted history (settings.baseline); a push may not create, move or delete it\n  help: push to another ref; an administrator moves the baseline on the server with `git update-ref`")]
+    BaselineRefPushed { refname: String, baseline: String },
     #[error("{refname}: {source}")]
     Walk {
         refname: String,
@@ -224,6 +233,13 @@ pub fn judge(
         tip: None,
         out: Judgement::default(),
     };
+    // The baseline's ref cannot be moved by this push (checked per update
+    // below), so its value before the push is the one that counts.
+    if matches!(ctx.baseline, Baseline::ExistingRefs) {
+        let used = engine.resolve_baseline()?;
+        engine.commits.accepted = used.iter().map(|b| b.commit).collect();
+        engine.out.baseline = used;
+    }
     for update in updates {
         engine.ref_commits.clear();
         engine.check_deadline(&update.name)?;

@@ -28,6 +28,7 @@ impl Engine<'_, '_> {
         // The rules of every name the update moves (see `aliases`); the
         // findings are still recorded under the name pushed.
         let aliases = self.aliases(refname)?;
+        self.check_guarded(refname, &aliases.names)?;
         let applying: Vec<(&Rule, Applies)> = policy
             .rules
             .iter()

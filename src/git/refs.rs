@@ -33,6 +33,17 @@ pub trait RefStore {
 
     /// The branch `HEAD` is on; `None` when it is detached.
     fn current_branch(&self) -> Result<Option<String>, RepoError>;
+
+    /// What the direct ref `name` points at (peeled where the store
+    /// recorded it); `None` when there is no such ref or it is symbolic.
+    /// By default from [`RefStore::existing`].
+    fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
+        Ok(self
+            .existing()?
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.target))
+    }
 }
 
 /// Loose refs and `packed-refs`, read through libgit2.
@@ -83,6 +94,21 @@ impl RefStore for FilesRefs<'_> {
         }
     }
 
+    /// One lookup, not a listing of every ref: a server with many refs
+    /// pays nothing per ref for a baseline ref.
+    fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
+        match self.repo.find_reference(name) {
+            Ok(r) if r.kind() == Some(git2::ReferenceType::Direct) => Ok(r
+                .target()
+                .map(|target| ObjectId::from(r.target_peel().unwrap_or(target)))),
+            Ok(_) => Ok(None),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(source) => Err(RepoError::Refs {
+                source: source.into(),
+            }),
+        }
+    }
+
     fn current_branch(&self) -> Result<Option<String>, RepoError> {
         let head = self.repo.head().map_err(|source| RepoError::Head {
             source: source.into(),
@@ -119,20 +145,18 @@ impl GitRefs {
                 )),
             })
     }
-}
 
-impl RefStore for GitRefs {
-    fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
+    /// The direct refs `git for-each-ref ARGS` lists.
+    fn list(&self, patterns: &[&str]) -> Result<Vec<ExistingRef>, RepoError> {
         // Ref names cannot hold a tab or a newline; `%(symref)` is empty for
         // a direct ref; `%(*objectname)` is the peeled target of a tag.
-        let out = git_output(
-            Some(&self.git_dir),
-            &[
-                "for-each-ref",
-                "--format=%(objectname)\t%(*objectname)\t%(symref)\t%(refname)",
-            ],
-        )
-        .map_err(|source| RepoError::Refs { source })?;
+        let mut args = vec![
+            "for-each-ref",
+            "--format=%(objectname)\t%(*objectname)\t%(symref)\t%(refname)",
+        ];
+        args.extend_from_slice(patterns);
+        let out =
+            git_output(Some(&self.git_dir), &args).map_err(|source| RepoError::Refs { source })?;
         let text = String::from_utf8_lossy(&out);
         let mut refs = Vec::new();
         for line in text.lines() {
@@ -156,6 +180,21 @@ impl RefStore for GitRefs {
             });
         }
         Ok(refs)
+    }
+}
+
+impl RefStore for GitRefs {
+    fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
+        self.list(&[])
+    }
+
+    fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
+        // The pattern also matches refs below `name/`: keep the exact one.
+        Ok(self
+            .list(&["--", name])?
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.target))
     }
 
     fn symbolic_target(&self, name: &str) -> Result<Option<String>, RepoError> {

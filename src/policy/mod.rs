@@ -12,6 +12,7 @@
 //! [`crate::rules::load`] reads the file through both. Evaluation never
 //! sees TOML.
 
+mod baseline;
 mod directory;
 mod globs;
 mod people;
@@ -35,6 +36,7 @@ use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
+pub use baseline::{Baseline, BaselinePoint};
 pub use directory::{DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES};
 pub use raw::{DenyKind, Identity, Mode, Per, Stale};
 
@@ -159,6 +161,11 @@ pub struct Settings {
     pub audit_log: Option<PathBuf>,
     /// An audit log that cannot be written rejects the push.
     pub audit_required: bool,
+    /// `settings.audit_syslog`: the Unix datagram socket each audit line is
+    /// also sent to (`/dev/log` for `true`).
+    pub audit_syslog: Option<PathBuf>,
+    /// `settings.audit_line_max`: no audit line is longer, in bytes.
+    pub audit_line_max: usize,
     /// Milliseconds the hook may spend judging a push; 0 means no limit.
     pub time_budget_ms: u64,
     /// `settings.contact`: whom a pusher asks (text or a URL); the last line
@@ -185,6 +192,8 @@ pub struct Settings {
     /// `settings.repos_root`: the folder that repository names (for `repos`)
     /// are taken relative to where the host names none; absolute.
     pub repos_root: Option<PathBuf>,
+    /// `settings.baseline`: history the administrator declared accepted.
+    pub baseline: Baseline,
 }
 
 /// `[settings.override]`.
@@ -198,6 +207,17 @@ pub struct OverrideSettings {
 
 /// Default for `settings.override.push_option`.
 pub const DEFAULT_OVERRIDE_OPTION: &str = "trailgate.override";
+
+/// Default for `settings.audit_line_max`: room for the first hundred
+/// violations of a rule, under what `/dev/log` takes in one datagram.
+pub const DEFAULT_AUDIT_LINE_MAX: usize = 65_536;
+
+/// The smallest `settings.audit_line_max`: a line must hold the push's
+/// identity and decision.
+pub const MIN_AUDIT_LINE_MAX: usize = 1024;
+
+/// Where `settings.audit_syslog = true` sends lines.
+pub const SYSLOG_SOCKET: &str = "/dev/log";
 
 /// Default for `settings.max_commits`.
 pub const DEFAULT_MAX_COMMITS: usize = 1_000_000;

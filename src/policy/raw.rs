@@ -44,17 +44,29 @@ pub struct Settings {
     pub max_commits: Option<S<i64>>,
     pub audit_log: Option<S<String>>,
     pub audit_required: Option<S<bool>>,
+    pub audit_syslog: Option<S<Syslog>>,
+    pub audit_line_max: Option<S<i64>>,
     pub time_budget_ms: Option<S<i64>>,
     pub contact: Option<S<String>>,
     pub identity: Option<S<Identity>>,
     pub host: Option<S<String>>,
     pub trust_host_emails: Option<S<bool>>,
     pub repos_root: Option<S<String>>,
+    pub baseline: Option<S<super::baseline::RawBaseline>>,
     #[serde(rename = "override")]
     pub override_: Option<S<Override>>,
     pub directory: Option<S<String>>,
     pub directory_max_age: Option<S<String>>,
     pub directory_stale: Option<S<Stale>>,
+}
+
+/// `settings.audit_syslog`: `true` for `/dev/log`, or the path of another
+/// Unix datagram socket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Syslog {
+    On(bool),
+    Socket(String),
 }
 
 /// `settings.directory_stale`: what an out-of-date directory file does.

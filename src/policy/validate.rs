@@ -243,6 +243,8 @@ impl<'t> Validator<'t> {
             override_: None,
             audit_log: None,
             audit_required: false,
+            audit_syslog: None,
+            audit_line_max: DEFAULT_AUDIT_LINE_MAX,
             time_budget_ms: 0,
             contact: None,
             identity: Identity::Claimed,
@@ -254,6 +256,7 @@ impl<'t> Validator<'t> {
             directory_stale: raw::Stale::Reject,
             directory_unusable: false,
             repos_root: None,
+            baseline: Baseline::default(),
         };
         let Some(settings) = settings else {
             return out;
@@ -281,12 +284,26 @@ impl<'t> Validator<'t> {
                 out.audit_log = Some(PathBuf::from(log.into_inner()));
             }
         }
+        match settings.audit_syslog.as_ref().map(|s| (s.span(), s.get_ref())) {
+            Some((_, raw::Syslog::On(on))) => {
+                out.audit_syslog = on.then(|| PathBuf::from(SYSLOG_SOCKET));
+            }
+            Some((span, raw::Syslog::Socket(path))) if !path.starts_with('/') => self.error(span, "settings.audit_syslog is `true` (the system's /dev/log) or the absolute path of a Unix datagram socket"),
+            Some((_, raw::Syslog::Socket(path))) => out.audit_syslog = Some(PathBuf::from(path)),
+            None => {}
+        }
+        if let Some(max) = settings.audit_line_max {
+            match usize::try_from(*max.get_ref()) {
+                Ok(n) if n >= MIN_AUDIT_LINE_MAX => out.audit_line_max = n,
+                _ => self.error(max.span(), format!("settings.audit_line_max is the most bytes one audit line may take, at least {MIN_AUDIT_LINE_MAX} (default {DEFAULT_AUDIT_LINE_MAX})")),
+            }
+        }
         if let Some(required) = settings.audit_required {
             out.audit_required = *required.get_ref();
-            if out.audit_required && out.audit_log.is_none() {
+            if out.audit_required && out.audit_log.is_none() && out.audit_syslog.is_none() {
                 self.error(
                     required.span(),
-                    "settings.audit_required = true needs settings.audit_log (the file to write)",
+                    "settings.audit_required = true needs settings.audit_log (the file to write) or settings.audit_syslog",
                 );
             }
         }
@@ -356,6 +373,9 @@ impl<'t> Validator<'t> {
             } else {
                 out.repos_root = Some(PathBuf::from(text));
             }
+        }
+        if let Some(baseline) = settings.baseline {
+            out.baseline = self.baseline(baseline);
         }
         if let Some(o) = settings.override_ {
             let span = o.span();
@@ -629,7 +649,7 @@ impl<'t> Validator<'t> {
         )
     }
 
-    fn repo_patterns(&mut self, repos: S<Vec<S<String>>>) -> Option<RepoPatterns> {
+    pub(super) fn repo_patterns(&mut self, repos: S<Vec<S<String>>>) -> Option<RepoPatterns> {
         self.globs(
             repos,
             "repository",

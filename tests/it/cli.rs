@@ -10,5 +10,6 @@ mod explain;
 mod json_errors;
 mod pre_push;
 mod readme;
+mod status;
 mod trailers;
 mod verify;

@@ -3,6 +3,8 @@
 //! every decision read back from the server (`git rev-parse`).
 
 mod approvals;
+mod audit_log;
+mod baseline;
 mod conditions;
 mod contact;
 mod gitlab;

@@ -10,11 +10,16 @@
 //! `write()` while an exclusive `flock(2)` is held (std's `File::lock`), then
 //! `fsync`ed. A write that fails half-way is cut back to the length the file
 //! had before, so a reader never sees half a line; a log whose last line lacks
-//! its newline (a crash elsewhere) gets one before the next record.
+//! its newline (a crash elsewhere) gets one before the next record. A log
+//! renamed away between a push's open and its lock (rotation) is opened
+//! again by name ([`append`]). Each line is at most
+//! `settings.audit_line_max` bytes ([`records`]), and may also go to syslog
+//! (`settings.audit_syslog`, [`syslog`]).
 
 mod append;
 mod record;
 mod summary;
+mod syslog;
 
 use std::path::PathBuf;
 
@@ -29,6 +34,12 @@ pub enum AuditError {
     #[error("cannot write the audit log {path}: {source}; check that its folder exists and that the user git runs hooks as may append to it")]
     Write {
         path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot send the audit lines to syslog at {socket}: {source}; check that a syslog daemon (journald, rsyslog) listens there on a datagram socket")]
+    Syslog {
+        socket: PathBuf,
         #[source]
         source: std::io::Error,
     },
@@ -90,5 +101,65 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "{\"torn\":\n{\"a\":1}\n"
         );
+    }
+
+    /// Waits until this process has `path` open at least `n` times (the
+    /// appending thread has opened it and waits for the lock).
+    fn wait_for_open(path: &std::path::Path, n: usize) {
+        for _ in 0..2000 {
+            let open = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+                .filter(|target| target == path)
+                .count();
+            if open >= n {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("the appending thread never opened {}", path.display());
+    }
+
+    #[test]
+    fn a_log_renamed_while_a_push_waits_for_the_lock_is_reopened_by_name() {
+        // logrotate's `create`: the log is renamed between a push's open
+        // and its lock. The line must go to the file that has the log's
+        // name, not to the renamed one (which rotation compresses or drops).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let rotated = dir.path().join("audit.jsonl.1");
+        std::fs::write(&path, "{\"old\":1}\n").unwrap();
+        let holder = std::fs::File::open(&path).unwrap();
+        holder.lock().unwrap();
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || append(&path, "{\"new\":1}\n"))
+        };
+        wait_for_open(&path, 2);
+        std::fs::rename(&path, &rotated).unwrap();
+        holder.unlock().unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(&rotated).unwrap(), "{\"old\":1}\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"new\":1}\n");
+    }
+
+    #[test]
+    fn a_log_truncated_by_copytruncate_gets_the_line_at_its_new_end() {
+        // logrotate's `copytruncate` while a push waits for the lock: the
+        // line lands at offset 0 of the emptied file, with no zeros before it.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::fs::write(&path, "{\"old\":1}\n{\"old\":2}\n").unwrap();
+        let holder = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        holder.lock().unwrap();
+        let writer = {
+            let path = path.clone();
+            std::thread::spawn(move || append(&path, "{\"new\":1}\n"))
+        };
+        wait_for_open(&path, 2);
+        holder.set_len(0).unwrap();
+        holder.unlock().unwrap();
+        writer.join().unwrap().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"new\":1}\n");
     }
 }

@@ -1,5 +1,6 @@
 //! One audit record per ref update judged, in the documented field order.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
@@ -73,7 +74,7 @@ pub fn records(
             }
             Outcome::Failed(e) => ("error", Vec::new(), Vec::new(), 0, Some(e)),
         };
-        let record = Record {
+        let mut record = Record {
             time: &time,
             push_id: &info.push_id,
             repository: &info.repository,
@@ -84,16 +85,28 @@ pub fn records(
             pusher_notes: &info.notes,
             pusher_key: info.pusher_key.as_deref(),
             protocol: &info.protocol,
-            refname,
+            refname: refname.map(Cow::Borrowed),
             old: update.and_then(|u| u.old).map(|o| o.to_string()),
             new: update.and_then(|u| u.new).map(|o| o.to_string()),
             decision,
             violations,
             warnings,
+            truncated: 0,
             overrides,
             commits_checked: commits,
+            baseline: match outcome {
+                Outcome::Judged(j) => j
+                    .baseline
+                    .iter()
+                    .map(|b| BaselineRecord {
+                        refname: b.refname.as_deref(),
+                        commit: b.commit.to_string(),
+                    })
+                    .collect(),
+                Outcome::Failed(_) => Vec::new(),
+            },
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
-            error,
+            error: error.map(Cow::Borrowed),
             policy_sha256: &settings.policy_sha256,
             directory: settings.directory.as_ref().map(|d| DirectoryRecord {
                 path: d.path.to_string_lossy(),
@@ -101,13 +114,7 @@ pub fn records(
                 sha256: &d.sha256,
             }),
         };
-        // Serializing plain strings and numbers cannot fail; if it ever did,
-        // a line saying so is better than a missing one.
-        let line = serde_json::to_string(&record).unwrap_or_else(|e| {
-            json!({ "time": time, "ref": refname, "decision": decision, "error": e.to_string() })
-                .to_string()
-        });
-        out.push_str(&line);
+        out.push_str(&within(&mut record, settings.audit_line_max));
         out.push('\n');
     }
     out
@@ -131,21 +138,35 @@ struct Record<'a> {
     protocol: &'a str,
     /// `None` for a push whose updates could not be read.
     #[serde(rename = "ref")]
-    refname: Option<&'a str>,
+    refname: Option<Cow<'a, str>>,
     old: Option<String>,
     new: Option<String>,
     decision: &'a str,
     violations: Vec<ViolationRecord<'a>>,
     warnings: Vec<ViolationRecord<'a>>,
+    /// Violations and warnings of this ref not listed, to keep the line
+    /// within `settings.audit_line_max`; only when some were left out.
+    #[serde(skip_serializing_if = "is_zero")]
+    truncated: usize,
     overrides: Vec<Value>,
     commits_checked: usize,
+    /// The commits `settings.baseline` hid (and the refs they were read from).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    baseline: Vec<BaselineRecord<'a>>,
     duration_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
+    error: Option<Cow<'a, str>>,
     /// Which policy and directory file made the decision.
     policy_sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<DirectoryRecord<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct BaselineRecord<'a> {
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    refname: Option<&'a str>,
+    commit: String,
 }
 
 #[derive(serde::Serialize)]
@@ -159,7 +180,7 @@ struct DirectoryRecord<'a> {
 struct ViolationRecord<'a> {
     rule: &'a str,
     commit: Option<String>,
-    subject: Option<&'a str>,
+    subject: Option<Cow<'a, str>>,
     message: String,
     /// The kind of the first finding (see the JSON report).
     kind: Option<&'static str>,
@@ -169,10 +190,108 @@ fn violation(v: &Violation) -> ViolationRecord<'_> {
     ViolationRecord {
         rule: &v.rule,
         commit: v.commit.as_ref().map(|c| c.oid.to_string()),
-        subject: v.commit.as_ref().map(|c| c.subject.as_str()),
+        subject: v.commit.as_ref().map(|c| Cow::Borrowed(c.subject.as_str())),
         message: crate::report::what(v),
         kind: v.findings.first().map(Finding::kind),
     }
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How long a violation's subject and message may stay once a line is too
+/// long, and the error or an override's reason.
+const CUT_TEXT: usize = 256;
+
+/// `record` as one line of at most `max` bytes (its newline not counted),
+/// valid JSON whatever it holds. A line too long (a push with hundreds of
+/// violations, a pusher's 1 MB subject line) first has each violation's
+/// subject and message cut, then loses warnings and then violations from
+/// the end, each counted in `truncated`, then has its other free texts cut;
+/// a line that still does not fit says so in its place.
+fn within(record: &mut Record<'_>, max: usize) -> String {
+    let line = |r: &Record<'_>| serde_json::to_string(r).unwrap_or_default();
+    let mut text = line(record);
+    if !text.is_empty() && text.len() <= max {
+        return text;
+    }
+    for v in record
+        .violations
+        .iter_mut()
+        .chain(record.warnings.iter_mut())
+    {
+        if let Some(subject) = &mut v.subject {
+            cut_cow(subject, CUT_TEXT);
+        }
+        cut_string(&mut v.message, CUT_TEXT);
+    }
+    text = line(record);
+    while text.len() > max && !(record.violations.is_empty() && record.warnings.is_empty()) {
+        // Drop about as many as the excess needs, then measure again.
+        let mut excess = text.len() - max;
+        while excess > 0 {
+            let Some(dropped) = record.warnings.pop().or_else(|| record.violations.pop()) else {
+                break;
+            };
+            record.truncated += 1;
+            let size = serde_json::to_string(&dropped).map_or(1, |t| t.len() + 1);
+            excess = excess.saturating_sub(size);
+        }
+        text = line(record);
+    }
+    if text.len() > max {
+        if let Some(error) = &mut record.error {
+            cut_cow(error, CUT_TEXT);
+        }
+        if let Some(refname) = &mut record.refname {
+            cut_cow(refname, CUT_TEXT);
+        }
+        record.pusher_notes = &[];
+        for o in &mut record.overrides {
+            if let Some(Value::String(reason)) = o.get_mut("reason") {
+                cut_string(reason, CUT_TEXT);
+            }
+        }
+        text = line(record);
+    }
+    if text.is_empty() || text.len() > max {
+        // Every field above is cut or bounded but those the host and the
+        // administrator set; this line is at most a few hundred bytes.
+        let mut push_id = record.push_id.to_owned();
+        cut_string(&mut push_id, 64);
+        text = json!({
+            "time": record.time,
+            "push_id": push_id,
+            "decision": record.decision,
+            "truncated": record.truncated + record.violations.len() + record.warnings.len(),
+            "error": format!("this audit line would be longer than settings.audit_line_max ({max} bytes) even with its texts cut; see the pusher's report"),
+        })
+        .to_string();
+    }
+    text
+}
+
+fn cut_cow(text: &mut Cow<'_, str>, max: usize) {
+    if text.len() > max {
+        let mut owned = text.to_string();
+        cut_string(&mut owned, max);
+        *text = Cow::Owned(owned);
+    }
+}
+
+/// Cuts `text` to at most `max` bytes, on a character boundary, ending in
+/// `…` when anything was cut.
+fn cut_string(text: &mut String, max: usize) {
+    if text.len() <= max {
+        return;
+    }
+    let mut end = max.saturating_sub('…'.len_utf8());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.push('…');
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.

@@ -118,3 +118,48 @@ require = { trailers = [ { key = "Ticket", value = "^PAY-[0-9]+$" } ] }
         "repos = [\"acme/payments\"] with no host variable and no settings.repos_root",
     );
 }
+
+#[test]
+fn a_baseline_accepts_old_history_and_cannot_be_pushed() {
+    // The first release branch would judge main's old commits; the
+    // baseline (missing at first, then set on the server) accepts them,
+    // the audit log records it, and a push to the baseline ref is refused.
+    let log = "audit.jsonl";
+    let s = Stage::new();
+    s.commit(&CAROL, "Old work without a ticket\n");
+    s.push(&["origin", "main"], &[]).assert_code(0);
+    s.install_hook();
+    s.write_policy(&policy(&format!(
+        r#"[settings]
+baseline = "refs/trailgate/baseline"
+audit_log = "{log}"
+
+[[rule]]
+name = "releases-need-tickets"
+refs = ["refs/heads/release/**"]
+require = {{ trailers = [ {{ key = "Ticket", value = "^PAY-[0-9]+$" }} ] }}
+"#
+    )));
+    let mut t = Transcript::new(&s);
+    let missing = s.push(&["origin", "main:refs/heads/release/1"], &[]);
+    missing.assert_code(1);
+    t.push("before the administrator sets the baseline ref", &missing);
+    s.git_in(
+        &s.server,
+        &["update-ref", "refs/trailgate/baseline", "main"],
+    );
+    let accepted = s.push(&["origin", "main:refs/heads/release/1"], &[]);
+    accepted.assert_accepted_silently();
+    t.push(
+        "after `git update-ref refs/trailgate/baseline main` on the server",
+        &accepted,
+    );
+    s.commit(&CAROL, "New work without a ticket\n");
+    let moved = s.push(&["origin", "HEAD:refs/trailgate/baseline"], &[]);
+    moved.assert_code(1);
+    t.push("a pusher moving the baseline", &moved);
+    t.audit_log("the audit log", &s.server.join(log)).check(
+        "baseline",
+        "settings.baseline = \"refs/trailgate/baseline\": missing, set, then pushed to",
+    );
+}
