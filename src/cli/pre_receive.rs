@@ -224,11 +224,9 @@ fn audit_info(
     info.pusher = match pusher {
         Some(p) if p.by == Identified::SigningKey => {
             let person = match crate::rules::identify_pusher(policy, &p) {
-                crate::facts::identity::Who::Person(i) => policy
-                    .directory
-                    .people
-                    .get(i)
-                    .map(|person| person.id.clone()),
+                crate::facts::identity::Who::Person(i) => {
+                    policy.directory.person(i).map(|person| person.id.clone())
+                }
                 _ => None,
             };
             info.pusher_key = Some(p.login.clone());

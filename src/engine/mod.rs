@@ -43,6 +43,10 @@ pub enum JudgeError {
     /// `settings.directory_stale = "reject"`.
     #[error("{0}; with settings.directory_stale = \"reject\" every push is rejected until it is renewed")]
     StaleDirectory(crate::policy::Staleness),
+    /// An entry of the directory file that this push needed is invalid
+    /// (found when the hook read it; `trailgate check` reports them all).
+    #[error("the directory file has invalid entries that this push needed, so it cannot be judged (run `trailgate check` for all of them):\n  {}", problems.join("\n  "))]
+    InvalidDirectoryEntry { problems: Vec<String> },
     #[error("{refname}: {source}")]
     Repo {
         refname: String,
@@ -252,6 +256,13 @@ pub fn judge(
     }
     engine.out.commits_checked = engine.counted.unwrap_or(engine.checked.len());
     engine.out.diffs_computed = engine.diffs.computed;
+    // The directory file's entries are read as the push needs them: one
+    // that this push read and that a full check would refuse means the
+    // push was judged on an invalid directory.
+    let problems = policy.directory.problems();
+    if !problems.is_empty() {
+        return Err(JudgeError::InvalidDirectoryEntry { problems });
+    }
     Ok(engine.out)
 }
 

@@ -8,6 +8,7 @@
 //! "is this one in that group?".
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use globset::GlobMatcher;
 
@@ -61,15 +62,48 @@ pub enum Who {
     Unknown,
 }
 
+/// People read on first use, from a directory file too large to read
+/// whole when a hook starts (see `policy::directory::lazy`). Their indexes
+/// follow those of the people read at once: person `i` of a lazy source is
+/// `Who::Person(directory's own people + i)`.
+pub trait LazyPeople: Send + Sync + std::fmt::Debug {
+    /// How many people the source holds.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Person `i`, read when first asked for; `None` when it cannot be
+    /// read (the problem is recorded for [`Self::problems`]).
+    fn person(&self, i: usize) -> Option<&Person>;
+    fn by_id(&self, id: &str) -> Option<usize>;
+    /// By a lower-cased e-mail address.
+    fn by_email(&self, email: &[u8]) -> Option<usize>;
+    fn by_login(&self, login: &str) -> Option<usize>;
+    /// By `HOST:ID`.
+    fn by_user_id(&self, key: &str) -> Option<usize>;
+    /// The SSH keys (`type base64 [comment]`) whose base64 blob is `blob`,
+    /// with whose they are.
+    fn ssh_keys_with_blob(&self, blob: &str) -> Vec<(String, usize)>;
+    /// Every SSH key, with whose it is.
+    fn all_ssh_keys(&self) -> Vec<(String, usize)>;
+    /// Every OpenPGP key (armoured), with whose it is.
+    fn all_gpg_keys(&self) -> Vec<(String, usize)>;
+    /// What was wrong with the entries read so far: a push that needed
+    /// one of them cannot be judged.
+    fn problems(&self) -> Vec<String>;
+}
+
 /// People and groups, indexed for lookups.
 #[derive(Debug, Default)]
 pub struct Directory {
-    pub people: Vec<Person>,
+    people: Vec<Person>,
     pub groups: Vec<Group>,
     by_id: HashMap<String, usize>,
     by_email: HashMap<Vec<u8>, usize>,
     by_login: HashMap<String, usize>,
     group_by_name: HashMap<String, usize>,
+    /// The directory file's people, when read on first use.
+    lazy: Option<Arc<dyn LazyPeople>>,
 }
 
 impl Directory {
@@ -96,21 +130,86 @@ impl Directory {
         dir
     }
 
+    /// [`Self::new`] with more people read on first use, numbered after
+    /// `people`.
+    pub fn with_lazy(people: Vec<Person>, groups: Vec<Group>, lazy: Arc<dyn LazyPeople>) -> Self {
+        Directory {
+            lazy: Some(lazy),
+            ..Directory::new(people, groups)
+        }
+    }
+
+    /// How many people there are.
+    pub fn len(&self) -> usize {
+        self.people.len() + self.lazy.as_ref().map_or(0, |l| l.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Person `i` (a directory file's person is read now if not yet).
+    pub fn person(&self, i: usize) -> Option<&Person> {
+        match self.people.get(i) {
+            Some(p) => Some(p),
+            None => self.lazy.as_ref()?.person(i - self.people.len()),
+        }
+    }
+
+    /// Every person, reading every one of a directory file (for messages
+    /// and `check`, not for judging).
+    pub fn people(&self) -> impl Iterator<Item = &Person> + '_ {
+        (0..self.len()).filter_map(|i| self.person(i))
+    }
+
+    /// What was wrong with the directory file's entries that were read on
+    /// first use; a push judged with any of them must be rejected.
+    pub fn problems(&self) -> Vec<String> {
+        self.lazy.as_ref().map_or_else(Vec::new, |l| l.problems())
+    }
+
+    fn lazy_index(&self, found: Option<usize>) -> Option<usize> {
+        found.map(|i| i + self.people.len())
+    }
+
     pub fn person_by_id(&self, id: &str) -> Option<usize> {
-        self.by_id.get(id).copied()
+        self.by_id
+            .get(id)
+            .copied()
+            .or_else(|| self.lazy_index(self.lazy.as_ref()?.by_id(id)))
+    }
+
+    fn person_by_login(&self, login: &str) -> Option<usize> {
+        self.by_login
+            .get(login)
+            .copied()
+            .or_else(|| self.lazy_index(self.lazy.as_ref()?.by_login(login)))
+    }
+
+    fn person_by_email(&self, lower: &[u8]) -> Option<usize> {
+        self.by_email
+            .get(lower)
+            .copied()
+            .or_else(|| self.lazy_index(self.lazy.as_ref()?.by_email(lower)))
+    }
+
+    fn person_by_user_id(&self, key: &str) -> Option<usize> {
+        self.people
+            .iter()
+            .position(|p| p.user_ids.iter().any(|u| u == key))
+            .or_else(|| self.lazy_index(self.lazy.as_ref()?.by_user_id(key)))
     }
 
     /// Whether the person has keys to sign commits (or pushes) with.
     pub fn has_keys(&self, person: usize) -> bool {
-        self.people
-            .get(person)
+        self.person(person)
             .is_some_and(|p| !p.ssh_keys.is_empty() || p.gpg_keys > 0)
     }
 
     /// Whether a git host could name the person as the pusher: by a login,
     /// an immutable user id, or a key that signed the push.
     pub fn can_be_pusher(&self, person: usize) -> bool {
-        self.people.get(person).is_some_and(|p| {
+        self.person(person).is_some_and(|p| {
             !p.logins.is_empty() || !p.user_ids.is_empty() || !p.ssh_keys.is_empty()
         })
     }
@@ -129,8 +228,8 @@ impl Directory {
         if email.is_empty() {
             return Who::Unknown;
         }
-        match self.by_email.get(&email) {
-            Some(&i) => Who::Person(i),
+        match self.person_by_email(&email) {
+            Some(i) => Who::Person(i),
             None => Who::Email(email),
         }
     }
@@ -157,10 +256,9 @@ impl Directory {
         let Ok(token) = std::str::from_utf8(value) else {
             return Who::Unknown;
         };
-        self.by_id
-            .get(token)
-            .or_else(|| self.by_login.get(token))
-            .map_or(Who::Unknown, |&i| Who::Person(i))
+        self.person_by_id(token)
+            .or_else(|| self.person_by_login(token))
+            .map_or(Who::Unknown, Who::Person)
     }
 
     /// The identity of a pusher known by host login, the host's immutable
@@ -172,13 +270,13 @@ impl Directory {
     pub fn pusher(&self, login: &str, email: Option<&str>, user_id: Option<(&str, &str)>) -> Who {
         if let Some((host, id)) = user_id {
             let key = format!("{host}:{id}");
-            if let Some(i) = self.people.iter().position(|p| p.user_ids.contains(&key)) {
+            if let Some(i) = self.person_by_user_id(&key) {
                 return Who::Person(i);
             }
         }
-        if let Some(&i) = self.by_login.get(login) {
+        if let Some(i) = self.person_by_login(login) {
             let pinned = user_id.is_some_and(|(host, _)| {
-                self.people.get(i).is_some_and(|p| {
+                self.person(i).is_some_and(|p| {
                     p.user_ids
                         .iter()
                         .any(|u| u.split_once(':').is_some_and(|(h, _)| h == host))
@@ -198,18 +296,23 @@ impl Directory {
         let Some(group) = self.groups.get(group.0) else {
             return false;
         };
+        if let Who::Person(q) = who {
+            // A directory file's person is read (and checked) before
+            // anything is decided about them.
+            if self.person(*q).is_none() {
+                return false;
+            }
+        }
         group.members.iter().any(|m| match (m, who) {
             (_, Who::Unknown) => false,
             (Member::Person(p), Who::Person(q)) => p == q,
             (Member::Person(_), Who::Email(_)) => false,
             (Member::Email(e), Who::Person(q)) => self
-                .people
-                .get(*q)
+                .person(*q)
                 .is_some_and(|p| p.emails.iter().any(|x| x == e)),
             (Member::Email(e), Who::Email(x)) => e.as_bytes() == x.as_slice(),
             (Member::Glob { matcher, .. }, Who::Person(q)) => self
-                .people
-                .get(*q)
+                .person(*q)
                 .is_some_and(|p| p.emails.iter().any(|x| matcher.is_match(x))),
             (Member::Glob { matcher, .. }, Who::Email(x)) => {
                 matcher.is_match(String::from_utf8_lossy(x).as_ref())
@@ -224,7 +327,7 @@ impl Directory {
     /// A short description for messages: the person's id and name, or the e-mail.
     pub fn describe(&self, who: &Who) -> String {
         match who {
-            Who::Person(i) => match self.people.get(*i) {
+            Who::Person(i) => match self.person(*i) {
                 Some(p) => match &p.name {
                     Some(name) => format!("{} ({name})", p.id),
                     None => p.id.clone(),

@@ -65,6 +65,80 @@ impl Gpg {
         self.fingerprint(&uid)
     }
 
+    /// [`Self::run`] with gpg's clock at `at` (seconds since the epoch):
+    /// keys and signatures made "then".
+    fn run_at(&self, at: i64, args: &[&str]) -> String {
+        let at = at.to_string();
+        let mut all = vec!["--faked-system-time", at.as_str()];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// A gpg for git's `gpg.program` whose clock is at `at`.
+    fn program_at(&self, at: i64) -> PathBuf {
+        let path = self.home.join(format!("gpg-at-{at}"));
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\nexec gpg --faked-system-time {at} \"$@\"\n"),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// The fingerprint of the newest subkey of `primary`.
+    fn last_subkey(&self, primary: &str) -> String {
+        let out = self.run(&["--with-colons", "--list-keys", primary]);
+        out.lines()
+            .rfind(|l| l.starts_with("fpr:"))
+            .and_then(|l| l.split(':').nth(9))
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Revokes subkey number `n` (1 is the first) of `primary`, as a user
+    /// does in `gpg --edit-key`.
+    fn revoke_subkey(&self, primary: &str, n: usize) {
+        let mut child = Command::new("gpg")
+            .args([
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                "",
+                "--command-fd",
+                "0",
+                "--edit-key",
+                primary,
+            ])
+            .env("GNUPGHOME", &self.home)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("key {n}\nrevkey\ny\n0\n\ny\nsave\n").as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let listing = self.run(&["--with-colons", "--list-keys", primary]);
+        assert!(
+            listing.lines().any(|l| l.starts_with("sub:r:")),
+            "gpg did not revoke the subkey:\n{listing}"
+        );
+    }
+
     fn fingerprint(&self, uid: &str) -> String {
         let out = self.run(&["--with-colons", "--list-keys", uid]);
         out.lines()
@@ -172,6 +246,57 @@ fn amend_signed(w: &World, gpg: &Gpg, who: &Person, key: &str) -> String {
     .assert_code(0);
     w.git(&["rev-parse", "HEAD"])
 }
+
+/// [`amend_signed`] with gpg's clock at `at`: the signature says it was
+/// made then.
+fn amend_signed_at(w: &World, gpg: &Gpg, who: &Person, key: &str, at: i64) -> String {
+    let program = format!("gpg.program={}", gpg.program_at(at).display());
+    let signingkey = format!("user.signingkey={key}");
+    let home = gpg.home.to_str().unwrap();
+    w.run_git_env(
+        &w.work,
+        &[
+            "-c",
+            "gpg.format=openpgp",
+            "-c",
+            &program,
+            "-c",
+            &signingkey,
+            "commit",
+            "-q",
+            "--amend",
+            "-S",
+            "-m",
+            &message(),
+        ],
+        &[
+            ("GIT_COMMITTER_NAME", who.name),
+            ("GIT_COMMITTER_EMAIL", who.email),
+            ("GNUPGHOME", home),
+        ],
+    )
+    .assert_code(0);
+    w.git(&["rev-parse", "HEAD"])
+}
+
+/// What git says of HEAD's signature (`%G?`), with the test's keyring.
+fn git_says(w: &World, gpg: &Gpg) -> String {
+    let status = w.run_git_env(
+        &w.work,
+        &["log", "-1", "--format=%G?"],
+        &[("GNUPGHOME", gpg.home.to_str().unwrap())],
+    );
+    status.stdout.trim().to_owned()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const DAY: i64 = 86_400;
 
 fn setup(alice_usage: &str) -> (World, Gpg, String) {
     let w = World::new();
@@ -366,6 +491,91 @@ fn an_openpgp_key_in_the_directory_file_proves_an_approval() {
     w.commit(&CAROL, &message());
     w.push(&["origin", "main"]).assert_rejected_with(1);
     let signed = amend_signed(&w, &gpg, &ALICE, &alice);
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}
+
+/// Alice's key, made ten days ago to expire after nine (yesterday), and a
+/// commit she signed last week, while it was valid.
+fn signed_last_week_with_a_key_that_expired_yesterday() -> (World, Gpg, String, String) {
+    let w = World::new();
+    w.install_hook();
+    let gpg = Gpg::new(&w);
+    let uid = ALICE.ident();
+    gpg.run_at(
+        now() - 10 * DAY,
+        &["--quick-gen-key", &uid, "ed25519", "sign", "9d"],
+    );
+    let alice = gpg.fingerprint(&uid);
+    w.write_policy(&policy_with_gpg(&gpg.export(&alice), approval_rule()));
+    w.commit(&CAROL, &message());
+    let signed = amend_signed_at(&w, &gpg, &ALICE, &alice, now() - 7 * DAY);
+    (w, gpg, alice, signed)
+}
+
+#[test]
+fn a_key_that_expired_yesterday_voids_a_signature_that_claims_to_be_from_last_week() {
+    let (w, gpg, _, _) = signed_last_week_with_a_key_that_expired_yesterday();
+    // git: a good signature, made by a key that has expired.
+    assert_eq!(git_says(&w, &gpg), "Y");
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["has expired"]);
+}
+
+#[test]
+fn a_key_whose_expiry_was_extended_counts_again() {
+    let (w, gpg, alice, signed) = signed_last_week_with_a_key_that_expired_yesterday();
+    w.push(&["origin", "main"]).assert_rejected_with(1);
+    // A new self-signature today moves the expiry a year ahead; the same
+    // signature now counts, with the key exported again.
+    gpg.run(&["--quick-set-expire", &alice, "1y"]);
+    assert_eq!(git_says(&w, &gpg), "G");
+    w.write_policy(&policy_with_gpg(&gpg.export(&alice), approval_rule()));
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+}
+
+#[test]
+fn an_expired_signing_subkey_does_not_count_though_its_primary_key_is_valid() {
+    let w = World::new();
+    w.install_hook();
+    let gpg = Gpg::new(&w);
+    let uid = ALICE.ident();
+    let made = now() - 10 * DAY;
+    gpg.run_at(made, &["--quick-gen-key", &uid, "ed25519", "cert", "never"]);
+    let alice = gpg.fingerprint(&uid);
+    gpg.run_at(made, &["--quick-add-key", &alice, "ed25519", "sign", "2d"]);
+    let subkey = gpg.last_subkey(&alice);
+    w.write_policy(&policy_with_gpg(&gpg.export(&alice), approval_rule()));
+    w.commit(&CAROL, &message());
+    amend_signed_at(&w, &gpg, &ALICE, &format!("{subkey}!"), made + DAY);
+    assert_eq!(git_says(&w, &gpg), "Y");
+    let run = w.push(&["origin", "main"]);
+    run.assert_rejected_with(1)
+        .assert_line_with(&[&format!("subkey {}", subkey.to_lowercase()), "has expired"]);
+    run.assert_silent_about(&format!("key {} has", alice.to_lowercase()));
+}
+
+#[test]
+fn a_revoked_signing_subkey_does_not_count_though_its_primary_key_is_valid() {
+    let (w, gpg, alice) = setup("cert");
+    let revoked = gpg.signing_subkey(&alice);
+    gpg.run(&["--quick-add-key", &alice, "ed25519", "sign", "never"]);
+    let kept = gpg.last_subkey(&alice);
+    w.commit(&CAROL, &message());
+    amend_signed(&w, &gpg, &ALICE, &format!("{revoked}!"));
+    gpg.revoke_subkey(&alice, 1);
+    assert_eq!(git_says(&w, &gpg), "R");
+    w.write_policy(&policy_with_gpg(&gpg.export(&alice), approval_rule()));
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&[
+            &format!("subkey {}", revoked.to_lowercase()),
+            "has been revoked",
+        ]);
+    // The primary key and its other subkey are still good.
+    let signed = amend_signed(&w, &gpg, &ALICE, &format!("{kept}!"));
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&signed));
 }

@@ -11,10 +11,11 @@
 pub mod openpgp;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
+use crate::facts::identity::LazyPeople;
 use crate::git::HashKind;
 
 /// The namespace git signs commits and push certificates in.
@@ -71,9 +72,11 @@ pub struct KeyRing {
     /// `type base64 [comment]`, and whose it is.
     entries: Vec<(String, usize)>,
     by_blob: HashMap<String, Vec<usize>>,
+    /// A directory file's people read on first use, numbered from `.1`.
+    lazy: Option<(Arc<dyn LazyPeople>, usize)>,
     /// Every key parsed (for lookups by fingerprint), on first use; a key
     /// that does not parse is `None` and matches nothing.
-    parsed: OnceLock<Vec<Option<PublicKey>>>,
+    parsed: OnceLock<Vec<(Option<PublicKey>, usize)>>,
     /// The people's OpenPGP keys.
     pgp: openpgp::PgpRing,
 }
@@ -103,16 +106,30 @@ impl KeyRing {
         self.pgp.add_text(text, person);
     }
 
-    /// No SSH and no OpenPGP keys.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.pgp.is_empty()
+    /// The keys of a directory file's people (numbered from `base`), read
+    /// when a signature needs them.
+    pub fn set_lazy(&mut self, lazy: Arc<dyn LazyPeople>, base: usize) {
+        self.pgp.set_lazy(lazy.clone(), base);
+        self.lazy = Some((lazy, base));
     }
 
-    fn all(&self) -> &[Option<PublicKey>] {
+    /// No SSH and no OpenPGP keys.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.pgp.is_empty() && self.lazy.is_none()
+    }
+
+    fn all(&self) -> &[(Option<PublicKey>, usize)] {
         self.parsed.get_or_init(|| {
+            let lazy = self.lazy.iter().flat_map(|(lazy, base)| {
+                lazy.all_ssh_keys()
+                    .into_iter()
+                    .map(move |(text, person)| (text, person + base))
+            });
             self.entries
                 .iter()
-                .map(|(text, _)| PublicKey::from_openssh(text.trim()).ok())
+                .cloned()
+                .chain(lazy)
+                .map(|(text, person)| (PublicKey::from_openssh(text.trim()).ok(), person))
                 .collect()
         })
     }
@@ -122,13 +139,12 @@ impl KeyRing {
     pub fn person_by_fingerprint(&self, fingerprint: &str) -> Option<usize> {
         self.all()
             .iter()
-            .zip(&self.entries)
             .find(|(k, _)| {
                 k.as_ref().is_some_and(|k| {
                     k.fingerprint(HashAlg::Sha256).to_string() == fingerprint.trim()
                 })
             })
-            .map(|(_, &(_, p))| p)
+            .map(|&(_, p)| p)
     }
 
     /// The people's parsed keys whose data is `data`.
@@ -136,15 +152,25 @@ impl KeyRing {
         let text = PublicKey::from(data.clone())
             .to_openssh()
             .unwrap_or_default();
-        let Some(indexes) = blob(&text).and_then(|b| self.by_blob.get(b)) else {
+        let Some(blob) = blob(&text) else {
             return Vec::new();
         };
-        indexes
-            .iter()
+        let own = self
+            .by_blob
+            .get(blob)
+            .into_iter()
+            .flatten()
             .filter_map(|&i| self.entries.get(i))
+            .cloned();
+        let lazy = self.lazy.iter().flat_map(|(lazy, base)| {
+            lazy.ssh_keys_with_blob(blob)
+                .into_iter()
+                .map(move |(text, person)| (text, person + base))
+        });
+        own.chain(lazy)
             .filter_map(|(text, person)| {
                 let key = PublicKey::from_openssh(text.trim()).ok()?;
-                (key.key_data() == data).then_some((key, *person))
+                (key.key_data() == data).then_some((key, person))
             })
             .collect()
     }

@@ -14,7 +14,7 @@
 //!   since the signature's own time cannot be trusted, a revocation is
 //!   treated as hard whatever reason it gives.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use pgp::composed::{Deserializable, DetachedSignature, SignedPublicKey};
@@ -22,13 +22,16 @@ use pgp::packet::{Signature, SignatureType};
 use pgp::types::{KeyDetails, Timestamp};
 
 use super::SigStatus;
+use crate::facts::identity::LazyPeople;
 
 /// The people's OpenPGP keys: kept as text, parsed on the first OpenPGP
 /// signature to verify.
 #[derive(Debug, Default)]
 pub struct PgpRing {
     entries: Vec<(String, usize)>,
-    parsed: OnceLock<Vec<Option<SignedPublicKey>>>,
+    /// A directory file's people read on first use, numbered from `.1`.
+    lazy: Option<(Arc<dyn LazyPeople>, usize)>,
+    parsed: OnceLock<Vec<(Option<SignedPublicKey>, usize)>>,
 }
 
 /// Parses an ASCII-armoured public key and checks its self-signatures and
@@ -45,15 +48,27 @@ impl PgpRing {
         self.entries.push((text, person));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// The keys of a directory file's people, read when first needed.
+    pub fn set_lazy(&mut self, lazy: Arc<dyn LazyPeople>, base: usize) {
+        self.lazy = Some((lazy, base));
     }
 
-    fn all(&self) -> &[Option<SignedPublicKey>] {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.lazy.is_none()
+    }
+
+    fn all(&self) -> &[(Option<SignedPublicKey>, usize)] {
         self.parsed.get_or_init(|| {
+            let lazy = self.lazy.iter().flat_map(|(lazy, base)| {
+                lazy.all_gpg_keys()
+                    .into_iter()
+                    .map(move |(text, person)| (text, person + base))
+            });
             self.entries
                 .iter()
-                .map(|(text, _)| parse_key(text).ok())
+                .cloned()
+                .chain(lazy)
+                .map(|(text, person)| (parse_key(&text).ok(), person))
                 .collect()
         })
     }
@@ -84,7 +99,8 @@ impl PgpRing {
             .cloned()
             .unwrap_or_else(|| "(none named)".into());
         let matches = |fp: String, id: String| fingerprints.contains(&fp) || key_ids.contains(&id);
-        for (key, &(_, person)) in self.all().iter().zip(&self.entries) {
+        for (key, person) in self.all() {
+            let person = *person;
             let Some(key) = key else { continue };
             let primary = &key.primary_key;
             let primary_fp = format!("{:x}", primary.fingerprint());

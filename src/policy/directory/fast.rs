@@ -235,6 +235,64 @@ impl<'t> Line<'t> {
         }
     }
 
+    /// Where a basic string at `at` ends (after the quote), checked as
+    /// [`Self::string`] checks it, but not built.
+    fn skip_string(&self, at: usize) -> Option<usize> {
+        let bytes = self.text.as_bytes();
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let mut i = at + 1;
+        loop {
+            // The run to the next quote or backslash, then a check that it
+            // has no control character: both vectorise, unlike one
+            // byte-by-byte search for any of them.
+            let rest = bytes.get(i..self.end)?;
+            let run = memchr::memchr2(b'"', b'\\', rest)?;
+            let controls = rest
+                .get(..run)?
+                .iter()
+                .fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f));
+            if controls {
+                return None;
+            }
+            i += run;
+            match bytes.get(i)? {
+                b'"' => return Some(i + 1),
+                b'\\' => {
+                    let (_, len) = escape(self.text.get(i + 1..self.end)?)?;
+                    i += 1 + len;
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A one-line array of basic strings at `at`, to the end of the line,
+    /// checked as [`Self::array`] checks it, but not built.
+    fn skip_array(&self, at: usize) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        if bytes.get(at) != Some(&b'[') {
+            return None;
+        }
+        let mut i = skip_ws(bytes, at + 1, self.end);
+        loop {
+            match bytes.get(i)? {
+                b']' => break,
+                b'"' => {
+                    i = skip_ws(bytes, self.skip_string(i)?, self.end);
+                    match bytes.get(i)? {
+                        b',' => i = skip_ws(bytes, i + 1, self.end),
+                        b']' => break,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            }
+        }
+        self.rest_is_blank(i + 1).then_some(())
+    }
+
     /// A one-line array of basic strings at `at`, to the end of the line.
     fn array(&self, at: usize) -> Option<Vec<S<String>>> {
         let bytes = self.text.as_bytes();
@@ -339,4 +397,190 @@ impl Fields {
             user_ids: self.user_ids.unwrap_or_default(),
         })
     }
+}
+
+/// A directory file in the plain layout, checked line by line as
+/// [`parse`] reads it but with the people not built: where each
+/// `[people.ID]` table is, to be read when needed ([`person`], [`list`]).
+pub(super) struct Scan {
+    pub generated: S<toml::value::Datetime>,
+    pub groups: BTreeMap<S<String>, Vec<S<String>>>,
+    pub sections: Vec<Section>,
+}
+
+/// One `[people.ID]` table of a [`Scan`].
+#[derive(Debug, Clone)]
+pub(super) struct Section {
+    /// The ID in the header.
+    pub id: Range<usize>,
+    /// The header line, for the table's span.
+    pub header: Range<usize>,
+    /// From after the header to the next header (or the end).
+    pub body: Range<usize>,
+}
+
+/// The keys a person's table may have, each at most once.
+const PERSON_KEYS: [&str; 6] = [
+    "name", "emails", "logins", "ssh_keys", "gpg_keys", "user_ids",
+];
+
+/// Checks a directory file as [`parse`] does (every line in the plain
+/// layout, each key known and set once, strings and escapes well formed,
+/// `generated` and `[groups]` there once) without building the people;
+/// `None` where [`parse`] would give up. Duplicate person ids are left to
+/// the caller (the sections are sorted by id there).
+pub(super) fn scan(text: &str) -> Option<Scan> {
+    let mut generated = None;
+    let mut groups: Option<BTreeMap<S<String>, Vec<S<String>>>> = None;
+    let mut sections: Vec<Section> = Vec::new();
+    enum In {
+        Top,
+        Person(u8),
+        Groups,
+    }
+    let mut section = In::Top;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        let end = memchr::memchr(b'\n', bytes.get(at..)?).map_or(bytes.len(), |i| at + i);
+        let line = Line {
+            text,
+            at: skip_ws(bytes, at, end),
+            end,
+        };
+        let line_start = at;
+        at = end + 1;
+        let start = line.at;
+        if line.rest_is_blank(start) {
+            continue;
+        }
+        if bytes.get(start) == Some(&b'[') {
+            let (key, key_span) = header(&line)?;
+            if let Some(last) = sections.last_mut() {
+                if last.body.end == usize::MAX {
+                    last.body.end = line_start;
+                }
+            }
+            section = match key {
+                Header::Person => {
+                    sections.push(Section {
+                        id: key_span,
+                        header: start..end,
+                        body: at.min(bytes.len())..usize::MAX,
+                    });
+                    In::Person(0)
+                }
+                Header::Groups => {
+                    if groups.is_some() {
+                        return None;
+                    }
+                    groups = Some(BTreeMap::new());
+                    In::Groups
+                }
+            };
+            continue;
+        }
+        let (key, key_span, value_at) = key_value(&line)?;
+        match &mut section {
+            In::Top => {
+                if key != "generated" || generated.is_some() {
+                    return None;
+                }
+                generated = Some(datetime(&line, value_at)?);
+            }
+            In::Person(seen) => {
+                let k = PERSON_KEYS.iter().position(|&k| k == key)?;
+                let bit = 1u8 << k;
+                if *seen & bit != 0 {
+                    return None;
+                }
+                *seen |= bit;
+                if key == "name" {
+                    let after = line.skip_string(value_at)?;
+                    if !line.rest_is_blank(after) {
+                        return None;
+                    }
+                } else {
+                    line.skip_array(value_at)?;
+                }
+            }
+            In::Groups => {
+                let groups = groups.as_mut()?;
+                let name = S::new(key_span, key.to_owned());
+                let entries = line.array(value_at)?;
+                if groups.insert(name, entries).is_some() {
+                    return None;
+                }
+            }
+        }
+    }
+    if let Some(last) = sections.last_mut() {
+        if last.body.end == usize::MAX {
+            last.body.end = bytes.len();
+        }
+    }
+    Some(Scan {
+        generated: generated?,
+        groups: groups?,
+        sections,
+    })
+}
+
+/// The `generated = <time>` value at `value_at`.
+fn datetime(line: &Line<'_>, value_at: usize) -> Option<S<toml::value::Datetime>> {
+    let value_end = line.value_end(value_at)?;
+    let raw = line.text.get(value_at..value_end)?;
+    if !raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b))
+    {
+        return None;
+    }
+    let datetime: toml::value::Datetime = raw.parse().ok()?;
+    Some(S::new(value_at..value_end, datetime))
+}
+
+/// The key-value lines of a section's body (the [`scan`] checked them).
+fn lines<'t>(
+    text: &'t str,
+    body: Range<usize>,
+) -> impl Iterator<Item = (&'t str, Line<'t>, usize)> {
+    let bytes = text.as_bytes();
+    let mut at = body.start;
+    std::iter::from_fn(move || {
+        while at < body.end.min(bytes.len()) {
+            let end = memchr::memchr(b'\n', bytes.get(at..)?).map_or(bytes.len(), |i| at + i);
+            let line = Line {
+                text,
+                at: skip_ws(bytes, at, end),
+                end,
+            };
+            at = end + 1;
+            if line.rest_is_blank(line.at) {
+                continue;
+            }
+            if let Some((key, _, value_at)) = key_value(&line) {
+                return Some((key, line, value_at));
+            }
+        }
+        None
+    })
+}
+
+/// The person of a [`scan`]ned section, with the spans [`parse`] gives.
+pub(super) fn person(text: &str, body: Range<usize>) -> Option<raw::Person> {
+    let mut fields = Fields::default();
+    for (key, line, value_at) in lines(text, body) {
+        fields.set(key, &line, value_at)?;
+    }
+    fields.into_person()
+}
+
+/// One list (`emails`, `logins`, ...) of a [`scan`]ned section; empty
+/// when it has none.
+pub(super) fn list(text: &str, body: Range<usize>, wanted: &str) -> Vec<S<String>> {
+    lines(text, body)
+        .find(|(key, _, _)| *key == wanted)
+        .and_then(|(_, line, value_at)| line.array(value_at))
+        .unwrap_or_default()
 }

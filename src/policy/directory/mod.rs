@@ -17,10 +17,13 @@ use sha2::{Digest, Sha256};
 mod fast;
 #[cfg(test)]
 mod fast_tests;
+mod lazy;
+
+pub(super) use lazy::Lazy;
 
 use super::people::Builder;
 use super::validate::{line_col, Validator};
-use super::{raw, Stale};
+use super::{raw, Problem, Stale};
 use crate::facts::identity::Directory;
 use crate::facts::signature::KeyRing;
 
@@ -124,10 +127,16 @@ impl Validator<'_> {
                 Err(message) => self.error(named.span(), message),
             }
         }
+        let text = std::sync::Arc::new(text);
         let mut dv = Validator::for_file(&text, &path);
         dv.set_thorough(self.directory_thorough());
         if read_ok {
-            if let Some(file) = parse(&mut dv, &text) {
+            let file = if dv.thorough() {
+                parse(&mut dv, &text)
+            } else {
+                lazily(&mut dv, &mut builder, &text, &path)
+            };
+            if let Some(file) = file {
                 builder.people(&mut dv, file.people);
                 directory_groups = Some(file.groups);
                 if let Some(generated) = generated(&mut dv, &file.generated) {
@@ -152,12 +161,54 @@ impl Validator<'_> {
     }
 }
 
+/// Validates a directory file completely: the one full check, used by
+/// `trailgate check` (through the policy) and by whatever writes the file
+/// (`trailgate directory sync`, before it renames the new file into place).
+/// Syntax and types; every person (id, e-mails, logins, user ids, each SSH
+/// key parsed, each OpenPGP key parsed and its self-signatures verified);
+/// no address, login or user id of two people; groups naming only people
+/// of the file, e-mails or valid globs; `generated` a full time, not in the
+/// future. `path` is only used in messages (problems carry it with their
+/// line and column). On success, the file's stamp (generation time and
+/// SHA-256 of `text`). Clashes with a policy's own `[people]`/`[groups]`
+/// are the policy's check (`trailgate check`), not this one's.
+pub fn validate_directory(path: &Path, text: &str) -> Result<DirectoryStamp, Vec<Problem>> {
+    let mut dv = Validator::for_file(text, path);
+    let mut builder = Builder::default();
+    let mut stamp = None;
+    if let Some(file) = parse(&mut dv, text) {
+        builder.people(&mut dv, file.people);
+        builder.groups(&mut dv, file.groups);
+        if let Some(generated) = generated(&mut dv, &file.generated) {
+            stamp = Some(DirectoryStamp {
+                path: path.to_owned(),
+                generated: file.generated.get_ref().to_string(),
+                generated_unix: generated,
+                sha256: sha256_hex(text.as_bytes()),
+            });
+        }
+    }
+    let mut problems = dv.into_problems();
+    match stamp {
+        Some(stamp) if problems.is_empty() => Ok(stamp),
+        _ => {
+            problems.sort_by_key(|p| (p.line, p.column));
+            Err(problems)
+        }
+    }
+}
+
 /// Reads a directory file: bounded, UTF-8. The message says what is wrong.
 fn read(path: &Path) -> Result<String, String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_DIRECTORY_BYTES + 1).read_to_end(&mut bytes))
+        .and_then(|f| {
+            // Sized once: growing a buffer of megabytes by doubling copies it.
+            let size = f.metadata().map_or(0, |m| m.len().min(MAX_DIRECTORY_BYTES));
+            bytes.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+            f.take(MAX_DIRECTORY_BYTES + 1).read_to_end(&mut bytes)
+        })
         .map_err(|e| {
             format!(
                 "cannot read the directory file {}: {e}; pushes cannot be judged without it",
@@ -179,6 +230,31 @@ fn read(path: &Path) -> Result<String, String> {
             "the directory file {} is not valid UTF-8 (TOML must be UTF-8) at {line}:{column}",
             path.display()
         )
+    })
+}
+
+/// The hook's reading of the directory file: checked line by line and its
+/// people left to be read when a push needs them ([`lazy`]), or, when the
+/// file is not in the plain layout, read in full ([`parse`]). The file's
+/// people are in `builder` or, read in full, in what is returned.
+fn lazily(
+    dv: &mut Validator<'_>,
+    builder: &mut Builder,
+    text: &std::sync::Arc<String>,
+    path: &Path,
+) -> Option<raw::DirectoryFile> {
+    let Some(scan) = fast::scan(text) else {
+        return parse(dv, text);
+    };
+    let Ok(lazy) = lazy::Lazy::new(text.clone(), path.to_owned(), scan.sections) else {
+        // A person's table twice: the TOML parser says where.
+        return parse(dv, text);
+    };
+    builder.lazy_people(dv, lazy);
+    Some(raw::DirectoryFile {
+        generated: scan.generated,
+        people: BTreeMap::new(),
+        groups: scan.groups,
     })
 }
 
@@ -338,6 +414,26 @@ mod tests {
             ],
             ["90s", "1h", "90m", "26h", "2d", "2d 7h"]
         );
+    }
+
+    #[test]
+    fn validate_directory_checks_everything_and_gives_the_stamp() {
+        let path = Path::new("/var/lib/trailgate/directory.toml");
+        let good = "generated = 2026-01-02T03:04:05Z\n[people.a]\nemails = [\"a@example.com\"]\n[groups]\nsenior = [\"a\"]\n";
+        let stamp = validate_directory(path, good).unwrap();
+        assert_eq!(stamp.generated, "2026-01-02T03:04:05Z");
+        assert_eq!(stamp.sha256, sha256_hex(good.as_bytes()));
+        // What the hook leaves until an entry is read is checked here: a
+        // key that is not armour, an address of two people, an unknown
+        // person in a group, each at its line and column.
+        let bad = "generated = 2026-01-02T03:04:05Z\n[people.a]\nemails = [\"a@example.com\"]\ngpg_keys = [\"x\"]\n[people.b]\nemails = [\"A@example.com\"]\n[groups]\nsenior = [\"c\"]\n";
+        let problems = validate_directory(path, bad).unwrap_err();
+        let at: Vec<(usize, usize)> = problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(4, 13), (6, 11), (8, 11)], "{problems:?}");
+        assert!(problems.iter().all(|p| p.file.as_deref() == Some(path)));
+        // Syntax: one problem, where TOML says.
+        let cut = &good[..good.len() - 8];
+        assert_eq!(validate_directory(path, cut).unwrap_err().len(), 1);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! is the pusher's word, so believing it can only refuse approvals.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -61,10 +61,11 @@ pub struct Approvals {
     /// What every finding of this requirement says alike, made once.
     groups: Arc<[String]>,
     trailer_key: Arc<str>,
-    /// Everybody who could approve, in the order of the groups.
-    candidates: Vec<Candidate>,
-    /// The findings' list of whom to ask when the author is none of them.
-    asked: Asked,
+    /// Everybody who could approve, in the order of the groups, and the
+    /// findings' list of whom to ask when the author is none of them: made
+    /// for the first finding, since it reads every member of the groups
+    /// (of a directory file read on first use, too).
+    candidates: OnceLock<(Vec<Candidate>, Asked)>,
 }
 
 /// Someone who could approve.
@@ -167,8 +168,6 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
         .iter()
         .map(|&g| cx.directory.group_name(g).to_owned())
         .collect();
-    let candidates = candidates(cx.directory, &from, proof);
-    let asked = Asked::of(candidates.iter());
     Some(Box::new(Approvals {
         from,
         count,
@@ -180,8 +179,7 @@ fn build(cx: &mut Build<'_, '_>, entries: &[Entry<'_>]) -> Option<Box<dyn Requir
                 .first()
                 .map_or("Approved-By", String::as_str),
         ),
-        candidates,
-        asked,
+        candidates: OnceLock::new(),
     }))
 }
 
@@ -250,6 +248,7 @@ fn people_of(dir: &Directory, from: &[GroupId]) -> Vec<Who> {
 /// Under pusher or signature proof only those who could give that proof.
 fn candidates(dir: &Directory, from: &[GroupId], proof: Proofs) -> Vec<Candidate> {
     let mut out: Vec<Candidate> = Vec::new();
+    let mut shown: HashSet<String> = HashSet::new();
     for &g in from {
         let Some(group) = dir.groups.get(g.0) else {
             continue;
@@ -258,7 +257,7 @@ fn candidates(dir: &Directory, from: &[GroupId], proof: Proofs) -> Vec<Candidate
             let candidate = match m {
                 Member::Person(p) => {
                     let who = Who::Person(*p);
-                    let trailer = dir.people.get(*p).and_then(|person| {
+                    let trailer = dir.person(*p).and_then(|person| {
                         let email = person.emails.first()?;
                         Some(format!(
                             "{} <{email}>",
@@ -291,7 +290,7 @@ fn candidates(dir: &Directory, from: &[GroupId], proof: Proofs) -> Vec<Candidate
                     Who::Email(_) => proof.pusher,
                     Who::Unknown => false,
                 };
-            if can_prove && !out.iter().any(|c| c.shown == candidate.shown) {
+            if can_prove && shown.insert(candidate.shown.clone()) {
                 out.push(candidate);
             }
         }
@@ -477,18 +476,22 @@ impl Approvals {
             .collect();
         // The author is not asked to approve their own commit, nor is anyone
         // whose approval already counted (a second one would not count).
-        let asked = if self
-            .candidates
+        let (candidates, all_asked) = self.candidates.get_or_init(|| {
+            let candidates = candidates(dir, &self.from, self.proof);
+            let asked = Asked::of(candidates.iter());
+            (candidates, asked)
+        });
+        let asked = if candidates
             .iter()
             .any(|k| k.who == c.author_who || counted.contains(&k.who))
         {
             Asked::of(
-                self.candidates
+                candidates
                     .iter()
                     .filter(|k| k.who != c.author_who && !counted.contains(&k.who)),
             )
         } else {
-            self.asked.clone()
+            all_asked.clone()
         };
         Some(Finding::MissingApproval(MissingApproval {
             need: self.count,
@@ -517,8 +520,7 @@ fn names_nobody(dir: &Directory, who: &Who) -> bool {
 fn known_address_like(dir: &Directory, email: &[u8]) -> Option<String> {
     let email = String::from_utf8_lossy(email);
     let known = dir
-        .people
-        .iter()
+        .people()
         .flat_map(|p| p.emails.iter())
         .chain(dir.groups.iter().flat_map(|g| {
             g.members.iter().filter_map(|m| match m {

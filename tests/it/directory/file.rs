@@ -344,3 +344,88 @@ fn a_generated_time_without_a_time_zone_is_an_error() {
     let w = world("", &text);
     assert_push_refused(&w, "is not a full time with a time zone");
 }
+
+fn check(w: &World) -> Run {
+    w.trailgate(
+        &w.root,
+        &[
+            "check",
+            "--config",
+            w.server.join("trailgate.toml").to_str().unwrap(),
+        ],
+        "",
+        &[],
+    )
+}
+
+// The hook reads a person's table when a push needs that person (see
+// src/policy/directory/lazy.rs); these pin down what that means.
+
+#[test]
+fn an_invalid_entry_that_the_push_needs_rejects_it_naming_file_line_and_column() {
+    // Alice's login has a space: `check` refuses the file; the hook reads
+    // Alice's table when her approval is counted, and refuses the push.
+    let text = directory(&stamp(-60), &["alice"]).replace("\"alice-s\"", "\" alice-s\"");
+    let w = world("", &text);
+    let c = check(&w);
+    c.assert_code(2);
+    c.assert_cites("directory.toml", 6, &[11]);
+    let run = assert_push_refused(&w, "has invalid entries that this push needed");
+    run.assert_says("directory.toml:6:11: login ` alice-s` is empty or has surrounding spaces");
+}
+
+#[test]
+fn an_address_of_two_people_in_the_directory_file_rejects_every_push_that_looks_one_up() {
+    // Any e-mail lookup builds the index of every person's addresses: a
+    // duplicate anywhere is found then, not only in the entries looked up.
+    let text = directory(&stamp(-60), &["alice"]).replace(
+        "emails = [\"dave@example.com\"]",
+        "emails = [\"dave@example.com\", \"BOB@example.com\"]",
+    );
+    let w = world("", &text);
+    check(&w).assert_says("e-mail `bob@example.com` already belongs to person `bob`");
+    let run = assert_push_refused(&w, "has invalid entries that this push needed");
+    run.assert_says("`bob@example.com` already belongs to person `bob`");
+}
+
+#[test]
+fn an_address_of_a_policy_person_repeated_in_the_directory_file_rejects_the_push() {
+    let policy = format!(
+        "version = 1\n[settings]\ndirectory = \"directory.toml\"\n[people.robert]\nemails = [\"bob@example.com\"]\n{SENIOR_RULE}"
+    );
+    let w = World::with_policy(&policy);
+    write_dir(&w, &directory(&stamp(-60), &["alice"]));
+    assert_push_refused(
+        &w,
+        "`bob@example.com` already belongs to person `robert` of the policy",
+    );
+}
+
+#[test]
+fn a_bad_key_in_an_entry_no_push_reads_is_left_to_check() {
+    // The documented trade-off: Dave's table is never read by this push
+    // (no lookup reaches him), so the hook judges without it; `check`
+    // (and `directory sync`, before it writes) refuse the file.
+    let text = directory(&stamp(-60), &["alice"]).replace(
+        "emails = [\"dave@example.com\"]",
+        "emails = [\"dave@example.com\"]\ngpg_keys = [\"mDMEZ0000\"]",
+    );
+    let w = world("", &text);
+    check(&w).assert_code(2);
+    w.push_accepted(&CAROL, &ai_commit_approved_by(&ALICE));
+    // The same key on Alice, whose approval the push counts, rejects it.
+    let text = directory(&stamp(-60), &["alice"]).replace(
+        "emails = [\"alice@example.com\"]",
+        "emails = [\"alice@example.com\"]\ngpg_keys = [\"mDMEZ0000\"]",
+    );
+    write_dir(&w, &text);
+    assert_push_refused(&w, "not an ASCII-armoured OpenPGP public key");
+}
+
+#[test]
+fn a_person_table_twice_is_a_syntax_error_for_the_hook_too() {
+    let text = directory(&stamp(-60), &["alice"]).replace("[people.dave]", "[people.bob]");
+    let w = world("", &text);
+    let run = assert_push_refused(&w, "directory.toml:");
+    run.assert_says("duplicate");
+}
