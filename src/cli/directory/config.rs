@@ -507,3 +507,23 @@ fn groups(p: &mut Problems<'_>, raw: BTreeMap<S<String>, S<RawGroup>>) -> Vec<Gr
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_configuration_is_valid() {
+        let text = include_str!("../../../directory-sync.example.toml");
+        let config = parse(Path::new("/etc/trailgate/directory-sync.toml"), text).unwrap();
+        assert_eq!(
+            config.output,
+            Path::new("/var/lib/trailgate/directory.toml")
+        );
+        assert_eq!(config.people.id, "uid");
+        assert_eq!(config.people.ssh_keys, ["sshpublickey"]);
+        let names: Vec<&str> = config.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["senior", "staff-plus"]);
+        assert_eq!(config.min_people, 1);
+    }
+}

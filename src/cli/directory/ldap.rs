@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+use ldap3::adapters::{Adapter, PagedResults};
 use ldap3::{LdapConn, LdapConnSettings, ResultEntry, Scope};
 
 use super::build::{normal_dn, Entry, GroupEntry};
@@ -45,10 +45,9 @@ pub fn fetch(
     let attrs = config.people.attributes(&config.groups);
     let mut people = Vec::new();
     for base in &config.people.bases {
-        let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![
-            Box::new(EntriesOnly::new()),
-            Box::new(PagedResults::new(l.page_size)),
-        ];
+        // No `EntriesOnly`: it would drop referrals silently, and a
+        // referral means part of the answer is elsewhere.
+        let adapters: Vec<Box<dyn Adapter<_, _>>> = vec![Box::new(PagedResults::new(l.page_size))];
         let search_err = |e: ldap3::LdapError| SyncError::Search {
             base: base.clone(),
             filter: config.people.filter.clone(),
@@ -65,6 +64,12 @@ pub fn fetch(
             )
             .map_err(search_err)?;
         while let Some(raw) = search.next().map_err(search_err)? {
+            if raw.is_intermediate() {
+                continue;
+            }
+            if raw.is_ref() {
+                return Err(SyncError::Referral { base: base.clone() });
+            }
             people.push(entry(raw).ok_or_else(|| SyncError::Malformed { base: base.clone() })?);
         }
         search.result().success().map_err(search_err)?;

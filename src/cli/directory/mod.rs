@@ -45,6 +45,8 @@ pub enum SyncError {
     },
     #[error("cannot read the LDAP group {dn}: {message}; check members_of (a missing group is an error, not an empty group)")]
     Group { dn: String, message: String },
+    #[error("the LDAP server sent a referral under {base}: part of the answer is on another server; point people.bases at the server that holds the people")]
+    Referral { base: String },
     #[error("the LDAP server sent a malformed entry under {base}")]
     Malformed { base: String },
     #[error("the LDAP server answered with no people (bases {bases}, filter {filter}); an empty directory would make every senior nobody, so nothing was written")]

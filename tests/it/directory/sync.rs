@@ -590,6 +590,30 @@ fn entries_that_cannot_become_people_fail_the_sync_or_are_skipped_when_told() {
 }
 
 #[test]
+fn a_referral_to_another_server_fails_the_sync() {
+    let Some(tools) = ldap_tools("a_referral_to_another_server_fails_the_sync") else {
+        return;
+    };
+    // Part of the people live on another server: the answer would be
+    // incomplete, so nothing is written.
+    let mut ldif = tree(&[&ALICE_E, &CAROL_E], &["alice"]);
+    ldif.push_str(&format!(
+        "dn: ou=elsewhere,ou=people,{SUFFIX}\nobjectClass: referral\nobjectClass: extensibleObject\nou: elsewhere\nref: ldap://127.0.0.1:1/ou=elsewhere,ou=people,{SUFFIX}\n\n"
+    ));
+    let slapd = Slapd::start(tools, &ldif, "");
+    let (w, config) = setup(&slapd, "");
+    let run = sync(&w, &config);
+    run.assert_code(2);
+    assert!(
+        run.stderr
+            .contains("sent a referral under ou=people,dc=example,dc=com"),
+        "{}",
+        run.dump()
+    );
+    assert!(!w.server.join("directory.toml").exists());
+}
+
+#[test]
 fn a_bad_sync_configuration_is_refused_at_its_line_and_column() {
     // No server needed: the configuration is checked before connecting.
     let w = World::new();
