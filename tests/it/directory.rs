@@ -3,4 +3,5 @@
 //! be wrong; and `trailgate directory sync`, which writes it from LDAP.
 
 mod file;
+mod slapd;
 mod sync;
