@@ -185,7 +185,18 @@ fn read_password(path: &Path) -> Result<String, SyncError> {
             path.display()
         );
     }
-    Ok(text.lines().next().unwrap_or("").to_owned())
+    let password = text.lines().next().unwrap_or("");
+    if password.is_empty() {
+        // A bind with a DN and an empty password is an "unauthenticated
+        // bind" (RFC 4513 5.1.2), which some servers accept as anonymous.
+        return Err(SyncError::Password {
+            path: path.to_owned(),
+            source: std::io::Error::other(
+                "its first line is empty; an empty password would be an unauthenticated bind",
+            ),
+        });
+    }
+    Ok(password.to_owned())
 }
 
 fn readable_by_others(path: &Path) -> Option<(&'static str, u32)> {

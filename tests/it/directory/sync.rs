@@ -177,6 +177,16 @@ fn a_server_that_is_down_or_answers_nothing_leaves_the_old_file() {
         run.dump()
     );
     assert_eq!(directory_text(&w), before);
+    // An empty password would be an unauthenticated bind: refused.
+    std::fs::write(w.server.join("ldap-password"), "\n").unwrap();
+    let run = sync(&w, &config);
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("would be an unauthenticated bind"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(directory_text(&w), before);
     std::fs::write(w.server.join("ldap-password"), format!("{SYNC_PW}\n")).unwrap();
     // The server is down: nothing is written, and no temporary file stays.
     slapd.stop();
