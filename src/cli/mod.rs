@@ -9,6 +9,7 @@ mod account;
 mod audit;
 mod check;
 pub mod demo;
+pub mod directory;
 mod explain;
 pub mod install;
 mod locate;
@@ -236,12 +237,36 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// The directory file (settings.directory): people and groups from the organisation's
+    /// directory.
+    Directory {
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// Try it: a throwaway server repository with the hook and the example policy, and
     /// pushes that pass and fail, showing what each pusher sees. Needs only git.
     Demo {
         /// Keep the temporary folder and print its path.
         #[arg(long)]
         keep: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectoryCommand {
+    /// Write the directory file from an LDAP server, atomically.
+    ///
+    /// Reads people (id, name, e-mails, logins, SSH and OpenPGP keys) and groups (members of
+    /// LDAP groups, or people whose attribute has one of some values) as SYNC.toml says
+    /// (see directory-sync.example.toml), writes the new file beside the old one, validates it
+    /// as the hook reads it and renames it into place. When the server cannot be reached, the
+    /// bind fails, the answer has no people (or fewer than min_people) or an entry cannot
+    /// become a person, nothing is written, the old file stays and the exit code is 2. Meant
+    /// for cron or a systemd timer, more often than settings.directory_max_age.
+    Sync {
+        /// The sync configuration (TOML).
+        #[arg(long, value_name = "SYNC.toml")]
+        config: PathBuf,
     },
 }
 
@@ -270,6 +295,8 @@ pub enum Error {
     Install(#[from] crate::cli::install::InstallError),
     #[error(transparent)]
     Audit(#[from] crate::report::audit::AuditError),
+    #[error(transparent)]
+    Sync(#[from] directory::SyncError),
     /// A push that could not be judged, from a policy that says whom to ask.
     #[error("{error}\n{}", report::contact_line(contact))]
     WithContact { error: Box<Error>, contact: String },
@@ -376,6 +403,9 @@ pub fn run(args: Vec<OsString>) -> u8 {
             refname,
             commits,
         } => explain::explain(&env, config.as_deref(), refname, &commits),
+        Command::Directory {
+            command: DirectoryCommand::Sync { config },
+        } => directory::sync(&config).map_err(Error::from),
         Command::Demo { keep } => crate::cli::demo::run(keep).map_err(Error::from),
         Command::Install(args) => crate::cli::install::install(&args)
             .map(|done| {

@@ -1,5 +1,7 @@
 //! The directory file (`settings.directory`): people and groups kept beside
 //! the policy, merged with it, its age and content hash, and every way it can
-//! be wrong. The next step, `trailgate directory sync`, writes it.
+//! be wrong; and `trailgate directory sync`, which writes it from LDAP.
 
 mod file;
+mod slapd;
+mod sync;

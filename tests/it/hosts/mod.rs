@@ -54,7 +54,7 @@ impl HostTestMode {
         }
     }
 
-    fn record(&self, outcome: &str, test: &str, tools: &[&str]) {
+    pub fn record(&self, outcome: &str, test: &str, tools: &[&str]) {
         let Some(report) = &self.report else { return };
         // One write per line, in append mode: tests running on other
         // threads never interleave within a line.
