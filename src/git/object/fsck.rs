@@ -27,9 +27,9 @@
 
 use thiserror::Error;
 
-use crate::git::oid::HashKind;
+use crate::git::oid::{HashKind, ObjectId};
 
-use super::{split_once_byte, HeaderLines};
+use super::{ident_time, split_once_byte, HeaderLines};
 
 /// What is wrong with a commit or tag object. Each message says what git
 /// (`git fsck`, its message id in brackets) or git's readers make of it.
@@ -123,20 +123,21 @@ pub enum IdentProblem {
 
 /// git's `verify_headers`: no NUL before the end of the header, which is
 /// an empty line or, for an object without a message, a final newline.
-fn verify_headers(data: &[u8]) -> Result<(), Malformed> {
-    let mut prev_newline = false;
-    for (offset, &b) in data.iter().enumerate() {
-        match b {
-            0 => return Err(Malformed::NulInHeader { offset }),
-            b'\n' if prev_newline => return Ok(()),
-            _ => {}
-        }
-        prev_newline = b == b'\n';
-    }
-    if data.last() == Some(&b'\n') {
-        Ok(())
-    } else {
-        Err(Malformed::UnterminatedHeader)
+/// Returns where the object's first NUL is (after the header), for the
+/// caller's own rule on NUL bytes in the message. Both searches are
+/// `memchr`'s: this runs for every commit of a push.
+fn verify_headers(data: &[u8]) -> Result<Option<usize>, Malformed> {
+    let nul = memchr::memchr(0, data);
+    // The second newline of the first empty line, where git's loop stops.
+    let end = memchr::memchr_iter(b'\n', data)
+        .find(|&i| data.get(i + 1) == Some(&b'\n'))
+        .map(|i| i + 1);
+    match (nul, end) {
+        (Some(offset), Some(end)) if offset < end => Err(Malformed::NulInHeader { offset }),
+        (Some(offset), None) => Err(Malformed::NulInHeader { offset }),
+        (_, Some(_)) => Ok(nul),
+        (None, None) if data.last() == Some(&b'\n') => Ok(None),
+        (None, None) => Err(Malformed::UnterminatedHeader),
     }
 }
 
@@ -146,11 +147,16 @@ fn line(rest: &[u8]) -> (&[u8], &[u8]) {
     split_once_byte(rest, b'\n').unwrap_or((rest, &[]))
 }
 
-/// `prefix` then exactly one `hash` id and nothing else on the line.
-fn id_line<'a>(rest: &'a [u8], prefix: &[u8], hash: HashKind) -> Option<Option<&'a [u8]>> {
+/// `prefix` then exactly one `hash` id and nothing else on the line: the
+/// id and what follows the line.
+fn id_line<'a>(
+    rest: &'a [u8],
+    prefix: &[u8],
+    hash: HashKind,
+) -> Option<Option<(ObjectId, &'a [u8])>> {
     let after = rest.strip_prefix(prefix)?;
     let (value, next) = line(after);
-    Some(hash.parse_hex(value).map(|_| next))
+    Some(hash.parse_hex(value).map(|id| (id, next)))
 }
 
 /// git's `fsck_ident` on the value of an ident line (after `author `).
@@ -158,7 +164,7 @@ pub fn check_ident(value: &[u8]) -> Result<(), IdentProblem> {
     if value.first() == Some(&b'<') {
         return Err(IdentProblem::MissingNameBeforeEmail);
     }
-    let lt = match value.iter().position(|&b| b == b'<' || b == b'>') {
+    let lt = match memchr::memchr2(b'<', b'>', value) {
         Some(i) if value.get(i) == Some(&b'>') => return Err(IdentProblem::BadName),
         Some(i) => i,
         None => return Err(IdentProblem::MissingEmail),
@@ -167,7 +173,7 @@ pub fn check_ident(value: &[u8]) -> Result<(), IdentProblem> {
         return Err(IdentProblem::MissingSpaceBeforeEmail);
     }
     let after_lt = value.get(lt + 1..).unwrap_or_default();
-    let gt = match after_lt.iter().position(|&b| b == b'<' || b == b'>') {
+    let gt = match memchr::memchr2(b'<', b'>', after_lt) {
         Some(i) if after_lt.get(i) == Some(&b'>') => i,
         _ => return Err(IdentProblem::BadEmail),
     };
@@ -209,14 +215,30 @@ pub fn check_ident(value: &[u8]) -> Result<(), IdentProblem> {
 /// Checks a commit object new in this push: git's `fsck_commit` errors and
 /// the shapes git's readers disagree on (module docs).
 pub fn check_commit(data: &[u8], hash: HashKind) -> Result<(), Malformed> {
-    verify_headers(data)?;
+    check_commit_links(data, hash, &mut Vec::new()).map(|_| ())
+}
+
+/// [`check_commit`], and what the walk needs of a commit that passes it, in
+/// the same pass: its parents (pushed onto `parents`) and its committer
+/// date. For a commit that passes, these are exactly what
+/// [`super::parse_links`] reads: its tree comes first, its parents right
+/// after, and it has one committer line and no NUL. On an error `parents`
+/// may hold some of the parents.
+pub fn check_commit_links(
+    data: &[u8],
+    hash: HashKind,
+    parents: &mut Vec<ObjectId>,
+) -> Result<i64, Malformed> {
+    let nul = verify_headers(data)?;
     let mut rest = match id_line(data, b"tree ", hash) {
         None => return Err(Malformed::MissingTree),
         Some(None) => return Err(Malformed::BadTree { hash }),
-        Some(Some(next)) => next,
+        Some(Some((_, next))) => next,
     };
     while let Some(parsed) = id_line(rest, b"parent ", hash) {
-        rest = parsed.ok_or(Malformed::BadParent { hash })?;
+        let (parent, next) = parsed.ok_or(Malformed::BadParent { hash })?;
+        parents.push(parent);
+        rest = next;
     }
     let mut authors = 0;
     while let Some(value) = rest.strip_prefix(b"author ") {
@@ -241,10 +263,11 @@ pub fn check_commit(data: &[u8], hash: HashKind) -> Result<(), Malformed> {
         header: "committer",
         problem,
     })?;
-    if let Some(offset) = data.iter().position(|&b| b == 0) {
+    if let Some(offset) = nul {
         return Err(Malformed::NulInBody { offset });
     }
-    check_extra_headers(next)
+    check_extra_headers(next)?;
+    Ok(ident_time(value))
 }
 
 /// The header lines after the committer line.
@@ -297,7 +320,7 @@ pub fn check_tag(data: &[u8], hash: HashKind) -> Result<(), Malformed> {
     let rest = match id_line(data, b"object ", hash) {
         None => return Err(Malformed::MissingObject),
         Some(None) => return Err(Malformed::BadObject { hash }),
-        Some(Some(next)) => next,
+        Some(Some((_, next))) => next,
     };
     let after = rest
         .strip_prefix(b"type ")

@@ -156,7 +156,7 @@ fn parents(mut rest: &[u8], kind: HashKind, mut each: impl FnMut(ObjectId)) -> R
 
 /// The bytes before the first NUL (all of them when there is none).
 fn until_nul(data: &[u8]) -> &[u8] {
-    match data.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, data) {
         Some(i) => data.get(..i).unwrap_or(data),
         None => data,
     }
@@ -265,10 +265,10 @@ pub fn parse_ident(value: &[u8]) -> Ident {
 /// after the last `>` and any blanks; 0 when there are none or they do not
 /// fit.
 fn ident_time(value: &[u8]) -> i64 {
-    let Some(gt) = value.iter().rposition(|&b| b == b'>') else {
+    let Some(gt) = memchr::memrchr(b'>', value) else {
         return 0;
     };
-    let Some(_) = value.iter().position(|&b| b == b'<').filter(|&lt| lt < gt) else {
+    let Some(_) = memchr::memchr(b'<', value).filter(|&lt| lt < gt) else {
         return 0;
     };
     let tail = value.get(gt + 1..).unwrap_or_default();
@@ -291,7 +291,7 @@ fn ident_time(value: &[u8]) -> i64 {
 
 /// The bytes before and after the first `sep`, without it.
 pub fn split_once_byte(s: &[u8], sep: u8) -> Option<(&[u8], &[u8])> {
-    let i = s.iter().position(|&b| b == sep)?;
+    let i = memchr::memchr(sep, s)?;
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
@@ -321,6 +321,11 @@ pub fn subject(message: &[u8]) -> String {
         .map(trim)
         .find(|l| !l.is_empty())
         .unwrap_or(b"");
+    // The common case, a short printable ASCII line, is the line itself:
+    // this runs for every commit a rule judges.
+    if first.len() <= 72 && first.iter().all(|&b| (b' '..=b'~').contains(&b)) {
+        return String::from_utf8_lossy(first).into_owned();
+    }
     let text = String::from_utf8_lossy(first);
     let clean: String = text.chars().filter(|c| !c.is_control()).collect();
     if clean.chars().count() > 72 {
@@ -536,5 +541,10 @@ encoding second\n\
         assert_eq!(subject(b"\n\nHello\nworld"), "Hello");
         assert_eq!(subject(&[b'x'; 100]).chars().count(), 72);
         assert_eq!(subject(b""), "");
+        assert_eq!(subject(b"  Fix\tthe\x7fbug \n"), "Fixthebug");
+        assert_eq!(subject(b"Plain subject"), "Plain subject");
+        let long = "y".repeat(72);
+        assert_eq!(subject(long.as_bytes()), long);
+        assert_eq!(subject(format!("{long}z").as_bytes()).chars().count(), 72);
     }
 }

@@ -47,20 +47,32 @@ impl Walker<'_> {
                 kind: object.kind().name().to_owned(),
             });
         }
-        if check {
-            if let Err(problem) = object::fsck::check_commit(object.data(), oid.kind()) {
-                // Only a new commit is refused: old history stays readable.
-                if !self.known_old(oid) {
+        self.scratch.clear();
+        // A commit of the interesting side is checked and parsed in one
+        // pass; only one that fails the check and is old is parsed again,
+        // the way git reads it whatever its shape.
+        let checked = if check {
+            match object::fsck::check_commit_links(object.data(), oid.kind(), &mut self.scratch) {
+                Ok(time) => Some(time),
+                Err(_) if self.known_old(oid) => None,
+                Err(problem) => {
                     return Err(WalkError::Malformed {
                         oid,
                         problem: Box::new(problem),
-                    });
+                    })
                 }
             }
-        }
-        self.scratch.clear();
-        let time = object::parse_links(object.data(), oid.kind(), &mut self.scratch)
-            .map_err(|reason| WalkError::BadCommit { oid, reason })?;
+        } else {
+            None
+        };
+        let time = match checked {
+            Some(time) => time,
+            None => {
+                self.scratch.clear();
+                object::parse_links(object.data(), oid.kind(), &mut self.scratch)
+                    .map_err(|reason| WalkError::BadCommit { oid, reason })?
+            }
+        };
         self.commits_read += 1;
         on_read(oid, object.data());
         drop(object);

@@ -68,7 +68,38 @@ fn what_git_writes_is_accepted() {
             "{}",
             String::from_utf8_lossy(&data)
         );
+        links_agree(&data);
     }
+}
+
+/// What the walk takes from the check (parents and committer date) is what
+/// the walk's own reader of every commit, old ones included, reads.
+fn links_agree(data: &[u8]) {
+    let (mut checked, mut parsed) = (Vec::new(), Vec::new());
+    let time = check_commit_links(data, K, &mut checked);
+    let want = super::super::parse_links(data, K, &mut parsed);
+    assert_eq!(time.ok(), want.ok(), "{}", String::from_utf8_lossy(data));
+    assert_eq!(checked, parsed, "{}", String::from_utf8_lossy(data));
+}
+
+#[test]
+fn the_check_gives_the_walk_the_parents_and_date_git_reads() {
+    let two = format!("parent {}", "2".repeat(40));
+    for data in [
+        ok(&[&tree(), &parent(), &two, AUTHOR, COMMITTER]),
+        ok(&[&tree(), AUTHOR, "committer C <c@x>  \t 42 +0000"]),
+        ok(&[&tree(), &parent(), AUTHOR, COMMITTER, "gpgsig x", " y"]),
+    ] {
+        assert!(check_commit(&data, K).is_ok());
+        links_agree(&data);
+    }
+    let mut parents = Vec::new();
+    let data = ok(&[&tree(), &parent(), &two, AUTHOR, COMMITTER]);
+    assert_eq!(
+        check_commit_links(&data, K, &mut parents),
+        Ok(1_700_000_100)
+    );
+    assert_eq!(parents.len(), 2);
 }
 
 #[test]
