@@ -302,6 +302,8 @@ def main():
     ap.add_argument("--bin", required=True, help="the trailgate binary")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case (median reported)")
     ap.add_argument("--max-commits", type=int, default=None, help="leave out histories larger than this")
+    ap.add_argument("--only-example", action="store_true",
+                    help="run only target E (and E1M with --example-1m), e.g. to profile it")
     ap.add_argument("--example-1m", action="store_true",
                     help="with --full: also the example policy on a 1,000,000-commit realistic history")
     ap.add_argument("--cache", default=os.path.join(ROOT, "target", "bench-cache"))
@@ -332,33 +334,8 @@ def main():
         os.environ.pop(var, None)
     policies = write_policies(tmp)
     try:
-        # Targets 1-3: initial push of the medium history.
-        source, expected = history(args.cache, medium, nrefs)
-        res, count = initial_push(tmp, bin_, policies, source, expected, args.runs,
-                                  ["trailers", "paths", "lines"], "medium")
-        c = res["cases"]
-        want = {"trailers": expected["trailers"],
-                "paths": expected["trailers"] + expected["paths"],
-                "lines": expected["trailers"] + expected["lines"]}
-        for n, kind, limit in ((1, "trailers", "<= 1.0"), (2, "paths", "<= 1.0"), (3, "lines", "<= 1.0")):
-            v = check_verdict(f"target {n}", c[f"tg-{kind}"], "reject", count, want[kind])
-            row(f"{n}", f"initial push, {medium} commits, {kind} policy vs {' '.join(GIT_COMMANDS[kind][:4])}",
-                summary(c[f"tg-{kind}"]), summary(c[f"git-{kind}"]), v, limit, summary(c["limit"]))
-
-        # Target 4: one commit onto the medium history with many refs.
-        target4(tmp, bin_, policies, source, medium, nrefs, args.runs)
-
-        # Target 5: initial push of the large history.
-        if large:
-            src5, exp5 = history(args.cache, large, 0)
-            res5, count5 = initial_push(tmp, bin_, policies, src5, exp5, args.runs, ["trailers"], "large")
-            v = check_verdict("target 5", res5["cases"]["tg-trailers"], "reject", count5, exp5["trailers"])
-            row("5", f"initial push, {large} commits, trailers policy vs git log --format=%B",
-                summary(res5["cases"]["tg-trailers"]), summary(res5["cases"]["git-trailers"]), v,
-                "<= 1.0, RSS <= git", summary(res5["cases"]["limit"]))
-        else:
-            log("target 5 (1,000,000 commits) left out (--quick or --max-commits)")
-
+        if not args.only_example:
+            others(tmp, bin_, policies, args, small, medium, large, nrefs)
         # Target E: config.example.toml unchanged, on a realistic history
         # (issue 15), pushed by a senior as a host names the pusher.
         example_target(tmp, bin_, policies, args.cache, medium if full else 2000, args.runs, "E")
@@ -366,12 +343,45 @@ def main():
             example_target(tmp, bin_, policies, args.cache, 1_000_000, args.runs, "E1M")
         elif full:
             log("target E1M (example policy, 1,000,000 commits) left out: add --example-1m")
-
-        # Target 6: a small push: one commit onto the small history.
-        target6(tmp, bin_, policies, small, args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print_table()
 
+
+def others(tmp, bin_, policies, args, small, medium, large, nrefs):
+    """Targets 1-6."""
+    # Targets 1-3: initial push of the medium history.
+    source, expected = history(args.cache, medium, nrefs)
+    res, count = initial_push(tmp, bin_, policies, source, expected, args.runs,
+                              ["trailers", "paths", "lines"], "medium")
+    c = res["cases"]
+    want = {"trailers": expected["trailers"],
+            "paths": expected["trailers"] + expected["paths"],
+            "lines": expected["trailers"] + expected["lines"]}
+    for n, kind, limit in ((1, "trailers", "<= 1.0"), (2, "paths", "<= 1.0"), (3, "lines", "<= 1.0")):
+        v = check_verdict(f"target {n}", c[f"tg-{kind}"], "reject", count, want[kind])
+        row(f"{n}", f"initial push, {medium} commits, {kind} policy vs {' '.join(GIT_COMMANDS[kind][:4])}",
+            summary(c[f"tg-{kind}"]), summary(c[f"git-{kind}"]), v, limit, summary(c["limit"]))
+
+    # Target 4: one commit onto the medium history with many refs.
+    target4(tmp, bin_, policies, source, medium, nrefs, args.runs)
+
+    # Target 5: initial push of the large history.
+    if large:
+        src5, exp5 = history(args.cache, large, 0)
+        res5, count5 = initial_push(tmp, bin_, policies, src5, exp5, args.runs, ["trailers"], "large")
+        v = check_verdict("target 5", res5["cases"]["tg-trailers"], "reject", count5, exp5["trailers"])
+        row("5", f"initial push, {large} commits, trailers policy vs git log --format=%B",
+            summary(res5["cases"]["tg-trailers"]), summary(res5["cases"]["git-trailers"]), v,
+            "<= 1.0, RSS <= git", summary(res5["cases"]["limit"]))
+    else:
+        log("target 5 (1,000,000 commits) left out (--quick or --max-commits)")
+
+    # Target 6: a small push: one commit onto the small history.
+    target6(tmp, bin_, policies, small, args)
+
+
+def print_table():
     print()
     print("wall time medians; ratio = trailgate / git; cpu = the same ratio of user+sys CPU time,")
     print("which a loaded machine disturbs less")

@@ -308,7 +308,7 @@ impl Engine<'_, '_> {
         detected: Option<AiMark>,
     ) {
         let tip = self.tip;
-        self.out.violations.push(Violation {
+        self.out.add(Violation {
             rule: rule.name.clone(),
             refname: refname.to_owned(),
             commit: commit.map(|c| CommitRef {

@@ -86,6 +86,10 @@ struct Verdict {
 /// What judging a commit as the walk read it gave.
 enum Streamed {
     Failed(Verdict),
+    /// Failed past the first `verdict::KEPT_PER_RULE` failures read: only
+    /// counted (judged again should the judgement still keep it), so that
+    /// a rule failing on every commit of a large push keeps no verdicts.
+    FailedUnkept,
     /// The rule asked for more than the commit: judged after the walk.
     Later,
 }
@@ -109,6 +113,7 @@ impl Engine<'_, '_> {
             let policy = self.policy;
             let pushed = &self.pushed;
             let config = policy.facts();
+            let failed = std::sync::atomic::AtomicUsize::new(0);
             let judge = |oid: ObjectId, data: &[u8]| -> Option<Result<Streamed, String>> {
                 let c = match facts::of_commit(oid, data, &config) {
                     Ok(c) => c,
@@ -124,6 +129,12 @@ impl Engine<'_, '_> {
                 };
                 match rules::evaluate(rule, &input) {
                     Outcome::Pass => None,
+                    Outcome::Fail { .. }
+                        if failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                            >= crate::verdict::KEPT_PER_RULE =>
+                    {
+                        Some(Ok(Streamed::FailedUnkept))
+                    }
                     Outcome::Fail { findings, detected } => Some(Ok(Streamed::Failed(Verdict {
                         subject: c.subject,
                         findings,
@@ -160,7 +171,7 @@ impl Engine<'_, '_> {
                 source: WalkError::TooMany { limit },
                 ..
             }) => {
-                self.out.violations.push(Violation {
+                self.out.add(Violation {
                     rule: "max-commits".into(),
                     refname: refname.to_owned(),
                     commit: None,
@@ -204,6 +215,13 @@ impl Engine<'_, '_> {
                         v.detected,
                     ),
                     Some(Ok(Streamed::Later)) => self.judge_one(rule, refname, oid)?,
+                    // Judged again only when the judgement still keeps it.
+                    Some(Ok(Streamed::FailedUnkept))
+                        if !self.out.count_unkept(&rule.name, refname) =>
+                    {
+                        self.judge_one(rule, refname, oid)?
+                    }
+                    Some(Ok(Streamed::FailedUnkept)) => {}
                     Some(Err(reason)) => {
                         return Err(JudgeError::BadCommit {
                             refname: refname.to_owned(),

@@ -45,6 +45,10 @@ pub fn records(
                 .collect(),
             Outcome::Failed(_) => Vec::new(),
         };
+        let truncated = match outcome {
+            Outcome::Judged(j) => j.truncated(None, refname),
+            Outcome::Failed(_) => 0,
+        };
         let (decision, violations, warnings, commits, error) = match outcome {
             Outcome::Judged(j) => {
                 let mine = |mode: Mode| -> Vec<ViolationRecord<'_>> {
@@ -90,6 +94,7 @@ pub fn records(
             decision,
             violations,
             warnings,
+            truncated,
             overrides,
             commits_checked: commits,
             duration_ms: u64::try_from(duration.as_millis()).unwrap_or(u64::MAX),
@@ -137,6 +142,10 @@ struct Record<'a> {
     decision: &'a str,
     violations: Vec<ViolationRecord<'a>>,
     warnings: Vec<ViolationRecord<'a>>,
+    /// Violations and warnings of this ref found but not listed (past the
+    /// first `verdict::KEPT_PER_RULE` of each rule); only when some were.
+    #[serde(skip_serializing_if = "is_zero")]
+    truncated: usize,
     overrides: Vec<Value>,
     commits_checked: usize,
     duration_ms: u64,
@@ -146,6 +155,10 @@ struct Record<'a> {
     policy_sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<DirectoryRecord<'a>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(serde::Serialize)]
