@@ -19,6 +19,9 @@ pub(super) struct Commits<'r> {
     existing: Option<Vec<ExistingRef>>,
     /// Walks already done, by tip and hidden tips.
     walks: HashMap<(ObjectId, Vec<ObjectId>), IdList>,
+    /// Whether the last walk hid the existing refs its rule covers (rather
+    /// than only the old value, or the range's own ends).
+    hid_existing: bool,
 }
 
 impl<'r> Commits<'r> {
@@ -27,6 +30,7 @@ impl<'r> Commits<'r> {
             walker,
             existing: None,
             walks: HashMap::new(),
+            hid_existing: false,
         }
     }
 
@@ -51,6 +55,14 @@ impl<'r> Commits<'r> {
         self.for_refs(
             repo, ctx, &covers, refname, new, old, limit, remember, on_read,
         )
+    }
+
+    /// The existing refs, when the last walk hid those its rule covers: a
+    /// rule that covers other ones would have walked other commits.
+    pub(super) fn hid_existing(&self) -> Option<&[ExistingRef]> {
+        self.hid_existing
+            .then_some(self.existing.as_deref())
+            .flatten()
     }
 
     /// [`Commits::for_rule`] for a rule that covers the refs `covers` says.
@@ -78,6 +90,7 @@ impl<'r> Commits<'r> {
         // value is answered without listing the repository's refs (see
         // `Walker::walk_new_only`); the old value is hidden for every rule.
         let hook = ctx.quarantined && matches!(ctx.baseline, Baseline::ExistingRefs);
+        self.hid_existing = false;
         if let (true, Some(old)) = (hook, old) {
             if let Some(walked) = self
                 .walker
@@ -97,6 +110,7 @@ impl<'r> Commits<'r> {
                     })?;
                     self.existing = Some(refs);
                 }
+                self.hid_existing = true;
                 let mut hidden: Vec<ObjectId> = self
                     .existing
                     .iter()

@@ -16,6 +16,7 @@ mod commits;
 pub mod parallel;
 mod plans;
 mod stores;
+mod together;
 mod update;
 
 use std::collections::HashSet;
