@@ -7,6 +7,20 @@ Run it through bench/run.sh, which builds the binary first:
     bench/run.sh --full       # 1,000 / 100,000 / 1,000,000 commits, 10,000 refs
     bench/run.sh --full --max-commits 100000   # leave the 1M history out
     bench/run.sh --full --max-commits 100000 --object-format sha256 --ref-format reftable
+    bench/run.sh --full --example-1m   # also the example policy on 1,000,000 commits
+
+Target E (issue 15) runs `config.example.toml` unchanged on a realistic
+history (bench/gen_real.py: merges, long messages with several trailers,
+about 1% AI-assisted commits, approved and unapproved, 400 authors), pushed
+with `REMOTE_USER=alice` as an HTTP host names the pusher, so that pusher
+proofs are judged: 2,000 commits with --quick, 100,000 with --full, and
+1,000,000 with --full --example-1m. Its violations per rule must equal the
+generator's, which bench.py also checks against git's own counts (commits,
+merges, and commits without `AI-Assisted: yes|no` by git's trailer parser).
+
+Every whole-history target also reports the physical limit: `git rev-list
+NEW --not --all | git cat-file --batch` in the same quarantine (reading the
+new commit objects and nothing else), and trailgate's ratio to it.
 
 How the comparison is kept fair: trailgate and the git command are both run
 by the same measuring pre-receive hook (bench/hook.py) inside one real
@@ -85,6 +99,7 @@ GIT_COMMANDS = {
     "trailers": ["git", "log", "--format=%B", "{new}", "--not", "--all"],
     "paths": ["git", "log", "--name-only", "--no-renames", "--format=%H", "{new}", "--not", "--all"],
     "lines": ["git", "log", "--numstat", "--no-renames", "--format=%H", "{new}", "--not", "--all"],
+    "example": ["git", "log", "--format=%B", "{new}", "--not", "--all"],
 }
 
 failures = []
@@ -136,8 +151,51 @@ def history(cache, commits, refs):
         return repo, json.load(fh)
 
 
+def history_real(cache, commits):
+    """A bare repository holding bench/gen_real.py's realistic history
+    (cached), checked against git's own answers once when generated."""
+    with open(os.path.join(HERE, "gen_real.py"), "rb") as fh:
+        tag = hashlib.sha256(fh.read()).hexdigest()[:10]
+    formats = f"{os.environ['GIT_DEFAULT_HASH']}-{os.environ['GIT_DEFAULT_REF_FORMAT']}"
+    suffix = "" if formats == "sha1-files" else f"-{formats}"
+    path = os.path.join(cache, f"real-{tag}-{commits}{suffix}")
+    repo = os.path.join(path, "repo.git")
+    expected = os.path.join(path, "expected.json")
+    if not os.path.exists(os.path.join(path, "done")):
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path)
+        log(f"generating a realistic history of {commits} commits ...")
+        t0 = time.time()
+        git("init", "-q", "--bare", "--initial-branch=main", repo)
+        gen = subprocess.Popen([sys.executable, os.path.join(HERE, "gen_real.py"), str(commits), expected],
+                               stdout=subprocess.PIPE)
+        imp = subprocess.run(["git", "-C", repo, "fast-import", "--quiet"], stdin=gen.stdout)
+        gen.stdout.close()
+        if gen.wait() != 0 or imp.returncode != 0:
+            raise SystemExit("generating the history failed")
+        git("-C", repo, "pack-refs", "--all")
+        open(os.path.join(path, "done"), "w").close()
+        log(f"  generated in {time.time() - t0:.1f} s")
+    with open(expected) as fh:
+        exp = json.load(fh)
+    # Git is the oracle: the generator's own account of its history must
+    # match what git reads from it (commit and merge counts, and the
+    # commits without `AI-Assisted: yes|no` in the trailer block as git's
+    # trailer parser finds it), on every run.
+    count = int(git("-C", repo, "rev-list", "--count", "main"))
+    merges = int(git("-C", repo, "rev-list", "--count", "--merges", "main"))
+    values = git("-C", repo, "log", "--format=%x01%(trailers:key=AI-Assisted,valueonly,separator=%x02)", "main")
+    undeclared = sum(1 for entry in values.split("\x01")[1:]
+                     if not any(v.strip().lower() in ("yes", "no") for v in entry.strip().split("\x02")))
+    for what, got, want in (("commits", count, exp["commits"]), ("merges", merges, exp["merges"]),
+                            ("commits without AI-Assisted: yes|no", undeclared, exp["rules"]["declare-ai-use"])):
+        if got != want:
+            failures.append(f"realistic history: git counts {got} {what}, the generator {want}")
+    return repo, exp
+
+
 def write_policies(tmp):
-    paths = {}
+    paths = {"example": os.path.join(ROOT, "config.example.toml")}
     for name, text in POLICIES.items():
         p = os.path.join(tmp, f"policy-{name}.toml")
         with open(p, "w") as fh:
@@ -146,7 +204,7 @@ def write_policies(tmp):
     return paths
 
 
-def measured_push(tmp, source, spec, server, plan, runs, label):
+def measured_push(tmp, source, spec, server, plan, runs, label, extra_env=None):
     """Pushes `spec` from `source` into `server` with bench/hook.py as the
     pre-receive hook running `plan`; returns the hook's results."""
     hook = os.path.join(server, "hooks", "pre-receive")
@@ -156,7 +214,7 @@ def measured_push(tmp, source, spec, server, plan, runs, label):
     out_path = os.path.join(tmp, f"out-{label}.json")
     with open(plan_path, "w") as fh:
         json.dump({"runs": runs, "cases": plan}, fh)
-    env = dict(os.environ, BENCH_PLAN=plan_path, BENCH_OUT=out_path, BENCH_EXIT="1")
+    env = dict(os.environ, BENCH_PLAN=plan_path, BENCH_OUT=out_path, BENCH_EXIT="1", **(extra_env or {}))
     r = subprocess.run(["git", "-C", source, "push", "-q", server, spec],
                        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if not os.path.exists(out_path):
@@ -197,29 +255,38 @@ def check_verdict(label, result, expected_decision, expected_commits, expected_v
 
 rows = []
 
+# The physical limit beside every whole-history target (issue 15): reading
+# the new commit objects and nothing else.
+LIMIT_COMMAND = ["sh", "-c", "git rev-list {new} --not --all | git cat-file --batch"]
 
-def row(target, what, tg, gitres, verdict, limit):
+
+def row(target, what, tg, gitres, verdict, limit, phys=None):
     tg_s, tg_rss, tg_cpu = tg
     g_s, g_rss, g_cpu = gitres
     ratio = tg_s / g_s if g_s else float("inf")
     cpu_ratio = tg_cpu / g_cpu if g_cpu else float("nan")
-    rows.append((target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio))
+    phys_s = phys[0] if phys else None
+    rows.append((target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio, phys_s))
+    extra = f", limit {phys_s * 1000:.1f} ms (trailgate / limit {tg_s / phys_s:.3f})" if phys_s else ""
     log(f"  {target}: trailgate {tg_s * 1000:.1f} ms, git {g_s * 1000:.1f} ms, ratio {ratio:.3f} "
-        f"(target {limit}; CPU ratio {cpu_ratio:.3f}), RSS {tg_rss / 1024:.1f} / {g_rss / 1024:.1f} MiB, {verdict}")
+        f"(target {limit}; CPU ratio {cpu_ratio:.3f}), RSS {tg_rss / 1024:.1f} / {g_rss / 1024:.1f} MiB{extra}, {verdict}")
 
 
-def initial_push(tmp, bin_, policies, source, expected, runs, targets, label):
-    """Targets 1-3 (and 5): the whole history pushed into an empty repository."""
+def initial_push(tmp, bin_, policies, source, expected, runs, targets, label, extra_env=None):
+    """Targets 1-3 (and 5, and the example policy's): the whole history
+    pushed into an empty repository, with the physical limit measured in the
+    same run."""
     server = os.path.join(tmp, f"server-{label}.git")
     git("init", "-q", "--bare", "--initial-branch=main", server)
     plan = [{"name": "rev-list-count", "argv": ["git", "rev-list", "--count", "{new}", "--not", "--all"],
-             "check_only": True}]
+             "check_only": True},
+            {"name": "limit", "argv": LIMIT_COMMAND}]
     for kind in targets:
         plan.append({"name": f"tg-{kind}", "stdin": True,
                      "argv": [bin_, "pre-receive", "--config", policies[kind], "--format", "json"]})
         plan.append({"name": f"git-{kind}", "argv": GIT_COMMANDS[kind]})
     log(f"pushing {expected['commits']} commits into an empty repository (measuring {', '.join(targets)}) ...")
-    res = measured_push(tmp, source, "main:refs/heads/main", server, plan, runs, label)
+    res = measured_push(tmp, source, "main:refs/heads/main", server, plan, runs, label, extra_env)
     count = int(res["cases"]["rev-list-count"]["check"]["stdout"].strip() or -1)
     if count != expected["commits"]:
         failures.append(f"{label}: git rev-list --count says {count}, generator made {expected['commits']}")
@@ -235,6 +302,10 @@ def main():
     ap.add_argument("--bin", required=True, help="the trailgate binary")
     ap.add_argument("--runs", type=int, default=5, help="timed runs per case (median reported)")
     ap.add_argument("--max-commits", type=int, default=None, help="leave out histories larger than this")
+    ap.add_argument("--only-example", action="store_true",
+                    help="run only target E (and E1M with --example-1m), e.g. to profile it")
+    ap.add_argument("--example-1m", action="store_true",
+                    help="with --full: also the example policy on a 1,000,000-commit realistic history")
     ap.add_argument("--cache", default=os.path.join(ROOT, "target", "bench-cache"))
     ap.add_argument("--object-format", choices=["sha1", "sha256"], default="sha1",
                     help="object names of every repository the benchmark creates")
@@ -263,45 +334,64 @@ def main():
         os.environ.pop(var, None)
     policies = write_policies(tmp)
     try:
-        # Targets 1-3: initial push of the medium history.
-        source, expected = history(args.cache, medium, nrefs)
-        res, count = initial_push(tmp, bin_, policies, source, expected, args.runs,
-                                  ["trailers", "paths", "lines"], "medium")
-        c = res["cases"]
-        want = {"trailers": expected["trailers"],
-                "paths": expected["trailers"] + expected["paths"],
-                "lines": expected["trailers"] + expected["lines"]}
-        for n, kind, limit in ((1, "trailers", "<= 1.0"), (2, "paths", "<= 1.0"), (3, "lines", "<= 1.0")):
-            v = check_verdict(f"target {n}", c[f"tg-{kind}"], "reject", count, want[kind])
-            row(f"{n}", f"initial push, {medium} commits, {kind} policy vs {' '.join(GIT_COMMANDS[kind][:4])}",
-                summary(c[f"tg-{kind}"]), summary(c[f"git-{kind}"]), v, limit)
-
-        # Target 4: one commit onto the medium history with many refs.
-        target4(tmp, bin_, policies, source, medium, nrefs, args.runs)
-
-        # Target 5: initial push of the large history.
-        if large:
-            src5, exp5 = history(args.cache, large, 0)
-            res5, count5 = initial_push(tmp, bin_, policies, src5, exp5, args.runs, ["trailers"], "large")
-            v = check_verdict("target 5", res5["cases"]["tg-trailers"], "reject", count5, exp5["trailers"])
-            row("5", f"initial push, {large} commits, trailers policy vs git log --format=%B",
-                summary(res5["cases"]["tg-trailers"]), summary(res5["cases"]["git-trailers"]), v,
-                "<= 1.0, RSS <= git")
-        else:
-            log("target 5 (1,000,000 commits) left out (--quick or --max-commits)")
-
-        # Target 6: a small push: one commit onto the small history.
-        target6(tmp, bin_, policies, small, args)
+        if not args.only_example:
+            others(tmp, bin_, policies, args, small, medium, large, nrefs)
+        # Target E: config.example.toml unchanged, on a realistic history
+        # (issue 15), pushed by a senior as a host names the pusher.
+        example_target(tmp, bin_, policies, args.cache, medium if full else 2000, args.runs, "E")
+        if full and args.example_1m:
+            example_target(tmp, bin_, policies, args.cache, 1_000_000, args.runs, "E1M")
+        elif full:
+            log("target E1M (example policy, 1,000,000 commits) left out: add --example-1m")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    print_table()
 
+
+def others(tmp, bin_, policies, args, small, medium, large, nrefs):
+    """Targets 1-6."""
+    # Targets 1-3: initial push of the medium history.
+    source, expected = history(args.cache, medium, nrefs)
+    res, count = initial_push(tmp, bin_, policies, source, expected, args.runs,
+                              ["trailers", "paths", "lines"], "medium")
+    c = res["cases"]
+    want = {"trailers": expected["trailers"],
+            "paths": expected["trailers"] + expected["paths"],
+            "lines": expected["trailers"] + expected["lines"]}
+    for n, kind, limit in ((1, "trailers", "<= 1.0"), (2, "paths", "<= 1.0"), (3, "lines", "<= 1.0")):
+        v = check_verdict(f"target {n}", c[f"tg-{kind}"], "reject", count, want[kind])
+        row(f"{n}", f"initial push, {medium} commits, {kind} policy vs {' '.join(GIT_COMMANDS[kind][:4])}",
+            summary(c[f"tg-{kind}"]), summary(c[f"git-{kind}"]), v, limit, summary(c["limit"]))
+
+    # Target 4: one commit onto the medium history with many refs.
+    target4(tmp, bin_, policies, source, medium, nrefs, args.runs)
+
+    # Target 5: initial push of the large history.
+    if large:
+        src5, exp5 = history(args.cache, large, 0)
+        res5, count5 = initial_push(tmp, bin_, policies, src5, exp5, args.runs, ["trailers"], "large")
+        v = check_verdict("target 5", res5["cases"]["tg-trailers"], "reject", count5, exp5["trailers"])
+        row("5", f"initial push, {large} commits, trailers policy vs git log --format=%B",
+            summary(res5["cases"]["tg-trailers"]), summary(res5["cases"]["git-trailers"]), v,
+            "<= 1.0, RSS <= git", summary(res5["cases"]["limit"]))
+    else:
+        log("target 5 (1,000,000 commits) left out (--quick or --max-commits)")
+
+    # Target 6: a small push: one commit onto the small history.
+    target6(tmp, bin_, policies, small, args)
+
+
+def print_table():
     print()
     print("wall time medians; ratio = trailgate / git; cpu = the same ratio of user+sys CPU time,")
     print("which a loaded machine disturbs less")
-    print(f"{'target':<7}{'trailgate':>12}{'git':>12}{'ratio':>8}{'cpu':>7}{'RSS tg MiB':>12}{'RSS git MiB':>12}  verdicts  goal / what")
-    for target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio in rows:
+    print("limit = the physical limit, `git rev-list NEW --not --all | git cat-file --batch`; tg/lim = trailgate / it")
+    print(f"{'target':<7}{'trailgate':>12}{'git':>12}{'ratio':>8}{'cpu':>7}{'limit':>12}{'tg/lim':>8}"
+          f"{'RSS tg MiB':>12}{'RSS git MiB':>12}  verdicts  goal / what")
+    for target, what, tg_s, g_s, ratio, tg_rss, g_rss, verdict, limit, cpu_ratio, phys_s in rows:
         mib = lambda kb: f"{kb / 1024:>12.1f}" if kb else f"{'-':>12}"
-        print(f"{target:<7}{tg_s * 1000:>10.1f}ms{g_s * 1000:>10.1f}ms{ratio:>8.3f}{cpu_ratio:>7.3f}"
+        lim = f"{phys_s * 1000:>10.1f}ms{tg_s / phys_s:>8.3f}" if phys_s else f"{'-':>12}{'-':>8}"
+        print(f"{target:<7}{tg_s * 1000:>10.1f}ms{g_s * 1000:>10.1f}ms{ratio:>8.3f}{cpu_ratio:>7.3f}{lim}"
               f"{mib(tg_rss)}{mib(g_rss)}  {verdict:<8}  {limit}: {what}")
     if failures:
         print("\nCORRECTNESS FAILURES:")
@@ -309,6 +399,37 @@ def main():
             print(f"  {f}")
         sys.exit(1)
     print("\nall verdicts and commit counts as expected")
+
+
+def rule_counts(j):
+    """Violations per rule in trailgate's JSON: `rule_counts` where the
+    report carries it (it keeps only the first violations of each rule),
+    else the violations listed."""
+    counts = {}
+    if isinstance(j.get("rule_counts"), list):
+        for entry in j["rule_counts"]:
+            counts[entry["rule"]] = counts.get(entry["rule"], 0) + entry["violations"]
+        return counts
+    for v in j["violations"]:
+        counts[v["rule"]] = counts.get(v["rule"], 0) + 1
+    return counts
+
+
+def example_target(tmp, bin_, policies, cache, commits, runs, label):
+    source, expected = history_real(cache, commits)
+    pusher = {"REMOTE_USER": "alice"}
+    res, count = initial_push(tmp, bin_, policies, source, expected, runs, ["example"], f"example-{label}", pusher)
+    c = res["cases"]
+    v = check_verdict(f"target {label}", c["tg-example"], "reject", count, None)
+    if v == "ok":
+        got = rule_counts(json.loads(c["tg-example"]["check"]["stdout"]))
+        want = {k: n for k, n in expected["rules"].items() if n}
+        if got != want:
+            failures.append(f"target {label}: violations per rule {got}, expected {want}")
+            v = "FAIL"
+    row(label, f"initial push, {commits} commits (realistic, {expected['merges']} merges, "
+               f"{expected['ai_assisted']} AI-assisted), config.example.toml, pusher alice, vs git log --format=%B",
+        summary(c["tg-example"]), summary(c["git-example"]), v, "<= 1.0, RSS <= git", summary(c["limit"]))
 
 
 def new_commit(repo, parent, n):

@@ -445,10 +445,33 @@ pub enum Refusal {
     NotAllowed { pusher: String, groups: Vec<String> },
 }
 
+/// How many violations of one rule on one ref a judgement keeps, in the
+/// order they were found; the rest are only counted (README "What the
+/// pusher sees"): a warn-mode rule that fails on every commit of a push of
+/// a million commits must not keep a million violations.
+pub const KEPT_PER_RULE: usize = 100;
+
+/// How many violations one rule found on one ref, and how many of them
+/// the judgement did not keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCount {
+    pub rule: String,
+    /// Empty for a violation about the push as a whole.
+    pub refname: String,
+    pub mode: Mode,
+    pub violations: usize,
+    /// Past [`KEPT_PER_RULE`]: counted, not kept.
+    pub truncated: usize,
+}
+
 /// The verdict on a whole push.
 #[derive(Debug, Default)]
 pub struct Judgement {
+    /// The violations kept: the first [`KEPT_PER_RULE`] of each rule on
+    /// each ref (see `counts` for all of them).
     pub violations: Vec<Violation>,
+    /// Every rule and ref with a violation, in order of the first one.
+    pub counts: Vec<RuleCount>,
     /// Distinct commits judged by at least one rule.
     pub commits_checked: usize,
     /// Diffs computed (commits and net changes); 0 for a policy without
@@ -484,6 +507,82 @@ pub struct OverrideUse {
 }
 
 impl Judgement {
+    /// Records a violation: counted always, kept while its rule has fewer
+    /// than [`KEPT_PER_RULE`] on its ref.
+    pub fn add(&mut self, v: Violation) {
+        let i = match self.count_of(&v.rule, &v.refname) {
+            Some(i) => i,
+            None => {
+                self.counts.push(RuleCount {
+                    rule: v.rule.clone(),
+                    refname: v.refname.clone(),
+                    mode: v.mode,
+                    violations: 0,
+                    truncated: 0,
+                });
+                self.counts.len() - 1
+            }
+        };
+        let Some(count) = self.counts.get_mut(i) else {
+            return;
+        };
+        count.violations += 1;
+        if count.violations > KEPT_PER_RULE {
+            count.truncated += 1;
+            return;
+        }
+        self.violations.push(v);
+    }
+
+    /// Where `counts` has `rule` on `refname`. Searched from the end: the
+    /// engine judges one ref update at a time, whose rules come last.
+    fn count_of(&self, rule: &str, refname: &str) -> Option<usize> {
+        self.counts
+            .iter()
+            .rposition(|c| c.rule == rule && c.refname == refname)
+    }
+
+    /// Whether `rule` has [`KEPT_PER_RULE`] violations kept on `refname`:
+    /// another one would only be counted.
+    pub fn is_full(&self, rule: &str, refname: &str) -> bool {
+        self.count_of(rule, refname)
+            .and_then(|i| self.counts.get(i))
+            .is_some_and(|c| c.violations >= KEPT_PER_RULE)
+    }
+
+    /// Counts a violation of `rule` on `refname` that would not be kept
+    /// ([`Judgement::is_full`]), without building it. Returns false, and
+    /// counts nothing, when it would be kept.
+    pub fn count_unkept(&mut self, rule: &str, refname: &str) -> bool {
+        if !self.is_full(rule, refname) {
+            return false;
+        }
+        if let Some(c) = self
+            .count_of(rule, refname)
+            .and_then(|i| self.counts.get_mut(i))
+        {
+            c.violations += 1;
+            c.truncated += 1;
+        }
+        true
+    }
+
+    /// Violations of `mode` found but not kept, on `refname` (and on the
+    /// push as a whole) or, with `None`, on every ref.
+    pub fn truncated(&self, mode: Option<Mode>, refname: Option<&str>) -> usize {
+        self.counts
+            .iter()
+            .filter(|c| mode.is_none_or(|m| c.mode == m))
+            .filter(|c| refname.is_none_or(|r| c.refname == r || c.refname.is_empty()))
+            .map(|c| c.truncated)
+            .sum()
+    }
+
+    /// Every violation of `mode` found, kept or not.
+    pub fn found(&self, mode: Mode) -> usize {
+        self.violations.iter().filter(|v| v.mode == mode).count() + self.truncated(Some(mode), None)
+    }
+
     /// True when an enforced violation rejects the push.
     pub fn rejects(&self) -> bool {
         self.override_used.is_none() && self.violations.iter().any(|v| v.mode == Mode::Enforce)

@@ -22,6 +22,9 @@ pub(super) struct Commits<'r> {
     /// Hook mode: the commits of `settings.baseline`, hidden from every
     /// walk like the refs a rule covers.
     pub(super) accepted: Vec<ObjectId>,
+    /// Whether the last walk hid the existing refs its rule covers (rather
+    /// than only the old value, or the range's own ends).
+    hid_existing: bool,
 }
 
 impl<'r> Commits<'r> {
@@ -31,6 +34,7 @@ impl<'r> Commits<'r> {
             existing: None,
             walks: HashMap::new(),
             accepted: Vec::new(),
+            hid_existing: false,
         }
     }
 
@@ -55,6 +59,14 @@ impl<'r> Commits<'r> {
         self.for_refs(
             repo, ctx, &covers, refname, new, old, limit, remember, on_read,
         )
+    }
+
+    /// The existing refs, when the last walk hid those its rule covers: a
+    /// rule that covers other ones would have walked other commits.
+    pub(super) fn hid_existing(&self) -> Option<&[ExistingRef]> {
+        self.hid_existing
+            .then_some(self.existing.as_deref())
+            .flatten()
     }
 
     /// [`Commits::for_rule`] for a rule that covers the refs `covers` says.
@@ -82,6 +94,7 @@ impl<'r> Commits<'r> {
         // value is answered without listing the repository's refs (see
         // `Walker::walk_new_only`); the old value is hidden for every rule.
         let hook = ctx.quarantined && matches!(ctx.baseline, Baseline::ExistingRefs);
+        self.hid_existing = false;
         if let (true, Some(old)) = (hook, old) {
             let mut hidden = self.accepted.clone();
             hidden.push(old);
@@ -103,6 +116,7 @@ impl<'r> Commits<'r> {
                     })?;
                     self.existing = Some(refs);
                 }
+                self.hid_existing = true;
                 let mut hidden: Vec<ObjectId> = self
                     .existing
                     .iter()

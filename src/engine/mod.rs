@@ -17,6 +17,7 @@ mod commits;
 pub mod parallel;
 mod plans;
 mod stores;
+mod together;
 mod update;
 
 use std::collections::HashSet;
@@ -335,7 +336,7 @@ impl Engine<'_, '_> {
         detected: Option<AiMark>,
     ) {
         let tip = self.tip;
-        self.out.violations.push(Violation {
+        self.out.add(Violation {
             rule: rule.name.clone(),
             refname: refname.to_owned(),
             commit: commit.map(|c| CommitRef {

@@ -77,15 +77,19 @@ pub(super) fn classify(
 
 /// A failing commit's verdict, kept from the walk that judged it until the
 /// walk's result says the commit is really new.
-struct Verdict {
-    subject: String,
-    findings: Vec<Finding>,
-    detected: Option<AiMark>,
+pub(super) struct Verdict {
+    pub(super) subject: String,
+    pub(super) findings: Vec<Finding>,
+    pub(super) detected: Option<AiMark>,
 }
 
 /// What judging a commit as the walk read it gave.
-enum Streamed {
+pub(super) enum Streamed {
     Failed(Verdict),
+    /// Failed past the first `verdict::KEPT_PER_RULE` failures read: only
+    /// counted (judged again should the judgement still keep it), so that
+    /// a rule failing on every commit of a large push keeps no verdicts.
+    FailedUnkept,
     /// The rule asked for more than the commit: judged after the walk.
     Later,
 }
@@ -109,6 +113,7 @@ impl Engine<'_, '_> {
             let policy = self.policy;
             let pushed = &self.pushed;
             let config = policy.facts();
+            let failed = std::sync::atomic::AtomicUsize::new(0);
             let judge = |oid: ObjectId, data: &[u8]| -> Option<Result<Streamed, String>> {
                 let c = match facts::of_commit(oid, data, &config) {
                     Ok(c) => c,
@@ -124,6 +129,12 @@ impl Engine<'_, '_> {
                 };
                 match rules::evaluate(rule, &input) {
                     Outcome::Pass => None,
+                    Outcome::Fail { .. }
+                        if failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                            >= crate::verdict::KEPT_PER_RULE =>
+                    {
+                        Some(Ok(Streamed::FailedUnkept))
+                    }
                     Outcome::Fail { findings, detected } => Some(Ok(Streamed::Failed(Verdict {
                         subject: c.subject,
                         findings,
@@ -142,8 +153,14 @@ impl Engine<'_, '_> {
         } else {
             let (repo, ctx, commits) = (self.repo, self.ctx, &mut self.commits);
             let raw = &mut self.facts.raw;
+            // A per-push rule reads its commits' facts only to know whether
+            // it holds (at most until one commit says it does): not worth
+            // keeping every commit for.
+            let per_push = rule.per == Per::Push;
             let mut keep = |oid, data: &[u8]| {
-                raw.insert(oid, data);
+                if !per_push {
+                    raw.insert(oid, data);
+                }
                 ahead.offer(oid, data);
             };
             let walked = commits.for_rule(
@@ -160,7 +177,7 @@ impl Engine<'_, '_> {
                 source: WalkError::TooMany { limit },
                 ..
             }) => {
-                self.out.violations.push(Violation {
+                self.out.add(Violation {
                     rule: "max-commits".into(),
                     refname: refname.to_owned(),
                     commit: None,
@@ -204,6 +221,13 @@ impl Engine<'_, '_> {
                         v.detected,
                     ),
                     Some(Ok(Streamed::Later)) => self.judge_one(rule, refname, oid)?,
+                    // Judged again only when the judgement still keeps it.
+                    Some(Ok(Streamed::FailedUnkept))
+                        if !self.out.count_unkept(&rule.name, refname) =>
+                    {
+                        self.judge_one(rule, refname, oid)?
+                    }
+                    Some(Ok(Streamed::FailedUnkept)) => {}
                     Some(Err(reason)) => {
                         return Err(JudgeError::BadCommit {
                             refname: refname.to_owned(),
@@ -228,7 +252,12 @@ impl Engine<'_, '_> {
 
     /// Judges one commit under one rule, computing what the rule asks for,
     /// and records a violation.
-    fn judge_one(&mut self, rule: &Rule, refname: &str, oid: ObjectId) -> Result<(), JudgeError> {
+    pub(super) fn judge_one(
+        &mut self,
+        rule: &Rule,
+        refname: &str,
+        oid: ObjectId,
+    ) -> Result<(), JudgeError> {
         let policy = self.policy;
         let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
         let (mut diff, mut sig, mut signers) = (None, None, false);
@@ -281,7 +310,7 @@ impl Engine<'_, '_> {
     /// Computes, on several threads, the diffs `judge_one` is about to ask
     /// for one by one (those [`rules::wants_diff`] says the rule wants), so
     /// that exactly the same diffs are computed as without it.
-    fn prefetch_diffs(
+    pub(super) fn prefetch_diffs(
         &mut self,
         rule: &Rule,
         refname: &str,
@@ -344,7 +373,11 @@ impl Engine<'_, '_> {
     /// Records, for every commit that a validly signed merge of this push
     /// brings in (reachable from its other parents, not from its first), who
     /// signed that merge.
-    fn cover_merges(&mut self, refname: &str, commits: &IdList) -> Result<(), JudgeError> {
+    pub(super) fn cover_merges(
+        &mut self,
+        refname: &str,
+        commits: &IdList,
+    ) -> Result<(), JudgeError> {
         let policy = self.policy;
         for oid in commits.iter() {
             if !self.sigs.merges_seen.insert(oid) {

@@ -10,6 +10,7 @@ use crate::push::RefUpdate;
 use crate::rules::{self, Applies, Rule, UpdateKind};
 
 use super::parallel::Ahead;
+use super::together::{Joint, Together};
 use super::{aliases, plans, Engine, JudgeError};
 
 /// What judging a rule's commits says about the rest of the update.
@@ -86,7 +87,11 @@ impl Engine<'_, '_> {
         // checked the new ones: see `git::walk`).
         let mut walked = false;
         self.tip = new_commit;
-        for (rule, applies) in applying {
+        // Rules judged together by one walk (see `together`), read at the
+        // first rule that judges commits.
+        let mut together: Option<Together> = None;
+        let mut tried = false;
+        for (index, (rule, applies)) in applying.iter().enumerate() {
             match applies {
                 Applies::No => continue,
                 Applies::Fails(finding) => {
@@ -102,6 +107,19 @@ impl Engine<'_, '_> {
                 continue;
             }
             let Some(new) = new_commit else { continue };
+            if !tried {
+                tried = true;
+                match self.read_together(applying, index, refname, new, old_commit, ahead)? {
+                    Joint::Stop => return Ok(()),
+                    Joint::No => {}
+                    Joint::Read(t) => together = Some(t),
+                }
+            }
+            if let Some(t) = together.as_mut().filter(|t| t.rules.contains(&index)) {
+                self.record_together(t, index, rule, refname, ahead)?;
+                walked = true;
+                continue;
+            }
             match self.judge_commits(rule, refname, new, old_commit, ahead)? {
                 Flow::Continue => walked = true,
                 Flow::Stop => return Ok(()),

@@ -4,7 +4,10 @@
 //! `subject`, `mode`, `message` with what was found, `rule_message`,
 //! `help`) and adds its findings as data: `kind` and the typed fields of the
 //! first finding at the top level (README "What the pusher sees"), and every
-//! finding under `findings`, each with its own `kind`. When trailgate cannot
+//! finding under `findings`, each with its own `kind`. `violations` lists
+//! the first [`crate::verdict::KEPT_PER_RULE`] of each rule on each ref; `rule_counts` counts
+//! them all, per rule and ref, with how many were not listed (`truncated`,
+//! also summed at the top level). When trailgate cannot
 //! judge (exit 2) the one object is [`json_error`]'s.
 
 use serde_json::{json, Map, Value};
@@ -24,6 +27,14 @@ pub fn json(judgement: &Judgement) -> String {
             "reason": o.reason,
             "overridden": o.overridden,
         })),
+        "truncated": judgement.truncated(None, None),
+        "rule_counts": judgement.counts.iter().map(|c| json!({
+            "rule": c.rule,
+            "ref": c.refname,
+            "mode": c.mode.to_string(),
+            "violations": c.violations,
+            "truncated": c.truncated,
+        })).collect::<Vec<_>>(),
     });
     // The keys in order, as a map of them all prints them: `violations` last.
     let mut out = head.to_string();

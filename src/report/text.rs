@@ -82,10 +82,12 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
         return out;
     }
     let overridden = judgement.override_used.is_some();
+    // Counts of everything found, kept or not (see `verdict::KEPT_PER_RULE`).
+    let (n_errors, n_warnings) = (judgement.found(Mode::Enforce), judgement.found(Mode::Warn));
     let and_warnings = if warnings.is_empty() {
         String::new()
     } else {
-        format!(" and {}", count(warnings.len(), "warning"))
+        format!(" and {}", count(n_warnings, "warning"))
     };
     if let Some(o) = &judgement.override_used {
         line(
@@ -108,7 +110,7 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             opts,
             &format!(
                 "trailgate: {what} rejected: {} of the policy{and_warnings} ({checked} checked)",
-                count(errors.len(), "violation"),
+                count(n_errors, "violation"),
             ),
         );
     } else {
@@ -117,7 +119,7 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             opts,
             &format!(
                 "trailgate: {what} accepted with {} ({checked} checked)",
-                count(warnings.len(), "warning"),
+                count(n_warnings, "warning"),
             ),
         );
     }
@@ -157,6 +159,7 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
             .map(|(_, n)| *n);
         block(&mut out, opts, b, overridden, judged);
     }
+    truncated_lines(&mut out, opts, judgement);
     line(&mut out, opts, "");
     if overridden {
         let recorded = match opts.recorded {
@@ -191,6 +194,37 @@ pub fn text(judgement: &Judgement, opts: &TextOptions) -> String {
         }
     }
     out
+}
+
+/// One line for each rule whose violations on a ref were counted past the
+/// first [`crate::verdict::KEPT_PER_RULE`] and not kept, so not shown above.
+fn truncated_lines(out: &mut String, opts: &TextOptions, judgement: &Judgement) {
+    for c in judgement.counts.iter().filter(|c| c.truncated > 0) {
+        let noun = if c.mode == Mode::Warn {
+            "warning"
+        } else {
+            "violation"
+        };
+        let on = if c.refname.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", c.refname)
+        };
+        line(out, opts, "");
+        line(
+            out,
+            opts,
+            &format!(
+                "... and {} more {noun}{} of [{}]{on}, counted and not listed: \
+                 {} in all, trailgate keeps the first {}",
+                c.truncated,
+                plural(c.truncated),
+                c.rule,
+                c.violations,
+                crate::verdict::KEPT_PER_RULE
+            ),
+        );
+    }
 }
 
 /// The last line of every rejection when the policy sets `settings.contact`.
@@ -250,11 +284,18 @@ fn block(
     if b.commits.len() > 1 {
         for (i, c) in b.commits.iter().enumerate() {
             if i == GROUP_LIMIT {
+                // A block as long as a rule keeps may have lost commits
+                // past it (see the "counted and not listed" line).
+                let lists = if b.commits.len() >= crate::verdict::KEPT_PER_RULE {
+                    format!("the first {} of each rule", crate::verdict::KEPT_PER_RULE)
+                } else {
+                    "every one".to_owned()
+                };
                 line(
                     out,
                     opts,
                     &format!(
-                        "           ... and {} more commit{} (`trailgate verify --format json` lists every one)",
+                        "           ... and {} more commit{} (`trailgate verify --format json` lists {lists})",
                         b.commits.len() - GROUP_LIMIT,
                         plural(b.commits.len() - GROUP_LIMIT)
                     ),

@@ -36,7 +36,7 @@ pub fn apply_override(
         .trim()
         .to_owned();
     let refuse = |judgement: &mut Judgement, refusal: Refusal| {
-        judgement.violations.push(Violation {
+        judgement.add(Violation {
             rule: "override".into(),
             refname: String::new(),
             commit: None,
@@ -77,11 +77,7 @@ pub fn apply_override(
         );
         return;
     }
-    let overridden = judgement
-        .violations
-        .iter()
-        .filter(|v| v.mode == Mode::Enforce)
-        .count();
+    let overridden = judgement.found(Mode::Enforce);
     judgement.override_used = Some(OverrideUse {
         by: shown,
         reason,

@@ -46,6 +46,10 @@ pub fn records(
                 .collect(),
             Outcome::Failed(_) => Vec::new(),
         };
+        let truncated = match outcome {
+            Outcome::Judged(j) => j.truncated(None, refname),
+            Outcome::Failed(_) => 0,
+        };
         let (decision, violations, warnings, commits, error) = match outcome {
             Outcome::Judged(j) => {
                 let mine = |mode: Mode| -> Vec<ViolationRecord<'_>> {
@@ -91,7 +95,7 @@ pub fn records(
             decision,
             violations,
             warnings,
-            truncated: 0,
+            truncated,
             overrides,
             commits_checked: commits,
             baseline: match outcome {
@@ -144,8 +148,9 @@ struct Record<'a> {
     decision: &'a str,
     violations: Vec<ViolationRecord<'a>>,
     warnings: Vec<ViolationRecord<'a>>,
-    /// Violations and warnings of this ref not listed, to keep the line
-    /// within `settings.audit_line_max`; only when some were left out.
+    /// Violations and warnings of this ref found but not listed: past the
+    /// first `verdict::KEPT_PER_RULE` of each rule, plus those left out to
+    /// keep the line within `settings.audit_line_max`; only when some were.
     #[serde(skip_serializing_if = "is_zero")]
     truncated: usize,
     overrides: Vec<Value>,
@@ -160,6 +165,10 @@ struct Record<'a> {
     policy_sha256: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<DirectoryRecord<'a>>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(serde::Serialize)]
@@ -194,10 +203,6 @@ fn violation(v: &Violation) -> ViolationRecord<'_> {
         message: crate::report::what(v),
         kind: v.findings.first().map(Finding::kind),
     }
-}
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
 }
 
 /// How long a violation's subject and message may stay once a line is too

@@ -29,6 +29,7 @@ mod content;
 mod example;
 mod explain;
 mod formats;
+mod large;
 mod refs;
 
 use std::cell::Cell;

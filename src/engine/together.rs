@@ -1,0 +1,299 @@
+//! Several rules judged as one walk reads the commits (issue 15): a policy
+//! of many rules (the example policy has nine) reads each new commit once,
+//! computes its facts once, and asks every rule [`rules::evaluate`] about it
+//! there and then. Only what a rule fails on, or asks more of (a diff, a
+//! signature), is kept: not every raw commit and every commit's facts, as
+//! the walked plan keeps them. A rule that asks for more of a commit is
+//! judged after the walk by [`Engine::judge_one`], the one path every plan
+//! ends on, and the verdicts are recorded rule by rule in policy order, as
+//! the other plans record them.
+//!
+//! Rules that diff every commit they judge (a `touches` condition alone)
+//! are left to the walked plan, which keeps the bytes for the diffs it
+//! computes on other threads; so are rules that walk other commits than
+//! the first (they hide other existing refs).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::facts;
+use crate::git::oid::ObjectId;
+use crate::git::walk::{IdList, OidMap, WalkError, Walked};
+use crate::policy::{Mode, Per};
+use crate::rules::{self, Applies, Evidence, Input, Known, Outcome, Rule, Subject};
+use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation, KEPT_PER_RULE};
+
+use super::parallel::{self, Ahead};
+use super::plans::{diffs_commits, Streamed, Verdict};
+use super::{Engine, JudgeError};
+
+/// The mark of a merge among a commit's entries in [`Together`]: the rules
+/// that need the signers of merges look only at those.
+const MERGE: usize = usize::MAX;
+
+/// What one walk judged for several rules.
+pub(super) struct Together {
+    /// Indices (into the update's rules) of the rules judged.
+    pub(super) rules: Vec<usize>,
+    commits: IdList,
+    not_handed: HashSet<ObjectId>,
+    /// Per commit, what each rule that did not pass it gave.
+    streamed: OidMap<Vec<(usize, Option<Streamed>)>>,
+    /// Commits each rule asked more of, for diffs computed ahead.
+    later: Vec<(usize, IdList)>,
+}
+
+/// What [`Engine::read_together`] did.
+pub(super) enum Joint {
+    /// Fewer than two rules can be judged together: each its own way.
+    No,
+    /// The update brings more commits than `settings.max_commits`.
+    Stop,
+    Read(Together),
+}
+
+/// Whether `rule` is judged together with others: a per-commit rule that
+/// does not diff every commit it judges.
+fn joins(rule: &Rule, policy: &rules::Policy) -> bool {
+    if !rules::judges_commits(rule) || rule.per != Per::Commit {
+        return false;
+    }
+    if !diffs_commits(rule) {
+        return true;
+    }
+    let none = Evidence::default();
+    rules::wants_diff(rule, policy, Known::Shape { merge: false }, none) != Some(true)
+}
+
+impl Engine<'_, '_> {
+    /// Walks the update's commits once for every rule from `first` on that
+    /// [`joins`], judging each commit as it is read.
+    pub(super) fn read_together(
+        &mut self,
+        applying: &[(&Rule, Applies)],
+        first: usize,
+        refname: &str,
+        new: ObjectId,
+        old: Option<ObjectId>,
+        ahead: &mut Ahead<'_, '_>,
+    ) -> Result<Joint, JudgeError> {
+        let policy = self.policy;
+        let mut members: Vec<usize> = (first..applying.len())
+            .filter(|&i| {
+                applying
+                    .get(i)
+                    .is_some_and(|(r, a)| *a == Applies::Yes && joins(r, policy))
+            })
+            .collect();
+        if self.once || members.len() < 2 {
+            return Ok(Joint::No);
+        }
+        let rule_at = |i: usize| applying.get(i).map(|(r, _)| *r);
+        let Some(lead) = members.first().and_then(|&i| rule_at(i)) else {
+            return Ok(Joint::No);
+        };
+        let judged: Vec<(usize, &Rule)> = members
+            .iter()
+            .filter_map(|&i| rule_at(i).map(|r| (i, r)))
+            .collect();
+        let pushed = &self.pushed;
+        let config = policy.facts();
+        let failed: Vec<AtomicUsize> = judged.iter().map(|_| AtomicUsize::new(0)).collect();
+        type Got = Result<Vec<(usize, Option<Streamed>)>, String>;
+        let judge = |oid: ObjectId, data: &[u8]| -> Option<Got> {
+            let c = match facts::of_commit(oid, data, &config) {
+                Ok(c) => c,
+                Err(reason) => return Some(Err(reason)),
+            };
+            let input = Input {
+                policy,
+                subject: Subject::Commit(&c),
+                diff: None,
+                signature: None,
+                merge_signers: None,
+                pushed,
+            };
+            let mut out = Vec::new();
+            if c.is_merge() {
+                out.push((MERGE, None));
+            }
+            for (k, (i, rule)) in judged.iter().enumerate() {
+                let got = match rules::evaluate(rule, &input) {
+                    Outcome::Pass => continue,
+                    Outcome::Fail { .. }
+                        if failed.get(k).is_some_and(|n| {
+                            n.fetch_add(1, Ordering::Relaxed) >= KEPT_PER_RULE
+                        }) =>
+                    {
+                        Streamed::FailedUnkept
+                    }
+                    Outcome::Fail { findings, detected } => Streamed::Failed(Verdict {
+                        subject: c.subject.clone(),
+                        findings,
+                        detected,
+                    }),
+                    Outcome::Needs(_) => Streamed::Later,
+                };
+                out.push((*i, Some(got)));
+            }
+            (!out.is_empty()).then_some(Ok(out))
+        };
+        let limit = policy.settings.max_commits;
+        let (repo, ctx, commits) = (self.repo, self.ctx, &mut self.commits);
+        let (walked, streamed) = parallel::judge_while_reading(
+            |sink| {
+                let mut both = |oid: ObjectId, data: &[u8]| {
+                    ahead.offer(oid, data);
+                    sink(oid, data);
+                };
+                commits.for_rule(repo, ctx, lead, refname, new, old, limit, true, &mut both)
+            },
+            judge,
+        );
+        let Walked {
+            commits,
+            not_handed,
+        } = match walked {
+            Ok(walked) => walked,
+            Err(JudgeError::Walk {
+                source: WalkError::TooMany { limit },
+                ..
+            }) => {
+                self.out.add(Violation {
+                    rule: "max-commits".into(),
+                    refname: refname.to_owned(),
+                    commit: None,
+                    mode: Mode::Enforce,
+                    findings: vec![Finding::TooManyCommits(TooManyCommits { limit })],
+                    detected: None,
+                    message: None,
+                });
+                return Ok(Joint::Stop);
+            }
+            Err(e) => return Err(e),
+        };
+        // The judging thread failed: every rule its own way.
+        let Some(streamed) = streamed else {
+            return Ok(Joint::No);
+        };
+        // The walk hid the existing refs the lead rule covers: a rule that
+        // covers other ones judges other commits, its own way.
+        if let Some(existing) = self.commits.hid_existing() {
+            members.retain(|&i| {
+                rule_at(i).is_some_and(|r| {
+                    existing
+                        .iter()
+                        .all(|e| r.applies_to(&e.name) == lead.applies_to(&e.name))
+                })
+            });
+        }
+        let mut by_commit: OidMap<Vec<(usize, Option<Streamed>)>> = OidMap::default();
+        let mut later: Vec<(usize, IdList)> = Vec::new();
+        for (oid, got) in streamed {
+            match got {
+                Ok(list) => {
+                    for (i, s) in &list {
+                        if matches!(s, Some(Streamed::Later)) {
+                            match later.iter_mut().find(|(r, _)| r == i) {
+                                Some((_, ids)) => ids.push(oid),
+                                None => {
+                                    let mut ids = IdList::default();
+                                    ids.push(oid);
+                                    later.push((*i, ids));
+                                }
+                            }
+                        }
+                    }
+                    by_commit.insert(oid, list);
+                }
+                Err(reason) => {
+                    return Err(JudgeError::BadCommit {
+                        refname: refname.to_owned(),
+                        oid,
+                        reason,
+                    })
+                }
+            }
+        }
+        self.checked.extend(commits.iter());
+        self.ref_commits.extend(commits.iter());
+        Ok(Joint::Read(Together {
+            rules: members,
+            commits,
+            not_handed: not_handed.iter().collect(),
+            streamed: by_commit,
+            later,
+        }))
+    }
+
+    /// Records what [`Engine::read_together`] found for the rule at `index`
+    /// of the update's rules, judging after the walk what it asked more of.
+    pub(super) fn record_together(
+        &mut self,
+        t: &mut Together,
+        index: usize,
+        rule: &Rule,
+        refname: &str,
+        ahead: &mut Ahead<'_, '_>,
+    ) -> Result<(), JudgeError> {
+        let needs = rules::needs(rule);
+        if needs.merge_signers {
+            // Merges the walk read, and every commit it did not hand over.
+            let mut merges = IdList::default();
+            for oid in t.commits.iter() {
+                let read_merge = || {
+                    t.streamed
+                        .get(&oid)
+                        .is_some_and(|l| l.iter().any(|(i, _)| *i == MERGE))
+                };
+                if t.not_handed.contains(&oid) || read_merge() {
+                    merges.push(oid);
+                }
+            }
+            self.cover_merges(refname, &merges)?;
+        }
+        if let Some((_, ids)) = t.later.iter().find(|(i, _)| *i == index) {
+            self.prefetch_diffs(rule, refname, ids, ahead)?;
+        }
+        for oid in t.commits.iter() {
+            if t.not_handed.contains(&oid) {
+                self.check_deadline(refname)?;
+                self.judge_one(rule, refname, oid)?;
+                continue;
+            }
+            let Some(list) = t.streamed.get_mut(&oid) else {
+                continue;
+            };
+            let Some(got) = list
+                .iter_mut()
+                .find(|(i, _)| *i == index)
+                .and_then(|(_, s)| s.take())
+            else {
+                continue;
+            };
+            match got {
+                Streamed::Failed(v) => self.record_ref(
+                    rule,
+                    refname,
+                    Some(CommitRef {
+                        oid,
+                        subject: v.subject,
+                        tip: false,
+                    }),
+                    v.findings,
+                    v.detected,
+                ),
+                Streamed::Later => {
+                    self.check_deadline(refname)?;
+                    self.judge_one(rule, refname, oid)?
+                }
+                // Judged again only when the judgement still keeps it.
+                Streamed::FailedUnkept if !self.out.count_unkept(&rule.name, refname) => {
+                    self.judge_one(rule, refname, oid)?
+                }
+                Streamed::FailedUnkept => {}
+            }
+        }
+        Ok(())
+    }
+}
