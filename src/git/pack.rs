@@ -109,6 +109,22 @@ impl Pack {
         }
         let file = File::open(&pack_path).ok()?;
         let len = file.metadata().ok()?.len();
+        // git's own check before it uses a pack (`open_packed_git_1`): the
+        // pack's trailing checksum is the one its index records. A pack
+        // cut short or swapped is left out, and the caller's slower reader
+        // (libgit2, or git itself) gives the error.
+        let mut recorded = [0u8; 32];
+        let recorded = recorded.get_mut(..hash_len)?;
+        idx_file
+            .read_exact_at(recorded, idx_len.checked_sub(2 * hash_len as u64)?)
+            .ok()?;
+        let mut trailer = [0u8; 32];
+        let trailer = trailer.get_mut(..hash_len)?;
+        file.read_exact_at(trailer, len.checked_sub(hash_len as u64)?)
+            .ok()?;
+        if recorded != trailer {
+            return None;
+        }
         Some(Pack {
             fanout,
             idx_file,
