@@ -109,6 +109,22 @@ impl Pack {
         }
         let file = File::open(&pack_path).ok()?;
         let len = file.metadata().ok()?.len();
+        // git's own check before it uses a pack (`open_packed_git_1`): the
+        // pack's trailing checksum is the one its index records. A pack
+        // cut short or swapped is left out, and the caller's slower reader
+        // (libgit2, or git itself) gives the error.
+        let mut recorded = [0u8; 32];
+        let recorded = recorded.get_mut(..hash_len)?;
+        idx_file
+            .read_exact_at(recorded, idx_len.checked_sub(2 * hash_len as u64)?)
+            .ok()?;
+        let mut trailer = [0u8; 32];
+        let trailer = trailer.get_mut(..hash_len)?;
+        file.read_exact_at(trailer, len.checked_sub(hash_len as u64)?)
+            .ok()?;
+        if recorded != trailer {
+            return None;
+        }
         Some(Pack {
             fanout,
             idx_file,
@@ -189,15 +205,20 @@ impl Pack {
         Some(u64::from_be_bytes(bytes))
     }
 
-    /// Reads `len` bytes at `at` (fewer at the end of the file).
-    fn read_at(&self, at: u64, len: usize) -> Option<Vec<u8>> {
+    /// Reads `len` bytes at `at` (fewer at the end of the file) into
+    /// `buf`, which is reused from read to read: zeroing a fresh buffer for
+    /// every entry cost more than the read itself.
+    fn read_at<'b>(&self, at: u64, len: usize, buf: &'b mut Vec<u8>) -> Option<&'b [u8]> {
         if at >= self.len {
             return None;
         }
         let len = len.min(usize::try_from(self.len - at).ok()?);
-        let mut buf = vec![0u8; len];
-        self.file.read_exact_at(&mut buf, at).ok()?;
-        Some(buf)
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let out = buf.get_mut(..len)?;
+        self.file.read_exact_at(out, at).ok()?;
+        Some(out)
     }
 }
 
@@ -277,10 +298,6 @@ pub type Object = (ObjectKind, Rc<[u8]>);
 pub struct PackReader<'p> {
     packs: &'p Packs,
     cache: CacheRef<'p>,
-    /// One zlib stream, reset for each entry (setting one up allocates
-    /// tens of kilobytes), made on the first inflate: a reader that only
-    /// asks whether objects exist never needs one.
-    zlib: RefCell<Option<flate2::Decompress>>,
 }
 
 /// A reader's delta base cache: its own, or one that outlives it (a
@@ -290,12 +307,22 @@ enum CacheRef<'p> {
     Shared(&'p RefCell<Cache>),
 }
 
-/// Decoded objects by pack and offset, up to [`CACHE_BYTES`].
+/// Decoded objects by pack and offset, up to [`CACHE_BYTES`], and the
+/// zlib stream that inflates them.
 #[derive(Default)]
 pub struct Cache {
     objects: HashMap<(usize, u64), Object>,
     order: VecDeque<(usize, u64)>,
     bytes: usize,
+    /// One zlib stream, reset for each entry (setting one up allocates
+    /// tens of kilobytes), made on the first inflate: a reader that only
+    /// asks whether objects exist never needs one. Kept here rather than
+    /// in the reader so that the short-lived readers of a shared cache (one
+    /// per commit a diff reads) do not each set one up.
+    zlib: Option<flate2::Decompress>,
+    /// Read buffers, reused: an entry's first bytes, and what follows.
+    head: Vec<u8>,
+    more: Vec<u8>,
 }
 
 impl Cache {
@@ -333,7 +360,6 @@ impl<'p> PackReader<'p> {
         PackReader {
             packs,
             cache: CacheRef::Own(RefCell::new(Cache::default())),
-            zlib: RefCell::new(None),
         }
     }
 
@@ -343,7 +369,6 @@ impl<'p> PackReader<'p> {
         PackReader {
             packs,
             cache: CacheRef::Shared(cache),
-            zlib: RefCell::new(None),
         }
     }
 
@@ -379,7 +404,13 @@ impl<'p> PackReader<'p> {
                 return None;
             }
             let p = self.packs.packs.get(pack)?;
-            let (entry, data_at, first) = header(p, at, self.packs.kind)?;
+            let mut head = std::mem::take(&mut self.cache().borrow_mut().head);
+            let found = header(p, at, self.packs.kind, &mut head);
+            let Some((entry, data_at, used)) = found else {
+                self.cache().borrow_mut().head = head;
+                return None;
+            };
+            let first = head.get(used..).unwrap_or_default();
             match entry {
                 Entry::Whole { kind, size } => {
                     let kind = match kind {
@@ -389,18 +420,24 @@ impl<'p> PackReader<'p> {
                         OBJ_TAG => ObjectKind::Tag,
                         _ => return None,
                     };
-                    let data: Rc<[u8]> = Rc::from(self.inflate(p, data_at, first, size)?);
+                    let data = self.inflate(p, data_at, first, size);
+                    self.cache().borrow_mut().head = head;
+                    let data: Rc<[u8]> = Rc::from(data?);
                     self.cache()
                         .borrow_mut()
                         .put((pack, at), (kind, Rc::clone(&data)));
                     break (kind, data);
                 }
                 Entry::OfsDelta { base, size } => {
-                    chain.push(((pack, at), self.inflate(p, data_at, first, size)?));
+                    let delta = self.inflate(p, data_at, first, size);
+                    self.cache().borrow_mut().head = head;
+                    chain.push(((pack, at), delta?));
                     at = base;
                 }
                 Entry::RefDelta { base, size } => {
-                    chain.push(((pack, at), self.inflate(p, data_at, first, size)?));
+                    let delta = self.inflate(p, data_at, first, size);
+                    self.cache().borrow_mut().head = head;
+                    chain.push(((pack, at), delta?));
                     (pack, at) = self.packs.find(base)?;
                 }
             }
@@ -414,12 +451,15 @@ impl<'p> PackReader<'p> {
     }
 }
 
-/// Parses the entry header at `at`: the type and size, and for a delta
-/// where its base is. Returns where the compressed data starts, and the
-/// bytes read from there on (one read serves the header and, for most
-/// objects, all of their data).
-fn header(pack: &Pack, at: u64, hash: HashKind) -> Option<(Entry, u64, Vec<u8>)> {
-    let mut head = pack.read_at(at, FIRST_READ)?;
+/// Parses the entry header at `at`, read into `buf`: the type and size,
+/// and for a delta where its base is. Returns where the compressed data
+/// starts, and how many bytes of `buf` the header took (one read serves the
+/// header and, for most objects, all of their data). `buf` is cut to what
+/// was read.
+fn header(pack: &Pack, at: u64, hash: HashKind, buf: &mut Vec<u8>) -> Option<(Entry, u64, usize)> {
+    let read = pack.read_at(at, FIRST_READ, buf)?.len();
+    buf.truncate(read);
+    let head = &buf[..];
     let mut bytes = head.iter().copied();
     let mut byte = bytes.next()?;
     let kind = (byte >> 4) & 7;
@@ -464,18 +504,22 @@ fn header(pack: &Pack, at: u64, hash: HashKind) -> Option<(Entry, u64, Vec<u8>)>
         OBJ_COMMIT | OBJ_TREE | OBJ_BLOB | OBJ_TAG => Entry::Whole { kind, size },
         _ => return None,
     };
-    head.drain(..usize::try_from(used).ok()?.min(head.len()));
-    Some((entry, at + used, head))
+    let taken = usize::try_from(used).ok()?.min(head.len());
+    Some((entry, at + used, taken))
 }
 
 impl PackReader<'_> {
     /// Inflates the zlib stream at `at`, of which `first` holds the first
     /// bytes, that must decode to exactly `size` bytes.
-    fn inflate(&self, pack: &Pack, at: u64, first: Vec<u8>, size: usize) -> Option<Vec<u8>> {
-        let mut z = self.zlib.borrow_mut();
-        let z = z.get_or_insert_with(|| flate2::Decompress::new(true));
+    fn inflate(&self, pack: &Pack, at: u64, first: &[u8], size: usize) -> Option<Vec<u8>> {
+        // No other borrow of the cache is held while an entry inflates.
+        let mut cache = self.cache().borrow_mut();
+        let cache = &mut *cache;
+        let z = cache
+            .zlib
+            .get_or_insert_with(|| flate2::Decompress::new(true));
         z.reset(true);
-        inflate_with(z, pack, at, first, size)
+        inflate_with(z, pack, at, first, size, &mut cache.more)
     }
 }
 
@@ -483,8 +527,9 @@ fn inflate_with(
     z: &mut flate2::Decompress,
     pack: &Pack,
     at: u64,
-    first: Vec<u8>,
+    first: &[u8],
     size: usize,
+    more: &mut Vec<u8>,
 ) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(size);
     let mut pos = at;
@@ -494,19 +539,19 @@ fn inflate_with(
     let mut stalled = 0;
     loop {
         if input.is_empty() {
-            input = pack.read_at(pos, chunk)?;
+            input = pack.read_at(pos, chunk, more)?;
             if input.is_empty() {
                 return None;
             }
         }
         let before = z.total_in();
         let status = z
-            .decompress_vec(&input, &mut out, flate2::FlushDecompress::None)
+            .decompress_vec(input, &mut out, flate2::FlushDecompress::None)
             .ok()?;
         let consumed = z.total_in() - before;
         pos += consumed;
         let used = usize::try_from(consumed).ok()?.min(input.len());
-        input.drain(..used);
+        input = input.get(used..).unwrap_or_default();
         match status {
             flate2::Status::StreamEnd => break,
             _ if out.len() > size => return None,
@@ -523,7 +568,7 @@ fn inflate_with(
             if stalled > 2 {
                 return None;
             }
-            input.clear();
+            input = &[];
             chunk = chunk.saturating_mul(2).min(MAX_OBJECT_BYTES);
         } else {
             stalled = 0;

@@ -13,7 +13,7 @@ use crate::git::oid::{HashKind, ObjectId};
 use crate::git::repo::{GitError, RepoError};
 
 /// A ref that exists in the repository before the push, with the object it
-/// points at (already peeled where the store recorded it). The walk peels
+/// points at (peeled only where `packed-refs` recorded it). The walk peels
 /// annotated tags and ignores trees and blobs, so listing costs no object reads.
 #[derive(Debug, Clone)]
 pub struct ExistingRef {
@@ -149,10 +149,14 @@ impl GitRefs {
     /// The direct refs `git for-each-ref ARGS` lists.
     fn list(&self, patterns: &[&str]) -> Result<Vec<ExistingRef>, RepoError> {
         // Ref names cannot hold a tab or a newline; `%(symref)` is empty for
-        // a direct ref; `%(*objectname)` is the peeled target of a tag.
+        // a direct ref. Targets are left unpeeled (the walk peels annotated
+        // tags, as for loose refs): `%(*objectname)` makes git read every
+        // ref's object, which on 10,000 refs of a 100,000-commit history is
+        // ~0.1 s of CPU and ~150 MB of the pack mapped in, for a push that
+        // reads a handful of objects.
         let mut args = vec![
             "for-each-ref",
-            "--format=%(objectname)\t%(*objectname)\t%(symref)\t%(refname)",
+            "--format=%(objectname)\t%(symref)\t%(refname)",
         ];
         args.extend_from_slice(patterns);
         let out =
@@ -160,9 +164,9 @@ impl GitRefs {
         let text = String::from_utf8_lossy(&out);
         let mut refs = Vec::new();
         for line in text.lines() {
-            let mut fields = line.splitn(4, '\t');
-            let (Some(target), Some(peeled), Some(symref), Some(name)) =
-                (fields.next(), fields.next(), fields.next(), fields.next())
+            let mut fields = line.splitn(3, '\t');
+            let (Some(target), Some(symref), Some(name)) =
+                (fields.next(), fields.next(), fields.next())
             else {
                 return Err(RepoError::Refs {
                     source: GitError::Git(format!(
@@ -173,7 +177,6 @@ impl GitRefs {
             if !symref.is_empty() {
                 continue;
             }
-            let target = if peeled.is_empty() { target } else { peeled };
             refs.push(ExistingRef {
                 name: name.to_owned(),
                 target: self.oid(target)?,

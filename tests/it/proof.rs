@@ -683,3 +683,107 @@ fn a_sha256_repository_with_a_sha1_compat_format_counts_only_its_own_signature()
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&signed));
 }
+
+/// The signature lines of `raw` rewritten by `edit` (which gets the
+/// signature's lines without their header and leading space, and returns
+/// the header lines to write instead).
+fn with_signature_lines(raw: &str, header: &str, edit: impl Fn(&[&str]) -> Vec<String>) -> String {
+    let (head, body) = raw.split_once("\n\n").unwrap();
+    let mut out = Vec::new();
+    let mut lines = head.lines().peekable();
+    while let Some(line) = lines.next() {
+        if let Some(first) = line.strip_prefix(&format!("{header} ")) {
+            let mut sig = vec![first];
+            while let Some(cont) = lines.peek().and_then(|l| l.strip_prefix(' ')) {
+                sig.push(cont);
+                lines.next();
+            }
+            out.extend(edit(&sig));
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    format!("{}\n\n{body}", out.join("\n"))
+}
+
+#[test]
+fn a_signature_over_two_own_headers_is_read_as_git_verify_commit_reads_it() {
+    // git appends a second `gpgsig` (`gpgsig-sha256` in a SHA-256
+    // repository) to the signature; trailgate read it as signed content,
+    // so a signature git calls good was "not valid". Two whole signatures
+    // in two headers: git hands both to ssh-keygen as one text (which
+    // checks the first); trailgate counts neither. A new object with two
+    // headers is refused by the object check; one already in the
+    // repository (here: written into the server first) is judged.
+    use crate::hardening::support::{raw_object, raw_object_in};
+    let (w, keys) = world_with_keys();
+    let header = if test_object_format() == "sha256" {
+        "gpgsig-sha256"
+    } else {
+        "gpgsig"
+    };
+    let rule = "[[rule]]\nname = \"signed-commits\"\nrefs = [\"refs/heads/main\"]\nrequire = { signed = true }\n";
+    w.write_policy(&policy_with_keys(&keys, "", rule));
+    let before = w.server_ref(MAIN).unwrap();
+    w.commit(&ALICE, &msg("Signed work", &[]));
+    let signed = amend_signed(&w, &ALICE, &keys.alice, &msg("Signed work", &[]));
+    // (`git` trims its output; the message's last newline is signed.)
+    let raw = w.git(&["cat-file", "commit", &signed]) + "\n";
+    let allowed = w.root.join("allowed_signers");
+    std::fs::write(
+        &allowed,
+        format!("alice@example.com {}\n", keys.alice.public),
+    )
+    .unwrap();
+    let allowed = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
+    let git_verifies = |oid: &str| {
+        w.run_git(&w.work, &["-c", &allowed, "verify-commit", oid])
+            .success()
+    };
+    let push = |oid: &str| {
+        w.git(&["update-ref", "refs/heads/main", oid]);
+        w.push(&["origin", "main"])
+    };
+    assert!(git_verifies(&signed));
+
+    // The same signature twice.
+    let twice = with_signature_lines(&raw, header, |sig| {
+        let one: Vec<String> = std::iter::once(format!("{header} {}", sig[0]))
+            .chain(sig[1..].iter().map(|l| format!(" {l}")))
+            .collect();
+        [one.clone(), one].concat()
+    });
+    let twice_id = raw_object_in(&w, &w.work, "commit", twice.as_bytes());
+    assert!(
+        git_verifies(&twice_id),
+        "ssh-keygen checks the first of the two"
+    );
+    // New in the push: refused before anything reads it.
+    push(&twice_id)
+        .assert_rejected()
+        .assert_says(&format!("second `{header}` header"));
+    // Already in the repository: read, and not counted.
+    assert_eq!(raw_object(&w, "commit", twice.as_bytes()), twice_id);
+    push(&twice_id)
+        .assert_rejected_with(1)
+        .assert_line_with(&[&format!("2 signatures in 2 `{header}` headers")]);
+    w.assert_server_ref(MAIN, Some(&before));
+
+    // One signature whose lines are split over two headers: good for git,
+    // and so for trailgate.
+    let split = with_signature_lines(&raw, header, |sig| {
+        let (first, rest) = sig.split_at(2);
+        let mut out = vec![format!("{header} {}", first[0]), format!(" {}", first[1])];
+        out.push(format!("{header} {}", rest[0]));
+        out.extend(rest[1..].iter().map(|l| format!(" {l}")));
+        out
+    });
+    let split_id = raw_object_in(&w, &w.work, "commit", split.as_bytes());
+    assert!(
+        git_verifies(&split_id),
+        "git reads the two headers as one signature"
+    );
+    assert_eq!(raw_object(&w, "commit", split.as_bytes()), split_id);
+    push(&split_id).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&split_id));
+}

@@ -178,9 +178,25 @@ impl KeyRing {
     /// Verifies the signature of a commit object of a repository whose
     /// objects are named with `hash`.
     pub fn verify_commit(&self, raw: &[u8], hash: HashKind) -> SigStatus {
-        let Some((payload, signature)) = split_signed(raw, hash) else {
+        let Some((payload, signature, headers)) = split_signed(raw, hash) else {
             return SigStatus::Unsigned;
         };
+        // git hands the signature of several own headers to gpg or
+        // ssh-keygen as one text. Two armoured signatures in it are read
+        // differently by each (ssh-keygen checks the first, gpg both, and
+        // git then calls the result an error): refused, never guessed.
+        let armours = signature
+            .split(|&b| b == b'\n')
+            .filter(|line| line.starts_with(b"-----BEGIN "))
+            .count();
+        if armours > 1 {
+            return SigStatus::Bad {
+                reason: format!(
+                    "{armours} signatures in {headers} `{}` headers: git verifies them as one text, which gpg and ssh-keygen read differently, so none counts",
+                    signature_header(hash)
+                ),
+            };
+        }
         self.verify_payload(&payload, &signature)
     }
 
@@ -230,24 +246,38 @@ pub fn blob(text: &str) -> Option<&str> {
     text.split_ascii_whitespace().nth(1)
 }
 
+/// The header a commit's signature is in, in a repository of `hash`.
+pub fn signature_header(hash: HashKind) -> &'static str {
+    match hash {
+        HashKind::Sha1 => "gpgsig",
+        HashKind::Sha256 => "gpgsig-sha256",
+    }
+}
+
 /// Splits a commit object into the payload that was signed and the
-/// signature, as git's `parse_buffer_signed_by_header` does: the signature
-/// header of the repository's hash (`gpgsig` for SHA-1, `gpgsig-sha256` for
-/// SHA-256) and its continuation lines (which start with a space) are the
-/// signature; the other hash's signature header (a `compatObjectFormat`
-/// signature) is left out of the payload too, and the object without those
-/// lines is the payload. `None` when unsigned.
-pub fn split_signed(raw: &[u8], hash: HashKind) -> Option<(Vec<u8>, Vec<u8>)> {
-    let ours: &[u8] = match hash {
-        HashKind::Sha1 => b"gpgsig ",
-        HashKind::Sha256 => b"gpgsig-sha256 ",
-    };
-    let mut in_other = false;
+/// signature, line for line as git's `parse_buffer_signed_by_header`
+/// (commit.c) does, so that trailgate verifies exactly what
+/// `git verify-commit` verifies:
+///
+/// - every header line `<ours> <value>` (`gpgsig` for SHA-1,
+///   `gpgsig-sha256` for SHA-256) and the continuation lines (starting with
+///   a space) after it are the signature, *all of them appended*: a second
+///   header of our own kind continues the signature, it is not payload;
+/// - any other header starting with `gpgsig` (the other hash's signature of
+///   a `compatObjectFormat` clone, `gpgsig` without a value, `gpgsigx`) and
+///   its continuation lines are in neither;
+/// - everything else, and the whole message after the first empty line, is
+///   the payload.
+///
+/// Returns the payload, the signature, and how many own signature headers
+/// there were (a new object with more than one is refused by
+/// [`crate::git::object::fsck`]; for one already in the repository
+/// [`KeyRing::verify_commit`] says so). `None` when unsigned.
+pub fn split_signed(raw: &[u8], hash: HashKind) -> Option<(Vec<u8>, Vec<u8>, usize)> {
+    let ours = signature_header(hash).as_bytes();
     let mut payload = Vec::with_capacity(raw.len());
     let mut signature = Vec::new();
-    let mut in_signature = false;
-    let mut in_headers = true;
-    let mut found = false;
+    let (mut in_signature, mut other_signature, mut headers) = (false, false, 0usize);
     let mut rest = raw;
     while !rest.is_empty() {
         let end = rest
@@ -256,50 +286,44 @@ pub fn split_signed(raw: &[u8], hash: HashKind) -> Option<(Vec<u8>, Vec<u8>)> {
             .map_or(rest.len(), |i| i + 1);
         let (line, after) = rest.split_at(end);
         rest = after;
-        if !in_headers {
-            payload.extend_from_slice(line);
-            continue;
-        }
-        if line == b"\n" {
-            in_headers = false;
-            in_signature = false;
-            payload.extend_from_slice(line);
-            continue;
-        }
-        if in_signature {
-            if let Some(cont) = line.strip_prefix(b" ") {
-                signature.extend_from_slice(cont);
-                continue;
-            }
-            in_signature = false;
-        }
-        if in_other {
-            if line.starts_with(b" ") {
-                continue;
-            }
-            in_other = false;
-        }
-        if let Some(value) = line.strip_prefix(ours) {
-            if !found {
-                found = true;
-                in_signature = true;
-                signature.extend_from_slice(value);
-                continue;
-            }
+        let mut sig = None;
+        if in_signature && line.first() == Some(&b' ') {
+            sig = line.get(1..);
+        } else if let Some(value) = line
+            .strip_prefix(ours)
+            .and_then(|after| after.strip_prefix(b" "))
+        {
+            sig = Some(value);
+            headers += 1;
+            other_signature = false;
         } else if line.starts_with(b"gpgsig") {
-            // Git drops every other `gpgsig…` header from the payload.
-            in_other = true;
-            continue;
+            other_signature = true;
+        } else if other_signature && line.first() != Some(&b' ') {
+            other_signature = false;
         }
-        payload.extend_from_slice(line);
+        if let Some(sig) = sig {
+            signature.extend_from_slice(sig);
+            in_signature = true;
+        } else {
+            if line.first() == Some(&b'\n') {
+                // The message: all payload.
+                payload.extend_from_slice(line);
+                payload.extend_from_slice(rest);
+                break;
+            }
+            if !other_signature {
+                payload.extend_from_slice(line);
+            }
+            in_signature = false;
+        }
     }
-    if !found {
+    if headers == 0 {
         return None;
     }
     if signature.last() != Some(&b'\n') {
         signature.push(b'\n');
     }
-    Some((payload, signature))
+    Some((payload, signature, headers))
 }
 
 #[cfg(test)]
@@ -317,7 +341,7 @@ mod tests {
     #[test]
     fn the_signature_header_is_cut_out_of_the_payload() {
         let raw = b"tree t\nparent p\nauthor a\ncommitter c\ngpgsig -----BEGIN SSH SIGNATURE-----\n AAAA\n -----END SSH SIGNATURE-----\n\nmsg\n\ngpgsig not a header\n";
-        let (payload, sig) = split_signed(raw, HashKind::Sha1).unwrap();
+        let (payload, sig, _) = split_signed(raw, HashKind::Sha1).unwrap();
         assert_eq!(
             payload,
             b"tree t\nparent p\nauthor a\ncommitter c\n\nmsg\n\ngpgsig not a header\n"
@@ -332,13 +356,13 @@ mod tests {
     fn each_hash_reads_its_own_signature_header_and_drops_the_others() {
         // A SHA-256 repository with compatObjectFormat = sha1 writes both.
         let raw = b"tree t\ngpgsig -----BEGIN SSH SIGNATURE-----\n ONE\n -----END SSH SIGNATURE-----\ngpgsig-sha256 -----BEGIN SSH SIGNATURE-----\n TWO\n -----END SSH SIGNATURE-----\nauthor a\n\nmsg\n";
-        let (payload, sig) = split_signed(raw, HashKind::Sha256).unwrap();
+        let (payload, sig, _) = split_signed(raw, HashKind::Sha256).unwrap();
         assert_eq!(payload, b"tree t\nauthor a\n\nmsg\n");
         assert_eq!(
             sig,
             b"-----BEGIN SSH SIGNATURE-----\nTWO\n-----END SSH SIGNATURE-----\n"
         );
-        let (payload, sig) = split_signed(raw, HashKind::Sha1).unwrap();
+        let (payload, sig, _) = split_signed(raw, HashKind::Sha1).unwrap();
         assert_eq!(payload, b"tree t\nauthor a\n\nmsg\n");
         assert_eq!(
             sig,
@@ -367,5 +391,56 @@ mod tests {
             ring.verify_commit(raw, HashKind::Sha1),
             SigStatus::Unsupported { kind: "X.509" }
         );
+    }
+
+    #[test]
+    fn a_second_own_signature_header_continues_the_signature_as_in_git() {
+        // git's parse_buffer_signed_by_header appends every own header to
+        // the signature; before, the second one was read as payload.
+        let raw = b"tree t\nauthor a\ngpgsig-sha256 -----BEGIN SSH SIGNATURE-----\n ONE\ngpgsig-sha256 TWO\n -----END SSH SIGNATURE-----\ncommitter c\n\nmsg\ngpgsig-sha256 body\n";
+        let (payload, sig, headers) = split_signed(raw, HashKind::Sha256).unwrap();
+        assert_eq!(
+            payload,
+            b"tree t\nauthor a\ncommitter c\n\nmsg\ngpgsig-sha256 body\n"
+        );
+        assert_eq!(
+            sig,
+            b"-----BEGIN SSH SIGNATURE-----\nONE\nTWO\n-----END SSH SIGNATURE-----\n"
+        );
+        assert_eq!(headers, 2);
+        // In a SHA-1 repository those are the other hash's: no signature.
+        assert_eq!(split_signed(raw, HashKind::Sha1), None);
+    }
+
+    #[test]
+    fn other_gpgsig_headers_and_their_continuations_are_in_neither_part() {
+        // `gpgsig-sha256` without a value is not ours (git wants a space);
+        // `gpgsigx` is another header; each one's continuation goes with it.
+        let raw = b"tree t\ngpgsig-sha256\n lost\ngpgsigx y\n lost too\ngpgsig-sha256 S\n T\nauthor a\n\nm\n";
+        let (payload, sig, headers) = split_signed(raw, HashKind::Sha256).unwrap();
+        assert_eq!(payload, b"tree t\nauthor a\n\nm\n");
+        assert_eq!(sig, b"S\nT\n");
+        assert_eq!(headers, 1);
+    }
+
+    #[test]
+    fn two_armoured_signatures_in_own_headers_are_bad_not_one_of_them() {
+        let ring = KeyRing::default();
+        let one = "-----BEGIN SSH SIGNATURE-----\n AAAA\n -----END SSH SIGNATURE-----\n";
+        for (hash, header) in [
+            (HashKind::Sha1, "gpgsig"),
+            (HashKind::Sha256, "gpgsig-sha256"),
+        ] {
+            let raw = format!("tree t\n{header} {one}{header} {one}author a\n\nm\n");
+            match ring.verify_commit(raw.as_bytes(), hash) {
+                SigStatus::Bad { reason } => {
+                    assert!(
+                        reason.contains(&format!("2 signatures in 2 `{header}` headers")),
+                        "{reason}"
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 }

@@ -365,3 +365,36 @@ require = { approvals = { from = ["senior"], count = 1 } }
         .assert_silent_about("main-approval");
     w.assert_server_ref("refs/heads/release/1.0", None);
 }
+
+#[test]
+fn an_existing_annotated_tag_hides_its_history_when_the_hook_lists_the_refs() {
+    // Without a quarantine the hook hides every existing ref's history,
+    // listed without peeling (git would read every ref's object for it):
+    // the walk must peel an annotated tag to the commit it tags itself.
+    let w = World::new();
+    let main = w.server_ref("refs/heads/main").unwrap();
+    let subject = "Unapproved but already tagged";
+    let tagged = w.commit(&CAROL, &msg(subject, &["AI-Assisted: yes"]));
+    w.git(&["tag", "-a", "v1", "-m", "Version 1", &tagged]);
+    let new = w.commit(&CAROL, &msg("Plain follow-up", &[]));
+    // Before any hook: the tag, and the new commit's objects under a ref
+    // that is then deleted (so only the tag names old history).
+    w.push(&["origin", "refs/tags/v1", "HEAD:refs/heads/tmp"])
+        .assert_code(0);
+    w.server_git(&["update-ref", "-d", "refs/heads/tmp"]);
+    assert_eq!(w.server_git(&["cat-file", "-t", "refs/tags/v1"]), "tag");
+    w.install_hook();
+    w.write_policy(&policy(
+        &SENIOR_RULE.replace("refs = [\"refs/heads/main\"]\n", ""),
+    ));
+    let stdin = format!("{main} {new} refs/heads/main\n");
+    w.pre_receive(&["--format", "json"], &stdin)
+        .assert_code(0)
+        .assert_says("\"commits_checked\":1");
+    // The same commits without the tag: both judged, the tagged one fails.
+    w.server_git(&["update-ref", "-d", "refs/tags/v1"]);
+    w.pre_receive(&["--format", "json"], &stdin)
+        .assert_code(1)
+        .assert_says("\"commits_checked\":2")
+        .assert_says(&tagged);
+}
