@@ -32,6 +32,23 @@ pub struct Violation {
     pub message: Option<String>,
 }
 
+impl Violation {
+    /// A walk of `refname` stopped at `settings.max_commits` (`limit`):
+    /// enforced whatever the rules' modes, since the commits past the limit
+    /// were never judged.
+    pub fn too_many_commits(refname: &str, limit: usize) -> Violation {
+        Violation {
+            rule: "max-commits".into(),
+            refname: refname.to_owned(),
+            commit: None,
+            mode: Mode::Enforce,
+            findings: vec![Finding::TooManyCommits(TooManyCommits { limit })],
+            detected: None,
+            message: None,
+        }
+    }
+}
+
 /// What made a commit AI-assisted, as a violation names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AiMark {

@@ -20,9 +20,9 @@ use crate::git::diff;
 use crate::git::object;
 use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
-use crate::policy::{Mode, Per};
+use crate::policy::Per;
 use crate::rules::{self, Evidence, Input, Known, Outcome, Policy, Rule, Selects, Subject};
-use crate::verdict::{AiMark, CommitRef, Finding, TooManyCommits, Violation};
+use crate::verdict::{AiMark, CommitRef, Finding, Violation};
 
 use super::parallel::{self, Ahead, Links};
 use super::stores::{self, with_object};
@@ -177,15 +177,7 @@ impl Engine<'_, '_> {
                 source: WalkError::TooMany { limit },
                 ..
             }) => {
-                self.out.add(Violation {
-                    rule: "max-commits".into(),
-                    refname: refname.to_owned(),
-                    commit: None,
-                    mode: Mode::Enforce,
-                    findings: vec![Finding::TooManyCommits(TooManyCommits { limit })],
-                    detected: None,
-                    message: None,
-                });
+                self.out.add(Violation::too_many_commits(refname, limit));
                 return Ok(Flow::Stop);
             }
             Err(e) => return Err(e),

@@ -19,9 +19,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::facts;
 use crate::git::oid::ObjectId;
 use crate::git::walk::{IdList, OidMap, WalkError, Walked};
-use crate::policy::{Mode, Per};
+use crate::policy::Per;
 use crate::rules::{self, Applies, Evidence, Input, Known, Outcome, Rule, Subject};
-use crate::verdict::{CommitRef, Finding, TooManyCommits, Violation, KEPT_PER_RULE};
+use crate::verdict::{CommitRef, Violation, KEPT_PER_RULE};
 
 use super::parallel::{self, Ahead};
 use super::plans::{diffs_commits, Streamed, Verdict};
@@ -159,15 +159,7 @@ impl Engine<'_, '_> {
                 source: WalkError::TooMany { limit },
                 ..
             }) => {
-                self.out.add(Violation {
-                    rule: "max-commits".into(),
-                    refname: refname.to_owned(),
-                    commit: None,
-                    mode: Mode::Enforce,
-                    findings: vec![Finding::TooManyCommits(TooManyCommits { limit })],
-                    detected: None,
-                    message: None,
-                });
+                self.out.add(Violation::too_many_commits(refname, limit));
                 return Ok(Joint::Stop);
             }
             Err(e) => return Err(e),
