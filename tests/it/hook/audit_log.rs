@@ -247,9 +247,7 @@ fn audit_settings_that_cannot_work_are_load_errors() {
 
 #[test]
 fn a_ref_name_longer_than_the_cap_is_cut_and_the_line_stays_json() {
-    // The pusher chooses the ref name: about 900 bytes (libgit2 cannot
-    // look up a name of 1024 bytes or more, and such a push is refused as
-    // not judged).
+    // The pusher chooses the ref name: about 900 bytes, cut to fit.
     let w = World::new();
     w.install_hook();
     let log = w.root.join("audit.jsonl");
