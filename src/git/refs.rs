@@ -55,7 +55,19 @@ impl<'r> FilesRefs<'r> {
     pub(in crate::git) fn new(repo: &'r Repository) -> Self {
         FilesRefs { repo }
     }
+
+    /// git takes ref names of any length (each component within the file
+    /// system's limit), but libgit2 refuses to look up a name of
+    /// [`LIBGIT2_REFNAME_MAX`] bytes or more ("the provided buffer is too
+    /// short"); such a name is asked of git itself, so that a push to it is
+    /// judged like any other instead of failing to be judged.
+    fn ask_git(&self, name: &str) -> Option<GitRefs> {
+        (name.len() >= LIBGIT2_REFNAME_MAX).then(|| GitRefs::new(self.repo.path(), HashKind::Sha1))
+    }
 }
+
+/// libgit2's `GIT_REFNAME_MAX`: the buffer it normalises a ref name into.
+const LIBGIT2_REFNAME_MAX: usize = 1024;
 
 impl RefStore for FilesRefs<'_> {
     fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
@@ -82,6 +94,9 @@ impl RefStore for FilesRefs<'_> {
     }
 
     fn symbolic_target(&self, name: &str) -> Result<Option<String>, RepoError> {
+        if let Some(git) = self.ask_git(name) {
+            return git.symbolic_target(name);
+        }
         match self.repo.find_reference(name) {
             Ok(r) if r.kind() == Some(git2::ReferenceType::Symbolic) => {
                 Ok(r.symbolic_target().ok().flatten().map(str::to_owned))
@@ -97,6 +112,9 @@ impl RefStore for FilesRefs<'_> {
     /// One lookup, not a listing of every ref: a server with many refs
     /// pays nothing per ref for a baseline ref.
     fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
+        if let Some(git) = self.ask_git(name) {
+            return git.direct_target(name);
+        }
         match self.repo.find_reference(name) {
             Ok(r) if r.kind() == Some(git2::ReferenceType::Direct) => Ok(r
                 .target()

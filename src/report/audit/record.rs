@@ -50,6 +50,20 @@ pub fn records(
             Outcome::Judged(j) => j.truncated(None, refname),
             Outcome::Failed(_) => 0,
         };
+        let rule_counts: Vec<RuleCountRecord<'_>> = match outcome {
+            Outcome::Judged(j) => j
+                .counts
+                .iter()
+                // Push-wide violations (a refused override) belong to every ref.
+                .filter(|c| Some(c.refname.as_str()) == refname || c.refname.is_empty())
+                .map(|c| RuleCountRecord {
+                    rule: &c.rule,
+                    mode: c.mode,
+                    violations: c.violations,
+                })
+                .collect(),
+            Outcome::Failed(_) => Vec::new(),
+        };
         let (decision, violations, warnings, commits, error) = match outcome {
             Outcome::Judged(j) => {
                 let mine = |mode: Mode| -> Vec<ViolationRecord<'_>> {
@@ -96,6 +110,7 @@ pub fn records(
             violations,
             warnings,
             truncated,
+            rule_counts,
             overrides,
             commits_checked: commits,
             baseline: match outcome {
@@ -153,6 +168,10 @@ struct Record<'a> {
     /// keep the line within `settings.audit_line_max`; only when some were.
     #[serde(skip_serializing_if = "is_zero")]
     truncated: usize,
+    /// Every rule with a violation or warning on this ref, with how many it
+    /// found (listed or not): what `trailgate audit` counts by rule.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rule_counts: Vec<RuleCountRecord<'a>>,
     overrides: Vec<Value>,
     commits_checked: usize,
     /// The commits `settings.baseline` hid (and the refs they were read from).
@@ -169,6 +188,18 @@ struct Record<'a> {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+#[derive(serde::Serialize)]
+struct RuleCountRecord<'a> {
+    rule: &'a str,
+    #[serde(serialize_with = "mode_name")]
+    mode: Mode,
+    violations: usize,
+}
+
+fn mode_name<S: serde::Serializer>(mode: &Mode, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(mode)
 }
 
 #[derive(serde::Serialize)]

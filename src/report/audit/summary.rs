@@ -171,6 +171,23 @@ pub fn summarise_since(path: &str, text: &str, since: Option<&str>) -> Summary {
         };
         acc.rules.extend(rules("violations"));
         acc.warned.extend(rules("warnings"));
+        // A rule whose violations were all left out of the line (past
+        // `settings.audit_line_max`) is still named by its count.
+        for c in r
+            .get("rule_counts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(rule) = c.get("rule").and_then(Value::as_str) else {
+                continue;
+            };
+            match c.get("mode").and_then(Value::as_str) {
+                Some("enforce") => acc.rules.insert(rule.to_owned()),
+                Some("warn") => acc.warned.insert(rule.to_owned()),
+                _ => false,
+            };
+        }
         if decision == "error" {
             s.failures.push(json!({
                 "time": field("time"),

@@ -247,9 +247,7 @@ fn audit_settings_that_cannot_work_are_load_errors() {
 
 #[test]
 fn a_ref_name_longer_than_the_cap_is_cut_and_the_line_stays_json() {
-    // The pusher chooses the ref name: about 900 bytes (libgit2 cannot
-    // look up a name of 1024 bytes or more, and such a push is refused as
-    // not judged).
+    // The pusher chooses the ref name: about 900 bytes, cut to fit.
     let w = World::new();
     w.install_hook();
     let log = w.root.join("audit.jsonl");
@@ -272,6 +270,27 @@ fn a_ref_name_longer_than_the_cap_is_cut_and_the_line_stays_json() {
         "{record}"
     );
     assert_eq!(record["decision"], "reject", "{record}");
+    // The violation itself did not fit; its rule is still counted, in the
+    // line and by `trailgate audit`.
+    assert_eq!(record["violations"], serde_json::json!([]), "{record}");
+    assert_eq!(
+        record["rule_counts"],
+        serde_json::json!([{"rule": "tickets", "mode": "enforce", "violations": 1}]),
+        "{record}"
+    );
+    let summary = w.trailgate(
+        &w.root,
+        &["audit", "--log", log.to_str().unwrap(), "--format", "json"],
+        "",
+        &[],
+    );
+    summary.assert_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&summary.stdout).unwrap();
+    assert_eq!(
+        summary["rejections_by_rule"],
+        serde_json::json!({"tickets": 1}),
+        "{summary}"
+    );
 }
 
 #[test]

@@ -398,3 +398,28 @@ fn an_existing_annotated_tag_hides_its_history_when_the_hook_lists_the_refs() {
         .assert_says("\"commits_checked\":2")
         .assert_says(&tagged);
 }
+
+#[test]
+fn a_ref_name_of_over_1024_bytes_is_judged_like_any_other() {
+    // git takes a ref name of any length (each component within the file
+    // system's 255 bytes); libgit2 cannot look one of 1024 bytes or more
+    // up, so trailgate asks git. Before, every push to such a ref was
+    // refused as "could not be judged", compliant or not.
+    let w = World::with_policy(&policy(MAIN_AND_RELEASES));
+    let segments: Vec<String> = (0..6).map(|i| format!("{i}{}", "r".repeat(199))).collect();
+    let refname = format!("refs/heads/release/{}", segments.join("/"));
+    assert!(refname.len() > 1024, "{} bytes", refname.len());
+    w.commit(
+        &CAROL,
+        &msg("AI change, not approved", &["AI-Assisted: yes"]),
+    );
+    w.push(&["origin", &format!("HEAD:{refname}")])
+        .assert_code(1)
+        .assert_says(&format!("error[{RULE}]"));
+    assert_eq!(w.server_ref(&refname), None);
+    w.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    let ok = w.commit(&CAROL, &msg("Human change", &["AI-Assisted: no"]));
+    w.push(&["origin", &format!("HEAD:{refname}")])
+        .assert_code(0);
+    assert_eq!(w.server_ref(&refname).as_deref(), Some(ok.as_str()));
+}

@@ -18,6 +18,20 @@ fn world() -> World {
     w
 }
 
+/// Writes a commit on top of the work tree's tip with `headers` after its
+/// `tree` and `parent` lines, pushes it to main, and asserts it is refused
+/// for `problem` with main left where it was. Returns the commit.
+fn refused_on_main(w: &World, headers: &[&str], message: &str, problem: &str) -> String {
+    let (tree, main) = tip(w);
+    let (tree, parent) = (format!("tree {tree}"), format!("parent {main}"));
+    let mut lines = vec![tree.as_str(), parent.as_str()];
+    lines.extend_from_slice(headers);
+    let new = raw(w, "commit", &commit_of(&lines, message));
+    let run = push_as(w, &new, "main");
+    assert_refused(w, &run, Some(&main), MAIN, &new, problem);
+    new
+}
+
 #[test]
 fn attack_parent_line_after_the_committer_makes_a_force_push_look_like_a_fast_forward() {
     let w = world();
@@ -120,20 +134,12 @@ fn attack_two_author_lines_before_the_committer() {
     // git fsck calls this multipleAuthors; receive-pack takes it without
     // receive.fsckObjects, the default.
     let w = World::with_policy(&attack_policy());
-    let (tree, main) = tip(&w);
-    let data = commit_of(
-        &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
-            CAROL_AUTHOR,
-            ALICE_AUTHOR,
-            CAROL_COMMITTER,
-        ],
+    refused_on_main(
+        &w,
+        &[CAROL_AUTHOR, ALICE_AUTHOR, CAROL_COMMITTER],
         "Add retries\n\nAI-Assisted: yes\n",
+        "multipleAuthors",
     );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "multipleAuthors");
 }
 
 #[test]
@@ -168,26 +174,15 @@ fn attack_malformed_commit_through_an_unprotected_branch() {
 fn attack_second_encoding_header_changes_the_message() {
     // git reads the first encoding header, libgit2 the last.
     let w = world();
-    let (tree, main) = tip(&w);
-    let data = commit_of(
+    refused_on_main(
+        &w,
         &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
             CAROL_AUTHOR,
             CAROL_COMMITTER,
             "encoding UTF-8",
             "encoding UTF-16LE",
         ],
         "Add retries\n\nAI-Assisted: yes\n",
-    );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(
-        &w,
-        &run,
-        Some(&main),
-        MAIN,
-        &new,
         "second `encoding` header",
     );
 }
@@ -195,11 +190,9 @@ fn attack_second_encoding_header_changes_the_message() {
 #[test]
 fn attack_second_signature_header() {
     let w = world();
-    let (tree, main) = tip(&w);
-    let data = commit_of(
+    refused_on_main(
+        &w,
         &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
             CAROL_AUTHOR,
             CAROL_COMMITTER,
             "gpgsig -----BEGIN SSH SIGNATURE-----",
@@ -210,29 +203,23 @@ fn attack_second_signature_header() {
             " -----END SSH SIGNATURE-----",
         ],
         "Signed twice\n",
+        "second `gpgsig` header",
     );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "second `gpgsig` header");
 }
 
 #[test]
 fn attack_continuation_line_after_the_committer() {
     let w = world();
-    let (tree, main) = tip(&w);
-    let data = commit_of(
+    refused_on_main(
+        &w,
         &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
             CAROL_AUTHOR,
             CAROL_COMMITTER,
             " Alice Senior <alice@example.com> 1700000000 +0000",
         ],
         "Continued\n",
+        "continuation line",
     );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "continuation line");
 }
 
 #[test]
@@ -256,38 +243,26 @@ fn attack_crlf_header_lines() {
 #[test]
 fn attack_nul_in_a_header() {
     let w = World::with_policy(&attack_policy());
-    let (tree, main) = tip(&w);
-    let data = commit_of(
-        &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
-            CAROL_AUTHOR,
-            CAROL_COMMITTER,
-            "x-note a\0b",
-        ],
+    refused_on_main(
+        &w,
+        &[CAROL_AUTHOR, CAROL_COMMITTER, "x-note a\0b"],
         "NUL\n",
+        "nulInHeader",
     );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "nulInHeader");
 }
 
 #[test]
 fn attack_ident_without_a_space_before_the_date() {
     let w = World::with_policy(&attack_policy());
-    let (tree, main) = tip(&w);
-    let data = commit_of(
+    refused_on_main(
+        &w,
         &[
-            &format!("tree {tree}"),
-            &format!("parent {main}"),
             "author Alice Senior <alice@example.com>1700000000 +0000",
             CAROL_COMMITTER,
         ],
         "No space\n\nAI-Assisted: yes\n",
+        "missingSpaceBeforeDate",
     );
-    let new = raw(&w, "commit", &data);
-    let run = push_as(&w, &new, "main");
-    assert_refused(&w, &run, Some(&main), MAIN, &new, "missingSpaceBeforeDate");
 }
 
 #[test]
