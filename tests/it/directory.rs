@@ -5,3 +5,4 @@
 mod file;
 mod slapd;
 mod sync;
+mod tls;

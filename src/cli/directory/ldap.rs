@@ -8,6 +8,7 @@
 //! synchronous connection), and it runs only for `trailgate directory sync`.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ldap3::adapters::{Adapter, PagedResults};
@@ -27,11 +28,14 @@ pub fn fetch(
     let timeout = Duration::from_secs(l.timeout_seconds);
     let unreachable = |e: ldap3::LdapError| SyncError::Unreachable {
         url: l.url.clone(),
-        message: e.to_string(),
+        message: tls_hint(&e.to_string(), l.ca.is_some()),
     };
-    let settings = LdapConnSettings::new()
+    let mut settings = LdapConnSettings::new()
         .set_conn_timeout(timeout)
         .set_starttls(l.starttls);
+    if let Some((path, certs)) = &l.ca {
+        settings = settings.set_config(tls_config(path, certs)?);
+    }
     let mut conn = LdapConn::with_settings(settings, &l.url).map_err(unreachable)?;
     if let (Some((dn, _)), Some(password)) = (&l.bind, password) {
         conn.with_timeout(timeout)
@@ -110,6 +114,51 @@ pub fn fetch(
     // The answer is complete; a failed unbind changes nothing.
     let _ = conn.unbind();
     Ok((people, groups))
+}
+
+/// A rustls configuration that trusts only the CA file's certificates
+/// (checked already when the configuration was read). The provider is
+/// named, not looked up, so that nothing here can panic for want of one.
+fn tls_config(
+    path: &std::path::Path,
+    certs: &[Vec<u8>],
+) -> Result<Arc<rustls::ClientConfig>, SyncError> {
+    let tls = |message: String| SyncError::Tls {
+        path: path.to_owned(),
+        message,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for der in certs {
+        roots
+            .add(rustls::pki_types::CertificateDer::from(der.clone()))
+            .map_err(|e| tls(e.to_string()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| tls(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// What to do about the certificate failures an administrator meets
+/// first, appended to rustls's own words. `BadSignature`: a CA of the same
+/// name as the issuer, but not the one that signed.
+fn tls_hint(message: &str, has_ca_file: bool) -> String {
+    if message.contains("UnknownIssuer") || message.contains("BadSignature") {
+        let fix = if has_ca_file {
+            "ca_file does not hold the CA that signed the server's certificate (or one between them)"
+        } else {
+            "the server's certificate is signed by a CA the system does not trust; set ca_file to the organisation's CA certificate (PEM)"
+        };
+        format!("{message}; {fix}")
+    } else if message.contains("NotValidForName") || message.contains("not valid for name") {
+        format!("{message}; url must name a host the server's certificate is for (its subjectAltName), not an alias or an address it does not list")
+    } else {
+        message.to_owned()
+    }
 }
 
 /// A search result entry, read without panicking on a malformed answer

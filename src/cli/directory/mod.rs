@@ -9,6 +9,8 @@
 //! reached only from here: the hook's start-up never touches it.
 
 mod build;
+#[cfg(feature = "ldap")]
+mod ca;
 pub mod config;
 #[cfg(feature = "ldap")]
 mod ldap;
@@ -33,6 +35,8 @@ pub enum SyncError {
     },
     #[error("cannot reach the LDAP server {url}: {message}")]
     Unreachable { url: String, message: String },
+    #[error("cannot use the CA certificates of {path}: {message}")]
+    Tls { path: PathBuf, message: String },
     #[error(
         "the LDAP server refused the bind as {dn}: {message}; check bind_dn and the password file"
     )]
