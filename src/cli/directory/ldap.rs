@@ -7,7 +7,7 @@
 //! This is the only code that starts a tokio runtime (inside ldap3's
 //! synchronous connection), and it runs only for `trailgate directory sync`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use ldap3::{LdapConn, LdapConnSettings, ResultEntry, Scope};
 
 use super::build::{normal_dn, Entry, GroupEntry};
 use super::config::SyncConfig;
+use super::nested;
 use super::SyncError;
 
 /// The people's entries and the configured LDAP groups' members (by
@@ -79,41 +80,109 @@ pub fn fetch(
         search.result().success().map_err(search_err)?;
     }
     let mut groups = HashMap::new();
+    let mut level = Vec::new();
     for dn in config.groups.iter().flat_map(|g| &g.members_of) {
         let key = normal_dn(dn);
         if groups.contains_key(&key) {
             continue;
         }
-        let search_err = |e: ldap3::LdapError| SyncError::Group {
-            dn: dn.clone(),
-            message: e.to_string(),
-        };
-        let (found, _) = conn
-            .with_timeout(timeout)
-            .search(
-                dn,
-                Scope::Base,
-                "(objectClass=*)",
-                vec!["member", "uniqueMember", "memberUid"],
-            )
-            .and_then(|r| r.success())
-            .map_err(search_err)?;
-        let mut group = GroupEntry::default();
-        for raw in found {
-            let e = entry(raw).ok_or_else(|| SyncError::Malformed { base: dn.clone() })?;
-            for (attr, values) in e.attrs {
-                match attr.as_str() {
-                    "member" | "uniquemember" => group.member_dns.extend(values),
-                    "memberuid" => group.member_uids.extend(values),
-                    _ => {}
+        let group = read_group(&mut conn, timeout, dn, true)?.unwrap_or_default();
+        groups.insert(key.clone(), group);
+        level.push(key);
+    }
+    // Nested groups, a level at a time: every member DN that is not a
+    // person found is asked about once; those that are groups are read.
+    // One level past the bound is read so that build can say a group is
+    // nested too deep rather than leave its members out unsaid.
+    let people_dns: HashSet<String> = people.iter().map(|e| normal_dn(&e.dn)).collect();
+    let mut asked: HashSet<String> = HashSet::new();
+    for _ in 0..=nested::MAX_DEPTH {
+        let mut candidates = Vec::new();
+        for key in &level {
+            for raw in groups
+                .get(key)
+                .map_or(&[][..], |g: &GroupEntry| &g.member_dns)
+            {
+                let member = nested::member_dn(raw);
+                if !people_dns.contains(&member)
+                    && !groups.contains_key(&member)
+                    && asked.insert(member.clone())
+                {
+                    let text = String::from_utf8_lossy(raw);
+                    let dn = text.rsplit_once("#'").map_or(&*text, |(d, _)| d).to_owned();
+                    candidates.push((member, dn));
                 }
             }
         }
-        groups.insert(key, group);
+        let mut next = Vec::new();
+        for (key, dn) in candidates {
+            if let Some(group) = read_group(&mut conn, timeout, &dn, false)? {
+                groups.insert(key.clone(), group);
+                next.push(key);
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
     }
     // The answer is complete; a failed unbind changes nothing.
     let _ = conn.unbind();
     Ok((people, groups))
+}
+
+/// The object classes of a group whose members may be groups.
+const GROUP_FILTER: &str = "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames)(objectClass=group)(objectClass=posixGroup))";
+
+/// An LDAP group's members. `configured`: a `members_of` DN, which must
+/// exist; otherwise a member DN that may be a group: `None` when it is
+/// not one (a person outside the filter, or an entry that is gone).
+fn read_group(
+    conn: &mut LdapConn,
+    timeout: Duration,
+    dn: &str,
+    configured: bool,
+) -> Result<Option<GroupEntry>, SyncError> {
+    let search_err = |e: ldap3::LdapError| SyncError::Group {
+        dn: dn.to_owned(),
+        message: e.to_string(),
+    };
+    let filter = if configured {
+        "(objectClass=*)"
+    } else {
+        GROUP_FILTER
+    };
+    let result = conn
+        .with_timeout(timeout)
+        .search(
+            dn,
+            Scope::Base,
+            filter,
+            vec!["member", "uniqueMember", "memberUid"],
+        )
+        .map_err(search_err)?;
+    // noSuchObject: the member is gone (reported by build as not found).
+    if !configured && result.1.rc == 32 {
+        return Ok(None);
+    }
+    let (found, _) = result.success().map_err(search_err)?;
+    if found.is_empty() && !configured {
+        return Ok(None);
+    }
+    let mut group = GroupEntry::default();
+    for raw in found {
+        let e = entry(raw).ok_or_else(|| SyncError::Malformed {
+            base: dn.to_owned(),
+        })?;
+        for (attr, values) in e.attrs {
+            match attr.as_str() {
+                "member" | "uniquemember" => group.member_dns.extend(values),
+                "memberuid" => group.member_uids.extend(values),
+                _ => {}
+            }
+        }
+    }
+    Ok(Some(group))
 }
 
 /// A rustls configuration that trusts only the CA file's certificates

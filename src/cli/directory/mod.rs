@@ -14,6 +14,7 @@ mod ca;
 pub mod config;
 #[cfg(feature = "ldap")]
 mod ldap;
+mod nested;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,8 @@ pub enum SyncError {
     TooFew { found: usize, min: usize },
     #[error("{} LDAP entr{} cannot become trailgate people (set invalid_entries = \"skip\" to leave them out):\n  {}", .0.len(), if .0.len() == 1 { "y" } else { "ies" }, .0.join("\n  "))]
     Invalid(Vec<String>),
+    #[error("{}; nothing was written", .0.join("\n"))]
+    Groups(Vec<String>),
     #[error("the directory file written would not be valid, so it was not installed:\n{0}")]
     Validation(String),
     #[error("cannot write the directory file {path}: {source}")]
@@ -101,6 +104,9 @@ pub fn sync(config_path: &Path) -> Result<u8, SyncError> {
         &entries,
         &groups,
     );
+    if !built.errors.is_empty() {
+        return Err(SyncError::Groups(built.errors));
+    }
     let mut warnings = built.warnings.clone();
     if !built.invalid.is_empty() {
         match config.invalid_entries {
