@@ -16,8 +16,8 @@ use ldap3::{LdapConn, LdapConnSettings, ResultEntry, Scope};
 
 use super::build::{normal_dn, Entry, GroupEntry};
 use super::config::SyncConfig;
-use super::nested;
 use super::SyncError;
+use super::{nested, ranged};
 
 /// The people's entries and the configured LDAP groups' members (by
 /// normalised DN).
@@ -174,7 +174,24 @@ fn read_group(
         let e = entry(raw).ok_or_else(|| SyncError::Malformed {
             base: dn.to_owned(),
         })?;
-        for (attr, values) in e.attrs {
+        // Active Directory sends a big group's members in ranges.
+        let attrs = ranged::complete(e.attrs, |request| {
+            let (found, _) = conn
+                .with_timeout(timeout)
+                .search(dn, Scope::Base, "(objectClass=*)", vec![request])
+                .and_then(|r| r.success())
+                .map_err(|e| e.to_string())?;
+            let mut out = ranged::Attrs::new();
+            for raw in found {
+                out.extend(entry(raw).ok_or("the server sent a malformed entry")?.attrs);
+            }
+            Ok::<_, String>(out)
+        })
+        .map_err(|message| SyncError::Group {
+            dn: dn.to_owned(),
+            message,
+        })?;
+        for (attr, values) in attrs {
             match attr.as_str() {
                 "member" | "uniquemember" => group.member_dns.extend(values),
                 "memberuid" => group.member_uids.extend(values),

@@ -15,6 +15,8 @@ pub mod config;
 #[cfg(feature = "ldap")]
 mod ldap;
 mod nested;
+#[cfg(feature = "ldap")]
+mod ranged;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
