@@ -3,5 +3,7 @@
 //! be wrong; and `trailgate directory sync`, which writes it from LDAP.
 
 mod file;
+mod nested;
 mod slapd;
 mod sync;
+mod tls;

@@ -56,6 +56,8 @@ pub struct Built {
     pub warnings: Vec<String>,
     /// Entries that cannot become people (with `invalid_entries = "fail"`).
     pub invalid: Vec<String>,
+    /// Groups that cannot be counted (nested too deep): nothing is written.
+    pub errors: Vec<String>,
 }
 
 /// A DN compared as LDAP would for the common cases: ignoring ASCII case and
@@ -149,37 +151,45 @@ pub fn build(
     }
     let entry_of: HashMap<&str, &Entry> = entries.iter().map(|e| (e.dn.as_str(), e)).collect();
     let mut warnings = Vec::new();
+    let mut errors = Vec::new();
     let mut group_members: Vec<(String, BTreeSet<String>)> = Vec::new();
     for g in groups {
         let mut members = BTreeSet::new();
-        for dn in &g.members_of {
-            let Some(entry) = ldap_groups.get(&normal_dn(dn)) else {
-                continue;
-            };
-            for m in &entry.member_dns {
-                // uniqueMember may end in `#'0101'B`, an optional UID.
-                let text = String::from_utf8_lossy(m);
-                let dn_part = text.rsplit_once("#'").map_or(&*text, |(d, _)| d);
-                match by_dn.get(&normal_dn(dn_part)) {
-                    Some(id) => {
-                        members.insert(id.clone());
-                    }
-                    None => warnings.push(format!(
-                        "group {}: member {text} is not among the people found (left out)",
-                        g.name
-                    )),
+        let nested = super::nested::expand(&g.members_of, ldap_groups);
+        for cycle in &nested.cycles {
+            warnings.push(format!(
+                "group {}: LDAP groups nest in a cycle: {cycle} (each member is counted once)",
+                g.name
+            ));
+        }
+        for chain in &nested.too_deep {
+            errors.push(format!(
+                "group {}: LDAP groups nest deeper than {} levels: {chain}",
+                g.name,
+                super::nested::MAX_DEPTH
+            ));
+        }
+        for m in &nested.member_dns {
+            match by_dn.get(&super::nested::member_dn(m)) {
+                Some(id) => {
+                    members.insert(id.clone());
                 }
+                None => warnings.push(format!(
+                    "group {}: member {} is not among the people found (left out)",
+                    g.name,
+                    String::from_utf8_lossy(m)
+                )),
             }
-            for uid in &entry.member_uids {
-                let uid = String::from_utf8_lossy(uid).trim().to_owned();
-                if people.contains_key(&uid) {
-                    members.insert(uid);
-                } else {
-                    warnings.push(format!(
-                        "group {}: memberUid {uid} is not among the people found (left out)",
-                        g.name
-                    ));
-                }
+        }
+        for uid in &nested.member_uids {
+            let uid = String::from_utf8_lossy(uid).trim().to_owned();
+            if people.contains_key(&uid) {
+                members.insert(uid);
+            } else {
+                warnings.push(format!(
+                    "group {}: memberUid {uid} is not among the people found (left out)",
+                    g.name
+                ));
             }
         }
         if let Some((attr, values)) = &g.attribute {
@@ -237,6 +247,7 @@ pub fn build(
             .collect(),
         warnings,
         invalid,
+        errors,
     }
 }
 

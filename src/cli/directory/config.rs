@@ -37,6 +37,7 @@ struct RawLdap {
     url: S<String>,
     #[serde(default)]
     starttls: bool,
+    ca_file: Option<S<String>>,
     bind_dn: Option<S<String>>,
     password_file: Option<S<String>>,
     timeout_seconds: Option<S<i64>>,
@@ -91,6 +92,9 @@ pub struct SyncConfig {
 pub struct Ldap {
     pub url: String,
     pub starttls: bool,
+    /// `ca_file` and its certificates (DER): the only CAs trusted for the
+    /// server's certificate; the system's CA store when absent.
+    pub ca: Option<(PathBuf, Vec<Vec<u8>>)>,
     /// The bind DN and the file holding its password; anonymous when absent.
     pub bind: Option<(String, PathBuf)>,
     pub timeout_seconds: u64,
@@ -325,6 +329,17 @@ fn filter_ok(filter: &str) -> bool {
     ldap3::parse_filter(filter).is_ok()
 }
 
+#[cfg(feature = "ldap")]
+fn read_ca(path: &Path) -> Result<Vec<Vec<u8>>, Vec<String>> {
+    super::ca::read(path)
+}
+
+/// Without the LDAP client there is no sync to use the file for.
+#[cfg(not(feature = "ldap"))]
+fn read_ca(_: &Path) -> Result<Vec<Vec<u8>>, Vec<String>> {
+    Ok(Vec::new())
+}
+
 #[cfg(not(feature = "ldap"))]
 fn filter_ok(filter: &str) -> bool {
     filter.starts_with('(') && filter.ends_with(')')
@@ -351,6 +366,23 @@ fn ldap(p: &mut Problems<'_>, base: &Path, raw: RawLdap) -> Ldap {
             format!("url `{url}` is not ldap://HOST[:PORT] or ldaps://HOST[:PORT]"),
         ),
     }
+    let tls = lower.starts_with("ldaps://") || raw.starttls;
+    let ca = raw.ca_file.and_then(|file| {
+        let path = base.join(file.get_ref());
+        if !tls {
+            p.at(file.span(), "ca_file is for TLS: use an ldaps:// URL or starttls = true (over plain ldap:// the password and the answer would cross the network unencrypted)");
+            return None;
+        }
+        match read_ca(&path) {
+            Ok(certs) => Some((path, certs)),
+            Err(problems) => {
+                for why in problems {
+                    p.at(file.span(), format!("ca_file {}: {why}", path.display()));
+                }
+                None
+            }
+        }
+    });
     let bind = match (raw.bind_dn, raw.password_file) {
         (Some(dn), Some(file)) => {
             p.dn(&dn);
@@ -393,6 +425,7 @@ fn ldap(p: &mut Problems<'_>, base: &Path, raw: RawLdap) -> Ldap {
     Ldap {
         url,
         starttls: raw.starttls,
+        ca,
         bind,
         timeout_seconds,
         page_size,
@@ -525,5 +558,36 @@ mod tests {
         let names: Vec<&str> = config.groups.iter().map(|g| g.name.as_str()).collect();
         assert_eq!(names, ["senior", "staff-plus"]);
         assert_eq!(config.min_people, 1);
+        assert!(config.ldap.ca.is_none());
+    }
+
+    #[test]
+    fn the_example_ca_file_line_reads_the_pem_it_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ldap-ca.pem");
+        std::fs::write(&pem, super::super::ca::tests::CA).unwrap();
+        let example = include_str!("../../../directory-sync.example.toml");
+        let line = "# ca_file = \"/etc/trailgate/ldap-ca.pem\"";
+        assert!(example.contains(line));
+        let text = example.replace(line, &format!("ca_file = {:?}", pem.display().to_string()));
+        let config = parse(Path::new("/etc/trailgate/directory-sync.toml"), &text).unwrap();
+        let (path, certs) = config.ldap.ca.unwrap();
+        assert_eq!((path, certs.len()), (pem, 1));
+        // The same line naming a file that is not there: an error at it.
+        let missing = example.replace(line, "ca_file = \"/nonexistent/ca.pem\"");
+        let err = parse(Path::new("/etc/trailgate/s.toml"), &missing)
+            .unwrap_err()
+            .to_string();
+        let at = missing
+            .lines()
+            .position(|l| l.starts_with("ca_file"))
+            .unwrap()
+            + 1;
+        assert!(
+            err.contains(&format!(
+                "/etc/trailgate/s.toml:{at}:11: ca_file /nonexistent/ca.pem: cannot read it"
+            )),
+            "{err}"
+        );
     }
 }

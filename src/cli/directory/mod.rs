@@ -9,9 +9,14 @@
 //! reached only from here: the hook's start-up never touches it.
 
 mod build;
+#[cfg(feature = "ldap")]
+mod ca;
 pub mod config;
 #[cfg(feature = "ldap")]
 mod ldap;
+mod nested;
+#[cfg(feature = "ldap")]
+mod ranged;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +38,8 @@ pub enum SyncError {
     },
     #[error("cannot reach the LDAP server {url}: {message}")]
     Unreachable { url: String, message: String },
+    #[error("cannot use the CA certificates of {path}: {message}")]
+    Tls { path: PathBuf, message: String },
     #[error(
         "the LDAP server refused the bind as {dn}: {message}; check bind_dn and the password file"
     )]
@@ -55,6 +62,8 @@ pub enum SyncError {
     TooFew { found: usize, min: usize },
     #[error("{} LDAP entr{} cannot become trailgate people (set invalid_entries = \"skip\" to leave them out):\n  {}", .0.len(), if .0.len() == 1 { "y" } else { "ies" }, .0.join("\n  "))]
     Invalid(Vec<String>),
+    #[error("{}; nothing was written", .0.join("\n"))]
+    Groups(Vec<String>),
     #[error("the directory file written would not be valid, so it was not installed:\n{0}")]
     Validation(String),
     #[error("cannot write the directory file {path}: {source}")]
@@ -97,6 +106,9 @@ pub fn sync(config_path: &Path) -> Result<u8, SyncError> {
         &entries,
         &groups,
     );
+    if !built.errors.is_empty() {
+        return Err(SyncError::Groups(built.errors));
+    }
     let mut warnings = built.warnings.clone();
     if !built.invalid.is_empty() {
         match config.invalid_entries {

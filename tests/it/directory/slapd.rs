@@ -113,10 +113,108 @@ pub fn tree(people: &[&Entry], seniors: &[&str]) -> String {
     out
 }
 
+/// Certificates made by `openssl` for the TLS tests: the organisation's
+/// own CA, and the server's certificate for `localhost` (and no address)
+/// signed by it.
+pub struct Pki {
+    _dir: tempfile::TempDir,
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Pki {
+    /// Makes them; a missing `openssl` fails the test saying what to install.
+    pub fn make(test: &str) -> Pki {
+        let Some(openssl) = find_tool("openssl") else {
+            panic!("{test} needs openssl to make its certificates; install the Debian package openssl, or set TRAILGATE_SKIP_HOST_TESTS=1 to skip the host tests");
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let run = |args: &[&str]| {
+            let out = Command::new(&openssl)
+                .args(args)
+                .current_dir(d)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "openssl {args:?} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        run(&[
+            &["req", "-x509"],
+            &ec[..],
+            &[
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/O=Example/CN=Example Internal CA",
+            ],
+        ]
+        .concat());
+        run(&[
+            &["req"],
+            &ec[..],
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat());
+        std::fs::write(
+            d.join("server.ext"),
+            "subjectAltName = DNS:localhost\nbasicConstraints = CA:FALSE\nkeyUsage = digitalSignature\nextendedKeyUsage = serverAuth\n",
+        )
+        .unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        Pki {
+            ca: d.join("ca.pem"),
+            cert: d.join("server.pem"),
+            key: d.join("server.key"),
+            _dir: dir,
+        }
+    }
+}
+
 /// A slapd on loopback, stopped when dropped.
 pub struct Slapd {
     dir: tempfile::TempDir,
     pub port: u16,
+    /// The ldaps:// port, when started with certificates.
+    pub tls_port: Option<u16>,
     tools: Vec<PathBuf>,
     child: Option<Child>,
 }
@@ -125,10 +223,28 @@ impl Slapd {
     /// Starts a server holding `ldif`; `limits` goes into the database
     /// section (for example `sizelimit 5`).
     pub fn start(tools: Vec<PathBuf>, ldif: &str, limits: &str) -> Slapd {
+        Slapd::start_with(tools, ldif, limits, None)
+    }
+
+    /// Starts a server that also speaks TLS with `pki`'s certificate:
+    /// ldaps:// on [`Slapd::tls_port`], StartTLS on ldap://.
+    pub fn start_tls(tools: Vec<PathBuf>, ldif: &str, pki: &Pki) -> Slapd {
+        Slapd::start_with(tools, ldif, "", Some(pki))
+    }
+
+    fn start_with(tools: Vec<PathBuf>, ldif: &str, limits: &str, pki: Option<&Pki>) -> Slapd {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         std::fs::create_dir(d.join("db")).unwrap();
         std::fs::write(d.join("lpk.schema"), LPK_SCHEMA).unwrap();
+        let tls = pki.map_or_else(String::new, |p| {
+            format!(
+                "TLSCACertificateFile {}\nTLSCertificateFile {}\nTLSCertificateKeyFile {}\n",
+                p.ca.display(),
+                p.cert.display(),
+                p.key.display()
+            )
+        });
         std::fs::write(
             d.join("slapd.conf"),
             format!(
@@ -140,6 +256,7 @@ impl Slapd {
                  modulepath /usr/lib/ldap\n\
                  moduleload back_mdb\n\
                  pidfile {pid}\n\
+                 {tls}\
                  database mdb\n\
                  maxsize 104857600\n\
                  suffix \"{SUFFIX}\"\n\
@@ -169,6 +286,7 @@ impl Slapd {
         let mut s = Slapd {
             dir,
             port: free_port(),
+            tls_port: pki.map(|_| free_port()),
             tools,
             child: None,
         };
@@ -180,14 +298,23 @@ impl Slapd {
         format!("ldap://127.0.0.1:{}", self.port)
     }
 
-    /// Starts slapd in the foreground (`-d 0`) on the port.
+    /// The ldaps:// URL for `host` (the certificate is for `localhost`).
+    pub fn ldaps_url(&self, host: &str) -> String {
+        format!("ldaps://{host}:{}", self.tls_port.unwrap())
+    }
+
+    /// Starts slapd in the foreground (`-d 0`) on the port (and the TLS port).
     pub fn run(&mut self) {
         let d = self.dir.path();
         let log = d.join("slapd.log");
+        let mut urls = format!("{}/", self.url());
+        if let Some(port) = self.tls_port {
+            urls.push_str(&format!(" ldaps://127.0.0.1:{port}/"));
+        }
         let child = Command::new(&self.tools[0])
             .arg("-f")
             .arg(d.join("slapd.conf"))
-            .args(["-h", &format!("{}/", self.url()), "-d", "0"])
+            .args(["-h", &urls, "-d", "0"])
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&log).unwrap())
             .stderr(std::fs::File::create(d.join("slapd.err")).unwrap())
@@ -195,6 +322,9 @@ impl Slapd {
             .unwrap();
         self.child = Some(child);
         wait_for_port(self.port, "slapd", &d.join("slapd.err"));
+        if let Some(port) = self.tls_port {
+            wait_for_port(port, "slapd (ldaps)", &d.join("slapd.err"));
+        }
     }
 
     /// Replaces the last line of `slapd.conf` (the limits); takes effect

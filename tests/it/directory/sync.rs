@@ -20,7 +20,7 @@ use crate::support::*;
 /// A policy that takes its people from `directory.toml` beside it (one
 /// hour old at most) with the senior-approval rule, and a sync
 /// configuration that writes that file from `slapd`.
-fn setup(slapd: &Slapd, extra: &str) -> (World, PathBuf) {
+pub(super) fn setup(slapd: &Slapd, extra: &str) -> (World, PathBuf) {
     let w = World::with_policy(&format!(
         "version = 1\n[settings]\ndirectory = \"directory.toml\"\ndirectory_max_age = \"1h\"\n{SENIOR_RULE}"
     ));
@@ -60,7 +60,7 @@ values = ["Senior", "staff"]
     (w, config)
 }
 
-fn sync(w: &World, config: &Path) -> Run {
+pub(super) fn sync(w: &World, config: &Path) -> Run {
     w.trailgate(
         &w.server,
         &["directory", "sync", "--config", config.to_str().unwrap()],
@@ -69,11 +69,11 @@ fn sync(w: &World, config: &Path) -> Run {
     )
 }
 
-fn directory_text(w: &World) -> String {
+pub(super) fn directory_text(w: &World) -> String {
     std::fs::read_to_string(w.server.join("directory.toml")).unwrap()
 }
 
-fn ai_approved_by(p: &Person) -> String {
+pub(super) fn ai_approved_by(p: &Person) -> String {
     msg("Add retry", &["AI-Assisted: yes", &approved_by(p)])
 }
 
