@@ -3,6 +3,7 @@
 //! resources stay bounded. Every run here has a time limit: a hang is a
 //! failure, not a stuck test suite.
 
+mod aliases;
 mod catalogue_commits;
 mod catalogue_policy;
 mod catalogue_stdin;
