@@ -4,6 +4,7 @@
 //! failure, not a stuck test suite.
 
 mod aliases;
+mod budget;
 mod catalogue_commits;
 mod catalogue_policy;
 mod catalogue_stdin;
