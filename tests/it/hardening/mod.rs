@@ -12,4 +12,5 @@ mod faults;
 mod fooling;
 mod limits;
 mod merges;
+mod shadows;
 pub mod support;
