@@ -16,6 +16,12 @@
 //!   and an update that "creates" it is judged as an update from that ref's
 //!   value (so it cannot pass for a creation and skip `deny = ["force-push"]`).
 //!
+//! - A tag named like an existing branch (`refs/tags/main`): git's short
+//!   names resolve to the tag first (`git rev-parse main`, `git archive
+//!   main`, `git merge main` in a clone that fetched tags, with only an
+//!   "ambiguous" warning), so the tag is judged under the branch's rules
+//!   too.
+//!
 //! `HEAD` cannot be pushed to (receive-pack refuses names outside `refs/`,
 //! and so does trailgate's stdin reader); a symbolic ref that points at
 //! `HEAD` is followed like any other.
@@ -73,6 +79,32 @@ impl Engine<'_, '_> {
             }
             names.push(target.clone());
             current = target;
+        }
+        // A tag named like an existing branch shadows it: git resolves the
+        // short name `main` as `refs/tags/main` before `refs/heads/main`.
+        // Looked up only when a rule protects the branch's name and not
+        // the tag's, so a push of many tags asks nothing more.
+        if let Some(short) = pushed.strip_prefix("refs/tags/") {
+            let branch = format!("refs/heads/{short}");
+            let protects = self.policy.rules.iter().any(|r| {
+                r.refs
+                    .as_ref()
+                    .is_some_and(|g| g.matches(&branch) && !g.matches(pushed))
+            });
+            if protects {
+                let stored_branch = format!("{prefix}{branch}");
+                let exists = refs
+                    .direct_target(&stored_branch)
+                    .map_err(repo_err)?
+                    .is_some()
+                    || refs
+                        .symbolic_target(&stored_branch)
+                        .map_err(repo_err)?
+                        .is_some();
+                if exists {
+                    names.push(branch);
+                }
+            }
         }
         let mut old = None;
         if self.case_refs.is_none() {

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use globset::{GlobBuilder, GlobSetBuilder};
+use globset::GlobSetBuilder;
 use regex::{Regex, RegexBuilder};
 
 use super::*;
@@ -692,11 +692,7 @@ impl<'t> Validator<'t> {
                 self.error(span, message);
                 continue;
             }
-            match GlobBuilder::new(&pattern)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-            {
+            match super::globs::build(&pattern) {
                 Ok(glob) => {
                     builder.add(glob);
                     patterns.push(pattern);
@@ -708,7 +704,7 @@ impl<'t> Validator<'t> {
             }
         }
         match builder.build() {
-            Ok(set) if !patterns.is_empty() => Some(Globs { patterns, set }),
+            Ok(set) if !patterns.is_empty() => Some(Globs::new(patterns, set, super::globs::build)),
             _ => None,
         }
     }

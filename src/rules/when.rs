@@ -75,7 +75,16 @@ pub(super) fn selects(
         let Some(diff) = diff else {
             return Selects::NeedsDiff(DiffNeed::Paths);
         };
-        if !diff.paths().any(|p| touches.matches_path(p)) {
+        // Each side of each change with its own mode: a link or a
+        // submodule touches the directory its path stands for.
+        let touched = diff.files.iter().any(|f| {
+            let old = f.old_path.as_deref().map(|p| (p, f.old_mode.unwrap_or(0)));
+            let new = f.new_path.as_deref().map(|p| (p, f.new_mode.unwrap_or(0)));
+            old.into_iter()
+                .chain(new)
+                .any(|(path, mode)| touches.matches_entry(path, mode))
+        });
+        if !touched {
             return Selects::No;
         }
     }

@@ -3,6 +3,8 @@
 //! resources stay bounded. Every run here has a time limit: a hang is a
 //! failure, not a stuck test suite.
 
+mod aliases;
+mod budget;
 mod catalogue_commits;
 mod catalogue_policy;
 mod catalogue_stdin;
@@ -10,4 +12,5 @@ mod faults;
 mod fooling;
 mod limits;
 mod merges;
+mod shadows;
 pub mod support;
