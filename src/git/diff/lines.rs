@@ -77,6 +77,11 @@ impl<'r> Differ<'r> {
                 if o.is_empty() || n.is_empty() {
                     return Ok(Counted::Text(count_lines(n), count_lines(o)));
                 }
+                // The deadline is checked before every file, the shortcut's too.
+                self.in_time()?;
+                if let Some(counts) = trimmed_counts(o, n) {
+                    return Ok(Counted::Text(counts.0, counts.1));
+                }
                 let path = new.or(old).map(|s| s.path.as_slice()).unwrap_or_default();
                 self.xdiff(o, n, path)?
             }
@@ -204,6 +209,53 @@ fn xdiff_until(
     }
 }
 
+/// Numstat's (added, deleted) for two different texts when what is left
+/// after taking their common first and last lines away has only one
+/// answer: one side empty (lines only added, or only deleted), or one line
+/// on each side (that line replaced). `None` leaves the rest to xdiff.
+///
+/// xdiff itself starts the same way (`xdl_trim_ends`: the longest run of
+/// equal lines from the start, then from the end within what is left, lines
+/// equal when their bytes are, newline included), and on such a remainder
+/// any diff gives these counts; so this only saves building libgit2's patch
+/// for the commonest small edit. `old` and `new` must differ.
+pub(super) fn trimmed_counts(old: &[u8], new: &[u8]) -> Option<(u64, u64)> {
+    // Common leading lines: those ending with a newline before the first
+    // byte that differs.
+    let same = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let head = old[..same]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |i| i + 1);
+    let (old_rest, new_rest) = (&old[head..], &new[head..]);
+    // Common trailing lines of what is left: the common tail of bytes, from
+    // the first line start in it (a start in one text is one in the other:
+    // the bytes before it are the same newline, or the start of what is
+    // left in both).
+    let tail = old_rest
+        .iter()
+        .rev()
+        .zip(new_rest.iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (old_len, new_len) = (old_rest.len(), new_rest.len());
+    let starts_line = |text: &[u8], at: usize| at == 0 || text[at - 1] == b'\n';
+    let mut from = tail;
+    while from > 0
+        && !(starts_line(old_rest, old_len - from) && starts_line(new_rest, new_len - from))
+    {
+        from -= 1;
+    }
+    let old_mid = count_lines(&old_rest[..old_len - from]);
+    let new_mid = count_lines(&new_rest[..new_len - from]);
+    match (old_mid, new_mid) {
+        (0, n) => Some((n, 0)),
+        (o, 0) => Some((0, o)),
+        (1, 1) => Some((1, 1)),
+        _ => None,
+    }
+}
+
 /// Git's `buffer_is_binary` (plus the big-file rule).
 pub(super) fn is_binary(data: &[u8]) -> bool {
     data.len() > BIG_FILE_THRESHOLD || data[..data.len().min(FIRST_FEW_BYTES)].contains(&0)
@@ -238,5 +290,82 @@ mod tests {
         assert!(!is_binary(&late));
         late[7999] = 0;
         assert!(is_binary(&late));
+    }
+
+    /// libgit2's xdiff counts, as [`Differ::xdiff`] asks for them.
+    fn xdiff_counts(old: &[u8], new: &[u8]) -> (u64, u64) {
+        let mut opts = git2::DiffOptions::new();
+        opts.force_text(true).context_lines(0).interhunk_lines(0);
+        let (_, added, deleted) = git2::Patch::from_buffers(old, None, new, None, Some(&mut opts))
+            .and_then(|p| p.line_stats())
+            .unwrap();
+        (added as u64, deleted as u64)
+    }
+
+    #[test]
+    fn trimmed_counts_are_xdiffs_where_they_answer() {
+        // Texts of a few lines from a small alphabet (so that lines repeat
+        // and prefixes and suffixes are shared), with and without a final
+        // newline; every pair either has no fast answer or xdiff's.
+        let pieces: [&[u8]; 6] = [b"a\n", b"b\n", b"a", b"ab\n", b"\n", b"b"];
+        let state = std::cell::Cell::new(0x9e37_79b9_7f4a_7c15u64);
+        let next = || {
+            let mut s = state.get();
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            state.set(s);
+            s
+        };
+        let (mut answered, mut left) = (0, 0);
+        for _ in 0..20_000 {
+            let text = |n: u64| {
+                let mut t = Vec::new();
+                for _ in 0..n {
+                    t.extend_from_slice(pieces[(next() % 6) as usize]);
+                }
+                t
+            };
+            let old = text(next() % 6);
+            let new = if next() % 2 == 0 {
+                // A small edit of the old text, the common case.
+                let mut new = old.clone();
+                let at = (next() as usize) % (new.len() + 1);
+                let piece = pieces[(next() % 6) as usize];
+                new.splice(at..at, piece.iter().copied());
+                new
+            } else {
+                text(next() % 6)
+            };
+            if old == new || old.is_empty() || new.is_empty() {
+                continue;
+            }
+            match trimmed_counts(&old, &new) {
+                Some(counts) => {
+                    answered += 1;
+                    assert_eq!(
+                        counts,
+                        xdiff_counts(&old, &new),
+                        "{:?} -> {:?}",
+                        String::from_utf8_lossy(&old),
+                        String::from_utf8_lossy(&new)
+                    );
+                }
+                None => left += 1,
+            }
+        }
+        // Both kinds occur, so the comparison means something.
+        assert!(answered > 1000 && left > 1000, "{answered} / {left}");
+    }
+
+    #[test]
+    fn a_replaced_line_and_added_lines_are_counted_without_xdiff() {
+        assert_eq!(trimmed_counts(b"a\nb\nc\n", b"a\nB\nc\n"), Some((1, 1)));
+        assert_eq!(trimmed_counts(b"a\nb\n", b"a\nb\nc\nd\n"), Some((2, 0)));
+        assert_eq!(trimmed_counts(b"a\nb\nc\n", b"c\n"), Some((0, 2)));
+        // A last line gaining its newline is that line replaced.
+        assert_eq!(trimmed_counts(b"a\nb", b"a\nb\n"), Some((1, 1)));
+        // Two lines replaced by two: xdiff decides.
+        assert_eq!(trimmed_counts(b"a\nb\n", b"c\nd\n"), None);
     }
 }

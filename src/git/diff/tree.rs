@@ -92,6 +92,22 @@ impl<'t> Entries<'t> {
         if self.rest.is_empty() {
             return Ok(None);
         }
+        let (mode, digits, end, len) = self.scan()?;
+        let entry = self.rest.get(..len).unwrap_or(&[]);
+        self.rest = self.rest.get(len..).unwrap_or(&[]);
+        Ok(Some(Entry {
+            name: entry.get(digits + 1..end).unwrap_or(&[]),
+            mode: canon_mode(mode),
+            id: entry.get(end + 1..).unwrap_or(&[]),
+            kind: self.kind,
+        }))
+    }
+
+    /// Reads the next entry's layout, with every check git's
+    /// `decode_tree_entry` makes: its raw mode, the digits of the mode, where
+    /// its name ends (the NUL) and its whole length, all from the start of
+    /// `rest` (which must not be empty).
+    fn scan(&self) -> Result<(u32, usize, usize, usize), &'static str> {
         // The mode is read as it is scanned: a tree is read entry by entry
         // for every commit diffed, so this loop is hot.
         let mut mode: u32 = 0;
@@ -110,25 +126,46 @@ impl<'t> Entries<'t> {
         }
         let after = self.rest.get(digits + 1..).unwrap_or(&[]);
         // Names are short: a plain scan beats a vectorised search here.
-        let end = after
+        let name_len = after
             .iter()
             .position(|&b| b == 0)
             .ok_or("an entry's name is not terminated")?;
-        let name = after.get(..end).unwrap_or(&[]);
-        if name.is_empty() {
+        if name_len == 0 {
             return Err("an entry has an empty name");
         }
-        let len = self.kind.byte_len();
-        let id = after
-            .get(end + 1..end + 1 + len)
-            .ok_or("the last entry is cut short")?;
-        self.rest = after.get(end + 1 + len..).unwrap_or(&[]);
-        Ok(Some(Entry {
-            name,
-            mode: canon_mode(mode),
-            id,
-            kind: self.kind,
-        }))
+        let end = digits + 1 + name_len;
+        let len = end + 1 + self.kind.byte_len();
+        if self.rest.len() < len {
+            return Err("the last entry is cut short");
+        }
+        Ok((mode, digits, end, len))
+    }
+
+    /// Skips the entries at the head of both `old` and `new` that are the
+    /// same bytes (mode, name and id) in both: most of a tree a commit
+    /// changed is what it was, and such an entry is one the walk would pair
+    /// up and drop as unchanged. Each skipped entry is checked as
+    /// [`Entries::next_entry`] checks it (on the old side, which is byte for
+    /// byte the new side too), so a malformed tree fails as it would
+    /// without the skip; only the parse of the new side and the comparison
+    /// of the two are saved. Returns how many it skipped.
+    pub(super) fn skip_same(
+        old: &mut Entries<'t>,
+        new: &mut Entries<'t>,
+    ) -> Result<u32, &'static str> {
+        let mut skipped = 0;
+        while !old.rest.is_empty() && !new.rest.is_empty() {
+            let (_, _, _, len) = old.scan()?;
+            match (old.rest.get(..len), new.rest.get(..len)) {
+                (Some(a), Some(b)) if a == b => {
+                    old.rest = old.rest.get(len..).unwrap_or(&[]);
+                    new.rest = new.rest.get(len..).unwrap_or(&[]);
+                    skipped += 1;
+                }
+                _ => break,
+            }
+        }
+        Ok(skipped)
     }
 }
 
@@ -273,14 +310,15 @@ impl<'r> Differ<'r> {
             rest: new.map_or(&[][..], |t| &t.data),
             kind,
         };
+        let mut entries = self.skip_same(old, new, &mut old_entries, &mut new_entries)?;
         let mut a = self.next_entry(old, &mut old_entries)?;
         let mut b = self.next_entry(new, &mut new_entries)?;
-        let mut entries = 0u32;
         loop {
             // A tree of a million entries is one call: the budget is checked
             // inside it too.
             entries = entries.wrapping_add(1);
-            if entries.is_multiple_of(4096) {
+            if entries >= 4096 {
+                entries = 0;
                 self.in_time()?;
             }
             let order = match (&a, &b) {
@@ -319,6 +357,12 @@ impl<'r> Differ<'r> {
                             prefix.truncate(len);
                         }
                     }
+                    entries = entries.saturating_add(self.skip_same(
+                        old,
+                        new,
+                        &mut old_entries,
+                        &mut new_entries,
+                    )?);
                     a = self.next_entry(old, &mut old_entries)?;
                     b = self.next_entry(new, &mut new_entries)?;
                 }
@@ -335,6 +379,22 @@ impl<'r> Differ<'r> {
                     b = self.next_entry(new, &mut new_entries)?;
                 }
             }
+        }
+    }
+
+    /// [`Entries::skip_same`] for two trees being walked; errors name the
+    /// old tree, whose entry was read.
+    fn skip_same<'t>(
+        &self,
+        old: Option<&RawTree>,
+        new: Option<&RawTree>,
+        old_entries: &mut Entries<'t>,
+        new_entries: &mut Entries<'t>,
+    ) -> Result<u32, DiffError> {
+        match (old, new) {
+            (Some(t), Some(_)) => Entries::skip_same(old_entries, new_entries)
+                .map_err(|reason| self.bad_tree(t, reason)),
+            _ => Ok(0),
         }
     }
 
@@ -442,6 +502,53 @@ mod tests {
         assert!(entries_of(b"100644 a").is_err());
         assert!(entries_of(b"100644").is_err());
         assert!(entries_of(b"100644 a\0short").is_err());
+    }
+
+    #[test]
+    fn identical_leading_entries_are_skipped_on_both_sides_and_still_checked() {
+        let entry = |mode: &[u8], name: &[u8], id: u8| {
+            let mut d = mode.to_vec();
+            d.push(b' ');
+            d.extend_from_slice(name);
+            d.push(0);
+            d.extend_from_slice(&[id; 20]);
+            d
+        };
+        let kind = HashKind::Sha1;
+        let old = [
+            entry(b"100644", b"a", 1),
+            entry(b"100644", b"b", 2),
+            entry(b"100644", b"c", 3),
+        ]
+        .concat();
+        let new = [
+            entry(b"100644", b"a", 1),
+            entry(b"100644", b"b", 9),
+            entry(b"100644", b"c", 3),
+        ]
+        .concat();
+        let mut o = Entries { rest: &old, kind };
+        let mut n = Entries { rest: &new, kind };
+        // Only `a` is the same bytes; `b` differs in its id.
+        assert_eq!(Entries::skip_same(&mut o, &mut n), Ok(1));
+        assert_eq!(o.next_entry().unwrap().unwrap().name, b"b");
+        assert_eq!(n.next_entry().unwrap().unwrap().name, b"b");
+        assert_eq!(Entries::skip_same(&mut o, &mut n), Ok(1));
+        assert!(o.rest.is_empty() && n.rest.is_empty());
+        // A malformed entry is an error even where both trees hold it.
+        let bad = entry(b"100844", b"a", 1);
+        let (mut o, mut n) = (Entries { rest: &bad, kind }, Entries { rest: &bad, kind });
+        assert_eq!(
+            Entries::skip_same(&mut o, &mut n),
+            Err("an entry's mode is not octal")
+        );
+        let cut = &old[..old.len() - 1];
+        let (mut o, mut n) = (Entries { rest: cut, kind }, Entries { rest: cut, kind });
+        // Two entries are fine, the third is cut short: an error, not a skip.
+        assert_eq!(
+            Entries::skip_same(&mut o, &mut n),
+            Err("the last entry is cut short")
+        );
     }
 
     #[test]
