@@ -539,7 +539,12 @@ impl Engine<'_, '_> {
             if !brought.contains(&current) {
                 return Some(current);
             }
-            current = *self.raw_commit("", current).ok()?.1.first()?;
+            // The walk that brought the commits kept their parents: the
+            // first-parent line of a large new branch is not read again.
+            current = match self.commits.walker.first_parent_read(current) {
+                Some(parent) => parent?,
+                None => *self.raw_commit("", current).ok()?.1.first()?,
+            };
         }
         None
     }

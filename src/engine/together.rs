@@ -75,7 +75,6 @@ impl Engine<'_, '_> {
         refname: &str,
         new: ObjectId,
         old: Option<ObjectId>,
-        ahead: &mut Ahead<'_, '_>,
     ) -> Result<Joint, JudgeError> {
         let policy = self.policy;
         let mut members: Vec<usize> = (first..applying.len())
@@ -140,14 +139,13 @@ impl Engine<'_, '_> {
         };
         let limit = policy.settings.max_commits;
         let (repo, ctx, commits) = (self.repo, self.ctx, &mut self.commits);
+        // Nothing is offered to `ahead`: its threads would compute every
+        // commit's facts a second time to learn which diffs some rule
+        // wants, where the judging thread already learns it (`Later`) for
+        // the few commits that need one; those are diffed on several
+        // threads after the walk (`prefetch_diffs`).
         let (walked, streamed) = parallel::judge_while_reading(
-            |sink| {
-                let mut both = |oid: ObjectId, data: &[u8]| {
-                    ahead.offer(oid, data);
-                    sink(oid, data);
-                };
-                commits.for_rule(repo, ctx, lead, refname, new, old, limit, true, &mut both)
-            },
+            |sink| commits.for_rule(repo, ctx, lead, refname, new, old, limit, true, sink),
             judge,
         );
         let Walked {

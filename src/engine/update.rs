@@ -109,7 +109,7 @@ impl Engine<'_, '_> {
             let Some(new) = new_commit else { continue };
             if !tried {
                 tried = true;
-                match self.read_together(applying, index, refname, new, old_commit, ahead)? {
+                match self.read_together(applying, index, refname, new, old_commit)? {
                     Joint::Stop => return Ok(()),
                     Joint::No => {}
                     Joint::Read(t) => together = Some(t),

@@ -273,6 +273,14 @@ impl<'r> Walker<'r> {
             .unwrap_or(&[])
     }
 
+    /// The first parent of a commit some walk has read (`Some(None)` for a
+    /// root), from what the walk kept; `None` for a commit not read, which
+    /// the caller reads itself.
+    pub fn first_parent_read(&self, oid: ObjectId) -> Option<Option<ObjectId>> {
+        let n = self.ids.get(oid).filter(|&n| self.loaded(n))?;
+        Some(self.parents_of(n).first().map(|&p| self.oid(p)))
+    }
+
     /// Fills in a node from its date and parent ids (taken from `scratch`).
     fn fill(&mut self, n: u32, time: i64) -> Result<(), WalkError> {
         let at = u32::try_from(self.parents.len()).map_err(|_| WalkError::TooLarge)?;
