@@ -202,7 +202,8 @@ pub fn judge(
             Repo::open(repo.path()).ok()
         } else {
             None
-        });
+        })
+        .read_ahead(repo.object_dirs());
     walker.deadline = ctx.deadline.map(|d| d.at());
     // One rule judges the commits of one update and no rule diffs: each
     // commit's facts are asked for once and are not worth keeping.

@@ -32,6 +32,9 @@ use std::sync::OnceLock;
 use crate::git::oid::{HashKind, ObjectId};
 use crate::git::repo::ObjectKind;
 
+mod scan;
+pub use scan::{scan_commits, CommitBatch};
+
 /// Pack indexes larger than this are never read into memory whole (a
 /// 100,000-commit push's is about 14 MB for SHA-1); they are searched with
 /// one `pread` per step instead.

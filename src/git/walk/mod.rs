@@ -11,6 +11,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::path::PathBuf;
 
 use thiserror::Error;
 
@@ -21,6 +22,7 @@ use crate::git::repo::{Objects, Repo};
 mod ancestry;
 mod map;
 mod new_only;
+mod prefetch;
 mod read;
 
 pub use ancestry::is_ancestor;
@@ -158,6 +160,8 @@ pub struct Walker<'r> {
     store: Option<Repo>,
     /// Scratch space for a commit's parents while it is read.
     scratch: Vec<ObjectId>,
+    /// The push's new commits, read ahead on another thread.
+    prefetch: Option<prefetch::Prefetch>,
 }
 
 impl<'r> Walker<'r> {
@@ -177,6 +181,7 @@ impl<'r> Walker<'r> {
             graph_after_reads: 0,
             store: None,
             scratch: Vec::new(),
+            prefetch: None,
         }
     }
 
@@ -206,6 +211,27 @@ impl<'r> Walker<'r> {
     /// more commits, never fewer.
     pub fn with_store(mut self, store: Option<Repo>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// Reads the push's new commits ahead of the walk, on another thread
+    /// (see `prefetch.rs`): those in the packs of `dirs` (the repository's
+    /// object directories) that the store given to [`Walker::with_store`]
+    /// does not read, that is, the push's quarantine. Without a store,
+    /// nothing is read ahead.
+    pub fn read_ahead(mut self, dirs: Vec<PathBuf>) -> Self {
+        let Some(store) = &self.store else {
+            return self;
+        };
+        let old = store.object_dirs();
+        let new: Vec<PathBuf> = dirs
+            .into_iter()
+            .map(|dir| std::fs::canonicalize(&dir).unwrap_or(dir))
+            .filter(|dir| !old.contains(dir))
+            .collect();
+        if !new.is_empty() {
+            self.prefetch = prefetch::Prefetch::start(new, store.hash_kind());
+        }
         self
     }
 

@@ -34,48 +34,64 @@ impl Walker<'_> {
             return Ok(false);
         }
         let oid = self.oid(n);
-        let object = self.odb.read_raw(oid).map_err(|source| {
-            if source.is_not_found() {
-                WalkError::Missing { oid }
-            } else {
-                WalkError::Read { oid, source }
-            }
-        })?;
-        if object.kind() != ObjectKind::Commit {
-            return Err(WalkError::NotACommit {
-                oid,
-                kind: object.kind().name().to_owned(),
-            });
-        }
-        self.scratch.clear();
-        // A commit of the interesting side is checked and parsed in one
-        // pass; only one that fails the check and is old is parsed again,
-        // the way git reads it whatever its shape.
-        let checked = if check {
-            match object::fsck::check_commit_links(object.data(), oid.kind(), &mut self.scratch) {
-                Ok(time) => Some(time),
-                Err(_) if self.known_old(oid) => None,
-                Err(problem) => {
-                    return Err(WalkError::Malformed {
-                        oid,
-                        problem: Box::new(problem),
-                    })
+        // The interesting side's new commits may have been read ahead
+        // (see `prefetch.rs`); the hidden side's are old, never there.
+        // The bytes (and the reader they may borrow) end before `fill`.
+        let time = {
+            let ready = match &mut self.prefetch {
+                Some(prefetch) if check => prefetch.take(oid),
+                _ => None,
+            };
+            let object;
+            let data = match &ready {
+                Some(ready) => ready.data(),
+                None => {
+                    object = self.odb.read_raw(oid).map_err(|source| {
+                        if source.is_not_found() {
+                            WalkError::Missing { oid }
+                        } else {
+                            WalkError::Read { oid, source }
+                        }
+                    })?;
+                    if object.kind() != ObjectKind::Commit {
+                        return Err(WalkError::NotACommit {
+                            oid,
+                            kind: object.kind().name().to_owned(),
+                        });
+                    }
+                    object.data()
                 }
-            }
-        } else {
-            None
+            };
+            self.scratch.clear();
+            // A commit of the interesting side is checked and parsed in one
+            // pass; only one that fails the check and is old is parsed again,
+            // the way git reads it whatever its shape.
+            let checked = if check {
+                match object::fsck::check_commit_links(data, oid.kind(), &mut self.scratch) {
+                    Ok(time) => Some(time),
+                    Err(_) if self.known_old(oid) => None,
+                    Err(problem) => {
+                        return Err(WalkError::Malformed {
+                            oid,
+                            problem: Box::new(problem),
+                        })
+                    }
+                }
+            } else {
+                None
+            };
+            let time = match checked {
+                Some(time) => time,
+                None => {
+                    self.scratch.clear();
+                    object::parse_links(data, oid.kind(), &mut self.scratch)
+                        .map_err(|reason| WalkError::BadCommit { oid, reason })?
+                }
+            };
+            self.commits_read += 1;
+            on_read(oid, data);
+            time
         };
-        let time = match checked {
-            Some(time) => time,
-            None => {
-                self.scratch.clear();
-                object::parse_links(object.data(), oid.kind(), &mut self.scratch)
-                    .map_err(|reason| WalkError::BadCommit { oid, reason })?
-            }
-        };
-        self.commits_read += 1;
-        on_read(oid, object.data());
-        drop(object);
         self.fill(n, time)?;
         Ok(true)
     }
