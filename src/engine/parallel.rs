@@ -232,6 +232,10 @@ pub type Classify<'e> = dyn Fn(ObjectId, &[u8]) -> Option<Links> + Sync + 'e;
 /// Diffs computed ahead, with their commits.
 type Computed = Vec<(ObjectId, DiffStats)>;
 
+/// A diff-ahead thread that diffs fewer than one commit in this many
+/// keeps a small delta base cache (see [`PackReader::set_sparse`]).
+const SPARSE: usize = 8;
+
 /// How many commits' trees a diff-ahead thread remembers for children that
 /// arrive after their parent (the walk normally hands a child over first).
 const REMEMBERED: usize = 4096;
@@ -390,9 +394,16 @@ fn diff_ahead(
     let mut waiting: crate::git::walk::OidMap<Vec<(ObjectId, ObjectId)>> =
         crate::git::walk::OidMap::default();
     let mut computed = Vec::new();
+    // Commits classified and commits wanted so far: a thread that diffs
+    // fewer than one commit in SPARSE of those it sees reads trees and
+    // blobs far apart, and keeps a small delta base cache.
+    let (mut seen, mut wanted) = (0usize, 0usize);
     for batch in rx {
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             break;
+        }
+        if let Some(reader) = &reader {
+            reader.set_sparse(seen > 0 && wanted.saturating_mul(SPARSE) < seen);
         }
         let repo = match &repo {
             Some(repo) => repo,
@@ -419,6 +430,8 @@ fn diff_ahead(
             let Some(links) = classify(oid, data) else {
                 continue;
             };
+            seen += 1;
+            wanted += usize::from(links.wanted);
             if let Some(children) = waiting.remove(&oid) {
                 for (child, child_tree) in children {
                     diff(child, Some(links.tree), child_tree);

@@ -85,7 +85,9 @@ pub(super) struct Verdict {
 
 /// What judging a commit as the walk read it gave.
 pub(super) enum Streamed {
-    Failed(Verdict),
+    /// Boxed: a push holds one of these (or of the variants below) for
+    /// every commit a rule did not pass, most of them unkept.
+    Failed(Box<Verdict>),
     /// Failed past the first `verdict::KEPT_PER_RULE` failures read: only
     /// counted (judged again should the judgement still keep it), so that
     /// a rule failing on every commit of a large push keeps no verdicts.
@@ -135,11 +137,13 @@ impl Engine<'_, '_> {
                     {
                         Some(Ok(Streamed::FailedUnkept))
                     }
-                    Outcome::Fail { findings, detected } => Some(Ok(Streamed::Failed(Verdict {
-                        subject: c.subject,
-                        findings,
-                        detected,
-                    }))),
+                    Outcome::Fail { findings, detected } => {
+                        Some(Ok(Streamed::Failed(Box::new(Verdict {
+                            subject: c.subject,
+                            findings,
+                            detected,
+                        }))))
+                    }
                     Outcome::Needs(_) => Some(Ok(Streamed::Later)),
                 }
             };

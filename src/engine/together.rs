@@ -126,11 +126,11 @@ impl Engine<'_, '_> {
                     {
                         Streamed::FailedUnkept
                     }
-                    Outcome::Fail { findings, detected } => Streamed::Failed(Verdict {
+                    Outcome::Fail { findings, detected } => Streamed::Failed(Box::new(Verdict {
                         subject: c.subject.clone(),
                         findings,
                         detected,
-                    }),
+                    })),
                     Outcome::Needs(_) => Streamed::Later,
                 };
                 out.push((*i, Some(got)));

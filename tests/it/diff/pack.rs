@@ -141,3 +141,29 @@ fn a_damaged_pack_is_refused_not_misread() {
         assert!(refused > 0);
     }
 }
+
+#[test]
+fn a_large_pack_finds_every_object_and_nothing_else_once_its_index_is_sampled() {
+    // Enough objects that a fanout bucket holds many more names than the
+    // index's in-memory sample keeps (one in 32), so that lookups past the
+    // first few hundred narrow the search with the sample.
+    let stream = Generator::new(0x51a3).history(3000);
+    let repo = Repo::from_fast_import(&stream);
+    repo.run(&["repack", "-a", "-d", "-q"]);
+    let n = check_every_object(&repo);
+    assert!(
+        n > 256 * 32,
+        "{n} objects: too few for fanout buckets larger than the sample"
+    );
+    let packs = Packs::open(&objects_dir(&repo), repo.open().hash_kind());
+    let objects = all_objects(&repo);
+    let ids: std::collections::HashSet<ObjectId> = objects.iter().map(|o| o.0).collect();
+    for (oid, _, _) in &objects {
+        assert!(packs.contains(*oid), "{oid} not found");
+        // A neighbour of every object, absent unless git has it too.
+        let mut bytes = oid.as_bytes().to_vec();
+        *bytes.last_mut().unwrap() ^= 1;
+        let near = oid.kind().from_bytes(&bytes).unwrap();
+        assert_eq!(packs.contains(near), ids.contains(&near), "{near}");
+    }
+}
