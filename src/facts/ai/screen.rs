@@ -85,7 +85,7 @@ enum Needles {
 }
 
 impl Needles {
-    fn new<'m>(patterns: impl Iterator<Item = &'m Pattern>) -> Self {
+    fn new(patterns: Vec<&Pattern>) -> Self {
         let mut needles = Vec::new();
         for p in patterns {
             match &p.needle {
@@ -115,32 +115,25 @@ impl Needles {
 
 impl Screen {
     fn new(markers: &[Marker]) -> Self {
-        let keys = markers
-            .iter()
-            .filter_map(|m| match &m.kind {
+        let mut keys = Vec::new();
+        let (mut emails, mut names, mut message) = (Vec::new(), Vec::new(), Vec::new());
+        // No `_` arm: a marker kind added later must say here what it
+        // reads, or the screen would skip commits it fires on.
+        for m in markers {
+            match &m.kind {
                 MarkerKind::Trailer { key, .. } | MarkerKind::Disclosure { key, .. } => {
-                    Some(key.clone())
+                    keys.push(key.clone())
                 }
-                _ => None,
-            })
-            .collect();
-        let place = |f: fn(&MarkerKind) -> Option<&Pattern>| {
-            Needles::new(markers.iter().filter_map(|m| f(&m.kind)))
-        };
+                MarkerKind::Author(p) | MarkerKind::Identity(p) => emails.push(p),
+                MarkerKind::Name(p) => names.push(p),
+                MarkerKind::Message(p) => message.push(p),
+            }
+        }
         Screen {
             keys,
-            emails: place(|k| match k {
-                MarkerKind::Author(p) | MarkerKind::Identity(p) => Some(p),
-                _ => None,
-            }),
-            names: place(|k| match k {
-                MarkerKind::Name(p) => Some(p),
-                _ => None,
-            }),
-            message: place(|k| match k {
-                MarkerKind::Message(p) => Some(p),
-                _ => None,
-            }),
+            emails: Needles::new(emails),
+            names: Needles::new(names),
+            message: Needles::new(message),
         }
     }
 
