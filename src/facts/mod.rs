@@ -41,7 +41,7 @@ pub struct TrailerKeys {
 pub struct Config<'a> {
     pub trailers: &'a TrailerKeys,
     /// The AI markers, built-in and the policy's own, in the order tried.
-    pub markers: &'a [ai::Marker],
+    pub markers: &'a ai::Markers,
     /// The people and groups that authors are matched to.
     pub directory: &'a identity::Directory,
     /// How disclosure values that name someone are read (`ai.human_help`).
@@ -182,10 +182,7 @@ pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<Comm
     let text = String::from_utf8_lossy(&message).into_owned();
     let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text)
         .with_help(config.people());
-    let ai_detected = config
-        .markers
-        .iter()
-        .find_map(|m| m.detect(&seen).map(|hit| m.describe_hit(&hit)));
+    let ai_detected = config.markers.detect(&seen);
     let author_who = config.directory.by_email(&raw.author.email);
     Ok(CommitFacts {
         oid,

@@ -32,7 +32,6 @@ use thiserror::Error;
 
 pub use crate::facts::ai::disclosure::HumanHelp;
 pub use crate::facts::ai::Detect;
-use crate::facts::ai::Marker;
 use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
@@ -111,7 +110,7 @@ pub struct Policy<R = RequireSource> {
     pub path: PathBuf,
     pub settings: Settings,
     pub trailers: TrailerKeys,
-    pub ai_markers: Vec<Marker>,
+    pub ai_markers: crate::facts::ai::Markers,
     /// `ai.detect`: which built-in marks are among `ai_markers`.
     pub ai_detect: Detect,
     /// `ai.human_help`: how disclosure values that name someone are read.

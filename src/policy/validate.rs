@@ -195,7 +195,7 @@ impl<'t> Validator<'t> {
             path: path.to_owned(),
             settings,
             trailers,
-            ai_markers,
+            ai_markers: ai::Markers::new(ai_markers),
             ai_detect,
             human_help,
             keys,

@@ -34,11 +34,13 @@ use crate::git::object::Ident;
 mod builtin;
 mod catalogue;
 pub mod disclosure;
+mod screen;
 
 #[cfg(test)]
 use builtin::{Place, BUILTIN};
 pub use catalogue::{builtin, builtin_for, disclosure_keys, recent_tools, weak_marks};
 use disclosure::People;
+pub use screen::Markers;
 
 /// How sure a mark is of AI assistance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -67,9 +67,28 @@ fn detect_all(who: (&str, &str), committer: (&str, &str), message: &str) -> Opti
     let committer = ident(committer.0, committer.1);
     let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
     let seen = Seen::new(&trailers, &author, &committer, message);
-    markers()
+    let hit = markers()
         .iter()
-        .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)))
+        .find_map(|m| m.detect(&seen).map(|hit| format!("{hit} ({})", m.evidence)));
+    // The screened path gives the same answer as the plain loop, on every
+    // commit these tests make, detected or not.
+    let screened = screened().detect(&seen);
+    assert_eq!(
+        screened.is_some(),
+        hit.is_some(),
+        "screen changed the answer on {message:?}"
+    );
+    if let (Some(s), Some(h)) = (&screened, &hit) {
+        let first = h.rsplit_once(" (").map_or(h.as_str(), |(m, _)| m);
+        assert!(s.starts_with(first), "{s:?} vs {h:?}");
+    }
+    hit
+}
+
+/// The built-ins behind their screen, compiled once for all tests.
+fn screened() -> &'static Markers {
+    static MARKERS: OnceLock<Markers> = OnceLock::new();
+    MARKERS.get_or_init(|| Markers::new(builtin()))
 }
 
 const CAROL: (&str, &str) = ("Carol", "carol@example.com");
@@ -412,4 +431,69 @@ fn skipping_by_needle_never_changes_the_answer_on_unicode_text() {
     // And the needle check steps aside for them.
     assert!(Pattern::lazy("(?i)crush").is_match("cru\u{17F}h"));
     assert!(!Pattern::lazy("(?i)crush").is_match("🤖 cruse"));
+}
+
+#[test]
+fn the_screen_lets_through_every_commit_a_marker_fires_on() {
+    // Each built-in row's own tool and mark text, in every place a marker
+    // reads (message, name, address, co-author, the row's trailer key): the
+    // screen may only skip commits on which no marker fires.
+    let mut texts: Vec<String> = Vec::new();
+    for b in BUILTIN.iter() {
+        texts.extend([b.tool.to_owned(), b.mark.to_owned()]);
+    }
+    texts.extend(
+        [
+            "noreply@anthropic.com",
+            "NoReply@Anthropic.COM",
+            "Claude[bot]@users.noreply.github.com",
+            "Fix (aider)",
+            "Made-with: Cursor",
+            "Assisted-by: Claude:claude-opus-4-6",
+            "Assisted-by: none",
+            "\u{17F}ome text",
+        ]
+        .map(str::to_owned),
+    );
+    for text in &texts {
+        let key = text.split(':').next().unwrap_or_default();
+        let messages = [
+            format!("Subject\n\n{text}\n"),
+            format!("Subject\n\n{key}: x\n"),
+            format!("Subject\n\nCo-authored-by: T <{text}>\n"),
+        ];
+        for message in &messages {
+            for who in [(text.as_str(), "a@example.com"), ("A", text.as_str())] {
+                let author = ident(who.0, who.1);
+                let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
+                let seen = Seen::new(&trailers, &author, &author, message);
+                let fires = markers().iter().any(|m| m.detect(&seen).is_some());
+                let passes = screened().screen_passes(&seen);
+                assert!(passes || !fires, "screened out {who:?} / {message:?}");
+            }
+        }
+    }
+    // And it does screen: a plain commit does not get through.
+    let author = ident("Carol", "carol@example.com");
+    let message = "Fix the parser\n\nSigned-off-by: Carol <carol@example.com>\n";
+    let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
+    let seen = Seen::new(&trailers, &author, &author, message);
+    assert!(!screened().screen_passes(&seen));
+}
+
+#[test]
+fn a_policy_marker_without_a_needle_opens_its_place_only() {
+    let re = |p: &str| Regex::new(p).unwrap_or_else(|e| panic!("{e}"));
+    let markers = Markers::new(vec![Marker::message_owned(re("(?i)robot"))]);
+    let author = ident("Carol", "carol@example.com");
+    for (message, fires) in [("Fix\n\nBy a robot.\n", true), ("Fix\n", false)] {
+        let trailers = crate::facts::trailers::from_commit_message(message.as_bytes());
+        let seen = Seen::new(&trailers, &author, &author, message);
+        assert!(markers.screen_passes(&seen));
+        assert_eq!(markers.detect(&seen).is_some(), fires, "{message:?}");
+    }
+    let none = Markers::new(Vec::new());
+    let trailers = crate::facts::trailers::from_commit_message(b"Fix\n");
+    let seen = Seen::new(&trailers, &author, &author, "Fix\n");
+    assert!(!none.screen_passes(&seen));
 }
