@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+mod claims;
 mod fast;
 #[cfg(test)]
 mod fast_tests;
