@@ -417,7 +417,17 @@ pub(super) struct Section {
     pub header: Range<usize>,
     /// From after the header to the next header (or the end).
     pub body: Range<usize>,
+    /// Where the value of each of [`LISTS`] starts, `usize::MAX` when the
+    /// table has none: the claims' indexes go straight to it.
+    pub lists: [usize; 3],
 }
+
+/// The lists of a person's table that claim something no one else may
+/// (indexes [`EMAILS`], [`LOGINS`], [`USER_IDS`]).
+pub(super) const LISTS: [&str; 3] = ["emails", "logins", "user_ids"];
+pub(super) const EMAILS: usize = 0;
+pub(super) const LOGINS: usize = 1;
+pub(super) const USER_IDS: usize = 2;
 
 /// The keys a person's table may have, each at most once.
 const PERSON_KEYS: [&str; 6] = [
@@ -467,6 +477,7 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
                         id: key_span,
                         header: start..end,
                         body: at.min(bytes.len())..usize::MAX,
+                        lists: [usize::MAX; 3],
                     });
                     In::Person(0)
                 }
@@ -495,6 +506,13 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
                     return None;
                 }
                 *seen |= bit;
+                if let (Some(list), Some(last)) =
+                    (LISTS.iter().position(|&l| l == key), sections.last_mut())
+                {
+                    if let Some(slot) = last.lists.get_mut(list) {
+                        *slot = value_at;
+                    }
+                }
                 if key == "name" {
                     let after = line.skip_string(value_at)?;
                     if !line.rest_is_blank(after) {
@@ -524,6 +542,14 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
         groups: groups?,
         sections,
     })
+}
+
+/// The basic string at `at` (which [`scan`] checked), decoded, and where
+/// it ends (after the quote).
+pub(super) fn string_at(text: &str, at: usize) -> Option<(String, usize)> {
+    let end = memchr::memchr(b'\n', text.as_bytes().get(at..)?).map_or(text.len(), |i| at + i);
+    let line = Line { text, at, end };
+    line.string(at).map(|(s, after)| (s.into_inner(), after))
 }
 
 /// The `generated = <time>` value at `value_at`.

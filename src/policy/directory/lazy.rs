@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::claims::{Claims, Kind};
 use super::fast::{self, Section};
 use crate::facts::identity::{LazyPeople, Person};
 use crate::policy::people::{self, Claim};
@@ -40,9 +41,9 @@ pub(crate) struct Lazy {
     sorted: Vec<(u64, usize)>,
     /// Boxed: 10,000 empty cells must be small to allocate.
     people: Vec<OnceLock<Option<Box<Person>>>>,
-    emails: OnceLock<HashMap<String, usize>>,
-    logins: OnceLock<HashMap<String, usize>>,
-    user_ids: OnceLock<HashMap<String, usize>>,
+    emails: OnceLock<Claims>,
+    logins: OnceLock<Claims>,
+    user_ids: OnceLock<Claims>,
     /// SSH keys by base64 blob: the key's text and whose it is.
     blobs: OnceLock<HashMap<String, Vec<(String, usize)>>>,
     /// The policy's own people's e-mails, logins and user ids, and whose
@@ -197,48 +198,31 @@ impl Lazy {
         Some(person)
     }
 
-    /// An index of one list over every person: each value checked by
-    /// `problem`, each belonging to one person only (and to none of the
-    /// policy's people).
+    /// The index of one list (of [`fast::LISTS`]) over every person:
+    /// each value checked by `problem`, each belonging to one person only
+    /// (and to none of the policy's people).
     fn index(
         &self,
-        list: &str,
+        list: usize,
         claim: Claim,
-        normal: impl Fn(&str) -> String,
+        kind: Kind,
         problem: impl Fn(&str) -> Option<String>,
-    ) -> HashMap<String, usize> {
-        let mut map: HashMap<String, usize> = HashMap::with_capacity(self.sections.len() * 2);
-        for (i, section) in self.sections.iter().enumerate() {
-            for value in fast::list(&self.text, section.body.clone(), list) {
-                let span = value.span();
-                let value = normal(value.get_ref());
-                if let Some(message) = problem(&value) {
-                    self.problem(span.start, &message);
-                    continue;
-                }
-                if let Some(owner) = self.policy_claims.get(&(key(claim), value.clone())) {
-                    self.problem(
-                        span.start,
-                        &format!("`{value}` already belongs to person `{owner}` of the policy"),
-                    );
-                    continue;
-                }
-                match map.get(&value) {
-                    Some(&first) if first != i => self.problem(
-                        span.start,
-                        &format!(
-                            "`{value}` already belongs to person `{}`; it can belong to one person only",
-                            self.id(first)
-                        ),
-                    ),
-                    Some(_) => {}
-                    None => {
-                        map.insert(value, i);
-                    }
-                }
-            }
-        }
-        map
+    ) -> Claims {
+        let policy: Vec<(String, String)> = self
+            .policy_claims
+            .iter()
+            .filter(|((k, _), _)| *k == key(claim))
+            .map(|((_, name), owner)| (name.clone(), owner.clone()))
+            .collect();
+        Claims::build(
+            &self.text,
+            &self.sections,
+            list,
+            kind,
+            problem,
+            &policy,
+            &|at, message| self.problem(at, message),
+        )
     }
 
     /// Person `i` found by an index: read now, so that whatever is wrong
@@ -268,34 +252,39 @@ impl LazyPeople for Lazy {
 
     fn by_email(&self, email: &[u8]) -> Option<usize> {
         let email = std::str::from_utf8(email).ok()?;
-        let map = self.emails.get_or_init(|| {
+        let claims = self.emails.get_or_init(|| {
             self.index(
-                "emails",
+                fast::EMAILS,
                 Claim::Email,
-                |e| e.trim().to_ascii_lowercase(),
+                Kind::Email,
                 people::email_problem,
             )
         });
-        self.found(map.get(email).copied())
+        self.found(claims.find(&self.text, email))
     }
 
     fn by_login(&self, login: &str) -> Option<usize> {
-        let map = self.logins.get_or_init(|| {
-            self.index("logins", Claim::Login, str::to_owned, people::login_problem)
+        let claims = self.logins.get_or_init(|| {
+            self.index(
+                fast::LOGINS,
+                Claim::Login,
+                Kind::Exact,
+                people::login_problem,
+            )
         });
-        self.found(map.get(login).copied())
+        self.found(claims.find(&self.text, login))
     }
 
     fn by_user_id(&self, key: &str) -> Option<usize> {
-        let map = self.user_ids.get_or_init(|| {
+        let claims = self.user_ids.get_or_init(|| {
             self.index(
-                "user_ids",
+                fast::USER_IDS,
                 Claim::UserId,
-                str::to_owned,
+                Kind::Exact,
                 people::user_id_problem,
             )
         });
-        self.found(map.get(key).copied())
+        self.found(claims.find(&self.text, key))
     }
 
     fn ssh_keys_with_blob(&self, blob: &str) -> Vec<(String, usize)> {

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
+mod claims;
 mod fast;
 #[cfg(test)]
 mod fast_tests;
@@ -46,7 +47,90 @@ pub struct DirectoryStamp {
     /// The same, in seconds since the Unix epoch.
     pub generated_unix: i64,
     /// SHA-256 of the file's bytes, in hex.
-    pub sha256: String,
+    pub sha256: ContentHash,
+}
+
+/// SHA-256 of a directory file, in hex. The hook's is computed on a second
+/// thread from when the file is read and joined on first use: hashing
+/// megabytes is a millisecond or more of start-up, and only the audit
+/// line, written last, needs it.
+#[derive(Clone)]
+pub struct ContentHash(std::sync::Arc<HashState>);
+
+struct HashState {
+    hex: std::sync::OnceLock<String>,
+    pending: std::sync::Mutex<Option<std::thread::JoinHandle<String>>>,
+    /// What is hashed, should the thread not start or not finish.
+    text: std::sync::Arc<String>,
+}
+
+impl ContentHash {
+    /// Starts hashing `text` on another thread.
+    fn start(text: std::sync::Arc<String>) -> Self {
+        let for_thread = text.clone();
+        let pending = std::thread::Builder::new()
+            .name("directory-sha256".into())
+            .spawn(move || sha256_hex(for_thread.as_bytes()))
+            .ok();
+        ContentHash(std::sync::Arc::new(HashState {
+            hex: std::sync::OnceLock::new(),
+            pending: std::sync::Mutex::new(pending),
+            text,
+        }))
+    }
+
+    /// The hash of `bytes`, computed now.
+    fn now(bytes: &[u8]) -> Self {
+        ContentHash(std::sync::Arc::new(HashState {
+            hex: std::sync::OnceLock::from(sha256_hex(bytes)),
+            pending: std::sync::Mutex::new(None),
+            text: std::sync::Arc::default(),
+        }))
+    }
+
+    /// The hash in hex, waiting for the thread computing it if need be.
+    pub fn hex(&self) -> &str {
+        self.0.hex.get_or_init(|| {
+            let thread = self.0.pending.lock().ok().and_then(|mut p| p.take());
+            thread
+                .and_then(|t| t.join().ok())
+                .unwrap_or_else(|| sha256_hex(self.0.text.as_bytes()))
+        })
+    }
+}
+
+/// The hex text, as the `String` this once was (audit records borrow it).
+impl std::ops::Deref for ContentHash {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.hex()
+    }
+}
+
+impl std::fmt::Display for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.hex())
+    }
+}
+
+impl std::fmt::Debug for ContentHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.hex())
+    }
+}
+
+impl PartialEq for ContentHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.hex() == other.hex()
+    }
+}
+
+impl Eq for ContentHash {}
+
+impl serde::Serialize for ContentHash {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        s.serialize_str(self.hex())
+    }
 }
 
 /// A directory file older than `settings.directory_max_age`.
@@ -144,7 +228,7 @@ impl Validator<'_> {
                         path: path.clone(),
                         generated: file.generated.get_ref().to_string(),
                         generated_unix: generated,
-                        sha256: sha256_hex(text.as_bytes()),
+                        sha256: ContentHash::start(text.clone()),
                     });
                 }
             }
@@ -184,7 +268,7 @@ pub fn validate_directory(path: &Path, text: &str) -> Result<DirectoryStamp, Vec
                 path: path.to_owned(),
                 generated: file.generated.get_ref().to_string(),
                 generated_unix: generated,
-                sha256: sha256_hex(text.as_bytes()),
+                sha256: ContentHash::now(text.as_bytes()),
             });
         }
     }
@@ -422,7 +506,7 @@ mod tests {
         let good = "generated = 2026-01-02T03:04:05Z\n[people.a]\nemails = [\"a@example.com\"]\n[groups]\nsenior = [\"a\"]\n";
         let stamp = validate_directory(path, good).unwrap();
         assert_eq!(stamp.generated, "2026-01-02T03:04:05Z");
-        assert_eq!(stamp.sha256, sha256_hex(good.as_bytes()));
+        assert_eq!(stamp.sha256.hex(), sha256_hex(good.as_bytes()));
         // What the hook leaves until an entry is read is checked here: a
         // key that is not armour, an address of two people, an unknown
         // person in a group, each at its line and column.
