@@ -530,21 +530,17 @@ impl<'p> PackReader<'p> {
     }
 }
 
-/// Parses the entry header at `at`, read into `buf`: the type and size,
-/// and for a delta where its base is. Returns where the compressed data
-/// starts, and how many bytes of `buf` the header took (one read serves the
-/// header and, for most objects, all of their data). `buf` is cut to what
-/// was read.
-fn header(pack: &Pack, at: u64, hash: HashKind, buf: &mut Vec<u8>) -> Option<(Entry, u64, usize)> {
-    let read = pack.read_at(at, FIRST_READ, buf)?.len();
-    buf.truncate(read);
-    let head = &buf[..];
+/// An entry's type, inflated size and how many bytes of `head` say them:
+/// git's variable-length size encoding, refused past [`MAX_OBJECT_BYTES`]
+/// or when it runs past `head`. The one reading of it, for the random-access
+/// reader here and the sequential scan (`scan.rs`).
+pub(super) fn type_and_size(head: &[u8]) -> Option<(u8, usize, usize)> {
     let mut bytes = head.iter().copied();
     let mut byte = bytes.next()?;
     let kind = (byte >> 4) & 7;
     let mut size = usize::from(byte & 0x0f);
     let mut shift = 4u32;
-    let mut used = 1u64;
+    let mut used = 1usize;
     while byte & 0x80 != 0 {
         byte = bytes.next()?;
         used += 1;
@@ -557,6 +553,22 @@ fn header(pack: &Pack, at: u64, hash: HashKind, buf: &mut Vec<u8>) -> Option<(En
     if size > MAX_OBJECT_BYTES {
         return None;
     }
+    Some((kind, size, used))
+}
+
+/// Parses the entry header at `at`, read into `buf`: the type and size,
+/// and for a delta where its base is. Returns where the compressed data
+/// starts, and how many bytes of `buf` the header took (one read serves the
+/// header and, for most objects, all of their data). `buf` is cut to what
+/// was read.
+fn header(pack: &Pack, at: u64, hash: HashKind, buf: &mut Vec<u8>) -> Option<(Entry, u64, usize)> {
+    let read = pack.read_at(at, FIRST_READ, buf)?.len();
+    buf.truncate(read);
+    let head = &buf[..];
+    let (kind, size, used) = type_and_size(head)?;
+    let mut bytes = head.get(used..)?.iter().copied();
+    let mut used = used as u64;
+    let mut byte: u8;
     let entry = match kind {
         OBJ_OFS_DELTA => {
             // git's offset encoding: big-endian base-128, each continued

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::READ_AHEAD;
-use super::{Pack, MAX_OBJECT_BYTES, OBJ_COMMIT, OBJ_OFS_DELTA, OBJ_REF_DELTA, OBJ_TAG};
+use super::{Pack, OBJ_COMMIT, OBJ_OFS_DELTA, OBJ_REF_DELTA, OBJ_TAG};
 use crate::git::oid::{HashKind, ObjectId};
 
 /// Bytes of the pack read at once.
@@ -175,24 +175,7 @@ impl Scan<'_> {
         skipped_in_a_row: &mut usize,
     ) -> Option<u64> {
         let head = self.bytes(at, 64)?;
-        let mut bytes = head.iter().copied();
-        let mut byte = bytes.next()?;
-        let kind = (byte >> 4) & 7;
-        let mut size = usize::from(byte & 0x0f);
-        let mut shift = 4u32;
-        let mut used = 1usize;
-        while byte & 0x80 != 0 {
-            byte = bytes.next()?;
-            used += 1;
-            if shift > 56 {
-                return None;
-            }
-            size |= usize::from(byte & 0x7f).checked_shl(shift)?;
-            shift += 7;
-        }
-        if size > MAX_OBJECT_BYTES {
-            return None;
-        }
+        let (kind, size, used) = super::type_and_size(head)?;
         match kind {
             OBJ_COMMIT => {
                 *skipped_in_a_row = 0;
@@ -213,7 +196,7 @@ impl Scan<'_> {
                     OBJ_OFS_DELTA => {
                         // The base offset: big-endian base-128 bytes.
                         let mut n = 1;
-                        for b in bytes {
+                        for &b in head.get(used..)? {
                             if b & 0x80 == 0 {
                                 break;
                             }
