@@ -288,11 +288,11 @@ def initial_push(tmp, bin_, policies, source, expected, runs, targets, label, ex
     git("init", "-q", "--bare", "--initial-branch=main", server)
     plan = [{"name": "rev-list-count", "argv": ["git", "rev-list", "--count", "{new}", "--not", "--all"],
              "check_only": True},
-            {"name": "limit", "argv": LIMIT_COMMAND}]
+            {"name": "limit", "argv": LIMIT_COMMAND, "discard_stdout": True}]
     for kind in targets:
         plan.append({"name": f"tg-{kind}", "stdin": True,
                      "argv": [bin_, "pre-receive", "--config", policies[kind], "--format", "json"]})
-        plan.append({"name": f"git-{kind}", "argv": GIT_COMMANDS[kind]})
+        plan.append({"name": f"git-{kind}", "argv": GIT_COMMANDS[kind], "discard_stdout": True})
     log(f"pushing {expected['commits']} commits into an empty repository (measuring {', '.join(targets)}) ...")
     res = measured_push(tmp, source, "main:refs/heads/main", server, plan, runs, label, extra_env)
     count = int(res["cases"]["rev-list-count"]["check"]["stdout"].strip() or -1)
