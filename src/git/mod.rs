@@ -12,6 +12,7 @@ pub mod odb;
 pub mod oid;
 pub mod pack;
 pub mod refs;
+pub mod reftable;
 pub mod repo;
 pub mod revision;
 pub mod walk;

@@ -4,12 +4,15 @@
 //! for reftable and SHA-256 repositories, which libgit2 cannot open; and the
 //! ref-name rules git applies to a push.
 
+use std::cell::OnceCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use git2::Repository;
 
 use crate::git::oid::{HashKind, ObjectId};
+use crate::git::reftable::{self, RefValue};
 use crate::git::repo::{GitError, RepoError};
 
 /// A ref that exists in the repository before the push, with the object it
@@ -49,11 +52,16 @@ pub trait RefStore {
 /// Loose refs and `packed-refs`, read through libgit2.
 pub struct FilesRefs<'r> {
     repo: &'r Repository,
+    /// For the names libgit2 cannot look up (below).
+    fallback: RefCache,
 }
 
 impl<'r> FilesRefs<'r> {
     pub(in crate::git) fn new(repo: &'r Repository) -> Self {
-        FilesRefs { repo }
+        FilesRefs {
+            repo,
+            fallback: RefCache::default(),
+        }
     }
 
     /// git takes ref names of any length (each component within the file
@@ -61,8 +69,9 @@ impl<'r> FilesRefs<'r> {
     /// [`LIBGIT2_REFNAME_MAX`] bytes or more ("the provided buffer is too
     /// short"); such a name is asked of git itself, so that a push to it is
     /// judged like any other instead of failing to be judged.
-    fn ask_git(&self, name: &str) -> Option<GitRefs> {
-        (name.len() >= LIBGIT2_REFNAME_MAX).then(|| GitRefs::new(self.repo.path(), HashKind::Sha1))
+    fn ask_git(&self, name: &str) -> Option<GitRefs<'_>> {
+        (name.len() >= LIBGIT2_REFNAME_MAX)
+            .then(|| GitRefs::new(self.repo.path(), HashKind::Sha1, false, &self.fallback))
     }
 }
 
@@ -139,17 +148,41 @@ impl RefStore for FilesRefs<'_> {
 }
 
 /// Refs as git itself lists them, whatever their storage (reftable,
-/// files): one `git for-each-ref` for all of them.
-pub struct GitRefs {
+/// files): one `git for-each-ref` for all of them, kept for the rest of the
+/// push in the repository's [`RefCache`]; symbolic refs read from the
+/// storage itself where trailgate can (loose files, the reftable stack), so
+/// that a push of thousands of refs does not start a git for each.
+pub struct GitRefs<'r> {
     git_dir: PathBuf,
     kind: HashKind,
+    reftable: bool,
+    cache: &'r RefCache,
 }
 
-impl GitRefs {
-    pub(in crate::git) fn new(git_dir: &Path, kind: HashKind) -> Self {
+/// What [`GitRefs`] has read once and keeps for the life of the repository
+/// handle (one push: refs do not move under a pre-receive hook's feet in
+/// any way that listing them again would make safe).
+#[derive(Default)]
+pub struct RefCache {
+    listing: OnceCell<Vec<ExistingRef>>,
+    direct: OnceCell<HashMap<String, ObjectId>>,
+    /// The symbolic refs of a reftable stack, by name; `None` when the
+    /// stack could not be read, so that git is asked name by name.
+    reftable_symbolic: OnceCell<Option<HashMap<String, String>>>,
+}
+
+impl<'r> GitRefs<'r> {
+    pub(in crate::git) fn new(
+        git_dir: &Path,
+        kind: HashKind,
+        reftable: bool,
+        cache: &'r RefCache,
+    ) -> Self {
         GitRefs {
             git_dir: git_dir.to_owned(),
             kind,
+            reftable,
+            cache,
         }
     }
 
@@ -202,23 +235,17 @@ impl GitRefs {
         }
         Ok(refs)
     }
-}
 
-impl RefStore for GitRefs {
-    fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
-        self.list(&[])
+    fn listing(&self) -> Result<&Vec<ExistingRef>, RepoError> {
+        if let Some(listing) = self.cache.listing.get() {
+            return Ok(listing);
+        }
+        let listing = self.list(&[])?;
+        Ok(self.cache.listing.get_or_init(|| listing))
     }
 
-    fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
-        // The pattern also matches refs below `name/`: keep the exact one.
-        Ok(self
-            .list(&["--", name])?
-            .into_iter()
-            .find(|r| r.name == name)
-            .map(|r| r.target))
-    }
-
-    fn symbolic_target(&self, name: &str) -> Result<Option<String>, RepoError> {
+    /// `git symbolic-ref NAME`, one process for one name.
+    fn ask_git_symbolic(&self, name: &str) -> Result<Option<String>, RepoError> {
         match git_output(
             Some(&self.git_dir),
             &[
@@ -233,6 +260,85 @@ impl RefStore for GitRefs {
             // Exit 1: not a symbolic ref (or no such ref).
             Err(GitError::NotFound) => Ok(None),
             Err(source) => Err(RepoError::Refs { source }),
+        }
+    }
+
+    /// A loose ref file as git's files backend reads it (`ref: TARGET`);
+    /// `None` when trailgate cannot be sure to read it as git would
+    /// (links, linked worktrees, odd names), so that git is asked.
+    fn loose_symbolic(&self, name: &str) -> Option<Option<String>> {
+        let plain_name = name == "HEAD" || valid_push_name(name);
+        if !plain_name || self.git_dir.join("commondir").exists() {
+            return None;
+        }
+        let path = self.git_dir.join(name);
+        match std::fs::symlink_metadata(&path) {
+            // No file: not a symbolic ref (`packed-refs` holds none).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Some(None),
+            Ok(meta) if meta.is_dir() => return Some(None),
+            Ok(meta) if meta.is_file() => {}
+            _ => return None,
+        }
+        let text = std::fs::read(&path).ok()?;
+        // git: the file's content right-trimmed; `ref:`, then any spaces.
+        let text = String::from_utf8(text).ok()?;
+        Some(
+            text.trim_end()
+                .strip_prefix("ref:")
+                .map(|rest| rest.trim_start().to_owned()),
+        )
+    }
+
+    fn reftable_symbolic(&self) -> Option<&HashMap<String, String>> {
+        self.cache
+            .reftable_symbolic
+            .get_or_init(|| {
+                if self.git_dir.join("commondir").exists() {
+                    return None;
+                }
+                let stack =
+                    reftable::read_stack(&self.git_dir.join("reftable"), self.kind.byte_len())
+                        .ok()?;
+                Some(
+                    stack
+                        .into_iter()
+                        .filter_map(|(name, value)| match value {
+                            RefValue::Symbolic(target) => Some((name, target)),
+                            RefValue::Object(_) => None,
+                        })
+                        .collect(),
+                )
+            })
+            .as_ref()
+    }
+}
+
+impl RefStore for GitRefs<'_> {
+    fn existing(&self) -> Result<Vec<ExistingRef>, RepoError> {
+        self.listing().cloned()
+    }
+
+    fn direct_target(&self, name: &str) -> Result<Option<ObjectId>, RepoError> {
+        if let Some(direct) = self.cache.direct.get() {
+            return Ok(direct.get(name).copied());
+        }
+        let direct = self
+            .listing()?
+            .iter()
+            .map(|r| (r.name.clone(), r.target))
+            .collect();
+        Ok(self.cache.direct.get_or_init(|| direct).get(name).copied())
+    }
+
+    fn symbolic_target(&self, name: &str) -> Result<Option<String>, RepoError> {
+        let known = if self.reftable {
+            self.reftable_symbolic().map(|s| s.get(name).cloned())
+        } else {
+            self.loose_symbolic(name)
+        };
+        match known {
+            Some(target) => Ok(target),
+            None => self.ask_git_symbolic(name),
         }
     }
 

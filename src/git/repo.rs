@@ -161,7 +161,11 @@ enum Backend {
     Libgit2(Repository),
     /// The object database (shared with the handles of other threads) and
     /// this handle's delta base cache.
-    Native(Arc<NativeOdb>, RefCell<crate::git::pack::Cache>),
+    Native(
+        Arc<NativeOdb>,
+        RefCell<crate::git::pack::Cache>,
+        Box<crate::git::refs::RefCache>,
+    ),
 }
 
 /// A repository opened for reading, with the object directories it was
@@ -190,7 +194,7 @@ impl Repo {
         if !format.libgit2_reads() {
             let odb = NativeOdb::open(&git_dir, format.objects, &alternates);
             return Ok(Repo {
-                backend: Backend::Native(Arc::new(odb), RefCell::default()),
+                backend: Backend::Native(Arc::new(odb), RefCell::default(), Box::default()),
                 path: git_dir,
                 format,
                 alternates,
@@ -264,7 +268,7 @@ impl Repo {
             alternates: self.alternates.clone(),
             format: self.format,
             native: match &self.backend {
-                Backend::Native(odb, _) => Some(Arc::clone(odb)),
+                Backend::Native(odb, ..) => Some(Arc::clone(odb)),
                 Backend::Libgit2(_) => None,
             },
         }
@@ -303,7 +307,7 @@ impl Repo {
                     inner: ObjectsInner::Libgit2(odb),
                 })
             }
-            Backend::Native(odb, cache) => Ok(Objects {
+            Backend::Native(odb, cache, _) => Ok(Objects {
                 inner: ObjectsInner::Native(odb.reader(cache)),
             }),
         }
@@ -313,7 +317,12 @@ impl Repo {
     pub fn refs(&self) -> Box<dyn RefStore + '_> {
         match &self.backend {
             Backend::Libgit2(inner) => Box::new(FilesRefs::new(inner)),
-            Backend::Native(..) => Box::new(GitRefs::new(&self.path, self.hash_kind())),
+            Backend::Native(_, _, refs) => Box::new(GitRefs::new(
+                &self.path,
+                self.hash_kind(),
+                self.format.reftable,
+                refs,
+            )),
         }
     }
 
@@ -498,7 +507,7 @@ impl Reopen {
     pub fn open(&self) -> Result<Repo, RepoError> {
         match &self.native {
             Some(odb) => Ok(Repo {
-                backend: Backend::Native(Arc::clone(odb), RefCell::default()),
+                backend: Backend::Native(Arc::clone(odb), RefCell::default(), Box::default()),
                 path: self.path.clone(),
                 format: self.format,
                 alternates: self.alternates.clone(),

@@ -7,4 +7,5 @@ mod accepted;
 mod attacks;
 mod differential;
 mod refs;
+mod reftable;
 mod support;

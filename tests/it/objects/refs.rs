@@ -136,3 +136,34 @@ fn a_push_to_head_cannot_move_the_branch_head_points_at() {
     run.assert_code(2);
     w.assert_server_ref(MAIN, Some(&main));
 }
+
+#[test]
+fn attack_push_through_a_dangling_symbolic_ref_creates_the_protected_branch() {
+    // `refs/heads/next` names a release branch that does not exist yet:
+    // git follows it and creates `refs/heads/release/next`. Under reftable
+    // refs `git for-each-ref` does not list such a ref at all.
+    let w = World::with_policy(&policy(&SENIOR_RULE.replace(
+        r#"refs = ["refs/heads/main"]"#,
+        r#"refs = ["refs/heads/release/*"]"#,
+    )));
+    w.server_git(&["symbolic-ref", "refs/heads/next", "refs/heads/release/next"]);
+    let oid = w.commit(&CAROL, &msg("Into the release", &["AI-Assisted: yes"]));
+    let run = w.push(&["origin", "main:next"]);
+    run.assert_rejected_with(1).assert_violation(
+        "error",
+        RULE,
+        "refs/heads/next",
+        &oid,
+        "Into the release",
+    );
+    w.assert_server_ref("refs/heads/release/next", None);
+    // Approved, the same push goes through the link, as git would take it.
+    let approved = msg(
+        "Into the release",
+        &["AI-Assisted: yes", &approved_by(&ALICE)],
+    );
+    w.git(&["commit", "-q", "--amend", "-m", &approved]);
+    w.push(&["origin", "+main:next"]).assert_accepted_silently();
+    let now = w.git(&["rev-parse", "HEAD"]);
+    w.assert_server_ref("refs/heads/release/next", Some(&now));
+}
