@@ -357,6 +357,7 @@ impl Engine<'_, '_> {
             self.diffs.lines,
             &opts,
             threads,
+            wanted.len().saturating_mul(parallel::SPARSE) < commits.len(),
         );
         for (oid, stats) in computed {
             self.diffs.add(oid, stats);
