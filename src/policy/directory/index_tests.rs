@@ -290,3 +290,35 @@ fn a_file_not_in_the_plain_layout_gets_no_index() {
     assert!(matches!(err, index::IndexError::Layout { .. }), "{err}");
     assert!(!index::path_for(&path).exists());
 }
+
+#[test]
+fn reading_many_people_through_the_index_reads_as_without_it() {
+    // Past the first 64 tables the index reads the whole file once.
+    let mut text = String::from("generated = 2026-01-02T03:04:05Z\n");
+    for i in 0..150 {
+        text.push_str(&format!(
+            "\n[people.u{i}]\nemails = [\"u{i}@example.com\"]\nlogins = [\"u{i}\"]\nssh_keys = [\"{KEY_A}\"]\n"
+        ));
+    }
+    text.push_str("\n[groups]\nsenior = [\"u1\", \"u140\", \"u2@example.com\"]\n");
+    let (_dir, path) = setup(&text);
+    index::write(&path, &sha256_hex(text.as_bytes())).unwrap();
+    let with = indexed::start(&path).unwrap().people;
+    let without = lazy(&text, &path);
+    for i in 0..150 {
+        assert_eq!(
+            format!("{:?}", with.person(i)),
+            format!("{:?}", without.person(i)),
+            "{i}"
+        );
+        let email = format!("u{i}@example.com");
+        assert_eq!(with.by_email(email.as_bytes()), Some(i));
+    }
+    let blob = crate::facts::signature::blob(KEY_A).unwrap();
+    assert_eq!(
+        with.ssh_keys_with_blob(blob),
+        without.ssh_keys_with_blob(blob)
+    );
+    assert_eq!(with.ssh_keys_with_blob(blob).len(), 150);
+    assert_eq!(with.problems(), Vec::<String>::new());
+}

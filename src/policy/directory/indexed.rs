@@ -49,6 +49,9 @@ type Read = (
     std::ops::Range<usize>,
 );
 
+/// After this many people's tables, [`Indexed`] reads the whole file.
+const BULK: usize = 64;
+
 /// The people of a directory file, through its index.
 pub(crate) struct Indexed {
     index: Index,
@@ -57,17 +60,20 @@ pub(crate) struct Indexed {
     /// text read at start-up, and the person it names as the index says
     /// (`u32::MAX`: none of the file's); sorted.
     group_at: Vec<(usize, u32)>,
-    /// The same by a hash of the entry, and by person, to check each
-    /// person read against them; sorted.
+    /// The same by a hash of the entry, to check each person read
+    /// against it.
     group_ids: Vec<(u64, u32)>,
-    group_people: Vec<(u32, u64)>,
     people: Cells,
     policy_claims: Vec<(Claim, String, String)>,
     /// Whether the policy's claims of each kind were checked (emails,
     /// logins, user ids).
     checked: [OnceLock<()>; 3],
-    /// The whole file, for the lists of every key.
+    /// The whole file and every person's place, for the lists of every
+    /// key and for reading many people.
     whole: OnceLock<String>,
+    places: OnceLock<Vec<Place>>,
+    /// How many people's tables were read.
+    reads: std::sync::atomic::AtomicUsize,
     problems: Mutex<Vec<String>>,
 }
 
@@ -106,22 +112,12 @@ pub(super) fn start(path: &Path) -> Option<Start> {
         .map(|e| e.span().start)
         .zip(opened.group_people.iter().copied())
         .collect();
-    let mut group_ids: Vec<(u64, u32)> = entries
+    // Unsorted: it is only searched for the few people a push reads.
+    let group_ids: Vec<(u64, u32)> = entries
         .iter()
         .map(|e| index::hash(e.get_ref().as_bytes()))
         .zip(opened.group_people.iter().copied())
         .collect();
-    group_ids.sort_unstable();
-    group_ids.dedup();
-    if group_ids
-        .windows(2)
-        .any(|w| matches!(w, [a, b] if a.0 == b.0))
-    {
-        // One entry naming two people: not an index to trust.
-        return None;
-    }
-    let mut group_people: Vec<(u32, u64)> = group_ids.iter().map(|&(h, p)| (p, h)).collect();
-    group_people.sort_unstable();
     let header = &opened.index.header;
     let sha256 = header.sha256.iter().map(|b| format!("{b:02x}")).collect();
     let people = Cells::new(header.people);
@@ -131,11 +127,12 @@ pub(super) fn start(path: &Path) -> Option<Start> {
             path: path.to_owned(),
             group_at,
             group_ids,
-            group_people,
             people,
             policy_claims: Vec::new(),
             checked: Default::default(),
             whole: OnceLock::new(),
+            places: OnceLock::new(),
+            reads: Default::default(),
             problems: Mutex::new(Vec::new()),
         },
         top: opened.top,
@@ -155,10 +152,24 @@ impl Indexed {
 
     /// Person `i`'s table, its place, and where its id and body are in it.
     fn table(&self, i: usize) -> Option<Read> {
-        let read = self
-            .index
-            .person(i)
-            .and_then(|place| Ok((self.index.toml_text(place)?, place)));
+        // A push reads a few people; whatever reads many (a typo's
+        // suggestion looks at every address) reads the file once instead
+        // of a few system calls per person.
+        let bulk = self
+            .reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            >= BULK;
+        let read = if bulk {
+            self.places().and_then(|places| {
+                let place = *places.get(i).ok_or_else(|| self.index.damaged())?;
+                let text = self.whole()?.get(place.start..place.end);
+                Ok((text.ok_or_else(|| self.index.damaged())?.to_owned(), place))
+            })
+        } else {
+            self.index
+                .person(i)
+                .and_then(|place| Ok((self.index.toml_text(place)?, place)))
+        };
         let (text, place) = match read {
             Ok(read) => read,
             Err(message) => {
@@ -171,6 +182,28 @@ impl Indexed {
             return None;
         };
         Some((text, place, id, body))
+    }
+
+    /// The whole file, read once.
+    fn whole(&self) -> Result<&String, String> {
+        match self.whole.get() {
+            Some(text) => Ok(text),
+            None => {
+                let text = self.index.whole()?;
+                Ok(self.whole.get_or_init(|| text))
+            }
+        }
+    }
+
+    /// Every person's place, read once.
+    fn places(&self) -> Result<&Vec<Place>, String> {
+        match self.places.get() {
+            Some(places) => Ok(places),
+            None => {
+                let places = self.index.persons()?;
+                Ok(self.places.get_or_init(|| places))
+            }
+        }
     }
 
     /// The index and the file disagree: the push cannot be judged.
@@ -202,21 +235,11 @@ impl Indexed {
         // Both ways: every entry that is their id names them, and every
         // entry that names them is their id.
         let hash = index::hash(person.id.as_bytes());
-        let from = self.group_ids.partition_point(|&(h, _)| h < hash);
-        let named = self.group_ids.get(from..).unwrap_or_default();
-        let elsewhere = named
+        let disagree = self
+            .group_ids
             .iter()
-            .take_while(|&&(h, _)| h == hash)
-            .any(|&(_, p)| p as usize != i);
-        let from = self
-            .group_people
-            .partition_point(|&(p, _)| (p as usize) < i);
-        let naming = self.group_people.get(from..).unwrap_or_default();
-        let wrong = naming
-            .iter()
-            .take_while(|&&(p, _)| p as usize == i)
-            .any(|&(_, h)| h != hash);
-        if elsewhere || wrong {
+            .any(|&(h, p)| (h == hash) != (p as usize == i));
+        if disagree {
             self.mismatch(place);
             return None;
         }
@@ -304,25 +327,15 @@ impl Indexed {
 
     /// The file's lists `list` of every person, in the order of the file.
     fn all(&self, list: &str) -> Vec<(String, usize)> {
-        let text = match self.whole.get() {
-            Some(text) => text,
-            None => match self.index.whole() {
-                Ok(text) => self.whole.get_or_init(|| text),
-                Err(message) => {
-                    self.problem(message);
-                    return Vec::new();
-                }
-            },
-        };
-        let persons = match self.index.persons() {
-            Ok(p) => p,
+        let (text, persons) = match self.whole().and_then(|t| Ok((t, self.places()?))) {
+            Ok(read) => read,
             Err(message) => {
                 self.problem(message);
                 return Vec::new();
             }
         };
         let mut out = Vec::new();
-        for (i, place) in persons.into_iter().enumerate() {
+        for (i, &place) in persons.iter().enumerate() {
             let Some((_, body)) = text
                 .get(place.start..place.end)
                 .and_then(fast::person_table)

@@ -296,7 +296,7 @@ pub(super) fn open(directory: &Path) -> Option<Opened> {
 }
 
 impl Index {
-    fn damaged(&self) -> String {
+    pub(super) fn damaged(&self) -> String {
         format!(
             "the directory index {} is damaged; run `trailgate check` to write it again",
             self.index_path.display()
