@@ -322,3 +322,17 @@ fn reading_many_people_through_the_index_reads_as_without_it() {
     assert_eq!(with.ssh_keys_with_blob(blob).len(), 150);
     assert_eq!(with.problems(), Vec::<String>::new());
 }
+
+#[test]
+fn groups_between_people_and_crlf_lines_read_as_without_the_index() {
+    let text = text();
+    let (head, groups) = text.split_at(text.find("[groups]").unwrap());
+    let moved = head.replacen("[people.dave]", &format!("{groups}\n[people.dave]"), 1);
+    for text in [moved.clone(), moved.replace('\n', "\r\n")] {
+        let (_dir, path) = setup(&text);
+        index::write(&path, &sha256_hex(text.as_bytes())).unwrap();
+        let start = indexed::start(&path).expect("trusted");
+        assert_eq!(start.groups.len(), 2);
+        assert_eq!(answers(&start.people), answers(&lazy(&text, &path)));
+    }
+}
