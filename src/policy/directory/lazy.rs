@@ -1,4 +1,6 @@
-//! The directory file's people read on first use, for the hook.
+//! The directory file's people read on first use, for the hook, when the
+//! file has no index it can trust ([`super::index`]; through one, the hook
+//! reads even less, see [`super::indexed`]).
 //!
 //! A hook has a few milliseconds to start, and a 10,000-person directory
 //! file is megabytes of TOML: building every person (their addresses,

@@ -6,7 +6,8 @@
 //! `settings.directory_max_age` an older file is stale, and its stamp
 //! (path, generation time, content hash) goes into every audit line.
 //!
-//! The hook reads only this local file and never the network.
+//! The hook reads only this local file (and its index, [`index`]) and
+//! never the network.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
