@@ -80,6 +80,14 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
     for note in detection_notes(&policy) {
         let _ = writeln!(std::io::stderr(), "note: {note}");
     }
+    // The directory file is valid (in full, as the policy uses it): the
+    // index that lets the hook read only what a push needs is written
+    // beside it if `check` may write there. Never a reason to fail.
+    let index = policy
+        .settings
+        .directory
+        .as_ref()
+        .map(|stamp| crate::policy::write_index(&stamp.path, &stamp.sha256));
     let active = policy.rules.iter().filter(|r| r.mode != Mode::Off).count();
     let for_repo = args
         .repo
@@ -109,6 +117,22 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                     stamp.generated,
                     stamp.sha256
                 );
+            }
+            match &index {
+                Some(Ok(path)) => {
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "directory index {}: written (the hook reads only the parts of the directory file a push needs)",
+                        path.display()
+                    );
+                }
+                Some(Err(e)) => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: {e}; the hook reads the whole directory file on every push (correct, slower) until an index is written"
+                    );
+                }
+                None => {}
             }
             if let Some((name, rules)) = &for_repo {
                 let _ = writeln!(
@@ -146,6 +170,11 @@ pub(super) fn check(env: &HookEnv, args: &CheckArgs<'_>) -> Result<u8, Error> {
                     "path": d.path.display().to_string(),
                     "generated": d.generated.to_string(),
                     "sha256": d.sha256,
+                    "index": match &index {
+                        Some(Ok(path)) => json!({"path": path.display().to_string(), "written": true}),
+                        Some(Err(e)) => json!({"written": false, "error": e.to_string()}),
+                        None => json!(null),
+                    },
                 })),
             });
             let mut out = out;

@@ -107,6 +107,9 @@ pub enum Command {
     /// rule is active; and when overrides are
     /// enabled without an audit log or without receive.advertisePushOptions; and when a rule asks
     /// for proof (proof = "pusher" or "signature") while settings.identity is "claimed".
+    /// When the policy names a directory file (settings.directory) and it is valid, writes its
+    /// index beside it (directory.toml.index), through which the hook reads only what a push
+    /// needs; a folder it cannot write to is only a note, and the hook then reads the whole file.
     Check {
         /// Policy file (default: inside a repository, the --config of the trailgate hook
         /// installed there; then $TRAILGATE_CONFIG, the repository's trailgate.toml,
@@ -261,8 +264,11 @@ pub enum DirectoryCommand {
     /// (see directory-sync.example.toml), writes the new file beside the old one, validates it
     /// as the hook reads it and renames it into place. When the server cannot be reached, the
     /// bind fails, the answer has no people (or fewer than min_people) or an entry cannot
-    /// become a person, nothing is written, the old file stays and the exit code is 2. Meant
-    /// for cron or a systemd timer, more often than settings.directory_max_age.
+    /// become a person, nothing is written, the old file stays and the exit code is 2. After
+    /// the rename it writes the file's index beside it (directory.toml.index), through which
+    /// the hook reads only what a push needs; an index it cannot write is a warning (the hook
+    /// then reads the whole file). Meant for cron or a systemd timer, more often than
+    /// settings.directory_max_age.
     Sync {
         /// The sync configuration (TOML).
         #[arg(long, value_name = "SYNC.toml")]

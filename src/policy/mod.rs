@@ -36,7 +36,10 @@ use crate::facts::identity::{Directory, GroupId};
 use crate::facts::signature::KeyRing;
 pub use crate::facts::TrailerKeys;
 pub use baseline::{Baseline, BaselinePoint};
-pub use directory::{validate_directory, DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES};
+pub use directory::index::IndexError;
+pub use directory::{
+    validate_directory, write_index, DirectoryStamp, Staleness, MAX_DIRECTORY_BYTES,
+};
 pub use raw::{DenyKind, Identity, Mode, Per, Stale};
 
 /// The values of `settings.host`: the names of the hosts of

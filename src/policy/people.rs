@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use globset::GlobBuilder;
 
-use super::directory::Lazy;
+use super::directory::Source;
 use super::validate::Validator;
 use super::{raw, valid_rule_name};
 use crate::facts::identity::{Directory, Group, LazyPeople, Member, Person};
@@ -34,14 +34,15 @@ pub(super) struct Builder {
     user_id_owner: HashMap<String, String>,
     group_at: HashMap<String, String>,
     /// The directory file's people, read on first use (the hook).
-    lazy: Option<Lazy>,
+    lazy: Option<Box<dyn Source>>,
 }
 
 impl Builder {
     pub(super) fn finish(mut self) -> (Directory, KeyRing) {
         match self.lazy {
             Some(lazy) => {
-                let lazy: Arc<dyn LazyPeople> = Arc::new(lazy);
+                let lazy: Arc<dyn Source> = Arc::from(lazy);
+                let lazy: Arc<dyn LazyPeople> = lazy;
                 self.keys.set_lazy(lazy.clone(), self.people.len());
                 (
                     Directory::with_lazy(self.people, self.groups, lazy),
@@ -56,13 +57,15 @@ impl Builder {
     /// policy's (`v` is the directory file's validator): a person id of
     /// both is an error now, an address, login or user id of both when the
     /// index of its kind is built.
-    pub(super) fn lazy_people(&mut self, v: &mut Validator<'_>, mut lazy: Lazy) {
+    pub(super) fn lazy_people(&mut self, v: &mut Validator<'_>, mut lazy: Box<dyn Source>) {
         for (id, at) in &self.person_at {
-            if let Some(span) = lazy.index_of(id).and_then(|i| lazy.id_span(i)) {
-                v.error(
-                    span,
-                    format!("person `{id}` is already defined at {at}; the policy's [people] and the directory file's must not share an id"),
-                );
+            if let Some((line, column)) = lazy.index_of(id).and_then(|i| lazy.id_at(i)) {
+                v.extend(vec![super::Problem {
+                    file: Some(lazy.path().to_owned()),
+                    line,
+                    column,
+                    message: format!("person `{id}` is already defined at {at}; the policy's [people] and the directory file's must not share an id"),
+                }]);
             }
         }
         let claims = [
@@ -70,11 +73,16 @@ impl Builder {
             (Claim::Login, &self.login_owner),
             (Claim::UserId, &self.user_id_owner),
         ];
-        lazy.policy_claims(claims.into_iter().flat_map(|(claim, owners)| {
-            owners
-                .iter()
-                .map(move |(name, owner)| (claim, name.clone(), owner.clone()))
-        }));
+        lazy.policy_claims(
+            claims
+                .into_iter()
+                .flat_map(|(claim, owners)| {
+                    owners
+                        .iter()
+                        .map(move |(name, owner)| (claim, name.clone(), owner.clone()))
+                })
+                .collect(),
+        );
         self.lazy = Some(lazy);
     }
 
@@ -131,11 +139,13 @@ impl Builder {
     }
 
     /// Adds the groups of one file; their entries may name the people of
-    /// every file (so the people of all files come first).
+    /// every file (so the people of all files come first). `of_directory`:
+    /// the groups are the directory file's own.
     pub(super) fn groups(
         &mut self,
         v: &mut Validator<'_>,
         groups: BTreeMap<S<String>, Vec<S<String>>>,
+        of_directory: bool,
     ) {
         let people_index: HashMap<&str, usize> = self
             .people
@@ -182,7 +192,12 @@ impl Builder {
                     }
                 } else if let Some(i) = people_index.get(entry.as_str()).copied().or_else(|| {
                     let lazy = self.lazy.as_ref()?;
-                    Some(self.people.len() + lazy.index_of(&entry)?)
+                    let found = if of_directory {
+                        lazy.group_entry(&entry, span.start)
+                    } else {
+                        lazy.index_of(&entry)
+                    };
+                    Some(self.people.len() + found?)
                 }) {
                     members.push(Member::Person(i));
                 } else {

@@ -31,6 +31,9 @@ pub struct Validator<'t> {
     /// The directory file could not be used: names it would have defined
     /// are not reported unknown one by one (its own problem explains them).
     directory_failed: bool,
+    /// For an excerpt of a file ([`Self::for_excerpt`]): from which of the
+    /// text's lines (0-based) on which line of the file (1-based) follows.
+    lines: Vec<(usize, usize)>,
 }
 
 type S<T> = toml::Spanned<T>;
@@ -45,6 +48,7 @@ impl<'t> Validator<'t> {
             thorough: true,
             directory_thorough: true,
             directory_failed: false,
+            lines: Vec::new(),
         }
     }
 
@@ -85,6 +89,19 @@ impl<'t> Validator<'t> {
         Validator {
             file: Some(file.to_owned()),
             ..Validator::new(text)
+        }
+    }
+
+    /// A validator for pieces of another file, each starting at the start
+    /// of a line: `lines` says, for the text's line `k` (0-based), that it
+    /// and those after it up to the next piece are the file's lines from
+    /// `n` (1-based). The directory index hands the hook such pieces, read
+    /// without the rest of the file, and problems must still name the
+    /// file's own lines.
+    pub fn for_excerpt(text: &'t str, file: &Path, lines: Vec<(usize, usize)>) -> Self {
+        Validator {
+            lines,
+            ..Validator::for_file(text, file)
         }
     }
 
@@ -142,7 +159,11 @@ impl<'t> Validator<'t> {
             .get(start..offset)
             .map_or(0, |s| s.chars().count())
             + 1;
-        (line, column)
+        let piece = self.lines.iter().rev().find(|&&(k, _)| k < line);
+        match piece {
+            Some(&(k, n)) => (n + (line - 1 - k), column),
+            None => (line, column),
+        }
     }
 
     pub(super) fn policy(&mut self, path: &Path, mut file: raw::PolicyFile) -> Policy {
@@ -713,25 +734,26 @@ impl<'t> Validator<'t> {
 /// The most distinct approvers the groups can supply, or `None` when a glob
 /// makes it unbounded.
 pub fn max_members(dir: &Directory, groups: &[GroupId]) -> Option<usize> {
-    let mut people = HashSet::new();
+    // Sorted, not hashed: a directory's group has a thousand people.
+    let mut people = Vec::new();
     let mut emails = HashSet::new();
     for g in groups {
         let group = dir.groups.get(g.0)?;
         for m in &group.members {
             match m {
-                Member::Person(p) => {
-                    people.insert(*p);
-                }
-                Member::Email(e) => {
-                    match dir.by_email(e.as_bytes()) {
-                        crate::facts::identity::Who::Person(p) => people.insert(p),
-                        _ => emails.insert(e.clone()),
-                    };
-                }
+                Member::Person(p) => people.push(*p),
+                Member::Email(e) => match dir.by_email(e.as_bytes()) {
+                    crate::facts::identity::Who::Person(p) => people.push(p),
+                    _ => {
+                        emails.insert(e.clone());
+                    }
+                },
                 Member::Glob { .. } => return None,
             }
         }
     }
+    people.sort_unstable();
+    people.dedup();
     Some(people.len() + emails.len())
 }
 
@@ -768,6 +790,20 @@ mod tests {
                 assert_eq!(v.line_col(offset), line_col(text, offset), "{offset}");
             }
         }
+    }
+
+    #[test]
+    fn an_excerpt_names_the_lines_of_its_file() {
+        // Line 3 of the file, then lines 40 and 41.
+        let text = "a = 1\n[groups]\nx = [\"é\", \"y\"]\n";
+        let mut v = Validator::for_excerpt(text, Path::new("d.toml"), vec![(0, 3), (1, 40)]);
+        assert_eq!(v.line_col(0), (3, 1));
+        assert_eq!(v.line_col(7), (40, 2));
+        assert_eq!(v.line_col(text.find('y').unwrap()), (41, 12));
+        v.error(7..8, "here");
+        assert_eq!(v.place(&(0..1)), "d.toml:3");
+        let p = v.into_problems();
+        assert_eq!((p[0].line, p[0].column), (40, 2));
     }
 
     #[test]

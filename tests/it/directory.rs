@@ -3,6 +3,7 @@
 //! be wrong; and `trailgate directory sync`, which writes it from LDAP.
 
 mod file;
+mod index;
 mod nested;
 mod slapd;
 mod sync;

@@ -489,8 +489,22 @@ fn an_openpgp_key_in_the_directory_file_proves_an_approval() {
         approval_rule()
     ));
     w.commit(&CAROL, &message());
+    let before = w.server_ref(MAIN).unwrap();
     w.push(&["origin", "main"]).assert_rejected_with(1);
     let signed = amend_signed(&w, &gpg, &ALICE, &alice);
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+    // The same push through the directory index that `check` writes.
+    let policy = w.server.join("trailgate.toml");
+    w.trailgate(
+        &w.root,
+        &["check", "--config", policy.to_str().unwrap()],
+        "",
+        &[],
+    )
+    .assert_code(0);
+    assert!(w.server.join("directory.toml.index").is_file());
+    w.server_git(&["update-ref", MAIN, &before]);
     w.push(&["origin", "main"]).assert_accepted_silently();
     w.assert_server_ref(MAIN, Some(&signed));
 }

@@ -590,6 +590,52 @@ fn signature_proof_uses_the_keys_of_the_directory_file() {
 }
 
 #[test]
+fn signature_proof_through_the_directory_index_is_judged_as_without_it() {
+    // The same pushes as above, with the index `check` writes: a key is
+    // found by its blob through the index, in the signer's own table.
+    let (w, keys) = world_with_keys();
+    directory_with_keys(&w, &keys);
+    w.write_policy(&format!(
+        "version = 1\n[settings]\ndirectory = \"directory.toml\"\naudit_log = \"audit.jsonl\"\n{}",
+        approval_rule("signature")
+    ));
+    let policy = w.server.join("trailgate.toml");
+    w.trailgate(
+        &w.root,
+        &["check", "--config", policy.to_str().unwrap()],
+        "",
+        &[],
+    )
+    .assert_code(0);
+    assert!(w.server.join("directory.toml.index").is_file());
+    forged_commit(&w);
+    w.push(&["origin", "main"]).assert_rejected_with(1);
+    amend_signed(
+        &w,
+        &ALICE,
+        &keys.dave,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"])
+        .assert_rejected_with(1)
+        .assert_line_with(&["belongs to nobody in [people]"]);
+    let signed = amend_signed(
+        &w,
+        &ALICE,
+        &keys.alice,
+        &msg(FORGED, &["AI-Assisted: yes", &approved_by(&ALICE)]),
+    );
+    w.push(&["origin", "main"]).assert_accepted_silently();
+    w.assert_server_ref(MAIN, Some(&signed));
+    let log = std::fs::read_to_string(w.server.join("audit.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(
+        log.lines().all(|l| l.contains("\"index\":true")),
+        "every push read the directory through its index: {log}"
+    );
+}
+
+#[test]
 fn a_damaged_key_in_the_directory_file_is_an_error_for_check_and_matches_nothing_in_the_hook() {
     let (w, keys) = world_with_keys();
     directory_with_keys(&w, &keys);

@@ -124,7 +124,18 @@ pub fn sync(config_path: &Path) -> Result<u8, SyncError> {
             min: config.min_people,
         });
     }
-    install(&config.output, &built.text)?;
+    let sha256 = install(&config.output, &built.text)?;
+    // After the rename: the index names the installed file. Without it
+    // the hook reads the whole file, so a failure only warns.
+    let index = match crate::policy::write_index(&config.output, &sha256) {
+        Ok(path) => format!("; index {}", path.display()),
+        Err(e) => {
+            warnings.push(format!(
+                "{e}; the hook reads the whole directory file on every push until `trailgate check` writes the index"
+            ));
+            String::new()
+        }
+    };
     let mut err = std::io::stderr().lock();
     const SHOWN: usize = 20;
     for w in warnings.iter().take(SHOWN) {
@@ -143,7 +154,7 @@ pub fn sync(config_path: &Path) -> Result<u8, SyncError> {
         .map(|(n, c)| format!("{n} {c}"))
         .collect();
     println!(
-        "trailgate: wrote {}: {} people; groups: {}",
+        "trailgate: wrote {}: {} people; groups: {}{index}",
         config.output.display(),
         built.people,
         if groups.is_empty() {
@@ -224,8 +235,9 @@ fn readable_by_others(path: &Path) -> Option<(&'static str, u32)> {
 
 /// Writes `text` to `output` atomically: a temporary file in the same
 /// folder, flushed, validated as the hook reads it, renamed over the old
-/// file, and the folder flushed so that the rename survives a crash.
-fn install(output: &Path, text: &str) -> Result<(), SyncError> {
+/// file, and the folder flushed so that the rename survives a crash. The
+/// SHA-256 of what was validated and installed.
+fn install(output: &Path, text: &str) -> Result<String, SyncError> {
     use std::os::unix::fs::PermissionsExt;
     let output = std::path::absolute(output).map_err(SyncError::write(output))?;
     let dir = output.parent().unwrap_or(Path::new("/"));
@@ -244,7 +256,7 @@ fn install(output: &Path, text: &str) -> Result<(), SyncError> {
     tmp.as_file()
         .sync_all()
         .map_err(SyncError::write(&output))?;
-    validate(tmp.path())?;
+    let sha256 = validate(tmp.path())?;
     tmp.persist(&output).map_err(|e| SyncError::Write {
         path: output.clone(),
         source: e.error,
@@ -252,18 +264,18 @@ fn install(output: &Path, text: &str) -> Result<(), SyncError> {
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(SyncError::write(&output))?;
-    Ok(())
+    Ok(sha256)
 }
 
 /// Validates the written file with the one full check of a directory file
 /// (`policy::validate_directory`: syntax, every person, every key parsed,
 /// no shared e-mails, logins or user ids, groups, `generated`), reading it
 /// back from disk so that what is checked is what the rename will publish.
-fn validate(path: &Path) -> Result<(), SyncError> {
+fn validate(path: &Path) -> Result<String, SyncError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SyncError::Validation(format!("{}: {e}", path.display())))?;
     match crate::policy::validate_directory(path, &text) {
-        Ok(_) => Ok(()),
+        Ok(stamp) => Ok(stamp.sha256.hex().to_owned()),
         Err(problems) => Err(SyncError::Validation(
             crate::policy::invalid(path, problems).to_string(),
         )),

@@ -81,16 +81,7 @@ pub(super) fn parse(text: &str) -> Option<raw::DirectoryFile> {
                         if key != "generated" || generated.is_some() {
                             return None;
                         }
-                        let value_end = line.value_end(value_at)?;
-                        let raw = text.get(value_at..value_end)?;
-                        if !raw
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b"-:.+".contains(&b))
-                        {
-                            return None;
-                        }
-                        let datetime: toml::value::Datetime = raw.parse().ok()?;
-                        generated = Some(S::new(value_at..value_end, datetime));
+                        generated = Some(datetime(&line, value_at)?);
                     }
                     Section::Person(_, _, fields) => fields.set(key, &line, value_at)?,
                     Section::Groups => {
@@ -405,6 +396,9 @@ impl Fields {
 pub(super) struct Scan {
     pub generated: S<toml::value::Datetime>,
     pub groups: BTreeMap<S<String>, Vec<S<String>>>,
+    /// The `[groups]` table: from the start of its header's line to the
+    /// next header's line (or the end).
+    pub groups_at: Range<usize>,
     pub sections: Vec<Section>,
 }
 
@@ -443,6 +437,7 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
     let mut generated = None;
     let mut groups: Option<BTreeMap<S<String>, Vec<S<String>>>> = None;
     let mut sections: Vec<Section> = Vec::new();
+    let mut groups_at = 0..usize::MAX;
     enum In {
         Top,
         Person(u8),
@@ -471,6 +466,9 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
                     last.body.end = line_start;
                 }
             }
+            if matches!(section, In::Groups) {
+                groups_at.end = line_start;
+            }
             section = match key {
                 Header::Person => {
                     sections.push(Section {
@@ -486,6 +484,7 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
                         return None;
                     }
                     groups = Some(BTreeMap::new());
+                    groups_at.start = line_start;
                     In::Groups
                 }
             };
@@ -537,9 +536,13 @@ pub(super) fn scan(text: &str) -> Option<Scan> {
             last.body.end = bytes.len();
         }
     }
+    if matches!(section, In::Groups) {
+        groups_at.end = bytes.len();
+    }
     Some(Scan {
         generated: generated?,
         groups: groups?,
+        groups_at,
         sections,
     })
 }
@@ -591,6 +594,25 @@ fn lines<'t>(
         }
         None
     })
+}
+
+/// A `[people.ID]` table on its own, from its header's line (as the
+/// directory index finds it): the span of the ID and the table's body.
+pub(super) fn person_table(text: &str) -> Option<(Range<usize>, Range<usize>)> {
+    let bytes = text.as_bytes();
+    let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let line = Line {
+        text,
+        at: skip_ws(bytes, 0, end),
+        end,
+    };
+    if bytes.get(line.at) != Some(&b'[') {
+        return None;
+    }
+    match header(&line)? {
+        (Header::Person, id) => Some((id, (end + 1).min(bytes.len())..bytes.len())),
+        (Header::Groups, _) => None,
+    }
 }
 
 /// The person of a [`scan`]ned section, with the spans [`parse`] gives.

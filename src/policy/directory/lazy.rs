@@ -1,4 +1,6 @@
-//! The directory file's people read on first use, for the hook.
+//! The directory file's people read on first use, for the hook, when the
+//! file has no index it can trust ([`super::index`]; through one, the hook
+//! reads even less, see [`super::indexed`]).
 //!
 //! A hook has a few milliseconds to start, and a 10,000-person directory
 //! file is megabytes of TOML: building every person (their addresses,
@@ -31,6 +33,27 @@ use crate::policy::people::{self, Claim};
 use crate::policy::validate::{line_col, Validator};
 
 type S<T> = toml::Spanned<T>;
+
+/// What the policy's validation asks of a directory file's people read on
+/// first use, besides [`LazyPeople`]: this module's [`Lazy`] (the file's
+/// text in memory) or [`super::indexed::Indexed`] (through its index).
+pub(in crate::policy) trait Source: LazyPeople {
+    /// The person with id `id`, without reading their table if it can.
+    fn index_of(&self, id: &str) -> Option<usize>;
+    /// The person that an entry `entry` of the file's own `[groups]`,
+    /// at `at` in the text its validator reads, names.
+    fn group_entry(&self, entry: &str, at: usize) -> Option<usize> {
+        let _ = at;
+        self.index_of(entry)
+    }
+    /// The line and column of person `i`'s id in their table's header.
+    fn id_at(&self, i: usize) -> Option<(usize, usize)>;
+    /// The directory file.
+    fn path(&self) -> &std::path::Path;
+    /// Records what the policy's own people claim (kind, normal form,
+    /// owner): the directory's people must not repeat it.
+    fn policy_claims(&mut self, claims: Vec<(Claim, String, String)>);
+}
 
 /// The people of a scanned directory file.
 pub(crate) struct Lazy {
@@ -128,19 +151,8 @@ impl Lazy {
         })
     }
 
-    /// Records what the policy's own people claim (`taken` as for
-    /// [`people::check_person`]): the directory's people must not repeat it.
-    pub(crate) fn policy_claims(
-        &mut self,
-        claims: impl IntoIterator<Item = (Claim, String, String)>,
-    ) {
-        for (claim, name, owner) in claims {
-            self.policy_claims.insert((key(claim), name), owner);
-        }
-    }
-
     /// The section of person id `id`, without reading it.
-    pub(crate) fn index_of(&self, id: &str) -> Option<usize> {
+    fn section_of(&self, id: &str) -> Option<usize> {
         let hash = fnv(id);
         let from = self.sorted.partition_point(|&(h, _)| h < hash);
         self.sorted
@@ -149,11 +161,6 @@ impl Lazy {
             .take_while(|&&(h, _)| h == hash)
             .map(|&(_, i)| i)
             .find(|&i| self.id(i) == id)
-    }
-
-    /// The span of person `i`'s id in the header.
-    pub(crate) fn id_span(&self, i: usize) -> Option<std::ops::Range<usize>> {
-        self.sections.get(i).map(|s| s.id.clone())
     }
 
     fn id(&self, i: usize) -> &str {
@@ -247,7 +254,7 @@ impl LazyPeople for Lazy {
     }
 
     fn by_id(&self, id: &str) -> Option<usize> {
-        self.found(self.index_of(id))
+        self.found(self.section_of(id))
     }
 
     fn by_email(&self, email: &[u8]) -> Option<usize> {
@@ -319,6 +326,27 @@ impl LazyPeople for Lazy {
 
     fn problems(&self) -> Vec<String> {
         self.problems.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+}
+
+impl Source for Lazy {
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.section_of(id)
+    }
+
+    fn id_at(&self, i: usize) -> Option<(usize, usize)> {
+        let span = self.sections.get(i)?.id.clone();
+        Some(line_col(&self.text, span.start))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn policy_claims(&mut self, claims: Vec<(Claim, String, String)>) {
+        for (claim, name, owner) in claims {
+            self.policy_claims.insert((key(claim), name), owner);
+        }
     }
 }
 

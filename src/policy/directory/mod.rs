@@ -6,7 +6,8 @@
 //! `settings.directory_max_age` an older file is stale, and its stamp
 //! (path, generation time, content hash) goes into every audit line.
 //!
-//! The hook reads only this local file and never the network.
+//! The hook reads only this local file (and its index, [`index`]) and
+//! never the network.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,9 +19,13 @@ mod claims;
 mod fast;
 #[cfg(test)]
 mod fast_tests;
+pub mod index;
+#[cfg(test)]
+mod index_tests;
+mod indexed;
 mod lazy;
 
-pub(super) use lazy::Lazy;
+pub(super) use lazy::Source;
 
 use super::people::Builder;
 use super::validate::{line_col, Validator};
@@ -48,6 +53,9 @@ pub struct DirectoryStamp {
     pub generated_unix: i64,
     /// SHA-256 of the file's bytes, in hex.
     pub sha256: ContentHash,
+    /// Whether the hook read it through its index ([`index`]) rather than
+    /// in full.
+    pub indexed: bool,
 }
 
 /// SHA-256 of a directory file, in hex. The hook's is computed on a second
@@ -76,6 +84,15 @@ impl ContentHash {
             hex: std::sync::OnceLock::new(),
             pending: std::sync::Mutex::new(pending),
             text,
+        }))
+    }
+
+    /// A hash known already (the directory index's).
+    fn known(hex: String) -> Self {
+        ContentHash(std::sync::Arc::new(HashState {
+            hex: std::sync::OnceLock::from(hex),
+            pending: std::sync::Mutex::new(None),
+            text: std::sync::Arc::default(),
         }))
     }
 
@@ -203,6 +220,11 @@ impl Validator<'_> {
         if let Some(named) = named {
             let base = policy.parent().unwrap_or(Path::new("."));
             path = base.join(named.get_ref());
+            if !self.directory_thorough() {
+                if let Some(start) = indexed::start(&path) {
+                    return self.through_index(builder, start, groups, path);
+                }
+            }
             match read(&path) {
                 Ok(t) => {
                     text = t;
@@ -229,13 +251,14 @@ impl Validator<'_> {
                         generated: file.generated.get_ref().to_string(),
                         generated_unix: generated,
                         sha256: ContentHash::start(text.clone()),
+                        indexed: false,
                     });
                 }
             }
         }
-        builder.groups(self, groups);
+        builder.groups(self, groups, false);
         if let Some(groups) = directory_groups {
-            builder.groups(&mut dv, groups);
+            builder.groups(&mut dv, groups, true);
         }
         let problems = dv.into_problems();
         self.directory_failed(!path.as_os_str().is_empty() && (!read_ok || !problems.is_empty()));
@@ -243,6 +266,49 @@ impl Validator<'_> {
         let (directory, keys) = builder.finish();
         (directory, keys, stamp)
     }
+}
+
+impl Validator<'_> {
+    /// [`Self::people_and_groups`] through the directory file's index: the
+    /// same checks, in the same order, of the pieces the index points at.
+    fn through_index(
+        &mut self,
+        mut builder: Builder,
+        start: indexed::Start,
+        groups: BTreeMap<S<String>, Vec<S<String>>>,
+        path: PathBuf,
+    ) -> (Directory, KeyRing, Option<DirectoryStamp>) {
+        let indexed::Start {
+            people,
+            top,
+            top_lines,
+            generated: at,
+            groups: directory_groups,
+            sha256,
+        } = start;
+        let mut dv = Validator::for_excerpt(&top, &path, top_lines);
+        dv.set_thorough(false);
+        builder.lazy_people(&mut dv, Box::new(people));
+        let stamp = generated(&mut dv, &at).map(|unix| DirectoryStamp {
+            path: path.clone(),
+            generated: at.get_ref().to_string(),
+            generated_unix: unix,
+            sha256: ContentHash::known(sha256),
+            indexed: true,
+        });
+        builder.groups(self, groups, false);
+        builder.groups(&mut dv, directory_groups, true);
+        let problems = dv.into_problems();
+        self.directory_failed(!problems.is_empty());
+        self.extend(problems);
+        let (directory, keys) = builder.finish();
+        (directory, keys, stamp)
+    }
+}
+
+/// Writes the index of a directory file validated in full (see [`index`]).
+pub fn write_index(path: &Path, sha256: &str) -> Result<PathBuf, index::IndexError> {
+    index::write(path, sha256)
 }
 
 /// Validates a directory file completely: the one full check, used by
@@ -262,13 +328,14 @@ pub fn validate_directory(path: &Path, text: &str) -> Result<DirectoryStamp, Vec
     let mut stamp = None;
     if let Some(file) = parse(&mut dv, text) {
         builder.people(&mut dv, file.people);
-        builder.groups(&mut dv, file.groups);
+        builder.groups(&mut dv, file.groups, true);
         if let Some(generated) = generated(&mut dv, &file.generated) {
             stamp = Some(DirectoryStamp {
                 path: path.to_owned(),
                 generated: file.generated.get_ref().to_string(),
                 generated_unix: generated,
                 sha256: ContentHash::now(text.as_bytes()),
+                indexed: false,
             });
         }
     }
@@ -334,7 +401,7 @@ fn lazily(
         // A person's table twice: the TOML parser says where.
         return parse(dv, text);
     };
-    builder.lazy_people(dv, lazy);
+    builder.lazy_people(dv, Box::new(lazy));
     Some(raw::DirectoryFile {
         generated: scan.generated,
         people: BTreeMap::new(),

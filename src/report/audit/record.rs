@@ -131,6 +131,7 @@ pub fn records(
                 path: d.path.to_string_lossy(),
                 generated: &d.generated,
                 sha256: &d.sha256,
+                index: d.indexed,
             }),
         };
         out.push_str(&within(&mut record, settings.audit_line_max));
@@ -214,6 +215,8 @@ struct DirectoryRecord<'a> {
     path: std::borrow::Cow<'a, str>,
     generated: &'a str,
     sha256: &'a str,
+    /// Whether the hook read the directory file through its index.
+    index: bool,
 }
 
 #[derive(serde::Serialize)]

@@ -91,6 +91,9 @@ fn a_promotion_in_ldap_counts_after_the_next_sync() {
         "{}",
         run.dump()
     );
+    // The index beside it, for the hook (tests/it/directory/index.rs).
+    assert!(run.stdout.contains("; index "), "{}", run.dump());
+    assert!(w.server.join("directory.toml.index").is_file());
     let text = directory_text(&w);
     assert!(text.contains("[people.dave]\nname = \"Dave\"\nemails = [\"dave@example.com\"]\nlogins = [\"dave\"]\nssh_keys = [\"ssh-ed25519 "), "{text}");
     assert!(
