@@ -336,3 +336,92 @@ fn groups_between_people_and_crlf_lines_read_as_without_the_index() {
         assert_eq!(answers(&start.people), answers(&lazy(&text, &path)));
     }
 }
+
+/// Where in the header the table's (offset, length) pair is kept.
+fn table_entry(bytes: &[u8], table: Table) -> usize {
+    let (off, len) = index::table_at(bytes, table).unwrap();
+    let mut pair = off.to_le_bytes().to_vec();
+    pair.extend_from_slice(&len.to_le_bytes());
+    bytes.windows(16).position(|w| w == pair).unwrap()
+}
+
+#[test]
+fn counts_the_file_cannot_hold_are_not_trusted_and_cost_nothing() {
+    // The red team's index: a people count whose table size wraps
+    // (a panic in debug, a 576 PB allocation in release), and counts kept
+    // within a sparse index file of gigabytes (400 MB, 1 GB allocated).
+    let text = text();
+    let (_dir, path) = setup(&text);
+    let index_path = index::write(&path, &sha256_hex(text.as_bytes())).unwrap();
+    let good = std::fs::read(&index_path).unwrap();
+    let persons = table_entry(&good, Table::Persons);
+    let (_, persons_len) = index::table_at(&good, Table::Persons).unwrap();
+    // The header's people count, found by its value.
+    let count = (persons_len / 12).to_le_bytes();
+    let people = good[..persons].windows(8).position(|w| w == count).unwrap();
+    let put = |bytes: &[u8], len: u64| {
+        std::fs::write(&index_path, bytes).unwrap();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&index_path)
+            .unwrap()
+            .set_len(len.max(bytes.len() as u64))
+            .unwrap();
+    };
+    let started = std::time::Instant::now();
+    let mut wraps = good.clone();
+    wraps[people..people + 8].copy_from_slice(&((u64::MAX / 12) + 2).to_le_bytes());
+    wraps[persons + 8..persons + 16].copy_from_slice(&8u64.to_le_bytes());
+    put(&wraps, 0);
+    assert!(!trusted(&path), "a people count whose table size wraps");
+    let mut many = good.clone();
+    let (off, _) = index::table_at(&good, Table::Persons).unwrap();
+    many[people..people + 8].copy_from_slice(&(1u64 << 30).to_le_bytes());
+    many[persons + 8..persons + 16].copy_from_slice(&(12u64 << 30).to_le_bytes());
+    put(&many, off + (12 << 30));
+    assert!(!trusted(&path), "a billion people in a file of a few");
+    let group = table_entry(&good, Table::GroupPeople);
+    let (off, _) = index::table_at(&good, Table::GroupPeople).unwrap();
+    let mut members = good.clone();
+    members[group + 8..group + 16].copy_from_slice(&(512u64 << 20).to_le_bytes());
+    put(&members, off + (512 << 20));
+    assert!(
+        !trusted(&path),
+        "group entries the [groups] table cannot hold"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    std::fs::remove_file(&index_path).unwrap();
+    std::fs::write(&index_path, &good).unwrap();
+    assert!(trusted(&path));
+}
+
+#[test]
+fn a_directory_file_on_another_file_system_gets_no_index() {
+    // The file a symlink onto another file system (here tmpfs), whose time
+    // stamps need not step as finely as the index folder's: the stamp
+    // would say nothing about the file's changes (the red team's stale
+    // index, trusted after a same-second edit on a file system of whole
+    // seconds).
+    use std::os::unix::fs::MetadataExt;
+    let Ok(shm) = tempfile::tempdir_in("/dev/shm") else {
+        return;
+    };
+    let text = text();
+    let (dir, path) = setup(&text);
+    if std::fs::metadata(shm.path()).unwrap().dev() == std::fs::metadata(dir.path()).unwrap().dev()
+    {
+        return;
+    }
+    let real = shm.path().join("directory.toml");
+    std::fs::write(&real, &text).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&real, &path).unwrap();
+    let err = index::write(&path, &sha256_hex(text.as_bytes())).unwrap_err();
+    assert!(err.to_string().contains("another file system"), "{err}");
+    // An index written beside the real file and copied beside the link is
+    // not trusted either.
+    let beside = index::write(&real, &sha256_hex(text.as_bytes())).unwrap();
+    std::fs::copy(&beside, index::path_for(&path)).unwrap();
+    assert!(trusted(&real));
+    assert!(!trusted(&path));
+}

@@ -143,6 +143,8 @@ pub enum IndexError {
     Layout { path: PathBuf },
     #[error("no directory index written: the time stamps of {path} are not behind this file system's clock (set in the future?)")]
     Clock { path: PathBuf },
+    #[error("no directory index written: {path} is on another file system than the folder its index goes in (a symlink or a mount?); name the file itself in `settings.directory`")]
+    OtherFileSystem { path: PathBuf },
 }
 
 /// FNV-1a, 64 bits: the tables' hash (it only narrows; see the module).
@@ -235,7 +237,9 @@ pub(super) fn open(directory: &Path) -> Option<Opened> {
     let im = index.metadata().ok()?;
     let toml = File::open(directory).ok()?;
     let tm = toml.metadata().ok()?;
-    if !im.is_file() || !tm.is_file() {
+    // On another file system the index's time stamp says nothing about
+    // the file's (see `write`).
+    if !im.is_file() || !tm.is_file() || im.dev() != tm.dev() {
         return None;
     }
     // Whoever may change the index but not the file must not decide
@@ -257,7 +261,12 @@ pub(super) fn open(directory: &Path) -> Option<Opened> {
         }
     }
     let len = |t: Table| header.tables.get(t as usize).map_or(0, |&(_, len)| len);
-    if len(Table::Persons) != (header.people * PERSON_RECORD) as u64
+    // The two tables read whole are bounded by the file they describe, not
+    // only by the index's size (a sparse index file costs nothing to make
+    // huge): a `[people.X]` header takes at least 10 bytes of the file, a
+    // group entry `"x"` at least 3 of the `[groups]` table.
+    if header.people > size / 10
+        || len(Table::Persons) != (header.people.checked_mul(PERSON_RECORD)?) as u64
         || len(Table::GroupPeople) % 4 != 0
     {
         return None;
@@ -266,6 +275,10 @@ pub(super) fn open(directory: &Path) -> Option<Opened> {
         if p.start > p.end || p.end > size {
             return None;
         }
+    }
+    let group_bytes = (header.groups.end - header.groups.start) as u64;
+    if len(Table::GroupPeople) / 4 > group_bytes / 3 + 1 {
+        return None;
     }
     let index = Index {
         index,

@@ -45,6 +45,17 @@ pub fn write(directory: &Path, sha256: &str) -> Result<PathBuf, IndexError> {
         .suffix(".tmp")
         .tempfile_in(folder)
         .map_err(io)?;
+    // The stamp must come from the clock of the file system that stamps
+    // the file: one with finer time stamps (the file a symlink or a bind
+    // mount onto a file system with whole seconds) would be ahead of the
+    // file's change time at once, and an edit later in the same second
+    // would leave the file's identity, and a stale index, unchanged (the
+    // red team's test). The hook also refuses such an index.
+    if tmp.as_file().metadata().map_err(io)?.dev() != meta.dev() {
+        return Err(IndexError::OtherFileSystem {
+            path: directory.to_owned(),
+        });
+    }
     let written = stamp_after(tmp.as_file(), before.changed()).map_err(|e| match e {
         Some(e) => io(e),
         None => IndexError::Clock {
