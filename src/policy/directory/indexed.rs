@@ -95,13 +95,7 @@ pub(super) fn start(path: &Path) -> Option<Start> {
     if !scan.sections.is_empty() {
         return None;
     }
-    let mut entries: Vec<&S<String>> = scan
-        .groups
-        .values()
-        .flatten()
-        .filter(|e| !e.get_ref().contains('@'))
-        .collect();
-    entries.sort_by_key(|e| e.span().start);
+    let entries = index::id_entries(&scan.groups);
     if entries.len() != opened.group_people.len() {
         return None;
     }

@@ -264,34 +264,21 @@ fn check_says_when_it_cannot_write_the_index_and_stays_valid() {
     assert!(!last_push(&w).1);
     // JSON says the same.
     let config = w.server.join("trailgate.toml");
-    let json = w.trailgate(
-        &w.root,
-        &[
+    let check = || -> serde_json::Value {
+        let args = [
             "check",
             "--config",
             config.to_str().unwrap(),
             "--format",
             "json",
-        ],
-        "",
-        &[],
-    );
-    let out: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();
+        ];
+        let json = w.trailgate(&w.root, &args, "", &[]);
+        serde_json::from_str(json.stdout.trim()).unwrap()
+    };
+    let out = check();
     assert_eq!(out["directory"]["index"]["written"], false, "{out}");
     std::fs::remove_dir(index(&w)).unwrap();
-    let json = w.trailgate(
-        &w.root,
-        &[
-            "check",
-            "--config",
-            config.to_str().unwrap(),
-            "--format",
-            "json",
-        ],
-        "",
-        &[],
-    );
-    let out: serde_json::Value = serde_json::from_str(json.stdout.trim()).unwrap();
+    let out = check();
     assert_eq!(out["directory"]["index"]["written"], true, "{out}");
 }
 

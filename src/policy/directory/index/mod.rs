@@ -147,6 +147,22 @@ pub enum IndexError {
     OtherFileSystem { path: PathBuf },
 }
 
+/// The `[groups]` entries that name a person by id rather than by address,
+/// in the file's order: one slot each in the index's group table. The
+/// writer fills the slots and the hook reads them back by position, so
+/// both must list the entries through this one function.
+pub(super) fn id_entries(
+    groups: &std::collections::BTreeMap<toml::Spanned<String>, Vec<toml::Spanned<String>>>,
+) -> Vec<&toml::Spanned<String>> {
+    let mut entries: Vec<_> = groups
+        .values()
+        .flatten()
+        .filter(|e| !e.get_ref().contains('@'))
+        .collect();
+    entries.sort_by_key(|e| e.span().start);
+    entries
+}
+
 /// FNV-1a, 64 bits: the tables' hash (it only narrows; see the module).
 pub(super) fn hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {

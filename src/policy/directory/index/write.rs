@@ -154,13 +154,7 @@ fn build(text: &str, identity: Identity, written: (i64, i64), sha256: &str) -> O
             }
         }
     }
-    let mut entries: Vec<&toml::Spanned<String>> = scan
-        .groups
-        .values()
-        .flatten()
-        .filter(|e| !e.get_ref().contains('@'))
-        .collect();
-    entries.sort_by_key(|e| e.span().start);
+    let entries = super::id_entries(&scan.groups);
     let mut group_people = Vec::with_capacity(entries.len() * 4);
     for e in entries {
         let person = ids.get(e.get_ref().as_str()).copied().unwrap_or(u32::MAX);
