@@ -20,7 +20,6 @@ mod stores;
 mod together;
 mod update;
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use thiserror::Error;
@@ -29,7 +28,7 @@ use crate::facts::CommitFacts;
 use crate::git::diff::DiffError;
 use crate::git::oid::ObjectId;
 use crate::git::repo::{Repo, RepoError};
-use crate::git::walk::{WalkError, Walker};
+use crate::git::walk::{OidSet, WalkError, Walker};
 use crate::policy::Mode;
 use crate::push::{Pusher, RefUpdate};
 use crate::rules::{self, Policy, PushedBy, Rule};
@@ -232,8 +231,8 @@ pub fn judge(
         diffs: DiffStore::new(lines, ctx.deadline),
         sigs: SigStore::default(),
         once,
-        ref_commits: HashSet::new(),
-        checked: HashSet::new(),
+        ref_commits: OidSet::default(),
+        checked: OidSet::default(),
         counted: None,
         case_refs: None,
         tip: None,
@@ -283,9 +282,9 @@ struct Engine<'a, 'r> {
     /// not `checked` and `ref_commits` (a million ids on a large push).
     once: bool,
     /// Commits judged for the current ref update.
-    ref_commits: HashSet<ObjectId>,
+    ref_commits: OidSet,
     /// Every commit some rule judged.
-    checked: HashSet<ObjectId>,
+    checked: OidSet,
     /// With `once`, the number of commits judged.
     counted: Option<usize>,
     /// The existing refs a name may equal but for case (none unless

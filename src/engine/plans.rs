@@ -13,13 +13,11 @@
 //!   (any commit it selects), then its limits on the diff from the old tip
 //!   to the new one.
 
-use std::collections::HashSet;
-
 use crate::facts::{self, CommitFacts};
 use crate::git::diff;
 use crate::git::object;
 use crate::git::oid::ObjectId;
-use crate::git::walk::{IdList, OidMap, WalkError, Walked};
+use crate::git::walk::{IdList, OidMap, OidSet, WalkError, Walked};
 use crate::policy::Per;
 use crate::rules::{self, Evidence, Input, Known, Outcome, Policy, Rule, Selects, Subject};
 use crate::verdict::{AiMark, CommitRef, Finding, Violation};
@@ -197,7 +195,7 @@ impl Engine<'_, '_> {
             return Ok(Flow::Continue);
         }
         if let Some(mut streamed) = streamed {
-            let not_handed: HashSet<ObjectId> = not_handed.iter().collect();
+            let not_handed: OidSet = not_handed.iter().collect();
             for oid in commits.iter() {
                 if not_handed.contains(&oid) {
                     self.judge_one(rule, refname, oid)?;
@@ -537,7 +535,7 @@ impl Engine<'_, '_> {
     /// covers: the first commit on the new tip's first-parent line that the
     /// push does not bring in. `None` when the whole history is new.
     fn fork_point(&mut self, new: ObjectId, commits: &IdList) -> Option<ObjectId> {
-        let brought: HashSet<ObjectId> = commits.iter().collect();
+        let brought: OidSet = commits.iter().collect();
         let mut current = new;
         // Bounded by the number of commits brought in, plus one step out.
         for _ in 0..=commits.len() {

@@ -3,7 +3,7 @@
 //! computed ahead on other threads), and signatures with the signers of the
 //! push's merges.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::facts::signature::{KeyRing, SigStatus};
@@ -12,7 +12,7 @@ use crate::git::diff::{self, DiffError, DiffOptions, DiffStats};
 use crate::git::object;
 use crate::git::oid::ObjectId;
 use crate::git::repo::Repo;
-use crate::git::walk::{OidMap, RawCommits};
+use crate::git::walk::{OidMap, OidSet, RawCommits};
 
 use super::{Deadline, JudgeError};
 
@@ -231,7 +231,7 @@ pub(super) struct SigStore {
     sigs: HashMap<ObjectId, Rc<SigStatus>>,
     merge_signers: HashMap<ObjectId, Vec<usize>>,
     /// Merges already looked at for their signers.
-    pub(super) merges_seen: HashSet<ObjectId>,
+    pub(super) merges_seen: OidSet,
 }
 
 impl SigStore {

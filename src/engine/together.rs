@@ -13,12 +13,11 @@
 //! computes on other threads; so are rules that walk other commits than
 //! the first (they hide other existing refs).
 
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::facts;
 use crate::git::oid::ObjectId;
-use crate::git::walk::{IdList, OidMap, WalkError, Walked};
+use crate::git::walk::{IdList, OidMap, OidSet, WalkError, Walked};
 use crate::policy::Per;
 use crate::rules::{self, Applies, Evidence, Input, Known, Outcome, Rule, Subject};
 use crate::verdict::{CommitRef, Violation, KEPT_PER_RULE};
@@ -35,12 +34,22 @@ const MERGE: usize = usize::MAX;
 pub(super) struct Together {
     /// Indices (into the update's rules) of the rules judged.
     pub(super) rules: Vec<usize>,
-    commits: IdList,
-    not_handed: HashSet<ObjectId>,
-    /// Per commit, what each rule that did not pass it gave.
-    streamed: OidMap<Vec<(usize, Option<Streamed>)>>,
+    /// Per rule judged, in the walk's order: each commit it did not pass,
+    /// and each commit the walk did not hand to the judging thread.
+    work: Vec<(usize, Vec<(ObjectId, Work)>)>,
+    /// The merges the walk read, and every commit it did not hand over:
+    /// what a rule that needs the signers of merges looks at.
+    merges: IdList,
     /// Commits each rule asked more of, for diffs computed ahead.
     later: Vec<(usize, IdList)>,
+}
+
+/// What is left to do for one rule and one commit after the walk.
+enum Work {
+    /// The walk did not hand the commit over: judged from scratch.
+    NotHanded,
+    /// What the judging thread gave.
+    Got(Streamed),
 }
 
 /// What [`Engine::read_together`] did.
@@ -178,22 +187,9 @@ impl Engine<'_, '_> {
             });
         }
         let mut by_commit: OidMap<Vec<(usize, Option<Streamed>)>> = OidMap::default();
-        let mut later: Vec<(usize, IdList)> = Vec::new();
         for (oid, got) in streamed {
             match got {
                 Ok(list) => {
-                    for (i, s) in &list {
-                        if matches!(s, Some(Streamed::Later)) {
-                            match later.iter_mut().find(|(r, _)| r == i) {
-                                Some((_, ids)) => ids.push(oid),
-                                None => {
-                                    let mut ids = IdList::default();
-                                    ids.push(oid);
-                                    later.push((*i, ids));
-                                }
-                            }
-                        }
-                    }
                     by_commit.insert(oid, list);
                 }
                 Err(reason) => {
@@ -205,13 +201,53 @@ impl Engine<'_, '_> {
                 }
             }
         }
+        // One pass in the walk's order sorts what was streamed by rule, so
+        // that recording a rule visits only its own commits (nine rules
+        // each looking up every commit of a large push was a serial cost
+        // after the walk).
+        let not_handed: OidSet = not_handed.iter().collect();
+        let mut work: Vec<(usize, Vec<(ObjectId, Work)>)> =
+            members.iter().map(|&i| (i, Vec::new())).collect();
+        let mut merges = IdList::default();
+        let mut later: Vec<(usize, IdList)> = Vec::new();
+        for oid in commits.iter() {
+            if not_handed.contains(&oid) {
+                merges.push(oid);
+                for (_, list) in work.iter_mut() {
+                    list.push((oid, Work::NotHanded));
+                }
+                continue;
+            }
+            let Some(list) = by_commit.remove(&oid) else {
+                continue;
+            };
+            for (i, s) in list {
+                if i == MERGE {
+                    merges.push(oid);
+                    continue;
+                }
+                let Some(s) = s else { continue };
+                if matches!(s, Streamed::Later) {
+                    match later.iter_mut().find(|(r, _)| *r == i) {
+                        Some((_, ids)) => ids.push(oid),
+                        None => {
+                            let mut ids = IdList::default();
+                            ids.push(oid);
+                            later.push((i, ids));
+                        }
+                    }
+                }
+                if let Some((_, list)) = work.iter_mut().find(|(r, _)| *r == i) {
+                    list.push((oid, Work::Got(s)));
+                }
+            }
+        }
         self.checked.extend(commits.iter());
         self.ref_commits.extend(commits.iter());
         Ok(Joint::Read(Together {
             rules: members,
-            commits,
-            not_handed: not_handed.iter().collect(),
-            streamed: by_commit,
+            work,
+            merges,
             later,
         }))
     }
@@ -228,41 +264,24 @@ impl Engine<'_, '_> {
     ) -> Result<(), JudgeError> {
         let needs = rules::needs(rule);
         if needs.merge_signers {
-            // Merges the walk read, and every commit it did not hand over.
-            let mut merges = IdList::default();
-            for oid in t.commits.iter() {
-                let read_merge = || {
-                    t.streamed
-                        .get(&oid)
-                        .is_some_and(|l| l.iter().any(|(i, _)| *i == MERGE))
-                };
-                if t.not_handed.contains(&oid) || read_merge() {
-                    merges.push(oid);
-                }
-            }
+            let merges = std::mem::take(&mut t.merges);
             self.cover_merges(refname, &merges)?;
+            t.merges = merges;
         }
         if let Some((_, ids)) = t.later.iter().find(|(i, _)| *i == index) {
             self.prefetch_diffs(rule, refname, ids, ahead)?;
         }
-        for oid in t.commits.iter() {
-            if t.not_handed.contains(&oid) {
-                self.check_deadline(refname)?;
-                self.judge_one(rule, refname, oid)?;
-                continue;
-            }
-            let Some(list) = t.streamed.get_mut(&oid) else {
-                continue;
-            };
-            let Some(got) = list
-                .iter_mut()
-                .find(|(i, _)| *i == index)
-                .and_then(|(_, s)| s.take())
-            else {
-                continue;
-            };
+        let Some(pos) = t.work.iter().position(|(i, _)| *i == index) else {
+            return Ok(());
+        };
+        let (_, work) = t.work.swap_remove(pos);
+        for (oid, got) in work {
             match got {
-                Streamed::Failed(v) => self.record_ref(
+                Work::NotHanded => {
+                    self.check_deadline(refname)?;
+                    self.judge_one(rule, refname, oid)?;
+                }
+                Work::Got(Streamed::Failed(v)) => self.record_ref(
                     rule,
                     refname,
                     Some(CommitRef {
@@ -273,15 +292,17 @@ impl Engine<'_, '_> {
                     v.findings,
                     v.detected,
                 ),
-                Streamed::Later => {
+                Work::Got(Streamed::Later) => {
                     self.check_deadline(refname)?;
                     self.judge_one(rule, refname, oid)?
                 }
                 // Judged again only when the judgement still keeps it.
-                Streamed::FailedUnkept if !self.out.count_unkept(&rule.name, refname) => {
+                Work::Got(Streamed::FailedUnkept)
+                    if !self.out.count_unkept(&rule.name, refname) =>
+                {
                     self.judge_one(rule, refname, oid)?
                 }
-                Streamed::FailedUnkept => {}
+                Work::Got(Streamed::FailedUnkept) => {}
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! Maps keyed by object id, and the raw commits a walk hands over, kept in
 //! one buffer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::git::oid::{HashKind, ObjectId};
@@ -35,6 +35,9 @@ impl Hasher for OidHasher {
 
 /// A map keyed by object id with [`OidHasher`].
 pub type OidMap<V> = HashMap<ObjectId, V, BuildHasherDefault<OidHasher>>;
+
+/// A set of object ids with [`OidHasher`].
+pub type OidSet = HashSet<ObjectId, BuildHasherDefault<OidHasher>>;
 
 /// Raw commit objects kept between the walk that read them and the facts
 /// computed from them, in one growing buffer: one allocation instead of one

@@ -28,7 +28,7 @@ mod read;
 pub use ancestry::is_ancestor;
 
 use map::IdTable;
-pub use map::{IdList, OidHasher, OidMap, RawCommits};
+pub use map::{IdList, OidHasher, OidMap, OidSet, RawCommits};
 
 /// How many extra hidden commits git's walk looks at after the last
 /// interesting one, to survive commit dates that go backwards.
