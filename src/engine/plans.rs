@@ -236,7 +236,7 @@ impl Engine<'_, '_> {
         if needs.merge_signers {
             self.cover_merges(refname, &commits)?;
         }
-        self.prefetch_diffs(rule, refname, &commits, ahead)?;
+        self.prefetch_diffs(rule, refname, &commits, commits.len(), ahead)?;
         for oid in commits.iter() {
             self.check_deadline(refname)?;
             self.judge_one(rule, refname, oid)?;
@@ -303,12 +303,15 @@ impl Engine<'_, '_> {
 
     /// Computes, on several threads, the diffs `judge_one` is about to ask
     /// for one by one (those [`rules::wants_diff`] says the rule wants), so
-    /// that exactly the same diffs are computed as without it.
+    /// that exactly the same diffs are computed as without it. `among`: how
+    /// many commits the walk read, of which `commits` are some; the diffs
+    /// of a few commits far apart keep a small delta base cache.
     pub(super) fn prefetch_diffs(
         &mut self,
         rule: &Rule,
         refname: &str,
         commits: &IdList,
+        among: usize,
         ahead: &mut Ahead<'_, '_>,
     ) -> Result<(), JudgeError> {
         if rules::needs(rule).diff.is_none() {
@@ -355,7 +358,7 @@ impl Engine<'_, '_> {
             self.diffs.lines,
             &opts,
             threads,
-            wanted.len().saturating_mul(parallel::SPARSE) < commits.len(),
+            wanted.len().saturating_mul(parallel::SPARSE) < among.max(commits.len()),
         );
         for (oid, stats) in computed {
             self.diffs.add(oid, stats);
@@ -373,38 +376,64 @@ impl Engine<'_, '_> {
         refname: &str,
         commits: &IdList,
     ) -> Result<(), JudgeError> {
-        let policy = self.policy;
         for oid in commits.iter() {
-            if !self.sigs.merges_seen.insert(oid) {
-                continue;
-            }
-            // A signature check and a walk per merge: within the budget too.
-            self.check_deadline(refname)?;
-            let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
-            let [first, others @ ..] = facts.parent_ids.as_slice() else {
-                continue;
-            };
-            if others.is_empty() {
-                continue;
-            }
-            let Some(signer) = self
-                .sigs
-                .get(self.repo, &policy.keys, refname, oid)?
-                .signer()
-            else {
-                continue;
-            };
-            let brought = self
-                .commits
-                .walker
-                .walk(others, &[*first], policy.settings.max_commits)
-                .map_err(|source| JudgeError::Walk {
-                    refname: refname.to_owned(),
-                    source,
-                })?;
-            for c in brought {
-                self.sigs.add_merge_signer(c, signer);
-            }
+            self.cover_merge(refname, oid)?;
+        }
+        Ok(())
+    }
+
+    /// [`Engine::cover_merges`] for one commit, read from the repository.
+    pub(super) fn cover_merge(&mut self, refname: &str, oid: ObjectId) -> Result<(), JudgeError> {
+        if self.sigs.merges_seen.contains(&oid) {
+            return Ok(());
+        }
+        let policy = self.policy;
+        self.check_deadline(refname)?;
+        let facts = self.facts.get(self.repo, &policy.facts(), refname, oid)?;
+        if !facts.is_merge() {
+            return Ok(());
+        }
+        let parents = facts.parent_ids.clone();
+        let signer = self
+            .sigs
+            .get(self.repo, &policy.keys, refname, oid)?
+            .signer();
+        self.cover_signed_merge(refname, oid, signer, &parents)
+    }
+
+    /// Records `signer` (who validly signed the merge `oid`, if anyone did)
+    /// for every commit the merge brings in: reachable from its other
+    /// parents, not from its first. The one place a merge's signer is
+    /// handed to the commits, whether the merge was read here or by a
+    /// judging thread.
+    pub(super) fn cover_signed_merge(
+        &mut self,
+        refname: &str,
+        oid: ObjectId,
+        signer: Option<usize>,
+        parents: &[ObjectId],
+    ) -> Result<(), JudgeError> {
+        if !self.sigs.merges_seen.insert(oid) {
+            return Ok(());
+        }
+        let [first, others @ ..] = parents else {
+            return Ok(());
+        };
+        let Some(signer) = signer.filter(|_| !others.is_empty()) else {
+            return Ok(());
+        };
+        // A walk per signed merge: within the budget too.
+        self.check_deadline(refname)?;
+        let brought = self
+            .commits
+            .walker
+            .walk(others, &[*first], self.policy.settings.max_commits)
+            .map_err(|source| JudgeError::Walk {
+                refname: refname.to_owned(),
+                source,
+            })?;
+        for c in brought {
+            self.sigs.add_merge_signer(c, signer);
         }
         Ok(())
     }
