@@ -50,7 +50,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::git::oid::ObjectId;
-use crate::git::repo::{GitError, Objects, Repo};
+use crate::git::repo::{GitError, ObjectKind, Objects, Repo};
 
 use crate::git::pack::PackReader;
 use thiserror::Error;
@@ -273,7 +273,7 @@ pub fn commit_diff(
     lines: bool,
     opts: &DiffOptions,
 ) -> Result<DiffStats, DiffError> {
-    let (old, new) = commit_trees(repo, commit)?;
+    let (old, new) = commit_trees(repo, commit, None)?;
     Differ::new(repo, format!("commit {commit}"), lines).run(old, new, opts)
 }
 
@@ -295,7 +295,7 @@ pub fn commit_diff_cached(
 ) -> Result<DiffStats, DiffError> {
     let (old, new) = match trees {
         Some((old, new)) => (old, Some(new)),
-        None => commit_trees(repo, commit)?,
+        None => commit_trees(repo, commit, packs)?,
     };
     let mut differ = Differ::new(repo, format!("commit {commit}"), lines);
     differ.packs = packs;
@@ -357,9 +357,15 @@ fn trees_context(old: Option<ObjectId>, new: ObjectId) -> String {
 }
 
 /// The first parent's tree (if any) and the commit's tree.
+/// The trees of `commit` and of its first parent, the commits read through
+/// `packs` where they can be: the few commits a policy diffs lie all over
+/// a large push's pack, and libgit2 maps whole packs, so that reading them
+/// through it (with the kernel's fault-around) made most of the pack's
+/// commit pages resident.
 fn commit_trees(
     repo: &Repo,
     commit: ObjectId,
+    packs: Option<&PackReader<'_>>,
 ) -> Result<(Option<ObjectId>, Option<ObjectId>), DiffError> {
     // trailgate's own commit parser, as the walk reads commits: the same
     // answer for every object format.
@@ -368,6 +374,9 @@ fn commit_trees(
         source: GitError::Git(e.to_string()),
     })?;
     let read = |oid: ObjectId| -> Result<(ObjectId, Option<ObjectId>), DiffError> {
+        if let Some((ObjectKind::Commit, data)) = packs.and_then(|p| p.read(oid)) {
+            return tree_and_parent(oid, &data);
+        }
         let object = objects.read_raw(oid).map_err(|e| {
             if e.is_not_found() {
                 DiffError::MissingCommit { commit: oid }
@@ -384,17 +393,7 @@ fn commit_trees(
                 reason: format!("it is a {}, not a commit", object.kind().name()),
             });
         }
-        let parsed = crate::git::object::parse(object.data(), oid.kind()).map_err(|reason| {
-            DiffError::BadCommit {
-                commit: oid,
-                reason,
-            }
-        })?;
-        let tree = parsed.tree.ok_or_else(|| DiffError::BadCommit {
-            commit: oid,
-            reason: "its tree line is not an object id".into(),
-        })?;
-        Ok((tree, parsed.parents.first().copied()))
+        tree_and_parent(oid, object.data())
     };
     let (new, parent) = read(commit)?;
     let old = match parent {
@@ -402,6 +401,20 @@ fn commit_trees(
         None => None,
     };
     Ok((old, Some(new)))
+}
+
+/// A commit's tree and first parent, parsed from its bytes.
+fn tree_and_parent(oid: ObjectId, data: &[u8]) -> Result<(ObjectId, Option<ObjectId>), DiffError> {
+    let parsed =
+        crate::git::object::parse(data, oid.kind()).map_err(|reason| DiffError::BadCommit {
+            commit: oid,
+            reason,
+        })?;
+    let tree = parsed.tree.ok_or_else(|| DiffError::BadCommit {
+        commit: oid,
+        reason: "its tree line is not an object id".into(),
+    })?;
+    Ok((tree, parsed.parents.first().copied()))
 }
 
 /// One side of a changed path.
