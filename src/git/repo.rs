@@ -25,6 +25,7 @@ use thiserror::Error;
 pub use crate::git::format::{config_string, Format};
 use crate::git::odb::NativeOdb;
 use crate::git::oid::{HashKind, ObjectId};
+use crate::git::pack::{PackReader, Packs};
 use crate::git::refs::{FilesRefs, GitRefs, RefStore};
 
 /// What went wrong below trailgate: libgit2's error, or git's (or
@@ -175,6 +176,22 @@ pub struct Repo {
     path: PathBuf,
     format: Format,
     alternates: Vec<PathBuf>,
+    /// With libgit2: the packs, read with trailgate's own reader first.
+    packed: Packed,
+}
+
+/// The packs of a repository libgit2 reads, read first with trailgate's own
+/// reader ([`crate::git::pack`], `pread`, as the walk and the diffs read
+/// them); libgit2 reads whatever it does not find there (loose objects,
+/// objects too large for it, a pack index it left out). libgit2 maps whole
+/// packs: the few hundred commits a large push's policy reads again after
+/// its walk lie all over the pack, and each read through a map made (with
+/// the kernel's fault-around) tens of kilobytes of it resident, some 60 MB
+/// of a 100,000-commit push's peak (issue 15). Opened on the first read.
+#[derive(Default)]
+struct Packed {
+    packs: std::cell::OnceCell<Packs>,
+    cache: RefCell<crate::git::pack::Cache>,
 }
 
 impl Repo {
@@ -198,6 +215,7 @@ impl Repo {
                 path: git_dir,
                 format,
                 alternates,
+                packed: Packed::default(),
             });
         }
         tune_libgit2();
@@ -215,6 +233,7 @@ impl Repo {
             backend: Backend::Libgit2(inner),
             format,
             alternates: Vec::new(),
+            packed: Packed::default(),
         };
         repo.add_alternates(&alternates)?;
         Ok(repo)
@@ -234,6 +253,7 @@ impl Repo {
                         path,
                         format,
                         alternates: Vec::new(),
+                        packed: Packed::default(),
                     });
                 }
                 Repo::open(&path)
@@ -304,13 +324,29 @@ impl Repo {
                     source: source.into(),
                 })?;
                 Ok(Objects {
-                    inner: ObjectsInner::Libgit2(odb),
+                    inner: ObjectsInner::Libgit2(odb, self),
                 })
             }
             Backend::Native(odb, cache, _) => Ok(Objects {
                 inner: ObjectsInner::Native(odb.reader(cache)),
             }),
         }
+    }
+
+    /// The object, if trailgate's own reader finds it in the packs (see
+    /// [`Packed`]).
+    fn read_packed(&self, oid: ObjectId) -> Option<crate::git::pack::Object> {
+        let packs = self
+            .packed
+            .packs
+            .get_or_init(|| Packs::open(&self.object_dirs(), self.hash_kind()));
+        if packs.is_empty() {
+            return None;
+        }
+        let reader = PackReader::with_cache(packs, &self.packed.cache);
+        // Reads here and there: a small delta base cache.
+        reader.set_sparse(true);
+        reader.read(oid)
     }
 
     /// The refs, as the repository stores them.
@@ -511,6 +547,7 @@ impl Reopen {
                 path: self.path.clone(),
                 format: self.format,
                 alternates: self.alternates.clone(),
+                packed: Packed::default(),
             }),
             None => Repo::open_with(&self.path, &self.alternates),
         }
@@ -561,7 +598,9 @@ pub struct Objects<'r> {
 }
 
 enum ObjectsInner<'r> {
-    Libgit2(git2::Odb<'r>),
+    /// libgit2's object database, and the repository whose packs are read
+    /// first (see [`Packed`]).
+    Libgit2(git2::Odb<'r>, &'r Repo),
     Native(crate::git::odb::Reader<'r>),
 }
 
@@ -601,7 +640,7 @@ impl<'r> Objects<'r> {
     /// allows.
     pub fn header(&self, oid: ObjectId) -> Result<ObjectKind, RepoError> {
         match &self.inner {
-            ObjectsInner::Libgit2(odb) => {
+            ObjectsInner::Libgit2(odb, _) => {
                 let id = git2_id(oid).map_err(|e| missing(oid, e.into()))?;
                 let (_, kind) = odb.read_header(id).map_err(|e| missing(oid, e.into()))?;
                 Ok(ObjectKind::of(kind))
@@ -613,7 +652,7 @@ impl<'r> Objects<'r> {
     /// Whether the object is there.
     pub fn exists(&self, oid: ObjectId) -> bool {
         match &self.inner {
-            ObjectsInner::Libgit2(odb) => git2_id(oid).is_ok_and(|id| odb.exists(id)),
+            ObjectsInner::Libgit2(odb, _) => git2_id(oid).is_ok_and(|id| odb.exists(id)),
             ObjectsInner::Native(reader) => reader.exists(oid),
         }
     }
@@ -622,7 +661,12 @@ impl<'r> Objects<'r> {
     /// readers that report "not found" in their own words.
     pub(in crate::git) fn read_raw(&self, oid: ObjectId) -> Result<Object<'_>, GitError> {
         match &self.inner {
-            ObjectsInner::Libgit2(odb) => {
+            ObjectsInner::Libgit2(odb, repo) => {
+                if let Some((kind, data)) = repo.read_packed(oid) {
+                    return Ok(Object {
+                        inner: ObjectInner::Native(kind, data),
+                    });
+                }
                 let id = git2_id(oid)?;
                 Ok(Object {
                     inner: ObjectInner::Libgit2(odb.read(id)?),
