@@ -278,6 +278,49 @@ fn an_unsigned_merge_approves_nothing() {
         );
 }
 
+/// A second per-commit rule beside the approval rule, which every commit of
+/// [`merge_by_alice`] passes: with two such rules the engine judges both
+/// as one walk reads the commits (`engine/together.rs`), and the judging
+/// thread checks the merges' signatures on the bytes it was handed.
+const AI_SAYS_YES: &str = r#"
+[[rule]]
+name = "ai-says-yes"
+refs = ["refs/heads/main"]
+when = { ai_assisted = true }
+require = { trailers = [ { key = "AI-Assisted", value = "(?i)^yes$" } ] }
+"#;
+
+#[test]
+fn a_signed_merge_approves_alike_when_several_rules_are_judged_in_one_walk() {
+    for (key, approved) in [(Some("alice"), true), (Some("dave"), false), (None, false)] {
+        let (w, keys) = world_with_keys();
+        let rules = format!("{}{AI_SAYS_YES}", approval_rule("signature"));
+        w.write_policy(&policy_with_keys(&keys, "", &rules));
+        let key = key.map(|k| {
+            if k == "alice" {
+                &keys.alice
+            } else {
+                &keys.dave
+            }
+        });
+        let (work, merge) = merge_by_alice(&w, key);
+        let out = w.push(&["origin", "main"]);
+        if approved {
+            out.assert_accepted_silently();
+            w.assert_server_ref(MAIN, Some(&merge));
+        } else {
+            // Dave's key belongs to nobody: his signature is no one's approval.
+            out.assert_rejected_with(1).assert_violation(
+                "error",
+                "ai-needs-senior-approval",
+                MAIN,
+                &work,
+                "Topic work",
+            );
+        }
+    }
+}
+
 #[test]
 fn require_signed_accepts_only_signatures_by_known_keys() {
     let (w, keys) = world_with_keys();
