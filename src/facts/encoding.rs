@@ -42,6 +42,17 @@ use std::borrow::Cow;
 
 use encoding_rs::Encoding;
 
+/// `String::from_utf8_lossy`, checking first with `std::str::from_utf8`,
+/// whose word-at-a-time ASCII path is several times faster on the valid
+/// UTF-8 that nearly every commit holds than the lossy decoder's byte
+/// loop; the answer is the same.
+pub fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Re-encodes `message` from its commit's `encoding` header value to UTF-8 as `git log` does.
 pub fn message_as_utf8<'a>(encoding: Option<&[u8]>, message: &'a [u8]) -> Cow<'a, [u8]> {
     let Some(label) = encoding else {

@@ -179,7 +179,7 @@ pub fn of_commit(oid: ObjectId, data: &[u8], config: &Config<'_>) -> Result<Comm
             String::from_utf8_lossy(&t.value)
         )
     });
-    let text = String::from_utf8_lossy(&message).into_owned();
+    let text = encoding::lossy(&message).into_owned();
     let seen = crate::facts::ai::Seen::new(&trailers, &raw.author, &raw.committer, &text)
         .with_help(config.people());
     let ai_detected = config.markers.detect(&seen);

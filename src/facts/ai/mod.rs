@@ -154,8 +154,8 @@ impl<'a> Person<'a> {
         Person {
             role,
             who,
-            name: String::from_utf8_lossy(&who.name),
-            email: String::from_utf8_lossy(&who.email),
+            name: crate::facts::encoding::lossy(&who.name),
+            email: crate::facts::encoding::lossy(&who.email),
         }
     }
 }
@@ -269,7 +269,7 @@ fn folds_like_ascii(text: &str) -> bool {
 /// Whether `haystack` contains `needle` (lower-case ASCII), ignoring ASCII
 /// case; without lower-casing a copy of the haystack, which allocated once
 /// per marker and commit.
-fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
+pub fn contains_ignore_ascii_case(haystack: &[u8], needle: &[u8]) -> bool {
     let Some((&first, rest)) = needle.split_first() else {
         return true;
     };

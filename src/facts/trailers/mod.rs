@@ -132,24 +132,9 @@ fn c_string(buf: &[u8]) -> &[u8] {
 }
 
 /// Position of the first `needle` in `haystack`. Every message is scanned
-/// whole, for NUL and then line by line, so this looks at eight bytes at a
-/// time (the classic "has a zero byte" test on `word ^ needle`) instead of one.
+/// whole, for NUL and then line by line: memchr's vectorised search.
 fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let pattern = LO * u64::from(needle);
-    let mut offset = 0;
-    for chunk in haystack.chunks_exact(8) {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ pattern;
-        if x.wrapping_sub(LO) & !x & HI != 0 {
-            break;
-        }
-        offset += 8;
-    }
-    let rest = haystack.get(offset..)?;
-    rest.iter().position(|&b| b == needle).map(|i| offset + i)
+    memchr::memchr(needle, haystack)
 }
 
 /// Trims git's whitespace from both ends (`strbuf_trim`).
@@ -183,11 +168,7 @@ fn last_line(buf: &[u8], len: usize) -> Option<usize> {
         return None;
     }
     let head = buf.get(..len - 1).unwrap_or(buf);
-    Some(
-        head.iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |nl| nl + 1),
-    )
+    Some(memchr::memrchr(b'\n', head).map_or(0, |nl| nl + 1))
 }
 
 /// The line at the start of `rest` holds only whitespace (trailer.c's `is_blank_line`).

@@ -62,6 +62,13 @@ const OUTSIDE_LIMIT: usize = 3;
 /// not among the trailers git read (`in_block`, `Key: value`): outside the
 /// trailer block, so git ignores them.
 fn outside_block(message: &str, key: &str, in_block: &[String]) -> Vec<String> {
+    // A line can only be misplaced if the key is somewhere in the message:
+    // one vectorised search instead of splitting every line of every
+    // commit a warn-mode rule fails (nearly all of a large push).
+    let lower = key.to_ascii_lowercase();
+    if !crate::facts::ai::contains_ignore_ascii_case(message.as_bytes(), lower.as_bytes()) {
+        return Vec::new();
+    }
     let normal = |k: &str, v: &str| format!("{}: {}", k.trim(), v.trim()).to_lowercase();
     let read: Vec<String> = in_block
         .iter()
