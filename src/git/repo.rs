@@ -164,7 +164,7 @@ enum Backend {
     /// this handle's delta base cache.
     Native(
         Arc<NativeOdb>,
-        RefCell<crate::git::pack::Cache>,
+        Box<RefCell<crate::git::pack::Cache>>,
         Box<crate::git::refs::RefCache>,
     ),
 }
@@ -211,7 +211,7 @@ impl Repo {
         if !format.libgit2_reads() {
             let odb = NativeOdb::open(&git_dir, format.objects, &alternates);
             return Ok(Repo {
-                backend: Backend::Native(Arc::new(odb), RefCell::default(), Box::default()),
+                backend: Backend::Native(Arc::new(odb), Box::default(), Box::default()),
                 path: git_dir,
                 format,
                 alternates,
@@ -543,7 +543,7 @@ impl Reopen {
     pub fn open(&self) -> Result<Repo, RepoError> {
         match &self.native {
             Some(odb) => Ok(Repo {
-                backend: Backend::Native(Arc::clone(odb), RefCell::default(), Box::default()),
+                backend: Backend::Native(Arc::clone(odb), Box::default(), Box::default()),
                 path: self.path.clone(),
                 format: self.format,
                 alternates: self.alternates.clone(),
